@@ -1,0 +1,718 @@
+//! The service catalog (事项目录): the guide elements of an item (办事指南, GB/T 39046-2020 表4), the import format
+//! of data/catalog.csv (CSV or XLSX), and the guide-quality rules of provincial checks (动态监测).
+
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use std::io::Cursor;
+
+/// Item types of GB/T 39046-2020.
+pub const ITEM_TYPES: [(&str, &str); 11] = [
+    ("01", "行政许可"),
+    ("02", "行政处罚"),
+    ("03", "行政强制"),
+    ("04", "行政征收"),
+    ("05", "行政给付"),
+    ("06", "行政检查"),
+    ("07", "行政确认"),
+    ("08", "行政奖励"),
+    ("09", "行政裁决"),
+    ("10", "其他行政权力"),
+    ("20", "公共服务"),
+];
+
+pub fn item_type_label(code: &str) -> Option<&'static str> {
+    ITEM_TYPES.iter().find(|(c, _)| *c == code).map(|(_, l)| *l)
+}
+
+/// Where an item may be accepted: district (区/县), town (镇/街道), village (村/社区).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    County,
+    Town,
+    Village,
+}
+
+impl Level {
+    pub fn parse(s: &str) -> Option<Level> {
+        match s {
+            "区" | "县" | "county" => Some(Level::County),
+            "镇" | "街道" | "town" => Some(Level::Town),
+            "村" | "社区" | "village" => Some(Level::Village),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::County => "county",
+            Level::Town => "town",
+            Level::Village => "village",
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Level::County => "区",
+            Level::Town => "镇",
+            Level::Village => "村",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Material {
+    pub name: String,
+    pub required: bool,
+    /// May be missing at acceptance under 容缺受理 (marked with a trailing `*` in the import format).
+    pub may_be_missing: bool,
+    pub originals: u32,
+    pub copies: u32,
+}
+
+/// The published guide of one item version: every element the public guide page and the API show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Guide {
+    pub code: String,
+    pub name: String,
+    /// Name of the implementing department, as the catalog writes it.
+    pub department: String,
+    pub item_type_code: String,
+    pub service_objects: Vec<String>,
+    pub legal_limit_days: u32,
+    pub promised_limit_days: u32,
+    pub visits: u32,
+    pub visit_reason: String,
+    pub online_depth: u8,
+    pub fee_fen: i64,
+    pub fee_basis: String,
+    pub legal_basis: String,
+    pub levels: Vec<Level>,
+    pub all_region: bool,
+    pub cross_province: bool,
+    pub tolerance: bool,
+    pub materials: Vec<Material>,
+    pub consult_phone: String,
+    pub supervise_phone: String,
+    pub address: String,
+    pub hours: String,
+    pub conditions: String,
+    pub result_name: String,
+    pub implementation_code: String,
+    pub keywords: Vec<String>,
+}
+
+impl Guide {
+    pub fn item_type_label(&self) -> &'static str {
+        item_type_label(&self.item_type_code).unwrap_or("未知类型")
+    }
+    /// 即办件: decided on the spot.
+    pub fn is_immediate(&self) -> bool {
+        self.promised_limit_days == 0
+    }
+    pub fn depth_label(&self) -> &'static str {
+        match self.online_depth {
+            1 => "Ⅰ级（网上咨询）",
+            2 => "Ⅱ级（网上预审）",
+            3 => "Ⅲ级（网上受理）",
+            _ => "Ⅳ级（全程网办）",
+        }
+    }
+    pub fn fee_label(&self) -> String {
+        if self.fee_fen == 0 {
+            "不收费".to_string()
+        } else {
+            format!("{}.{:02}元", self.fee_fen / 100, self.fee_fen % 100)
+        }
+    }
+    /// How much faster the promise is than the law, in percent (0 when the legal limit is 0).
+    pub fn speedup_percent(&self) -> f64 {
+        if self.legal_limit_days == 0 {
+            0.0
+        } else {
+            100.0 * f64::from(self.legal_limit_days - self.promised_limit_days.min(self.legal_limit_days))
+                / f64::from(self.legal_limit_days)
+        }
+    }
+}
+
+/// One breach of a guide-quality rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QualityIssue {
+    /// Stable machine code of the rule.
+    pub rule: &'static str,
+    pub message: String,
+}
+
+/// The quality rules of shared/DOMAIN.md: basis, phone and materials present; promised ≤ legal; visits ≠ 0 needs a
+/// reason; depth Ⅳ ⇒ 0 visits; a fee needs its basis.
+pub fn check_guide(g: &Guide) -> Vec<QualityIssue> {
+    let mut out = Vec::new();
+    let mut add = |rule, message: String| out.push(QualityIssue { rule, message });
+    if g.legal_basis.trim().is_empty() {
+        add("missing_basis", "缺少设定依据".into());
+    }
+    if g.consult_phone.trim().is_empty() {
+        add("missing_phone", "缺少咨询电话".into());
+    }
+    if g.materials.is_empty() {
+        add("missing_materials", "缺少申请材料".into());
+    }
+    if g.promised_limit_days > g.legal_limit_days {
+        add(
+            "promised_exceeds_legal",
+            format!("承诺时限{}个工作日超过法定时限{}个工作日", g.promised_limit_days, g.legal_limit_days),
+        );
+    }
+    if g.visits > 0 && g.visit_reason.trim().is_empty() {
+        add("visits_without_reason", format!("到现场次数为{}次，未说明必须到现场的原因", g.visits));
+    }
+    if g.online_depth >= 4 && g.visits > 0 {
+        add("depth4_with_visits", format!("网办深度为Ⅳ级（全程网办），到现场次数却为{}次", g.visits));
+    }
+    if g.fee_fen > 0 && g.fee_basis.trim().is_empty() {
+        add("fee_without_basis", format!("收费{}，未列明收费依据", g.fee_label()));
+    }
+    out
+}
+
+/// A bad cell or row of an import file: line (1 = header), column name and the reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowError {
+    pub line: usize,
+    pub column: String,
+    pub reason: String,
+}
+
+impl std::fmt::Display for RowError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.column.is_empty() {
+            write!(f, "第{}行：{}", self.line, self.reason)
+        } else {
+            write!(f, "第{}行“{}”列：{}", self.line, self.column, self.reason)
+        }
+    }
+}
+
+/// A good row of an import, with the line it came from (so later checks, such as an unknown department, can name it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parsed<T> {
+    pub line: usize,
+    pub value: T,
+}
+
+/// Result of parsing an import file: the good rows and the reasons for every bad one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportParse<T> {
+    pub rows: Vec<Parsed<T>>,
+    pub errors: Vec<RowError>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileFormat {
+    Csv,
+    Xlsx,
+}
+
+impl FileFormat {
+    /// By the file's leading bytes: XLSX is a ZIP container; anything else is read as CSV text.
+    pub fn sniff(bytes: &[u8]) -> FileFormat {
+        if bytes.starts_with(b"PK\x03\x04") {
+            FileFormat::Xlsx
+        } else {
+            FileFormat::Csv
+        }
+    }
+}
+
+/// A table read from CSV or XLSX: a header row and the data rows with their line numbers.
+struct Table {
+    headers: Vec<String>,
+    rows: Vec<(usize, Vec<String>)>,
+}
+
+fn read_table(bytes: &[u8]) -> Result<Table, RowError> {
+    let file_error = |reason: String| RowError { line: 1, column: String::new(), reason };
+    match FileFormat::sniff(bytes) {
+        FileFormat::Csv => {
+            let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes))
+                .map_err(|e| file_error(format!("文件不是UTF-8编码（第{}字节附近）", e.valid_up_to())))?;
+            let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
+            let headers = reader
+                .headers()
+                .map_err(|e| file_error(format!("无法读取表头：{e}")))?
+                .iter()
+                .map(|h| h.trim().to_string())
+                .collect();
+            let mut rows = Vec::new();
+            for rec in reader.records() {
+                match rec {
+                    Ok(r) => {
+                        let line = r.position().map(|p| p.line() as usize).unwrap_or(0);
+                        rows.push((line, r.iter().map(str::to_string).collect()));
+                    }
+                    Err(e) => {
+                        let line = e.position().map(|p| p.line() as usize).unwrap_or(0);
+                        return Err(RowError { line, column: String::new(), reason: format!("CSV格式错误：{e}") });
+                    }
+                }
+            }
+            Ok(Table { headers, rows })
+        }
+        FileFormat::Xlsx => {
+            use calamine::{Reader, Xlsx};
+            let mut book: Xlsx<_> =
+                Xlsx::new(Cursor::new(bytes)).map_err(|e| file_error(format!("无法打开XLSX文件：{e}")))?;
+            let range = book
+                .worksheet_range_at(0)
+                .ok_or_else(|| file_error("XLSX文件没有工作表".into()))?
+                .map_err(|e| file_error(format!("无法读取第一个工作表：{e}")))?;
+            let mut iter = range.rows();
+            let headers = iter
+                .next()
+                .ok_or_else(|| file_error("工作表为空".into()))?
+                .iter()
+                .map(|c| c.to_string().trim().to_string())
+                .collect();
+            let rows = iter
+                .enumerate()
+                .map(|(i, r)| (i + 2, r.iter().map(cell_text).collect()))
+                .filter(|(_, r): &(usize, Vec<String>)| r.iter().any(|c| !c.trim().is_empty()))
+                .collect();
+            Ok(Table { headers, rows })
+        }
+    }
+}
+
+/// Whole numbers typed into a spreadsheet arrive as floats; write them back as integers.
+fn cell_text(c: &calamine::Data) -> String {
+    match c {
+        calamine::Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        other => other.to_string(),
+    }
+}
+
+/// Columns of the catalog import format; the first ones are required.
+const CATALOG_REQUIRED: [&str; 12] = [
+    "code",
+    "name",
+    "department",
+    "item_type_code",
+    "legal_limit_days",
+    "promised_limit_days",
+    "visits",
+    "online_depth",
+    "legal_basis",
+    "levels",
+    "materials",
+    "consult_phone",
+];
+const CATALOG_OPTIONAL: [&str; 15] = [
+    "item_type",
+    "service_object",
+    "fee_yuan",
+    "all_region",
+    "cross_province",
+    "tolerance",
+    "address",
+    "implementation_code",
+    "keywords",
+    "visit_reason",
+    "fee_basis",
+    "supervise_phone",
+    "hours",
+    "conditions",
+    "result_name",
+];
+
+struct Columns {
+    index: Vec<(String, usize)>,
+}
+
+impl Columns {
+    fn new(headers: &[String], required: &[&str], optional: &[&str]) -> Result<Columns, Vec<RowError>> {
+        let mut errors = Vec::new();
+        let mut index = Vec::new();
+        for (i, h) in headers.iter().enumerate() {
+            if !required.contains(&h.as_str()) && !optional.contains(&h.as_str()) {
+                errors.push(RowError { line: 1, column: h.clone(), reason: format!("未知的列“{h}”") });
+            } else if index.iter().any(|(n, _)| n == h) {
+                errors.push(RowError { line: 1, column: h.clone(), reason: "列重复".into() });
+            } else {
+                index.push((h.clone(), i));
+            }
+        }
+        for r in required {
+            if !index.iter().any(|(n, _)| n == r) {
+                errors.push(RowError { line: 1, column: (*r).into(), reason: format!("缺少必需的列“{r}”") });
+            }
+        }
+        if errors.is_empty() {
+            Ok(Columns { index })
+        } else {
+            Err(errors)
+        }
+    }
+
+    fn get<'a>(&self, row: &'a [String], name: &str) -> &'a str {
+        self.index
+            .iter()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, i)| row.get(*i))
+            .map(|s| s.trim())
+            .unwrap_or("")
+    }
+}
+
+/// Collects the reasons a row is bad, so one pass reports all of them.
+struct RowCheck<'a> {
+    line: usize,
+    row: &'a [String],
+    cols: &'a Columns,
+    errors: Vec<RowError>,
+}
+
+impl<'a> RowCheck<'a> {
+    fn text(&self, col: &str) -> &'a str {
+        self.cols.get(self.row, col)
+    }
+    fn fail(&mut self, col: &str, reason: impl Into<String>) {
+        self.errors.push(RowError { line: self.line, column: col.into(), reason: reason.into() });
+    }
+    fn required(&mut self, col: &str) -> String {
+        let v = self.text(col);
+        if v.is_empty() {
+            self.fail(col, "不能为空");
+        }
+        v.to_string()
+    }
+    fn whole(&mut self, col: &str, max: u32) -> u32 {
+        let v = self.text(col);
+        match v.parse::<u32>() {
+            Ok(n) if n <= max => n,
+            Ok(n) => {
+                self.fail(col, format!("“{n}”超出范围（0–{max}）"));
+                0
+            }
+            Err(_) => {
+                self.fail(col, format!("“{v}”不是非负整数"));
+                0
+            }
+        }
+    }
+    fn flag(&mut self, col: &str) -> bool {
+        match self.text(col) {
+            "" | "N" | "n" | "否" | "0" => false,
+            "Y" | "y" | "是" | "1" => true,
+            other => {
+                self.fail(col, format!("“{other}”应为Y或N"));
+                false
+            }
+        }
+    }
+}
+
+/// Parses yuan with up to two decimals into fen.
+pub fn parse_yuan(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Some(0);
+    }
+    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
+    if whole.is_empty() || !whole.chars().all(|c| c.is_ascii_digit()) || frac.len() > 2 {
+        return None;
+    }
+    if !frac.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let whole: i64 = whole.parse().ok()?;
+    let frac: i64 = format!("{frac:0<2}").parse().ok()?;
+    whole.checked_mul(100)?.checked_add(frac)
+}
+
+fn split_list(s: &str) -> impl Iterator<Item = &str> {
+    s.split([';', '；']).map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn parse_material(name: &str) -> Material {
+    let (name, may_be_missing) = match name.strip_suffix('*') {
+        Some(n) => (n.trim(), true),
+        None => (name, false),
+    };
+    Material { name: name.to_string(), required: true, may_be_missing, originals: 1, copies: 0 }
+}
+
+/// Parses a catalog file (CSV or XLSX, columns of data/catalog.csv). Every bad row is reported with line, column and
+/// reason; item codes must be unique within the file.
+pub fn parse_catalog(bytes: &[u8]) -> ImportParse<Guide> {
+    let table = match read_table(bytes) {
+        Ok(t) => t,
+        Err(e) => return ImportParse { rows: vec![], errors: vec![e] },
+    };
+    let cols = match Columns::new(&table.headers, &CATALOG_REQUIRED, &CATALOG_OPTIONAL) {
+        Ok(c) => c,
+        Err(errors) => return ImportParse { rows: vec![], errors },
+    };
+    let mut seen = HashSet::new();
+    let mut out = ImportParse { rows: vec![], errors: vec![] };
+    for (line, row) in &table.rows {
+        let mut c = RowCheck { line: *line, row, cols: &cols, errors: vec![] };
+        let code = c.required("code");
+        if !code.is_empty() && !seen.insert(code.clone()) {
+            c.fail("code", format!("事项编码“{code}”在文件中重复"));
+        }
+        if code.chars().any(|ch| ch.is_whitespace() || ch == '/') || code.len() > 64 {
+            c.fail("code", "事项编码不能含空白或“/”，且不超过64个字符");
+        }
+        let name = c.required("name");
+        let department = c.required("department");
+        let item_type_code = c.required("item_type_code");
+        match item_type_label(&item_type_code) {
+            None if !item_type_code.is_empty() => c.fail("item_type_code", format!("未知的事项类型代码“{item_type_code}”")),
+            Some(label) => {
+                let given = c.text("item_type");
+                if !given.is_empty() && given != label {
+                    c.fail("item_type", format!("“{given}”与类型代码{item_type_code}（{label}）不符"));
+                }
+            }
+            None => {}
+        }
+        let legal = c.whole("legal_limit_days", 3650);
+        let promised = c.whole("promised_limit_days", 3650);
+        if promised > legal {
+            c.fail("promised_limit_days", format!("承诺时限{promised}天超过法定时限{legal}天"));
+        }
+        let visits = c.whole("visits", 10);
+        let depth = c.whole("online_depth", 4);
+        if depth == 0 && c.text("online_depth") == "0" {
+            c.fail("online_depth", "网办深度应为1至4");
+        }
+        let fee_fen = match parse_yuan(c.text("fee_yuan")) {
+            Some(f) => f,
+            None => {
+                let v = c.text("fee_yuan").to_string();
+                c.fail("fee_yuan", format!("“{v}”不是金额（元，至多两位小数）"));
+                0
+            }
+        };
+        let mut levels = Vec::new();
+        for l in split_list(c.text("levels")) {
+            match Level::parse(l) {
+                Some(level) if !levels.contains(&level) => levels.push(level),
+                Some(_) => {}
+                None => c.fail("levels", format!("未知的层级“{l}”（应为区、镇、村）")),
+            }
+        }
+        if levels.is_empty() && c.text("levels").is_empty() {
+            c.fail("levels", "不能为空");
+        }
+        let service_objects: Vec<String> = split_list(c.text("service_object")).map(str::to_string).collect();
+        for o in &service_objects {
+            if !matches!(o.as_str(), "自然人" | "法人" | "非法人企业" | "其他组织" | "行政机关" | "事业法人" | "社会组织法人")
+            {
+                c.fail("service_object", format!("未知的服务对象“{o}”"));
+            }
+        }
+        let guide = Guide {
+            name,
+            department,
+            item_type_code,
+            service_objects,
+            legal_limit_days: legal,
+            promised_limit_days: promised,
+            visits,
+            visit_reason: c.text("visit_reason").into(),
+            online_depth: depth as u8,
+            fee_fen,
+            fee_basis: c.text("fee_basis").into(),
+            legal_basis: c.text("legal_basis").into(),
+            levels,
+            all_region: c.flag("all_region"),
+            cross_province: c.flag("cross_province"),
+            tolerance: c.flag("tolerance"),
+            materials: split_list(c.text("materials")).map(parse_material).collect(),
+            consult_phone: c.text("consult_phone").into(),
+            supervise_phone: c.text("supervise_phone").into(),
+            address: c.text("address").into(),
+            hours: c.text("hours").into(),
+            conditions: c.text("conditions").into(),
+            result_name: c.text("result_name").into(),
+            implementation_code: c.text("implementation_code").into(),
+            keywords: split_list(c.text("keywords")).map(str::to_string).collect(),
+            code,
+        };
+        if c.errors.is_empty() {
+            out.rows.push(Parsed { line: *line, value: guide });
+        } else {
+            out.errors.append(&mut c.errors);
+        }
+    }
+    out
+}
+
+/// A 一件事一次办 bundle: several items applied for at once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Bundle {
+    pub code: String,
+    pub name: String,
+    pub item_codes: Vec<String>,
+}
+
+/// Parses `code,name,item_codes` (item codes `;`-separated), CSV or XLSX.
+pub fn parse_bundles(bytes: &[u8]) -> ImportParse<Bundle> {
+    let table = match read_table(bytes) {
+        Ok(t) => t,
+        Err(e) => return ImportParse { rows: vec![], errors: vec![e] },
+    };
+    let cols = match Columns::new(&table.headers, &["code", "name", "item_codes"], &[]) {
+        Ok(c) => c,
+        Err(errors) => return ImportParse { rows: vec![], errors },
+    };
+    let mut out = ImportParse { rows: vec![], errors: vec![] };
+    let mut seen = HashSet::new();
+    for (line, row) in &table.rows {
+        let mut c = RowCheck { line: *line, row, cols: &cols, errors: vec![] };
+        let code = c.required("code");
+        if !code.is_empty() && !seen.insert(code.clone()) {
+            c.fail("code", format!("主题编码“{code}”在文件中重复"));
+        }
+        let name = c.required("name");
+        let item_codes: Vec<String> = split_list(c.text("item_codes")).map(str::to_string).collect();
+        if item_codes.is_empty() {
+            c.fail("item_codes", "至少包含一个事项");
+        }
+        if c.errors.is_empty() {
+            out.rows.push(Parsed { line: *line, value: Bundle { code, name, item_codes } });
+        } else {
+            out.errors.append(&mut c.errors);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEADER: &str = "code,name,department,item_type_code,item_type,service_object,legal_limit_days,promised_limit_days,visits,online_depth,fee_yuan,legal_basis,levels,all_region,cross_province,tolerance,materials,consult_phone,address,implementation_code,keywords";
+
+    fn row(code: &str, legal: &str, promised: &str) -> String {
+        format!("{code},食品经营许可证核发,区行政审批局,01,行政许可,法人,20,{promised},0,4,0,《食品安全法》,区;镇,Y,N,Y,申请书;营业执照*,0730-8302221,云溪区政务服务中心,X-1,开店")
+            .replace(",20,", &format!(",{legal},"))
+    }
+
+    #[test]
+    fn parses_good_rows_with_materials_and_flags() {
+        let text = format!("{HEADER}\n{}\n", row("A-1", "20", "5"));
+        let p = parse_catalog(text.as_bytes());
+        assert_eq!(p.errors, vec![]);
+        let g = &p.rows[0].value;
+        assert_eq!(g.levels, vec![Level::County, Level::Town]);
+        assert!(g.all_region && g.tolerance && !g.cross_province);
+        assert_eq!(g.materials[1], Material { name: "营业执照".into(), required: true, may_be_missing: true, originals: 1, copies: 0 });
+        assert_eq!(g.keywords, vec!["开店"]);
+        assert_eq!(check_guide(g), vec![]);
+    }
+
+    #[test]
+    fn reports_line_column_and_reason_for_each_fault() {
+        let text = format!(
+            "{HEADER}\n{}\n{}\n{}\n",
+            row("A-1", "20", "5"),
+            row("A-2", "5", "20"),
+            row("A-1", "x", "3")
+        );
+        let p = parse_catalog(text.as_bytes());
+        assert_eq!(p.rows.len(), 1);
+        assert!(p.errors.contains(&RowError {
+            line: 3,
+            column: "promised_limit_days".into(),
+            reason: "承诺时限20天超过法定时限5天".into()
+        }));
+        assert!(p.errors.iter().any(|e| e.line == 4 && e.column == "code" && e.reason.contains("重复")));
+        assert!(p.errors.iter().any(|e| e.line == 4 && e.column == "legal_limit_days" && e.reason.contains("“x”")));
+    }
+
+    #[test]
+    fn rejects_unknown_and_missing_columns() {
+        let p = parse_catalog(b"code,name,colour\nA,B,red\n");
+        assert!(p.errors.iter().any(|e| e.column == "colour" && e.reason.contains("未知的列")));
+        assert!(p.errors.iter().any(|e| e.column == "department" && e.reason.contains("缺少")));
+    }
+
+    #[test]
+    fn rejects_broken_csv_and_non_utf8() {
+        let bad_quote = format!("{HEADER}\n\"A-1,unterminated\n");
+        let p = parse_catalog(bad_quote.as_bytes());
+        assert!(!p.errors.is_empty());
+        let gbk = [0xc4u8, 0xe3, 0xba, 0xc3, b'\n'];
+        assert!(parse_catalog(&gbk).errors[0].reason.contains("UTF-8"));
+    }
+
+    #[test]
+    fn reads_xlsx_like_csv() {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        let text = format!("{HEADER}\n{}\n", row("X-9", "20", "7"));
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let headers: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+        for (c, h) in headers.iter().enumerate() {
+            sheet.write_string(0, c as u16, h).unwrap();
+        }
+        for (c, v) in reader.records().next().unwrap().unwrap().iter().enumerate() {
+            match v.parse::<f64>() {
+                Ok(n) if headers[c].ends_with("_days") => sheet.write_number(1, c as u16, n).unwrap(),
+                _ => sheet.write_string(1, c as u16, v).unwrap(),
+            };
+        }
+        let bytes = book.save_to_buffer().unwrap();
+        let p = parse_catalog(&bytes);
+        assert_eq!(p.errors, vec![]);
+        assert_eq!(p.rows[0].value.promised_limit_days, 7);
+        assert_eq!(p.rows[0].line, 2);
+    }
+
+    #[test]
+    fn quality_rules_name_each_breach() {
+        let text = format!("{HEADER}\n{}\n", row("A-1", "20", "5"));
+        let mut g = parse_catalog(text.as_bytes()).rows.remove(0).value;
+        g.visits = 1;
+        g.online_depth = 4;
+        g.fee_fen = 8000;
+        g.legal_basis.clear();
+        g.consult_phone.clear();
+        g.materials.clear();
+        g.promised_limit_days = 30;
+        let rules: Vec<&str> = check_guide(&g).iter().map(|i| i.rule).collect();
+        assert_eq!(
+            rules,
+            vec![
+                "missing_basis",
+                "missing_phone",
+                "missing_materials",
+                "promised_exceeds_legal",
+                "visits_without_reason",
+                "depth4_with_visits",
+                "fee_without_basis"
+            ]
+        );
+    }
+
+    #[test]
+    fn yuan_to_fen() {
+        assert_eq!(parse_yuan("80"), Some(8000));
+        assert_eq!(parse_yuan("12.5"), Some(1250));
+        assert_eq!(parse_yuan("0.05"), Some(5));
+        assert_eq!(parse_yuan(""), Some(0));
+        assert_eq!(parse_yuan("1.234"), None);
+        assert_eq!(parse_yuan("-1"), None);
+    }
+
+    #[test]
+    fn shipped_catalog_and_bundles_parse_cleanly() {
+        let p = parse_catalog(include_bytes!("../../../data/catalog.csv"));
+        assert_eq!(p.errors, vec![]);
+        assert_eq!(p.rows.len(), 1162);
+        let b = parse_bundles(include_bytes!("../../../data/bundles.csv"));
+        assert_eq!(b.errors, vec![]);
+        assert_eq!(b.rows.len(), 9);
+    }
+}

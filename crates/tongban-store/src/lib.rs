@@ -1,0 +1,22 @@
+//! Persistence of tongban on SQLite (embedded default) and PostgreSQL (production), chosen at run time by the URL.
+//! One code path for both through sqlx's `Any` driver; SQL is written once in the common dialect with `$n`
+//! placeholders (SQLite binds `$n` by number too). Each use case runs in one transaction.
+
+mod auth;
+mod catalog;
+mod db;
+mod error;
+mod org;
+mod regions;
+
+pub use auth::{hash_password, verify_password, Session, SessionKind};
+pub use catalog::{ImportMode, ImportReport, ItemFilter, ItemRecord, ItemSummary, Page};
+pub use db::{Backend, Store};
+pub use error::StoreError;
+pub use org::{Department, NewStaff, Site, Staff, Window};
+pub use regions::RegionRow;
+
+/// Current time as stored: UTC, second precision, ISO 8601 (sorts as text on both backends).
+pub fn now_text() -> String {
+    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}

@@ -1,0 +1,401 @@
+use crate::db::{int, opt_int, opt_text, text};
+use crate::{now_text, Store, StoreError};
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Transaction};
+use tongban_core::role::Role;
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Department {
+    #[serde(skip)]
+    pub id: i64,
+    pub region_code: String,
+    pub code: String,
+    pub name: String,
+    pub phone: String,
+    /// Published items of the department.
+    pub item_count: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Site {
+    #[serde(skip)]
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    /// `hall` (政务服务中心), `town_centre` (便民服务中心), `village_station` (便民服务站).
+    pub kind: String,
+    pub located_in: String,
+    pub address: String,
+    pub hours: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Window {
+    #[serde(skip)]
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub site_code: String,
+    pub department_code: Option<String>,
+}
+
+/// A staff member as the application sees them (never with the password hash).
+#[derive(Debug, Clone, Serialize)]
+pub struct Staff {
+    pub id: i64,
+    pub region_code: String,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub department_id: Option<i64>,
+    pub department_code: Option<String>,
+    pub department_name: Option<String>,
+    pub window_name: Option<String>,
+    pub active: bool,
+}
+
+pub struct NewStaff<'a> {
+    pub region_code: &'a str,
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub role: Role,
+    pub department_code: Option<&'a str>,
+    pub window_code: Option<&'a str>,
+    pub password: &'a str,
+}
+
+pub(crate) const STAFF_SELECT: &str = "SELECT s.id, s.region_code, s.username, s.display_name, s.role, s.department_id, \
+     d.code AS department_code, d.name AS department_name, w.name AS window_name, s.active, s.password_hash \
+     FROM staff s LEFT JOIN departments d ON d.id = s.department_id LEFT JOIN windows w ON w.id = s.window_id";
+
+pub(crate) fn staff_row(r: &AnyRow) -> Result<Staff, StoreError> {
+    let role = text(r, "role")?;
+    Ok(Staff {
+        id: int(r, "id")?,
+        region_code: text(r, "region_code")?,
+        username: text(r, "username")?,
+        display_name: text(r, "display_name")?,
+        role: Role::parse(&role).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        department_id: opt_int(r, "department_id")?,
+        department_code: opt_text(r, "department_code")?,
+        department_name: opt_text(r, "department_name")?,
+        window_name: opt_text(r, "window_name")?,
+        active: int(r, "active")? != 0,
+    })
+}
+
+fn department_row(r: &AnyRow) -> Result<Department, sqlx::Error> {
+    Ok(Department {
+        id: int(r, "id")?,
+        region_code: text(r, "region_code")?,
+        code: text(r, "code")?,
+        name: text(r, "name")?,
+        phone: text(r, "phone")?,
+        item_count: int(r, "item_count")?,
+    })
+}
+
+const DEPARTMENT_SELECT: &str = "SELECT d.id, d.region_code, d.code, d.name, d.phone, \
+     (SELECT COUNT(*) FROM items i WHERE i.department_id = d.id AND i.status = 'published') AS item_count \
+     FROM departments d";
+
+/// Appends one entry to the audit log inside the caller's transaction, so the change and its record commit together.
+pub(crate) async fn audit(
+    tx: &mut Transaction<'static, Any>,
+    region: &str,
+    actor: &str,
+    action: &str,
+    target: &str,
+    detail: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO audit_log (region_code, actor, action, target, detail, at) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(region)
+        .bind(actor)
+        .bind(action)
+        .bind(target)
+        .bind(detail)
+        .bind(now_text())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+impl Store {
+    pub async fn upsert_department(
+        &self,
+        region: &str,
+        code: &str,
+        name: &str,
+        phone: &str,
+        actor: &str,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO departments (region_code, code, name, phone) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (region_code, code) DO UPDATE SET name = excluded.name, phone = excluded.phone",
+        )
+        .bind(region)
+        .bind(code)
+        .bind(name)
+        .bind(phone)
+        .execute(&mut *tx)
+        .await?;
+        audit(&mut tx, region, actor, "department.upsert", code, name).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn departments(&self, region: &str) -> Result<Vec<Department>, StoreError> {
+        let rows = sqlx::query(&format!("{DEPARTMENT_SELECT} WHERE d.region_code = $1 ORDER BY item_count DESC, d.code"))
+            .bind(region)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(department_row).collect::<Result<_, _>>()?)
+    }
+
+    pub async fn department(&self, region: &str, code: &str) -> Result<Option<Department>, StoreError> {
+        let row = sqlx::query(&format!("{DEPARTMENT_SELECT} WHERE d.region_code = $1 AND d.code = $2"))
+            .bind(region)
+            .bind(code)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(department_row).transpose()?)
+    }
+
+    pub async fn upsert_site(&self, region: &str, site: &Site, actor: &str) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO sites (region_code, code, name, kind, located_in, address, hours) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (region_code, code) DO UPDATE SET name = excluded.name, \
+             kind = excluded.kind, located_in = excluded.located_in, address = excluded.address, hours = excluded.hours",
+        )
+        .bind(region)
+        .bind(&site.code)
+        .bind(&site.name)
+        .bind(&site.kind)
+        .bind(&site.located_in)
+        .bind(&site.address)
+        .bind(&site.hours)
+        .execute(&mut *tx)
+        .await?;
+        audit(&mut tx, region, actor, "site.upsert", &site.code, &site.name).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn sites(&self, region: &str) -> Result<Vec<Site>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, code, name, kind, located_in, address, hours FROM sites WHERE region_code = $1 \
+             ORDER BY CASE kind WHEN 'hall' THEN 0 WHEN 'town_centre' THEN 1 ELSE 2 END, located_in",
+        )
+        .bind(region)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Site {
+                    id: int(r, "id")?,
+                    code: text(r, "code")?,
+                    name: text(r, "name")?,
+                    kind: text(r, "kind")?,
+                    located_in: text(r, "located_in")?,
+                    address: text(r, "address")?,
+                    hours: text(r, "hours")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Adds or renames a window of a site; `department_code` is set for a department's own window (专窗), empty for a
+    /// comprehensive window (综窗) that accepts every department's items.
+    pub async fn upsert_window(
+        &self,
+        region: &str,
+        site_code: &str,
+        code: &str,
+        name: &str,
+        department_code: Option<&str>,
+        actor: &str,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let site_id: i64 = match sqlx::query("SELECT id FROM sites WHERE region_code = $1 AND code = $2")
+            .bind(region)
+            .bind(site_code)
+            .fetch_optional(&mut *tx)
+            .await?
+        {
+            Some(r) => int(&r, "id")?,
+            None => return Err(StoreError::NotFound(format!("服务场所“{site_code}”"))),
+        };
+        let department_id = match department_code {
+            Some(d) => Some(department_id(&mut tx, region, d).await?),
+            None => None,
+        };
+        let kind = if department_id.is_some() { "department" } else { "comprehensive" };
+        sqlx::query(
+            "INSERT INTO windows (region_code, site_id, code, name, kind, department_id) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (region_code, code) DO UPDATE SET site_id = excluded.site_id, name = excluded.name, \
+             kind = excluded.kind, department_id = excluded.department_id",
+        )
+        .bind(region)
+        .bind(site_id)
+        .bind(code)
+        .bind(name)
+        .bind(kind)
+        .bind(department_id)
+        .execute(&mut *tx)
+        .await?;
+        audit(&mut tx, region, actor, "window.upsert", code, name).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn windows(&self, region: &str) -> Result<Vec<Window>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT w.id, w.code, w.name, w.kind, s.code AS site_code, d.code AS department_code FROM windows w \
+             JOIN sites s ON s.id = w.site_id LEFT JOIN departments d ON d.id = w.department_id \
+             WHERE w.region_code = $1 ORDER BY w.code",
+        )
+        .bind(region)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Window {
+                    id: int(r, "id")?,
+                    code: text(r, "code")?,
+                    name: text(r, "name")?,
+                    kind: text(r, "kind")?,
+                    site_code: text(r, "site_code")?,
+                    department_code: opt_text(r, "department_code")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Creates a staff account with an Argon2id password hash. Department roles must name their department.
+    pub async fn add_staff(&self, new: &NewStaff<'_>, actor: &str) -> Result<Staff, StoreError> {
+        if new.role.is_department_bound() && new.department_code.is_none() {
+            return Err(StoreError::Invalid(format!("角色“{}”必须指定所属部门", new.role.label())));
+        }
+        if new.username.is_empty() || new.username.len() > 64 || !new.username.chars().all(is_username_char) {
+            return Err(StoreError::Invalid("用户名只能包含字母、数字、“-”“_”“.”，长度1–64".into()));
+        }
+        if new.password.chars().count() < 8 {
+            return Err(StoreError::Invalid("密码至少8个字符".into()));
+        }
+        let hash = crate::hash_password(new.password)?;
+        let mut tx = self.pool.begin().await?;
+        if sqlx::query("SELECT 1 FROM regions WHERE code = $1").bind(new.region_code).fetch_optional(&mut *tx).await?.is_none()
+        {
+            return Err(StoreError::NotFound(format!("行政区划“{}”", new.region_code)));
+        }
+        let department_id = match new.department_code {
+            Some(d) => Some(department_id(&mut tx, new.region_code, d).await?),
+            None => None,
+        };
+        let window_id = match new.window_code {
+            Some(w) => match sqlx::query("SELECT id FROM windows WHERE region_code = $1 AND code = $2")
+                .bind(new.region_code)
+                .bind(w)
+                .fetch_optional(&mut *tx)
+                .await?
+            {
+                Some(r) => Some(int(&r, "id")?),
+                None => return Err(StoreError::NotFound(format!("窗口“{w}”"))),
+            },
+            None => None,
+        };
+        if sqlx::query("SELECT 1 FROM staff WHERE username = $1").bind(new.username).fetch_optional(&mut *tx).await?.is_some() {
+            return Err(StoreError::Conflict(format!("用户名“{}”已存在", new.username)));
+        }
+        sqlx::query(
+            "INSERT INTO staff (region_code, username, display_name, role, department_id, window_id, password_hash, \
+             active, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8)",
+        )
+        .bind(new.region_code)
+        .bind(new.username)
+        .bind(new.display_name)
+        .bind(new.role.as_str())
+        .bind(department_id)
+        .bind(window_id)
+        .bind(hash)
+        .bind(now_text())
+        .execute(&mut *tx)
+        .await?;
+        audit(&mut tx, new.region_code, actor, "staff.add", new.username, new.role.as_str()).await?;
+        tx.commit().await?;
+        self.staff_by_username(new.username)
+            .await?
+            .map(|(s, _)| s)
+            .ok_or_else(|| StoreError::NotFound(format!("用户“{}”", new.username)))
+    }
+
+    /// The staff member and their password hash, for login.
+    pub async fn staff_by_username(&self, username: &str) -> Result<Option<(Staff, String)>, StoreError> {
+        let row = sqlx::query(&format!("{STAFF_SELECT} WHERE s.username = $1"))
+            .bind(username)
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            Some(r) => Ok(Some((staff_row(&r)?, text(&r, "password_hash")?))),
+            None => Ok(None),
+        }
+    }
+
+    pub async fn staff_in_region(&self, region: &str) -> Result<Vec<Staff>, StoreError> {
+        let rows = sqlx::query(&format!("{STAFF_SELECT} WHERE s.region_code = $1 ORDER BY s.role, s.username"))
+            .bind(region)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(staff_row).collect()
+    }
+
+    /// Records a natural person or enterprise once per region (by ID number or credit code), returning its id.
+    pub async fn upsert_applicant(
+        &self,
+        region: &str,
+        kind: &str,
+        name: &str,
+        identifier: &str,
+        phone: &str,
+    ) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "INSERT INTO applicants (region_code, kind, name, identifier, phone, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (region_code, kind, identifier) DO UPDATE SET name = excluded.name, phone = excluded.phone \
+             RETURNING id",
+        )
+        .bind(region)
+        .bind(kind)
+        .bind(name)
+        .bind(identifier)
+        .bind(phone)
+        .bind(now_text())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(int(&row, "id")?)
+    }
+
+    pub async fn applicant_count(&self, region: &str) -> Result<i64, StoreError> {
+        let r = sqlx::query("SELECT COUNT(*) AS n FROM applicants WHERE region_code = $1").bind(region).fetch_one(&self.pool).await?;
+        Ok(int(&r, "n")?)
+    }
+}
+
+fn is_username_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')
+}
+
+pub(crate) async fn department_id(tx: &mut Transaction<'static, Any>, region: &str, code: &str) -> Result<i64, StoreError> {
+    match sqlx::query("SELECT id FROM departments WHERE region_code = $1 AND code = $2")
+        .bind(region)
+        .bind(code)
+        .fetch_optional(&mut **tx)
+        .await?
+    {
+        Some(r) => Ok(int(&r, "id")?),
+        None => Err(StoreError::NotFound(format!("部门“{code}”"))),
+    }
+}
