@@ -134,6 +134,36 @@ impl Guide {
     }
 }
 
+/// Checks an edited guide the way an import row is checked: returns (field, reason) for every fault.
+pub fn validate(g: &Guide) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    if g.name.trim().is_empty() {
+        out.push(("name", "事项名称不能为空".to_string()));
+    }
+    if g.department.trim().is_empty() {
+        out.push(("department", "实施部门不能为空".to_string()));
+    }
+    if item_type_label(&g.item_type_code).is_none() {
+        out.push(("item_type_code", format!("未知的事项类型代码“{}”", g.item_type_code)));
+    }
+    if g.promised_limit_days > g.legal_limit_days {
+        out.push((
+            "promised_limit_days",
+            format!("承诺时限{}天超过法定时限{}天", g.promised_limit_days, g.legal_limit_days),
+        ));
+    }
+    if !(1..=4).contains(&g.online_depth) {
+        out.push(("online_depth", "网办深度应为1至4".to_string()));
+    }
+    if g.levels.is_empty() {
+        out.push(("levels", "至少选择一个办理层级".to_string()));
+    }
+    if g.fee_fen < 0 {
+        out.push(("fee_fen", "收费金额不能为负数".to_string()));
+    }
+    out
+}
+
 /// One breach of a guide-quality rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct QualityIssue {

@@ -1,1 +1,93 @@
+//! The HTTP edge of tongban: `app(state)` builds the whole router — the JSON API with its OpenAPI document, the
+//! server-rendered web UI with embedded assets, /healthz and /metrics — so tests can drive it in-process.
 
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod services;
+pub mod state;
+pub mod ui;
+
+pub use error::AppError;
+pub use state::{AppState, WebConfig};
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+/// JSON bodies are small; catalog imports may be a few megabytes.
+pub const JSON_BODY_LIMIT: usize = 64 * 1024;
+pub const IMPORT_BODY_LIMIT: usize = 16 * 1024 * 1024;
+
+/// The Prometheus recorder is process-wide; every app in the process (tests start many) shares it.
+pub fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new().build_recorder();
+            let handle = recorder.handle();
+            // Another recorder may already be installed (e.g. by an embedding program); then ours only renders.
+            let _ = metrics::set_global_recorder(recorder);
+            handle
+        })
+        .clone()
+}
+
+pub fn app(state: AppState) -> Router {
+    let (api_routes, openapi) = api::router();
+    let openapi = std::sync::Arc::new(openapi);
+    Router::new()
+        .merge(api_routes)
+        .route("/api/openapi.json", get(move || async move { Json(openapi.as_ref().clone()) }))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics_text))
+        .merge(ui::router())
+        .fallback(not_found)
+        .layer(middleware::from_fn(record_metrics))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(60)))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, Json(serde_json::json!({"status": "ok", "database": state.store.backend().name()})))
+            .into_response(),
+        Err(e) => AppError::new(StatusCode::SERVICE_UNAVAILABLE, "database_unavailable", format!("数据库不可用：{e}"))
+            .into_response(),
+    }
+}
+
+async fn metrics_text(State(state): State<AppState>) -> Response {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
+}
+
+async fn not_found(req: Request) -> Response {
+    if req.uri().path().starts_with("/api/") {
+        AppError::not_found(format!("接口“{} {}”", req.method(), req.uri().path())).into_response()
+    } else {
+        ui::not_found_page()
+    }
+}
+
+async fn record_metrics(req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "other".into());
+    let method = req.method().to_string();
+    let response = next.run(req).await;
+    let status = response.status().as_u16().to_string();
+    metrics::counter!("tongban_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status)
+        .increment(1);
+    metrics::histogram!("tongban_http_request_seconds", "method" => method, "route" => route)
+        .record(started.elapsed().as_secs_f64());
+    response
+}

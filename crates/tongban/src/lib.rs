@@ -1,1 +1,38 @@
+//! The tongban binary's library: configuration, reference and demo data, and the server start-up, kept apart from
+//! `main` so that the integration tests start exactly what the binary starts.
 
+pub mod config;
+pub mod seed;
+
+use std::sync::Arc;
+use tongban_search::SearchIndex;
+use tongban_store::{ImportMode, ImportReport, Store, StoreError};
+use tongban_web::{AppState, WebConfig};
+
+pub use tongban_web::services::import_catalog as catalog_import;
+
+/// Connects, migrates, builds the search index of every district that has a catalog, and returns the app state.
+pub async fn build_state(database_url: &str, web: WebConfig) -> anyhow::Result<AppState> {
+    let store = Store::connect(database_url).await?;
+    store.migrate().await?;
+    let search = SearchIndex::new()?;
+    tongban_web::services::reindex(&store, &search, &web.default_region).await.map_err(|e| anyhow::anyhow!(e.message))?;
+    Ok(AppState { store, search, config: Arc::new(web), metrics: tongban_web::metrics_handle() })
+}
+
+/// Imports a catalog or bundles file, told apart by its header.
+pub async fn import_file(
+    store: &Store,
+    search: &SearchIndex,
+    region: &str,
+    bytes: &[u8],
+    mode: ImportMode,
+    actor: &str,
+) -> Result<ImportReport, StoreError> {
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(512)]).to_string();
+    if head.lines().next().is_some_and(|l| l.contains("item_codes")) {
+        store.import_bundles(region, tongban_core::catalog::parse_bundles(bytes), mode, actor).await
+    } else {
+        catalog_import(store, search, region, bytes, mode, actor).await
+    }
+}

@@ -1,1 +1,339 @@
-fn main(){}
+//! `tongban`: the whole platform in one binary.
+
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use tongban::config::{Config, Overrides};
+use tongban_core::role::Role;
+use tongban_store::{ImportMode, NewStaff, Store};
+
+#[derive(Parser)]
+#[command(name = "tongban", version, about = "通办：一体化政务服务平台（政务服务、办件、12345热线、政务公开）")]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args)]
+struct Global {
+    /// Configuration file (TOML; keys listen, database_url, data_dir, region, secure_cookies, session_hours).
+    /// Default: ./tongban.toml when it exists.
+    #[arg(long, global = true, env = "TONGBAN_CONFIG")]
+    config: Option<PathBuf>,
+    /// Address and port to serve on. Default 127.0.0.1:8080.
+    #[arg(long, global = true, env = "TONGBAN_LISTEN")]
+    listen: Option<String>,
+    /// Database: sqlite://PATH?mode=rwc (embedded) or postgres://USER@HOST:PORT/DB (production).
+    /// Default: SQLite file tongban.db in the data directory.
+    #[arg(long, global = true, env = "TONGBAN_DATABASE_URL")]
+    database_url: Option<String>,
+    /// Data directory: the SQLite database, uploaded files and keys. Default ./tongban-data (./tongban-demo for demo).
+    #[arg(long, global = true, env = "TONGBAN_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Region code (行政区划代码) of the district the portal serves and new data belongs to. Default 430603 (云溪区).
+    #[arg(long, global = true, env = "TONGBAN_REGION")]
+    region: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run migrations, then serve the web UI and the API.
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Fresh demo district on SQLite (or the configured database): regions, departments, 1,162 items, bundles and
+    /// one user per role, then serve. Passwords: TONGBAN_DEMO_PASSWORD, or a generated one that is printed.
+    Demo {
+        /// Load the data and create the users, but do not serve.
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// The service catalog.
+    Catalog {
+        #[command(subcommand)]
+        command: CatalogCommand,
+    },
+    /// Staff accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Load the region tree, departments, sites and windows, the catalog and bundles shipped in data/.
+    Seed,
+}
+
+#[derive(Subcommand)]
+enum CatalogCommand {
+    /// Import items (format of data/catalog.csv) or bundles (data/bundles.csv), as CSV or XLSX. Nothing is imported
+    /// unless every row is good; each bad row is reported with line, column and reason.
+    Import {
+        file: PathBuf,
+        /// Import the good rows and list the bad ones.
+        #[arg(long)]
+        skip_bad: bool,
+    },
+    /// Report guides that break the quality rules (missing basis, phone or materials; promised > legal; visits
+    /// without reason; fully online with visits; fee without basis). Exit status 1 when any guide fails.
+    Check {
+        /// Only this department (code, e.g. xzspj).
+        #[arg(long)]
+        department: Option<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a staff account. The password comes from TONGBAN_USER_PASSWORD, or is generated and printed.
+    Add {
+        username: String,
+        /// admin, clerk, reviewer, head, supervisor, operator, discloser or policy
+        #[arg(long)]
+        role: String,
+        /// Display name; default the user name.
+        #[arg(long)]
+        name: Option<String>,
+        /// Department code (required for reviewer and head).
+        #[arg(long)]
+        department: Option<String>,
+        /// Window code (e.g. zc-01, a comprehensive window of the hall).
+        #[arg(long)]
+        window: Option<String>,
+        #[arg(long, env = "TONGBAN_USER_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tantivy=warn")),
+        )
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("无法启动运行时：{e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("错误：{e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
+    let g = cli.global;
+    let overrides = Overrides {
+        config: g.config,
+        listen: g.listen,
+        database_url: g.database_url,
+        data_dir: g.data_dir,
+        region: g.region,
+    };
+    let default_dir = if matches!(cli.command, Command::Demo { .. }) { "tongban-demo" } else { "tongban-data" };
+    let config = Config::load(&overrides, default_dir)?;
+    match cli.command {
+        Command::Serve => {
+            let store = open_store(&config).await?;
+            drop(store);
+            serve(&config).await?;
+        }
+        Command::Migrate => {
+            let store = open_store_unmigrated(&config).await?;
+            let n = store.migrate().await?;
+            println!("已应用{n}个迁移（{}）", store.backend().name());
+        }
+        Command::Demo { no_serve } => {
+            demo(&config).await?;
+            if !no_serve {
+                serve(&config).await?;
+            }
+        }
+        Command::Seed => {
+            let store = open_store(&config).await?;
+            let search = tongban_search::SearchIndex::new()?;
+            let r = tongban::seed::load_reference(&store, &search, &config.region).await?;
+            println!(
+                "行政区划{}条，部门{}个，服务场所{}个；事项新增{}、更新{}、未变{}；一件事{}个",
+                r.regions, r.departments, r.sites, r.catalog.created, r.catalog.new_versions, r.catalog.unchanged, r.bundles.created
+            );
+        }
+        Command::Catalog { command: CatalogCommand::Import { file, skip_bad } } => {
+            let store = open_store(&config).await?;
+            let bytes = std::fs::read(&file).with_context(|| format!("无法读取{}", file.display()))?;
+            let search = tongban_search::SearchIndex::new()?;
+            let mode = if skip_bad { ImportMode::SkipBad } else { ImportMode::AllOrNothing };
+            let started = std::time::Instant::now();
+            match tongban::import_file(&store, &search, &config.region, &bytes, mode, "cli").await {
+                Ok(r) => {
+                    println!(
+                        "导入完成（{:.2}秒）：新增{}，发布新版本{}，未变{}，跳过{}",
+                        started.elapsed().as_secs_f64(),
+                        r.created,
+                        r.new_versions,
+                        r.unchanged,
+                        r.skipped.len()
+                    );
+                    for e in &r.skipped {
+                        println!("  跳过 {e}");
+                    }
+                }
+                Err(tongban_store::StoreError::Import(rows)) => {
+                    eprintln!("{}有{}处错误，未导入任何数据：", file.display(), rows.len());
+                    for e in &rows {
+                        eprintln!("  {e}");
+                    }
+                    return Ok(std::process::ExitCode::FAILURE);
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Command::Catalog { command: CatalogCommand::Check { department, json } } => {
+            let store = open_store(&config).await?;
+            let report =
+                tongban_web::services::quality_report(&store, &config.region, department.as_deref(), None).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                for f in &report.findings {
+                    let issues: Vec<&str> = f.issues.iter().map(|i| i.message.as_str()).collect();
+                    println!("{}\t{}\t{}\t{}", f.code, f.department, f.name, issues.join("；"));
+                }
+                println!("共检查{}个办事指南，{}个有问题", report.checked, report.failing);
+                for r in report.by_rule.iter().filter(|r| r.count > 0) {
+                    println!("  {}（{}）：{}", r.label, r.rule, r.count);
+                }
+            }
+            if report.failing > 0 {
+                return Ok(std::process::ExitCode::FAILURE);
+            }
+        }
+        Command::User { command: UserCommand::Add { username, role, name, department, window, password } } => {
+            let store = open_store(&config).await?;
+            let role = Role::parse(&role).map_err(|e| anyhow::anyhow!("{e}（可选：admin, clerk, reviewer, head, supervisor, operator, discloser, policy）"))?;
+            let (password, generated) = match password {
+                Some(p) => (p, false),
+                None => (generate_password(), true),
+            };
+            let display = name.unwrap_or_else(|| username.clone());
+            let staff = store
+                .add_staff(
+                    &NewStaff {
+                        region_code: &config.region,
+                        username: &username,
+                        display_name: &display,
+                        role,
+                        department_code: department.as_deref(),
+                        window_code: window.as_deref(),
+                        password: &password,
+                    },
+                    "cli",
+                )
+                .await?;
+            println!("已创建用户{}（{}）", staff.username, staff.role.label());
+            if generated {
+                println!("初始密码：{password}");
+            }
+        }
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+async fn open_store_unmigrated(config: &Config) -> anyhow::Result<Store> {
+    if config.is_sqlite() {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("无法创建数据目录{}", config.data_dir.display()))?;
+    }
+    Store::connect(&config.database_url).await.with_context(|| "无法连接数据库".to_string())
+}
+
+async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let store = open_store_unmigrated(config).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+fn generate_password() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::thread_rng();
+    (0..12).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect()
+}
+
+const DEMO_MARKER: &str = ".tongban-demo";
+
+async fn demo(config: &Config) -> anyhow::Result<()> {
+    if let Some(db) = config.sqlite_file() {
+        let dir = &config.data_dir;
+        let marker = dir.join(DEMO_MARKER);
+        if db.exists() && !marker.exists() {
+            bail!("{}中已有不是演示用的数据库；请用 TONGBAN_DATA_DIR 指定另一个目录", dir.display());
+        }
+        std::fs::create_dir_all(dir).with_context(|| format!("无法创建数据目录{}", dir.display()))?;
+        for suffix in ["", "-wal", "-shm"] {
+            let f = PathBuf::from(format!("{}{suffix}", db.display()));
+            if f.exists() {
+                std::fs::remove_file(&f).with_context(|| format!("无法删除旧的演示数据库{}", f.display()))?;
+            }
+        }
+        std::fs::write(&marker, "tongban demo data; `tongban demo` recreates this directory's database\n")?;
+    }
+    let started = std::time::Instant::now();
+    let store = open_store(config).await?;
+    let search = tongban_search::SearchIndex::new()?;
+    let r = tongban::seed::load_reference(&store, &search, &config.region).await?;
+    let (password, generated) = match std::env::var("TONGBAN_DEMO_PASSWORD") {
+        Ok(p) if !p.is_empty() => (p, false),
+        _ => (generate_password(), true),
+    };
+    let users = tongban::seed::demo_users(&store, &config.region, &password).await?;
+    println!("演示数据已就绪（{:.1}秒，数据库 {}）", started.elapsed().as_secs_f64(), store.backend().name());
+    println!(
+        "  行政区划{}条，部门{}个，服务场所{}个，事项{}个，一件事{}个",
+        r.regions,
+        r.departments,
+        r.sites,
+        r.catalog.created + r.catalog.new_versions + r.catalog.unchanged,
+        r.bundles.created
+    );
+    println!("演示账号（密码{}）：", if generated { "为随机生成" } else { "取自 TONGBAN_DEMO_PASSWORD" });
+    for (u, role, place) in &users {
+        println!("  {u:<11} {role}（{place}）");
+    }
+    println!("  密码：{password}");
+    Ok(())
+}
+
+async fn serve(config: &Config) -> anyhow::Result<()> {
+    if config.is_sqlite() {
+        std::fs::create_dir_all(&config.data_dir)?;
+    }
+    let state = tongban::build_state(&config.database_url, config.web()).await?;
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .with_context(|| format!("无法监听{}", config.listen))?;
+    let addr = listener.local_addr()?;
+    println!("通办已启动（数据库 {}）：", state.store.backend().name());
+    println!("  门户        http://{addr}/");
+    println!("  工作人员    http://{addr}/login");
+    println!("  接口文档    http://{addr}/api/openapi.json");
+    println!("  健康检查    http://{addr}/healthz   指标 http://{addr}/metrics");
+    let app = tongban_web::app(state);
+    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

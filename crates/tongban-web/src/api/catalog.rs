@@ -1,0 +1,536 @@
+use crate::auth::ApiUser;
+use crate::error::{ApiResult, AppError, ErrorBody};
+use crate::extract::{paging, ApiJson, ApiQuery};
+use crate::services::{self, QualityReport};
+use crate::state::AppState;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use tongban_core::catalog::{validate, Guide, Level, Material};
+use tongban_core::ids::RegionCode;
+use tongban_store::{ImportMode, ImportReport, ItemFilter};
+use utoipa::{IntoParams, ToSchema};
+
+/// Resolves the district a public request is about: `region` if given (it must exist), else the portal's default.
+pub(crate) async fn public_region(state: &AppState, region: Option<&str>) -> ApiResult<String> {
+    match region {
+        None => Ok(state.config.default_region.clone()),
+        Some(r) => {
+            let code = RegionCode::parse(r)?;
+            match state.store.region(code.as_str()).await? {
+                Some(_) => Ok(code.as_str().to_string()),
+                None => Err(AppError::not_found(format!("行政区划“{r}”"))),
+            }
+        }
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct SearchParams {
+    /// The citizen's words, e.g. 我想开个奶茶店要办什么证
+    pub q: String,
+    pub page: Option<i64>,
+    /// 1–100, default 20
+    pub per_page: Option<i64>,
+    /// District code; default: the portal's district
+    pub region: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SearchHit {
+    pub code: String,
+    pub name: String,
+    pub department: String,
+    pub department_code: String,
+    /// Relevance (BM25); higher is better. Hits come best first.
+    pub score: f32,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SearchPage {
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+    pub data: Vec<SearchHit>,
+}
+
+/// Ranked items for a question in everyday Chinese (also traditional characters, pinyin, small typos).
+#[utoipa::path(get, path = "/api/v1/search", tag = "search", params(SearchParams),
+    responses((status = 200, body = SearchPage), (status = 400, body = ErrorBody)))]
+pub async fn search(State(state): State<AppState>, ApiQuery(p): ApiQuery<SearchParams>) -> ApiResult<Json<SearchPage>> {
+    let (page, per_page) = paging(p.page, p.per_page)?;
+    if p.q.trim().is_empty() {
+        return Err(AppError::bad_request("empty_query", "请输入要搜索的内容（参数q）"));
+    }
+    if p.q.chars().count() > 200 {
+        return Err(AppError::bad_request("query_too_long", "搜索内容不能超过200个字"));
+    }
+    let region = public_region(&state, p.region.as_deref()).await?;
+    let started = std::time::Instant::now();
+    let search = state.search.clone();
+    let q = p.q.clone();
+    let (total, hits) = tokio::task::spawn_blocking(move || {
+        search.search(&region, &q, per_page as usize, ((page - 1) * per_page) as usize)
+    })
+    .await
+    .map_err(AppError::internal)??;
+    metrics::histogram!("tongban_search_seconds").record(started.elapsed().as_secs_f64());
+    Ok(Json(SearchPage {
+        total: total as i64,
+        page,
+        per_page,
+        data: hits
+            .into_iter()
+            .map(|h| SearchHit {
+                code: h.code,
+                name: h.name,
+                department: h.department,
+                department_code: h.department_code,
+                score: h.score,
+            })
+            .collect(),
+    }))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ItemParams {
+    /// Part of the item name
+    pub q: Option<String>,
+    /// Department code, e.g. xzspj
+    pub department: Option<String>,
+    /// county, town or village: acceptable at that level
+    pub level: Option<String>,
+    /// Item type code of GB/T 39046, e.g. 01 (行政许可)
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    pub item_type: Option<String>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+    pub region: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ItemEntry {
+    pub code: String,
+    pub name: String,
+    pub department_code: String,
+    pub department: String,
+    pub item_type_code: String,
+    pub item_type: String,
+    pub version: i64,
+    pub levels: Vec<String>,
+    pub promised_limit_days: u32,
+    pub legal_limit_days: u32,
+    pub visits: u32,
+    pub online_depth: u8,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ItemPage {
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+    pub data: Vec<ItemEntry>,
+}
+
+/// The catalog, filtered and paged.
+#[utoipa::path(get, path = "/api/v1/items", tag = "catalog", params(ItemParams),
+    responses((status = 200, body = ItemPage), (status = 400, body = ErrorBody)))]
+pub async fn list_items(State(state): State<AppState>, ApiQuery(p): ApiQuery<ItemParams>) -> ApiResult<Json<ItemPage>> {
+    let (page, per_page) = paging(p.page, p.per_page)?;
+    let region = public_region(&state, p.region.as_deref()).await?;
+    let filter = item_filter(&state, &region, p.q, p.department, p.level, p.item_type).await?;
+    let result = state.store.items(&region, &filter, page, per_page).await?;
+    Ok(Json(ItemPage {
+        total: result.total,
+        page,
+        per_page,
+        data: result
+            .data
+            .into_iter()
+            .map(|i| ItemEntry {
+                item_type: tongban_core::catalog::item_type_label(&i.item_type_code).unwrap_or("").into(),
+                code: i.code,
+                name: i.name,
+                department_code: i.department_code,
+                department: i.department_name,
+                item_type_code: i.item_type_code,
+                version: i.version,
+                levels: i.levels,
+                promised_limit_days: i.promised_limit_days,
+                legal_limit_days: i.legal_limit_days,
+                visits: i.visits,
+                online_depth: i.online_depth,
+            })
+            .collect(),
+    }))
+}
+
+/// Checks list filters, naming the one that is wrong; shared by the API and the web pages.
+pub(crate) async fn item_filter(
+    state: &AppState,
+    region: &str,
+    q: Option<String>,
+    department: Option<String>,
+    level: Option<String>,
+    item_type: Option<String>,
+) -> ApiResult<ItemFilter> {
+    let department = department.filter(|d| !d.is_empty());
+    if let Some(d) = &department {
+        if state.store.department(region, d).await?.is_none() {
+            return Err(AppError::not_found(format!("部门“{d}”")));
+        }
+    }
+    let level = level.filter(|l| !l.is_empty());
+    if let Some(l) = &level {
+        if Level::parse(l).is_none() {
+            return Err(AppError::bad_request("invalid_level", format!("level“{l}”应为county、town或village")));
+        }
+    }
+    let item_type = item_type.filter(|t| !t.is_empty());
+    if let Some(t) = &item_type {
+        if tongban_core::catalog::item_type_label(t).is_none() {
+            return Err(AppError::bad_request("invalid_type", format!("未知的事项类型代码“{t}”")));
+        }
+    }
+    Ok(ItemFilter {
+        name_contains: q.filter(|q| !q.trim().is_empty()).map(|q| q.trim().to_string()),
+        department_code: department,
+        level: level.and_then(|l| Level::parse(&l)).map(|l| l.as_str().to_string()),
+        item_type_code: item_type,
+        department_id: None,
+    })
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ItemQuery {
+    /// A published version; default the current one
+    pub version: Option<i64>,
+    pub region: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ItemDetail {
+    pub code: String,
+    pub version: i64,
+    pub current_version: i64,
+    /// Every published version of the guide
+    pub versions: Vec<i64>,
+    pub department_code: String,
+    pub department: String,
+    pub item_type: String,
+    pub published_at: String,
+    pub published_by: String,
+    /// The guide elements (GB/T 39046-2020 表4)
+    #[schema(value_type = Object)]
+    pub guide: Guide,
+}
+
+/// The guide of an item: the current version, or `?version=`.
+#[utoipa::path(get, path = "/api/v1/items/{code}", tag = "catalog", params(("code" = String, Path), ItemQuery),
+    responses((status = 200, body = ItemDetail), (status = 404, body = ErrorBody)))]
+pub async fn get_item(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    ApiQuery(p): ApiQuery<ItemQuery>,
+) -> ApiResult<Json<ItemDetail>> {
+    let region = public_region(&state, p.region.as_deref()).await?;
+    item_detail(&state, &region, &code, p.version).await.map(Json)
+}
+
+async fn item_detail(state: &AppState, region: &str, code: &str, version: Option<i64>) -> ApiResult<ItemDetail> {
+    let item = state.store.item(region, code, version).await?.ok_or_else(|| match version {
+        Some(v) => AppError::not_found(format!("事项“{code}”的第{v}版")),
+        None => AppError::not_found(format!("事项“{code}”")),
+    })?;
+    Ok(ItemDetail {
+        item_type: item.guide.item_type_label().to_string(),
+        code: item.code,
+        version: item.version,
+        current_version: item.current_version,
+        versions: item.versions,
+        department_code: item.department_code,
+        department: item.department_name,
+        published_at: item.published_at,
+        published_by: item.published_by,
+        guide: item.guide,
+    })
+}
+
+/// Changes to a guide; fields left out keep their current value.
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct GuideChange {
+    pub name: Option<String>,
+    /// Department name as in the catalog, e.g. 区行政审批局
+    pub department: Option<String>,
+    pub item_type_code: Option<String>,
+    pub legal_limit_days: Option<u32>,
+    pub promised_limit_days: Option<u32>,
+    pub visits: Option<u32>,
+    pub visit_reason: Option<String>,
+    pub online_depth: Option<u8>,
+    pub fee_fen: Option<i64>,
+    pub fee_basis: Option<String>,
+    pub legal_basis: Option<String>,
+    /// county, town, village
+    pub levels: Option<Vec<String>>,
+    pub all_region: Option<bool>,
+    pub cross_province: Option<bool>,
+    pub tolerance: Option<bool>,
+    /// Material names; a trailing * marks one that may be missing under 容缺受理
+    pub materials: Option<Vec<String>>,
+    pub consult_phone: Option<String>,
+    pub supervise_phone: Option<String>,
+    pub address: Option<String>,
+    pub hours: Option<String>,
+    pub conditions: Option<String>,
+    pub result_name: Option<String>,
+    pub keywords: Option<Vec<String>>,
+}
+
+impl GuideChange {
+    /// Applies the change to a copy of the guide; an unknown level is named.
+    pub fn apply(self, mut g: Guide) -> ApiResult<Guide> {
+        macro_rules! set {
+            ($($f:ident),*) => {$( if let Some(v) = self.$f { g.$f = v; } )*};
+        }
+        set!(
+            name, department, item_type_code, legal_limit_days, promised_limit_days, visits, visit_reason, online_depth,
+            fee_fen, fee_basis, legal_basis, all_region, cross_province, tolerance, consult_phone, supervise_phone,
+            address, hours, conditions, result_name, keywords
+        );
+        if let Some(levels) = self.levels {
+            g.levels = levels
+                .iter()
+                .map(|l| Level::parse(l).ok_or_else(|| AppError::unprocessable("invalid_level", format!("未知的办理层级“{l}”"))))
+                .collect::<Result<_, _>>()?;
+        }
+        if let Some(materials) = self.materials {
+            g.materials = materials
+                .iter()
+                .map(|m| m.trim())
+                .filter(|m| !m.is_empty())
+                .map(|m| match m.strip_suffix('*') {
+                    Some(n) => Material { name: n.trim().into(), required: true, may_be_missing: true, originals: 1, copies: 0 },
+                    None => Material { name: m.into(), required: true, may_be_missing: false, originals: 1, copies: 0 },
+                })
+                .collect();
+        }
+        let faults = validate(&g);
+        if let Some((field, reason)) = faults.first() {
+            return Err(AppError::unprocessable("invalid_guide", format!("“{field}”：{reason}")));
+        }
+        Ok(g)
+    }
+}
+
+/// Edit a published guide (administrators). The edit is published as a new version; cases keep the version they
+/// were filed under.
+#[utoipa::path(put, path = "/api/v1/items/{code}", tag = "catalog", security(("bearer" = [])),
+    params(("code" = String, Path)), request_body = GuideChange,
+    responses((status = 200, body = ItemDetail), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn put_item(
+    State(state): State<AppState>,
+    ApiUser(session): ApiUser,
+    Path(code): Path<String>,
+    ApiJson(change): ApiJson<GuideChange>,
+) -> ApiResult<Json<ItemDetail>> {
+    let staff = &session.staff;
+    if !staff.role.may_edit_catalog() {
+        return Err(AppError::forbidden(format!("“{}”不能修改办事指南", staff.role.label())));
+    }
+    let region = &staff.region_code;
+    let current = state.store.item(region, &code, None).await?.ok_or_else(|| AppError::not_found(format!("事项“{code}”")))?;
+    let guide = change.apply(current.guide)?;
+    services::publish_guide(&state, region, &guide, &staff.username).await?;
+    item_detail(&state, region, &code, None).await.map(Json)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DepartmentEntry {
+    pub code: String,
+    pub name: String,
+    pub phone: String,
+    pub item_count: i64,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct RegionParam {
+    pub region: Option<String>,
+}
+
+/// Departments of the district with their number of published items.
+#[utoipa::path(get, path = "/api/v1/departments", tag = "org", params(RegionParam),
+    responses((status = 200, body = Vec<DepartmentEntry>)))]
+pub async fn list_departments(
+    State(state): State<AppState>,
+    ApiQuery(p): ApiQuery<RegionParam>,
+) -> ApiResult<Json<Vec<DepartmentEntry>>> {
+    let region = public_region(&state, p.region.as_deref()).await?;
+    let list = state.store.departments(&region).await?;
+    Ok(Json(
+        list.into_iter()
+            .map(|d| DepartmentEntry { code: d.code, name: d.name, phone: d.phone, item_count: d.item_count })
+            .collect(),
+    ))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RegionEntry {
+    pub code: String,
+    pub name: String,
+    /// province, city, county, town, village
+    pub level: String,
+    pub parent_code: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RegionDetail {
+    pub code: String,
+    pub name: String,
+    pub level: String,
+    pub parent_code: Option<String>,
+    /// From the province down to this region
+    pub path: Vec<RegionEntry>,
+    pub children: Vec<RegionEntry>,
+}
+
+fn region_entry(r: tongban_store::RegionRow) -> RegionEntry {
+    RegionEntry { code: r.code, name: r.name, level: r.level, parent_code: r.parent_code }
+}
+
+/// A region of the tree (行政区划) with its children.
+#[utoipa::path(get, path = "/api/v1/regions/{code}", tag = "org", params(("code" = String, Path)),
+    responses((status = 200, body = RegionDetail), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn get_region(State(state): State<AppState>, Path(code): Path<String>) -> ApiResult<Json<RegionDetail>> {
+    let code = RegionCode::parse(&code)?;
+    let region = state.store.region(code.as_str()).await?.ok_or_else(|| AppError::not_found(format!("行政区划“{code}”")))?;
+    let children = state.store.region_children(code.as_str()).await?;
+    let path = state.store.region_path(code.as_str()).await?;
+    Ok(Json(RegionDetail {
+        code: region.code,
+        name: region.name,
+        level: region.level,
+        parent_code: region.parent_code,
+        path: path.into_iter().map(region_entry).collect(),
+        children: children.into_iter().map(region_entry).collect(),
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BundleEntry {
+    pub code: String,
+    pub name: String,
+    pub items: Vec<BundleItem>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BundleItem {
+    pub code: String,
+    pub name: String,
+}
+
+/// 一件事一次办 bundles of the district.
+#[utoipa::path(get, path = "/api/v1/bundles", tag = "catalog", params(RegionParam),
+    responses((status = 200, body = Vec<BundleEntry>)))]
+pub async fn list_bundles(
+    State(state): State<AppState>,
+    ApiQuery(p): ApiQuery<RegionParam>,
+) -> ApiResult<Json<Vec<BundleEntry>>> {
+    let region = public_region(&state, p.region.as_deref()).await?;
+    let bundles = state.store.bundles(&region).await?;
+    Ok(Json(
+        bundles
+            .into_iter()
+            .map(|(b, names)| BundleEntry {
+                code: b.code,
+                name: b.name,
+                items: b.item_codes.into_iter().zip(names).map(|(code, name)| BundleItem { code, name }).collect(),
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct QualityParams {
+    /// Department code; department staff always get their own
+    pub department: Option<String>,
+    /// One rule only, e.g. visits_without_reason
+    pub rule: Option<String>,
+}
+
+/// Guide-quality report (办事指南动态监测): guides that break the rules of provincial checks.
+#[utoipa::path(get, path = "/api/v1/catalog/quality", tag = "catalog", security(("bearer" = [])), params(QualityParams),
+    responses((status = 200, body = QualityReport), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn quality(
+    State(state): State<AppState>,
+    ApiUser(session): ApiUser,
+    ApiQuery(p): ApiQuery<QualityParams>,
+) -> ApiResult<Json<QualityReport>> {
+    let department = quality_scope(&session.staff, p.department.as_deref())?;
+    if let Some(d) = &department {
+        if state.store.department(&session.staff.region_code, d).await?.is_none() {
+            return Err(AppError::not_found(format!("部门“{d}”")));
+        }
+    }
+    if let Some(r) = &p.rule {
+        if !services::RULE_LABELS.iter().any(|(code, _)| code == r) {
+            return Err(AppError::bad_request("invalid_rule", format!("未知的规则“{r}”")));
+        }
+    }
+    let report =
+        services::quality_report(&state.store, &session.staff.region_code, department.as_deref(), p.rule.as_deref()).await?;
+    Ok(Json(report))
+}
+
+/// Who may see which department's quality report: department staff only their own department.
+pub(crate) fn quality_scope(staff: &tongban_store::Staff, wanted: Option<&str>) -> ApiResult<Option<String>> {
+    if !staff.role.may_check_guides() {
+        return Err(AppError::forbidden(format!("“{}”无权查看办事指南质量报告", staff.role.label())));
+    }
+    if staff.role.is_department_bound() {
+        let own = staff.department_code.clone();
+        if let Some(w) = wanted.filter(|w| !w.is_empty()) {
+            if Some(w) != own.as_deref() {
+                return Err(AppError::forbidden("只能查看本部门的办事指南"));
+            }
+        }
+        return Ok(own);
+    }
+    Ok(wanted.filter(|w| !w.is_empty()).map(str::to_string))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ImportParams {
+    /// Import the good rows and list the bad ones instead of refusing the whole file
+    pub skip_bad: Option<bool>,
+}
+
+/// Import a catalog file (CSV or XLSX in the format of data/catalog.csv) into the caller's district
+/// (administrators). Nothing is imported unless every row is good, unless `skip_bad=true`.
+#[utoipa::path(post, path = "/api/v1/catalog/import", tag = "catalog", security(("bearer" = [])), params(ImportParams),
+    request_body(content = Vec<u8>, content_type = "text/csv"),
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn import(
+    State(state): State<AppState>,
+    ApiUser(session): ApiUser,
+    ApiQuery(p): ApiQuery<ImportParams>,
+    body: Bytes,
+) -> ApiResult<Json<ImportReport>> {
+    let staff = &session.staff;
+    if !staff.role.may_edit_catalog() {
+        return Err(AppError::forbidden(format!("“{}”不能导入事项目录", staff.role.label())));
+    }
+    let mode = if p.skip_bad.unwrap_or(false) { ImportMode::SkipBad } else { ImportMode::AllOrNothing };
+    let report = services::import_catalog(&state.store, &state.search, &staff.region_code, &body, mode, &staff.username).await?;
+    Ok(Json(report))
+}

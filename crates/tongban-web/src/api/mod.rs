@@ -1,0 +1,57 @@
+//! The JSON API under /api/v1. Every route is registered through utoipa-axum's `routes!`, which takes the path and
+//! method from the handler's `#[utoipa::path]`, so the OpenAPI document cannot drift from the router.
+
+pub(crate) mod catalog;
+mod session;
+
+use crate::state::AppState;
+use axum::extract::DefaultBodyLimit;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "tongban 通办 API",
+        description = "一体化政务服务平台接口。错误统一为 {\"error\":{\"code\",\"message\"}}；分页列表统一为 {\"total\",\"page\",\"per_page\",\"data\"}。",
+        license(name = "Apache-2.0")
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "登录与会话"),
+        (name = "catalog", description = "事项目录与办事指南"),
+        (name = "search", description = "事项搜索"),
+        (name = "org", description = "行政区划与部门")
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}
+
+/// The API routes and the OpenAPI document built from the very same registrations.
+pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
+    let import = OpenApiRouter::new().routes(routes!(catalog::import)).layer(DefaultBodyLimit::max(crate::IMPORT_BODY_LIMIT));
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(session::login))
+        .routes(routes!(session::logout))
+        .routes(routes!(session::me))
+        .routes(routes!(catalog::search))
+        .routes(routes!(catalog::list_items))
+        .routes(routes!(catalog::get_item, catalog::put_item))
+        .routes(routes!(catalog::list_departments))
+        .routes(routes!(catalog::get_region))
+        .routes(routes!(catalog::list_bundles))
+        .routes(routes!(catalog::quality))
+        .layer(DefaultBodyLimit::max(crate::JSON_BODY_LIMIT))
+        .merge(import)
+        .split_for_parts()
+}

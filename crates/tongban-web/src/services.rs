@@ -1,0 +1,145 @@
+//! Use cases shared by the JSON API, the web UI and the command line, so that none of them holds business rules.
+
+use crate::error::AppError;
+use crate::state::AppState;
+use serde::Serialize;
+use tongban_core::catalog::{check_guide, parse_catalog, Guide, QualityIssue};
+use tongban_search::{ItemDoc, SearchIndex};
+use tongban_store::{ImportMode, ImportReport, Store, StoreError};
+use utoipa::ToSchema;
+
+pub fn item_doc(department_code: &str, g: &Guide) -> ItemDoc {
+    ItemDoc {
+        code: g.code.clone(),
+        name: g.name.clone(),
+        department: g.department.clone(),
+        department_code: department_code.to_string(),
+        materials: g.materials.iter().map(|m| m.name.clone()).collect(),
+        basis: g.legal_basis.clone(),
+        keywords: g.keywords.clone(),
+        item_type: g.item_type_label().to_string(),
+    }
+}
+
+/// Rebuilds the search index of one region from the store.
+pub async fn reindex(store: &Store, search: &SearchIndex, region: &str) -> Result<usize, AppError> {
+    let guides = store.current_guides(region).await?;
+    let docs: Vec<ItemDoc> = guides.iter().map(|(d, g)| item_doc(d, g)).collect();
+    let search = search.clone();
+    let region = region.to_string();
+    let n = docs.len();
+    tokio::task::spawn_blocking(move || search.rebuild(&region, &docs)).await.map_err(AppError::internal)??;
+    Ok(n)
+}
+
+/// Imports a catalog file (CSV or XLSX) into the region and brings the search index up to date.
+pub async fn import_catalog(
+    store: &Store,
+    search: &SearchIndex,
+    region: &str,
+    bytes: &[u8],
+    mode: ImportMode,
+    actor: &str,
+) -> Result<ImportReport, StoreError> {
+    let parsed = parse_catalog(bytes);
+    let report = store.import_catalog(region, parsed, mode, actor).await?;
+    if report.created + report.new_versions > 0 {
+        reindex(store, search, region).await.map_err(|e| StoreError::Invalid(e.message))?;
+    }
+    Ok(report)
+}
+
+/// Publishes an edited guide as a new version and re-indexes the item.
+pub async fn publish_guide(state: &AppState, region: &str, guide: &Guide, actor: &str) -> Result<i64, AppError> {
+    let version = state.store.publish_guide(region, guide, actor).await?;
+    if let Some(item) = state.store.item(region, &guide.code, None).await? {
+        let doc = item_doc(&item.department_code, &item.guide);
+        let search = state.search.clone();
+        let region = region.to_string();
+        tokio::task::spawn_blocking(move || search.upsert(&region, &doc)).await.map_err(AppError::internal)??;
+    }
+    Ok(version)
+}
+
+/// One guide that breaks at least one quality rule.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct QualityFinding {
+    pub code: String,
+    pub name: String,
+    pub department_code: String,
+    pub department: String,
+    #[schema(value_type = Vec<Object>)]
+    pub issues: Vec<QualityIssue>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct QualityReport {
+    /// Guides checked.
+    pub checked: usize,
+    /// Guides with at least one issue.
+    pub failing: usize,
+    /// Count of breaches per rule code.
+    pub by_rule: Vec<RuleCount>,
+    pub findings: Vec<QualityFinding>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RuleCount {
+    pub rule: String,
+    pub label: String,
+    pub count: usize,
+}
+
+pub const RULE_LABELS: [(&str, &str); 7] = [
+    ("missing_basis", "缺少设定依据"),
+    ("missing_phone", "缺少咨询电话"),
+    ("missing_materials", "缺少申请材料"),
+    ("promised_exceeds_legal", "承诺时限超过法定时限"),
+    ("visits_without_reason", "到现场次数未说明理由"),
+    ("depth4_with_visits", "全程网办却要求到现场"),
+    ("fee_without_basis", "收费未列明依据"),
+];
+
+/// Checks the current guides of a region (optionally one department's) against the quality rules.
+pub async fn quality_report(
+    store: &Store,
+    region: &str,
+    department_code: Option<&str>,
+    rule: Option<&str>,
+) -> Result<QualityReport, StoreError> {
+    let guides = store.current_guides(region).await?;
+    let mut checked = 0;
+    let mut findings = Vec::new();
+    let mut counts = vec![0usize; RULE_LABELS.len()];
+    for (dept, g) in guides {
+        if department_code.is_some_and(|d| d != dept) {
+            continue;
+        }
+        checked += 1;
+        let issues: Vec<QualityIssue> = check_guide(&g).into_iter().filter(|i| rule.is_none_or(|r| r == i.rule)).collect();
+        for i in &issues {
+            if let Some(pos) = RULE_LABELS.iter().position(|(r, _)| *r == i.rule) {
+                counts[pos] += 1;
+            }
+        }
+        if !issues.is_empty() {
+            findings.push(QualityFinding {
+                code: g.code.clone(),
+                name: g.name.clone(),
+                department_code: dept,
+                department: g.department.clone(),
+                issues,
+            });
+        }
+    }
+    Ok(QualityReport {
+        checked,
+        failing: findings.len(),
+        by_rule: RULE_LABELS
+            .iter()
+            .zip(counts)
+            .map(|((rule, label), count)| RuleCount { rule: rule.to_string(), label: label.to_string(), count })
+            .collect(),
+        findings,
+    })
+}

@@ -1,0 +1,37 @@
+use metrics_exporter_prometheus::PrometheusHandle;
+use std::sync::Arc;
+use tongban_search::SearchIndex;
+use tongban_store::Store;
+
+/// Settings of the HTTP edge, derived from the binary's configuration.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// The district the public portal serves when a request names none (e.g. `430603`).
+    pub default_region: String,
+    /// Mark cookies `Secure` (behind HTTPS).
+    pub secure_cookies: bool,
+    pub session_hours: i64,
+    /// Failed logins of one user name within `login_window_minutes` before further attempts are refused.
+    pub login_max_failures: i64,
+    pub login_window_minutes: i64,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            default_region: "430603".into(),
+            secure_cookies: false,
+            session_hours: 12,
+            login_max_failures: 5,
+            login_window_minutes: 15,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub search: SearchIndex,
+    pub config: Arc<WebConfig>,
+    pub metrics: PrometheusHandle,
+}

@@ -1,0 +1,376 @@
+//! Server-rendered pages in Simplified Chinese: the public portal and each staff role's workbench. Pages call the
+//! same use cases and store queries as the API; the templates are checked at compile time (askama) and every
+//! asset is compiled into the binary.
+
+mod staff;
+
+use crate::auth::{self, MaybeWebUser, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
+use crate::error::AppError;
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use axum_extra::extract::CookieJar;
+use serde::Deserialize;
+use tongban_core::catalog::Guide;
+use tongban_store::{Department, ItemRecord, ItemSummary, Session, SessionKind, Site, Staff};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/search", get(search_page))
+        .route("/items/{code}", get(item_page))
+        .route("/departments/{code}", get(department_page))
+        .route("/login", get(login_form).post(login_submit))
+        .route("/logout", axum::routing::post(logout))
+        .route("/assets/app.css", get(|| asset("text/css; charset=utf-8", include_str!("../../assets/app.css"))))
+        .route("/assets/app.js", get(|| asset("text/javascript; charset=utf-8", include_str!("../../assets/app.js"))))
+        .merge(staff::router())
+}
+
+async fn asset(content_type: &'static str, body: &'static str) -> Response {
+    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=3600")], body).into_response()
+}
+
+/// What every page's frame needs: the title, the signed-in staff member (if any) and their CSRF token.
+pub struct Layout {
+    pub title: String,
+    pub user: Option<Staff>,
+    pub csrf: String,
+}
+
+impl Layout {
+    pub fn new(title: impl Into<String>, session: Option<&Session>) -> Layout {
+        Layout {
+            title: title.into(),
+            user: session.map(|s| s.staff.clone()),
+            csrf: session.map(|s| s.csrf_token.clone()).unwrap_or_default(),
+        }
+    }
+}
+
+/// Page links that keep the other query parameters.
+pub struct Pager {
+    pub page: i64,
+    pub pages: i64,
+    pub base: String,
+}
+
+impl Pager {
+    pub fn new(page: i64, per_page: i64, total: i64, base: String) -> Pager {
+        Pager { page, pages: (total + per_page - 1) / per_page.max(1), base }
+    }
+    pub fn link(&self, page: i64) -> String {
+        format!("{}page={page}", self.base)
+    }
+}
+
+pub fn render<T: Template>(t: &T) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => error_page(AppError::internal(e)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    layout: Layout,
+    heading: String,
+    message: String,
+}
+
+/// An error as a page, with the status of the error.
+pub fn error_page(e: AppError) -> Response {
+    let heading = match e.status {
+        StatusCode::NOT_FOUND => "找不到页面",
+        StatusCode::FORBIDDEN => "无权访问",
+        s if s.is_client_error() => "请求有误",
+        _ => "系统繁忙",
+    };
+    let page = ErrorPage { layout: Layout::new(heading, None), heading: heading.into(), message: e.message.clone() };
+    let body = page.render().unwrap_or_else(|_| e.message.clone());
+    (e.status, Html(body)).into_response()
+}
+
+pub fn not_found_page() -> Response {
+    error_page(AppError::not_found("您要找的页面"))
+}
+
+fn url_escape(s: &str) -> String {
+    auth::urlencode(s)
+}
+
+/// Everyday questions shown under the search box, written from how people ask at the window.
+const HINTS: [&str; 6] = ["开饭店要办什么证", "孩子上学报名", "社保卡丢了", "办营业执照", "公积金提取", "残疾人证"];
+
+pub struct BundleView {
+    pub name: String,
+    pub items: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct Home {
+    layout: Layout,
+    q: String,
+    item_count: i64,
+    departments: Vec<Department>,
+    bundles: Vec<BundleView>,
+    sites: Vec<Site>,
+    hints: Vec<&'static str>,
+}
+
+async fn home(State(state): State<AppState>, MaybeWebUser(session): MaybeWebUser) -> Response {
+    let region = state.config.default_region.clone();
+    let result = async {
+        let departments = state.store.departments(&region).await?;
+        let bundles = state.store.bundles(&region).await?;
+        let sites: Vec<Site> = state.store.sites(&region).await?.into_iter().filter(|s| s.kind != "village_station").collect();
+        let item_count = state.store.count_items(&region).await?;
+        Ok::<_, AppError>(Home {
+            layout: Layout::new("首页", session.as_ref()),
+            q: String::new(),
+            item_count,
+            departments: departments.into_iter().filter(|d| d.item_count > 0).collect(),
+            bundles: bundles
+                .into_iter()
+                .map(|(b, names)| BundleView { name: b.name, items: b.item_codes.into_iter().zip(names).collect() })
+                .collect(),
+            sites,
+            hints: HINTS.to_vec(),
+        })
+    }
+    .await;
+    match result {
+        Ok(page) => render(&page),
+        Err(e) => error_page(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct SearchQuery {
+    q: Option<String>,
+    page: Option<i64>,
+}
+
+pub struct HitView {
+    pub code: String,
+    pub name: String,
+    pub department: String,
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+struct SearchPage {
+    layout: Layout,
+    q: String,
+    total: usize,
+    understood: String,
+    hits: Vec<HitView>,
+    first_rank: i64,
+    pager: Pager,
+}
+
+const SEARCH_PAGE_SIZE: i64 = 10;
+
+async fn search_page(
+    State(state): State<AppState>,
+    MaybeWebUser(session): MaybeWebUser,
+    Query(p): Query<SearchQuery>,
+) -> Response {
+    let q: String = p.q.unwrap_or_default().trim().chars().take(200).collect();
+    let page = p.page.unwrap_or(1).max(1);
+    let mut view = SearchPage {
+        layout: Layout::new(if q.is_empty() { "办事搜索".to_string() } else { format!("搜索：{q}") }, session.as_ref()),
+        total: 0,
+        understood: String::new(),
+        hits: vec![],
+        first_rank: (page - 1) * SEARCH_PAGE_SIZE + 1,
+        pager: Pager::new(page, SEARCH_PAGE_SIZE, 0, format!("/search?q={}&", url_escape(&q))),
+        q,
+    };
+    if !view.q.is_empty() {
+        let search = state.search.clone();
+        let region = state.config.default_region.clone();
+        let q = view.q.clone();
+        let offset = ((page - 1) * SEARCH_PAGE_SIZE) as usize;
+        let found = tokio::task::spawn_blocking(move || {
+            let (own, expanded) = search.explain(&q);
+            search.search(&region, &q, SEARCH_PAGE_SIZE as usize, offset).map(|r| (r, own, expanded))
+        })
+        .await;
+        match found {
+            Ok(Ok(((total, hits), own, expanded))) => {
+                view.total = total;
+                let mut words = own;
+                words.extend(expanded);
+                words.dedup();
+                view.understood = words.join(" ");
+                view.hits =
+                    hits.into_iter().map(|h| HitView { code: h.code, name: h.name, department: h.department }).collect();
+                view.pager.pages = (total as i64 + SEARCH_PAGE_SIZE - 1) / SEARCH_PAGE_SIZE;
+            }
+            Ok(Err(e)) => return error_page(e.into()),
+            Err(e) => return error_page(AppError::internal(e)),
+        }
+    }
+    render(&view)
+}
+
+#[derive(Deserialize)]
+struct VersionQuery {
+    version: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "item.html")]
+struct ItemPage {
+    layout: Layout,
+    item: ItemRecord,
+    g: Guide,
+    levels: String,
+}
+
+async fn item_page(
+    State(state): State<AppState>,
+    MaybeWebUser(session): MaybeWebUser,
+    Path(code): Path<String>,
+    Query(v): Query<VersionQuery>,
+) -> Response {
+    let region = state.config.default_region.clone();
+    match state.store.item(&region, &code, v.version).await {
+        Ok(Some(item)) => {
+            let g = item.guide.clone();
+            let levels = g.levels.iter().map(|l| format!("{}级", l.label())).collect::<Vec<_>>().join("、");
+            render(&ItemPage { layout: Layout::new(g.name.clone(), session.as_ref()), item, g, levels })
+        }
+        Ok(None) => error_page(AppError::not_found(format!("事项“{code}”"))),
+        Err(e) => error_page(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct PageQuery {
+    page: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "department.html")]
+struct DepartmentPage {
+    layout: Layout,
+    department: Department,
+    total: i64,
+    items: Vec<ItemSummary>,
+    pager: Pager,
+}
+
+async fn department_page(
+    State(state): State<AppState>,
+    MaybeWebUser(session): MaybeWebUser,
+    Path(code): Path<String>,
+    Query(p): Query<PageQuery>,
+) -> Response {
+    let region = state.config.default_region.clone();
+    let page = p.page.unwrap_or(1).max(1);
+    let result = async {
+        let department =
+            state.store.department(&region, &code).await?.ok_or_else(|| AppError::not_found(format!("部门“{code}”")))?;
+        let filter = tongban_store::ItemFilter { department_code: Some(code.clone()), ..Default::default() };
+        let items = state.store.items(&region, &filter, page, 50).await?;
+        Ok::<_, AppError>(DepartmentPage {
+            layout: Layout::new(department.name.clone(), session.as_ref()),
+            pager: Pager::new(page, 50, items.total, format!("/departments/{code}?")),
+            department,
+            total: items.total,
+            items: items.data,
+        })
+    }
+    .await;
+    match result {
+        Ok(p) => render(&p),
+        Err(e) => error_page(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    layout: Layout,
+    login_csrf: String,
+    next: String,
+    username: String,
+    error: String,
+}
+
+#[derive(Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+fn new_login_csrf() -> String {
+    use rand::RngCore;
+    let mut b = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+fn login_page(jar: CookieJar, next: String, username: String, error: String, status: StatusCode) -> Response {
+    // Double-submit token: the form's hidden field must equal this cookie, which a foreign site cannot read.
+    let token = new_login_csrf();
+    let cookie = Cookie::build((LOGIN_CSRF_COOKIE, token.clone())).path("/login").http_only(true).same_site(SameSite::Strict);
+    let page = LoginPage { layout: Layout::new("工作人员登录", None), login_csrf: token, next, username, error };
+    (status, jar.add(cookie), render(&page)).into_response()
+}
+
+async fn login_form(jar: CookieJar, Query(q): Query<NextQuery>) -> Response {
+    login_page(jar, auth::safe_next(q.next.as_deref()), String::new(), String::new(), StatusCode::OK)
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+    csrf: String,
+    next: Option<String>,
+}
+
+async fn login_submit(State(state): State<AppState>, jar: CookieJar, Form(f): Form<LoginForm>) -> Response {
+    let next = auth::safe_next(f.next.as_deref());
+    let expected = jar.get(LOGIN_CSRF_COOKIE).map(|c| c.value().to_string()).unwrap_or_default();
+    if expected.is_empty() || !auth::csrf_ok(&expected, &f.csrf) {
+        return login_page(jar, next, f.username, "页面已过期，请重新登录".into(), StatusCode::FORBIDDEN);
+    }
+    match auth::login(&state, f.username.trim(), &f.password, SessionKind::Web).await {
+        Ok((token, _)) => {
+            let cookie = Cookie::build((SESSION_COOKIE, token))
+                .path("/")
+                .http_only(true)
+                .secure(state.config.secure_cookies)
+                .same_site(SameSite::Lax);
+            (jar.add(cookie).remove(Cookie::build(LOGIN_CSRF_COOKIE).path("/login")), Redirect::to(&next)).into_response()
+        }
+        Err(e) => login_page(jar, next, f.username, e.message, e.status),
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+async fn logout(State(state): State<AppState>, jar: CookieJar, Form(f): Form<CsrfForm>) -> Response {
+    if let Some(c) = jar.get(SESSION_COOKIE) {
+        if let Ok(Some(s)) = state.store.session(c.value(), SessionKind::Web).await {
+            if !auth::csrf_ok(&s.csrf_token, &f.csrf) {
+                return error_page(AppError::forbidden("表单已过期，请刷新页面后重试"));
+            }
+        }
+        let _ = state.store.end_session(c.value()).await;
+    }
+    (jar.remove(Cookie::build(SESSION_COOKIE).path("/")), Redirect::to("/")).into_response()
+}

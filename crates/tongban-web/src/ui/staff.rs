@@ -1,0 +1,479 @@
+//! The staff workbench: a home page for each role, catalog browsing and editing, the guide-quality report and
+//! staff management.
+
+use super::{error_page, render, Layout, Pager};
+use crate::api::catalog::{item_filter, quality_scope, GuideChange};
+use crate::auth::{csrf_ok, WebUser};
+use crate::error::AppError;
+use crate::services::{self, QualityFinding, QualityReport, RULE_LABELS};
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::{Form, Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use serde::Deserialize;
+use tongban_core::catalog::{parse_yuan, Guide, ITEM_TYPES};
+use tongban_core::role::Role;
+use tongban_store::{Department, ItemSummary, NewStaff, Staff};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/staff", get(home))
+        .route("/staff/catalog", get(catalog))
+        .route("/staff/catalog/{code}/edit", get(edit_form).post(edit_submit))
+        .route("/staff/quality", get(quality))
+        .route("/staff/users", get(users).post(add_user))
+}
+
+pub struct Stat {
+    pub label: String,
+    pub value: String,
+    pub href: String,
+}
+
+pub struct Link {
+    pub label: &'static str,
+    pub href: &'static str,
+    pub desc: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "staff_home.html")]
+struct Home {
+    layout: Layout,
+    q: String,
+    me: Staff,
+    can_check: bool,
+    is_admin: bool,
+    stats: Vec<Stat>,
+    links: Vec<Link>,
+    findings_title: String,
+    findings: Vec<QualityFinding>,
+}
+
+fn links_for(role: Role) -> Vec<Link> {
+    let catalog = Link { label: "事项目录", href: "/staff/catalog", desc: "按部门、层级、类型查阅全部事项的办事指南" };
+    let quality = Link { label: "指南质量监测", href: "/staff/quality", desc: "缺依据、缺电话、时限倒挂、跑动无理由等问题清单" };
+    let users = Link { label: "人员管理", href: "/staff/users", desc: "新增工作人员，分配角色与部门" };
+    let search = Link { label: "办事搜索", href: "/search", desc: "用群众的说法查找事项，一次性告知所需材料" };
+    match role {
+        Role::Admin => vec![catalog, quality, users, search],
+        Role::Reviewer | Role::Head | Role::Supervisor => vec![quality, catalog, search],
+        _ => vec![search, catalog],
+    }
+}
+
+async fn home(State(state): State<AppState>, WebUser(session): WebUser) -> Response {
+    let me = session.staff.clone();
+    let region = me.region_code.clone();
+    let result = async {
+        let mut stats = vec![Stat {
+            label: "在办事项".into(),
+            value: state.store.count_items(&region).await?.to_string(),
+            href: "/staff/catalog".into(),
+        }];
+        let mut findings = vec![];
+        let mut findings_title = String::new();
+        if me.role.may_check_guides() {
+            let dept = quality_scope(&me, None)?;
+            let report = services::quality_report(&state.store, &region, dept.as_deref(), None).await?;
+            stats.push(Stat {
+                label: if dept.is_some() { "本部门问题指南".into() } else { "问题指南".into() },
+                value: report.failing.to_string(),
+                href: "/staff/quality".into(),
+            });
+            findings_title = if dept.is_some() { "本部门待整改的办事指南".into() } else { "待整改的办事指南".into() };
+            findings = report.findings.into_iter().take(8).collect();
+        }
+        if me.role == Role::Admin {
+            stats.push(Stat {
+                label: "工作人员".into(),
+                value: state.store.staff_in_region(&region).await?.len().to_string(),
+                href: "/staff/users".into(),
+            });
+            stats.push(Stat {
+                label: "服务场所".into(),
+                value: state.store.sites(&region).await?.len().to_string(),
+                href: "/".into(),
+            });
+        }
+        if let Some(code) = &me.department_code {
+            if let Some(d) = state.store.department(&region, code).await? {
+                stats.push(Stat {
+                    label: "本部门事项".into(),
+                    value: d.item_count.to_string(),
+                    href: format!("/staff/catalog?department={code}"),
+                });
+            }
+        }
+        Ok::<_, AppError>(Home {
+            layout: Layout::new("工作台", Some(&session)),
+            q: String::new(),
+            can_check: me.role.may_check_guides(),
+            is_admin: me.role == Role::Admin,
+            links: links_for(me.role),
+            stats,
+            findings_title,
+            findings,
+            me,
+        })
+    }
+    .await;
+    match result {
+        Ok(p) => render(&p),
+        Err(e) => error_page(e),
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct CatalogQuery {
+    q: Option<String>,
+    department: Option<String>,
+    level: Option<String>,
+    #[serde(rename = "type")]
+    item_type: Option<String>,
+    page: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "staff_catalog.html")]
+struct CatalogPage {
+    layout: Layout,
+    can_check: bool,
+    is_admin: bool,
+    departments: Vec<Department>,
+    types: Vec<(&'static str, &'static str)>,
+    f_q: String,
+    f_department: String,
+    f_level: String,
+    f_type: String,
+    total: i64,
+    items: Vec<ItemSummary>,
+    pager: Pager,
+}
+
+const CATALOG_PAGE_SIZE: i64 = 50;
+
+async fn catalog(State(state): State<AppState>, WebUser(session): WebUser, Query(p): Query<CatalogQuery>) -> Response {
+    let me = &session.staff;
+    let region = me.region_code.clone();
+    let page = p.page.unwrap_or(1).max(1);
+    let result = async {
+        let filter =
+            item_filter(&state, &region, p.q.clone(), p.department.clone(), p.level.clone(), p.item_type.clone()).await?;
+        let items = state.store.items(&region, &filter, page, CATALOG_PAGE_SIZE).await?;
+        let f_q = p.q.unwrap_or_default();
+        let f_department = p.department.unwrap_or_default();
+        let f_level = p.level.unwrap_or_default();
+        let f_type = p.item_type.unwrap_or_default();
+        let base = format!(
+            "/staff/catalog?q={}&department={}&level={}&type={}&",
+            super::url_escape(&f_q),
+            super::url_escape(&f_department),
+            super::url_escape(&f_level),
+            super::url_escape(&f_type)
+        );
+        Ok::<_, AppError>(CatalogPage {
+            layout: Layout::new("事项目录", Some(&session)),
+            can_check: me.role.may_check_guides(),
+            is_admin: me.role.may_edit_catalog(),
+            departments: state.store.departments(&region).await?,
+            types: ITEM_TYPES.to_vec(),
+            pager: Pager::new(page, CATALOG_PAGE_SIZE, items.total, base),
+            f_q,
+            f_department,
+            f_level,
+            f_type,
+            total: items.total,
+            items: items.data,
+        })
+    }
+    .await;
+    match result {
+        Ok(p) => render(&p),
+        Err(e) => error_page(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "staff_item_edit.html")]
+struct EditPage {
+    layout: Layout,
+    can_check: bool,
+    is_admin: bool,
+    g: Guide,
+    version: i64,
+    departments: Vec<Department>,
+    materials: String,
+    keywords: String,
+    fee_yuan: String,
+    error: String,
+}
+
+async fn edit_page(state: &AppState, session: &tongban_store::Session, code: &str, draft: Option<Guide>, error: String) -> Response {
+    let me = &session.staff;
+    if !me.role.may_edit_catalog() {
+        return error_page(AppError::forbidden(format!("“{}”不能修改办事指南", me.role.label())));
+    }
+    let result = async {
+        let item = state
+            .store
+            .item(&me.region_code, code, None)
+            .await?
+            .ok_or_else(|| AppError::not_found(format!("事项“{code}”")))?;
+        let g = draft.unwrap_or(item.guide);
+        Ok::<_, AppError>(EditPage {
+            layout: Layout::new(format!("修改：{}", g.name), Some(session)),
+            can_check: true,
+            is_admin: true,
+            version: item.version,
+            departments: state.store.departments(&me.region_code).await?,
+            materials: g
+                .materials
+                .iter()
+                .map(|m| if m.may_be_missing { format!("{}*", m.name) } else { m.name.clone() })
+                .collect::<Vec<_>>()
+                .join("\n"),
+            keywords: g.keywords.join(";"),
+            fee_yuan: if g.fee_fen == 0 { "0".into() } else { format!("{}.{:02}", g.fee_fen / 100, g.fee_fen % 100) },
+            error,
+            g,
+        })
+    }
+    .await;
+    match result {
+        Ok(p) => render(&p),
+        Err(e) => error_page(e),
+    }
+}
+
+async fn edit_form(State(state): State<AppState>, WebUser(session): WebUser, Path(code): Path<String>) -> Response {
+    edit_page(&state, &session, &code, None, String::new()).await
+}
+
+#[derive(Deserialize)]
+struct EditForm {
+    csrf: String,
+    name: String,
+    department: String,
+    legal_limit_days: String,
+    promised_limit_days: String,
+    visits: String,
+    online_depth: String,
+    visit_reason: String,
+    legal_basis: String,
+    materials: String,
+    fee_yuan: String,
+    fee_basis: String,
+    consult_phone: String,
+    supervise_phone: String,
+    address: String,
+    hours: String,
+    keywords: String,
+}
+
+fn whole(field: &str, v: &str) -> Result<u32, AppError> {
+    v.trim().parse().map_err(|_| AppError::unprocessable("invalid_number", format!("{field}应为非负整数，而不是“{v}”")))
+}
+
+impl EditForm {
+    fn change(&self) -> Result<GuideChange, AppError> {
+        let fee_fen = parse_yuan(&self.fee_yuan)
+            .ok_or_else(|| AppError::unprocessable("invalid_fee", format!("收费金额“{}”应为元，至多两位小数", self.fee_yuan)))?;
+        Ok(GuideChange {
+            name: Some(self.name.trim().into()),
+            department: Some(self.department.clone()),
+            legal_limit_days: Some(whole("法定时限", &self.legal_limit_days)?),
+            promised_limit_days: Some(whole("承诺时限", &self.promised_limit_days)?),
+            visits: Some(whole("到现场次数", &self.visits)?),
+            online_depth: Some(whole("网办深度", &self.online_depth)?.min(255) as u8),
+            visit_reason: Some(self.visit_reason.trim().into()),
+            legal_basis: Some(self.legal_basis.trim().into()),
+            materials: Some(self.materials.lines().map(str::to_string).collect()),
+            fee_fen: Some(fee_fen),
+            fee_basis: Some(self.fee_basis.trim().into()),
+            consult_phone: Some(self.consult_phone.trim().into()),
+            supervise_phone: Some(self.supervise_phone.trim().into()),
+            address: Some(self.address.trim().into()),
+            hours: Some(self.hours.trim().into()),
+            keywords: Some(
+                self.keywords.split([';', '；']).map(str::trim).filter(|k| !k.is_empty()).map(str::to_string).collect(),
+            ),
+            ..Default::default()
+        })
+    }
+}
+
+async fn edit_submit(
+    State(state): State<AppState>,
+    WebUser(session): WebUser,
+    Path(code): Path<String>,
+    Form(f): Form<EditForm>,
+) -> Response {
+    let me = &session.staff;
+    if !csrf_ok(&session.csrf_token, &f.csrf) {
+        return error_page(AppError::forbidden("表单已过期，请刷新页面后重试"));
+    }
+    if !me.role.may_edit_catalog() {
+        return error_page(AppError::forbidden(format!("“{}”不能修改办事指南", me.role.label())));
+    }
+    let current = match state.store.item(&me.region_code, &code, None).await {
+        Ok(Some(i)) => i,
+        Ok(None) => return error_page(AppError::not_found(format!("事项“{code}”"))),
+        Err(e) => return error_page(e.into()),
+    };
+    let draft = current.guide.clone();
+    let applied = f.change().and_then(|c| c.apply(current.guide));
+    let guide = match applied {
+        Ok(g) => g,
+        Err(e) => return edit_page(&state, &session, &code, Some(draft), e.message).await,
+    };
+    match services::publish_guide(&state, &me.region_code, &guide, &me.username).await {
+        Ok(_) => Redirect::to(&format!("/items/{code}")).into_response(),
+        Err(e) => edit_page(&state, &session, &code, Some(guide), e.message).await,
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct QualityQuery {
+    department: Option<String>,
+    rule: Option<String>,
+    page: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "staff_quality.html")]
+struct QualityPage {
+    layout: Layout,
+    can_check: bool,
+    is_admin: bool,
+    department_bound: bool,
+    departments: Vec<Department>,
+    rules: Vec<(&'static str, &'static str)>,
+    f_department: String,
+    f_rule: String,
+    report: QualityReport,
+    findings: Vec<QualityFinding>,
+    pager: Pager,
+}
+
+const QUALITY_PAGE_SIZE: i64 = 50;
+
+async fn quality(State(state): State<AppState>, WebUser(session): WebUser, Query(p): Query<QualityQuery>) -> Response {
+    let me = &session.staff;
+    let page = p.page.unwrap_or(1).max(1);
+    let result = async {
+        let dept = quality_scope(me, p.department.as_deref())?;
+        let rule = p.rule.clone().filter(|r| RULE_LABELS.iter().any(|(c, _)| c == r));
+        let mut report = services::quality_report(&state.store, &me.region_code, dept.as_deref(), rule.as_deref()).await?;
+        let findings: Vec<QualityFinding> = std::mem::take(&mut report.findings)
+            .into_iter()
+            .skip(((page - 1) * QUALITY_PAGE_SIZE) as usize)
+            .take(QUALITY_PAGE_SIZE as usize)
+            .collect();
+        let f_department = dept.unwrap_or_default();
+        let f_rule = rule.unwrap_or_default();
+        Ok::<_, AppError>(QualityPage {
+            layout: Layout::new("指南质量监测", Some(&session)),
+            can_check: true,
+            is_admin: me.role.may_edit_catalog(),
+            department_bound: me.role.is_department_bound(),
+            departments: state.store.departments(&me.region_code).await?,
+            rules: RULE_LABELS.to_vec(),
+            pager: Pager::new(
+                page,
+                QUALITY_PAGE_SIZE,
+                report.failing as i64,
+                format!("/staff/quality?department={}&rule={}&", f_department, f_rule),
+            ),
+            f_department,
+            f_rule,
+            report,
+            findings,
+        })
+    }
+    .await;
+    match result {
+        Ok(p) => render(&p),
+        Err(e) => error_page(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "staff_users.html")]
+struct UsersPage {
+    layout: Layout,
+    can_check: bool,
+    is_admin: bool,
+    staff: Vec<Staff>,
+    departments: Vec<Department>,
+    roles: Vec<(&'static str, &'static str)>,
+    error: String,
+    notice: String,
+}
+
+async fn users_page(state: &AppState, session: &tongban_store::Session, error: String, notice: String) -> Response {
+    let me = &session.staff;
+    if !me.role.may_manage_staff() {
+        return error_page(AppError::forbidden("只有系统管理员可以管理人员"));
+    }
+    let result = async {
+        Ok::<_, AppError>(UsersPage {
+            layout: Layout::new("人员管理", Some(session)),
+            can_check: true,
+            is_admin: true,
+            staff: state.store.staff_in_region(&me.region_code).await?,
+            departments: state.store.departments(&me.region_code).await?,
+            roles: Role::ALL.iter().map(|r| (r.as_str(), r.label())).collect(),
+            error,
+            notice,
+        })
+    }
+    .await;
+    match result {
+        Ok(p) => render(&p),
+        Err(e) => error_page(e),
+    }
+}
+
+async fn users(State(state): State<AppState>, WebUser(session): WebUser) -> Response {
+    users_page(&state, &session, String::new(), String::new()).await
+}
+
+#[derive(Deserialize)]
+struct AddUserForm {
+    csrf: String,
+    username: String,
+    display_name: String,
+    role: String,
+    department: String,
+    password: String,
+}
+
+async fn add_user(State(state): State<AppState>, WebUser(session): WebUser, Form(f): Form<AddUserForm>) -> Response {
+    let me = &session.staff;
+    if !csrf_ok(&session.csrf_token, &f.csrf) {
+        return error_page(AppError::forbidden("表单已过期，请刷新页面后重试"));
+    }
+    if !me.role.may_manage_staff() {
+        return error_page(AppError::forbidden("只有系统管理员可以管理人员"));
+    }
+    let role = match Role::parse(&f.role) {
+        Ok(r) => r,
+        Err(e) => return users_page(&state, &session, e.to_string(), String::new()).await,
+    };
+    let new = NewStaff {
+        region_code: &me.region_code,
+        username: f.username.trim(),
+        display_name: f.display_name.trim(),
+        role,
+        department_code: Some(f.department.as_str()).filter(|d| !d.is_empty()),
+        window_code: None,
+        password: &f.password,
+    };
+    match state.store.add_staff(&new, &me.username).await {
+        Ok(s) => users_page(&state, &session, String::new(), format!("已新增“{}”（{}）", s.display_name, s.role.label())).await,
+        Err(e) => users_page(&state, &session, AppError::from(e).message, String::new()).await,
+    }
+}
