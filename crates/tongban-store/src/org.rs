@@ -277,16 +277,21 @@ impl Store {
 
     /// Creates a staff account with an Argon2id password hash. Department roles must name their department.
     pub async fn add_staff(&self, new: &NewStaff<'_>, actor: &str) -> Result<Staff, StoreError> {
+        if new.password.chars().count() < 8 {
+            return Err(StoreError::Invalid("密码至少8个字符".into()));
+        }
+        let hash = crate::hash_password(new.password)?;
+        self.add_staff_with_hash(new, &hash, actor).await
+    }
+
+    /// As `add_staff`, with the Argon2id hash already computed (seeding many accounts with one password).
+    pub async fn add_staff_with_hash(&self, new: &NewStaff<'_>, hash: &str, actor: &str) -> Result<Staff, StoreError> {
         if new.role.is_department_bound() && new.department_code.is_none() {
             return Err(StoreError::Invalid(format!("角色“{}”必须指定所属部门", new.role.label())));
         }
         if new.username.is_empty() || new.username.len() > 64 || !new.username.chars().all(is_username_char) {
             return Err(StoreError::Invalid("用户名只能包含字母、数字、“-”“_”“.”，长度1–64".into()));
         }
-        if new.password.chars().count() < 8 {
-            return Err(StoreError::Invalid("密码至少8个字符".into()));
-        }
-        let hash = crate::hash_password(new.password)?;
         let mut tx = self.pool.begin().await?;
         if sqlx::query("SELECT 1 FROM regions WHERE code = $1").bind(new.region_code).fetch_optional(&mut *tx).await?.is_none()
         {

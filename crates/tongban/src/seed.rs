@@ -94,6 +94,19 @@ pub async fn load_reference(store: &Store, search: &SearchIndex, region: &str) -
 
 /// Demo accounts named after their role. Returns (username, role label, where they work).
 pub async fn demo_users(store: &Store, region: &str, password: &str) -> Result<Vec<(String, String, String)>, StoreError> {
+        if password.chars().count() < 8 {
+        return Err(StoreError::Invalid("演示密码至少8个字符".into()));
+    }
+    let hash = tongban_store::hash_password(password)?;
+    demo_users_with_hash(store, region, &hash).await
+}
+
+/// As `demo_users`, with the password's hash computed once for all accounts.
+pub async fn demo_users_with_hash(
+    store: &Store,
+    region: &str,
+    hash: &str,
+) -> Result<Vec<(String, String, String)>, StoreError> {
     let mut out = Vec::new();
     for role in Role::ALL {
         let username = role.as_str();
@@ -110,11 +123,11 @@ pub async fn demo_users(store: &Store, region: &str, password: &str) -> Result<V
             role,
             department_code: department,
             window_code: window,
-            password,
+            password: "",
         };
         let staff = match store.staff_by_username(username).await? {
             Some((s, _)) => s,
-            None => store.add_staff(&new, "demo").await?,
+            None => store.add_staff_with_hash(&new, hash, "demo").await?,
         };
         let place = staff
             .window_name

@@ -1,0 +1,189 @@
+//! `TestApp`: the application as the binary starts it, on a fresh database, listening on a free port.
+//!
+//! PostgreSQL: set TONGBAN_TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1:5432); each test gets its own
+//! database, dropped afterwards. Without it the PostgreSQL variants skip — unless TONGBAN_TEST_REQUIRE_ALL=1
+//! (set by .ci/run), where a missing backend fails the test instead.
+
+use reqwest::{Client, Response, StatusCode};
+use serde_json::Value;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
+use tongban_web::WebConfig;
+
+pub const REGION: &str = "430603";
+pub const PASSWORD: &str = "test-password-1";
+
+#[derive(Clone, Copy, Debug)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: Client,
+    _state: tongban_web::AppState,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Dir(PathBuf),
+    PgDatabase { admin_url: String, name: String },
+}
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+pub fn require_all() -> bool {
+    std::env::var("TONGBAN_TEST_REQUIRE_ALL").is_ok_and(|v| v == "1")
+}
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst))
+}
+
+/// Argon2id hashing of eight demo users per test is the slowest part of setting up; hash once per process.
+fn password_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| tongban_store::hash_password(PASSWORD).expect("hash"))
+}
+
+impl TestApp {
+    /// None when the backend is not available here and not required.
+    pub async fn spawn(db: Db) -> Option<TestApp> {
+        Self::spawn_with(db, WebConfig::default()).await
+    }
+
+    pub async fn spawn_with(db: Db, web: WebConfig) -> Option<TestApp> {
+        let (url, cleanup) = match db {
+            Db::Sqlite => {
+                let dir = std::env::temp_dir().join(unique("tongban_test"));
+                std::fs::create_dir_all(&dir).expect("temp dir");
+                (tongban::config::sqlite_url(&dir), Cleanup::Dir(dir))
+            }
+            Db::Postgres => {
+                let Ok(admin_url) = std::env::var("TONGBAN_TEST_POSTGRES_URL") else {
+                    assert!(!require_all(), "TONGBAN_TEST_POSTGRES_URL is not set but TONGBAN_TEST_REQUIRE_ALL=1");
+                    eprintln!("skipped: PostgreSQL (set TONGBAN_TEST_POSTGRES_URL to run)");
+                    return None;
+                };
+                let name = unique("tongban_test");
+                sqlx::any::install_default_drivers();
+                let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&format!("{admin_url}/postgres"))
+                    .await
+                    .expect("connect to PostgreSQL");
+                sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create database");
+                (format!("{admin_url}/{name}"), Cleanup::PgDatabase { admin_url, name })
+            }
+        };
+        let state = tongban::build_state(&url, web).await.expect("state");
+        tongban::seed::load_reference(&state.store, &state.search, REGION).await.expect("seed");
+        seed_users(&state.store).await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let app = tongban_web::app(state.clone());
+        tokio::spawn(async move {
+            axum::serve(listener, app).await.expect("serve");
+        });
+        let client = Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+        Some(TestApp { base: format!("http://{addr}"), client, _state: state, cleanup })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    pub async fn get_json(&self, path: &str) -> (StatusCode, Value) {
+        let r = self.get(path).await;
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn get_auth(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        let r = self.client.get(self.url(path)).bearer_auth(token).send().await.expect("GET");
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value, token: Option<&str>) -> (StatusCode, Value) {
+        let mut req = self.client.post(self.url(path)).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let r = req.send().await.expect("POST");
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn put_json(&self, path: &str, body: &Value, token: &str) -> (StatusCode, Value) {
+        let r = self.client.put(self.url(path)).json(body).bearer_auth(token).send().await.expect("PUT");
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Logs a demo user in through the API and returns the bearer token.
+    pub async fn token(&self, username: &str) -> String {
+        let (status, body) = self
+            .post_json("/api/v1/auth/login", &serde_json::json!({"username": username, "password": PASSWORD}), None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "login of {username}: {body}");
+        body["token"].as_str().expect("token").to_string()
+    }
+}
+
+/// The demo accounts, with the password hash computed once.
+async fn seed_users(store: &tongban_store::Store) {
+    let users = tongban::seed::demo_users_with_hash(store, REGION, password_hash()).await.expect("users");
+    assert_eq!(users.len(), 8);
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::Dir(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Cleanup::PgDatabase { admin_url, name } => {
+                // Best effort, on a thread of its own: the test's runtime is shutting down.
+                let (admin_url, name) = (admin_url.clone(), name.clone());
+                let _ = std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
+                    rt.block_on(async move {
+                        if let Ok(mut c) =
+                            <sqlx::AnyConnection as sqlx::Connection>::connect(&format!("{admin_url}/postgres")).await
+                        {
+                            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut c).await;
+                        }
+                    });
+                })
+                .join();
+            }
+        }
+    }
+}
+
+/// Declares one test per backend: `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! both_backends {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                if let Some(app) = $crate::helpers::TestApp::spawn($crate::helpers::Db::Sqlite).await {
+                    ($body)(app).await;
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(app) = $crate::helpers::TestApp::spawn($crate::helpers::Db::Postgres).await {
+                    ($body)(app).await;
+                }
+            }
+        }
+    };
+}

@@ -1,0 +1,7 @@
+//! One integration-test binary (kanidm's pattern: many test binaries cost build time on 2 cores). Every test runs
+//! against the real application over HTTP, once on a fresh SQLite file and once on a fresh PostgreSQL database.
+
+mod api;
+mod browser;
+mod helpers;
+mod web;
