@@ -149,7 +149,10 @@ pub fn validate(g: &Guide) -> Vec<(&'static str, String)> {
     if g.promised_limit_days > g.legal_limit_days {
         out.push((
             "promised_limit_days",
-            format!("承诺时限{}天超过法定时限{}天", g.promised_limit_days, g.legal_limit_days),
+            format!(
+                "承诺时限{}天超过法定时限{}天",
+                g.promised_limit_days, g.legal_limit_days
+            ),
         ));
     }
     if !(1..=4).contains(&g.online_depth) {
@@ -189,14 +192,23 @@ pub fn check_guide(g: &Guide) -> Vec<QualityIssue> {
     if g.promised_limit_days > g.legal_limit_days {
         add(
             "promised_exceeds_legal",
-            format!("承诺时限{}个工作日超过法定时限{}个工作日", g.promised_limit_days, g.legal_limit_days),
+            format!(
+                "承诺时限{}个工作日超过法定时限{}个工作日",
+                g.promised_limit_days, g.legal_limit_days
+            ),
         );
     }
     if g.visits > 0 && g.visit_reason.trim().is_empty() {
-        add("visits_without_reason", format!("到现场次数为{}次，未说明必须到现场的原因", g.visits));
+        add(
+            "visits_without_reason",
+            format!("到现场次数为{}次，未说明必须到现场的原因", g.visits),
+        );
     }
     if g.online_depth >= 4 && g.visits > 0 {
-        add("depth4_with_visits", format!("网办深度为Ⅳ级（全程网办），到现场次数却为{}次", g.visits));
+        add(
+            "depth4_with_visits",
+            format!("网办深度为Ⅳ级（全程网办），到现场次数却为{}次", g.visits),
+        );
     }
     if g.fee_fen > 0 && g.fee_basis.trim().is_empty() {
         add("fee_without_basis", format!("收费{}，未列明收费依据", g.fee_label()));
@@ -260,7 +272,11 @@ struct Table {
 }
 
 fn read_table(bytes: &[u8]) -> Result<Table, RowError> {
-    let file_error = |reason: String| RowError { line: 1, column: String::new(), reason };
+    let file_error = |reason: String| RowError {
+        line: 1,
+        column: String::new(),
+        reason,
+    };
     match FileFormat::sniff(bytes) {
         FileFormat::Csv => {
             let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes))
@@ -281,7 +297,11 @@ fn read_table(bytes: &[u8]) -> Result<Table, RowError> {
                     }
                     Err(e) => {
                         let line = e.position().map(|p| p.line() as usize).unwrap_or(0);
-                        return Err(RowError { line, column: String::new(), reason: format!("CSV格式错误：{e}") });
+                        return Err(RowError {
+                            line,
+                            column: String::new(),
+                            reason: format!("CSV格式错误：{e}"),
+                        });
                     }
                 }
             }
@@ -363,16 +383,28 @@ impl Columns {
         let mut index = Vec::new();
         for (i, h) in headers.iter().enumerate() {
             if !required.contains(&h.as_str()) && !optional.contains(&h.as_str()) {
-                errors.push(RowError { line: 1, column: h.clone(), reason: format!("未知的列“{h}”") });
+                errors.push(RowError {
+                    line: 1,
+                    column: h.clone(),
+                    reason: format!("未知的列“{h}”"),
+                });
             } else if index.iter().any(|(n, _)| n == h) {
-                errors.push(RowError { line: 1, column: h.clone(), reason: "列重复".into() });
+                errors.push(RowError {
+                    line: 1,
+                    column: h.clone(),
+                    reason: "列重复".into(),
+                });
             } else {
                 index.push((h.clone(), i));
             }
         }
         for r in required {
             if !index.iter().any(|(n, _)| n == r) {
-                errors.push(RowError { line: 1, column: (*r).into(), reason: format!("缺少必需的列“{r}”") });
+                errors.push(RowError {
+                    line: 1,
+                    column: (*r).into(),
+                    reason: format!("缺少必需的列“{r}”"),
+                });
             }
         }
         if errors.is_empty() {
@@ -405,7 +437,11 @@ impl<'a> RowCheck<'a> {
         self.cols.get(self.row, col)
     }
     fn fail(&mut self, col: &str, reason: impl Into<String>) {
-        self.errors.push(RowError { line: self.line, column: col.into(), reason: reason.into() });
+        self.errors.push(RowError {
+            line: self.line,
+            column: col.into(),
+            reason: reason.into(),
+        });
     }
     fn required(&mut self, col: &str) -> String {
         let v = self.text(col);
@@ -467,7 +503,13 @@ fn parse_material(name: &str) -> Material {
         Some(n) => (n.trim(), true),
         None => (name, false),
     };
-    Material { name: name.to_string(), required: true, may_be_missing, originals: 1, copies: 0 }
+    Material {
+        name: name.to_string(),
+        required: true,
+        may_be_missing,
+        originals: 1,
+        copies: 0,
+    }
 }
 
 /// Parses a catalog file (CSV or XLSX, columns of data/catalog.csv). Every bad row is reported with line, column and
@@ -475,16 +517,29 @@ fn parse_material(name: &str) -> Material {
 pub fn parse_catalog(bytes: &[u8]) -> ImportParse<Guide> {
     let table = match read_table(bytes) {
         Ok(t) => t,
-        Err(e) => return ImportParse { rows: vec![], errors: vec![e] },
+        Err(e) => {
+            return ImportParse {
+                rows: vec![],
+                errors: vec![e],
+            }
+        }
     };
     let cols = match Columns::new(&table.headers, &CATALOG_REQUIRED, &CATALOG_OPTIONAL) {
         Ok(c) => c,
         Err(errors) => return ImportParse { rows: vec![], errors },
     };
     let mut seen = HashSet::new();
-    let mut out = ImportParse { rows: vec![], errors: vec![] };
+    let mut out = ImportParse {
+        rows: vec![],
+        errors: vec![],
+    };
     for (line, row) in &table.rows {
-        let mut c = RowCheck { line: *line, row, cols: &cols, errors: vec![] };
+        let mut c = RowCheck {
+            line: *line,
+            row,
+            cols: &cols,
+            errors: vec![],
+        };
         let code = c.required("code");
         if !code.is_empty() && !seen.insert(code.clone()) {
             c.fail("code", format!("事项编码“{code}”在文件中重复"));
@@ -496,11 +551,16 @@ pub fn parse_catalog(bytes: &[u8]) -> ImportParse<Guide> {
         let department = c.required("department");
         let item_type_code = c.required("item_type_code");
         match item_type_label(&item_type_code) {
-            None if !item_type_code.is_empty() => c.fail("item_type_code", format!("未知的事项类型代码“{item_type_code}”")),
+            None if !item_type_code.is_empty() => {
+                c.fail("item_type_code", format!("未知的事项类型代码“{item_type_code}”"))
+            }
             Some(label) => {
                 let given = c.text("item_type");
                 if !given.is_empty() && given != label {
-                    c.fail("item_type", format!("“{given}”与类型代码{item_type_code}（{label}）不符"));
+                    c.fail(
+                        "item_type",
+                        format!("“{given}”与类型代码{item_type_code}（{label}）不符"),
+                    );
                 }
             }
             None => {}
@@ -508,7 +568,10 @@ pub fn parse_catalog(bytes: &[u8]) -> ImportParse<Guide> {
         let legal = c.whole("legal_limit_days", 3650);
         let promised = c.whole("promised_limit_days", 3650);
         if promised > legal {
-            c.fail("promised_limit_days", format!("承诺时限{promised}天超过法定时限{legal}天"));
+            c.fail(
+                "promised_limit_days",
+                format!("承诺时限{promised}天超过法定时限{legal}天"),
+            );
         }
         let visits = c.whole("visits", 10);
         let depth = c.whole("online_depth", 4);
@@ -536,8 +599,10 @@ pub fn parse_catalog(bytes: &[u8]) -> ImportParse<Guide> {
         }
         let service_objects: Vec<String> = split_list(c.text("service_object")).map(str::to_string).collect();
         for o in &service_objects {
-            if !matches!(o.as_str(), "自然人" | "法人" | "非法人企业" | "其他组织" | "行政机关" | "事业法人" | "社会组织法人")
-            {
+            if !matches!(
+                o.as_str(),
+                "自然人" | "法人" | "非法人企业" | "其他组织" | "行政机关" | "事业法人" | "社会组织法人"
+            ) {
                 c.fail("service_object", format!("未知的服务对象“{o}”"));
             }
         }
@@ -570,7 +635,10 @@ pub fn parse_catalog(bytes: &[u8]) -> ImportParse<Guide> {
             code,
         };
         if c.errors.is_empty() {
-            out.rows.push(Parsed { line: *line, value: guide });
+            out.rows.push(Parsed {
+                line: *line,
+                value: guide,
+            });
         } else {
             out.errors.append(&mut c.errors);
         }
@@ -590,16 +658,29 @@ pub struct Bundle {
 pub fn parse_bundles(bytes: &[u8]) -> ImportParse<Bundle> {
     let table = match read_table(bytes) {
         Ok(t) => t,
-        Err(e) => return ImportParse { rows: vec![], errors: vec![e] },
+        Err(e) => {
+            return ImportParse {
+                rows: vec![],
+                errors: vec![e],
+            }
+        }
     };
     let cols = match Columns::new(&table.headers, &["code", "name", "item_codes"], &[]) {
         Ok(c) => c,
         Err(errors) => return ImportParse { rows: vec![], errors },
     };
-    let mut out = ImportParse { rows: vec![], errors: vec![] };
+    let mut out = ImportParse {
+        rows: vec![],
+        errors: vec![],
+    };
     let mut seen = HashSet::new();
     for (line, row) in &table.rows {
-        let mut c = RowCheck { line: *line, row, cols: &cols, errors: vec![] };
+        let mut c = RowCheck {
+            line: *line,
+            row,
+            cols: &cols,
+            errors: vec![],
+        };
         let code = c.required("code");
         if !code.is_empty() && !seen.insert(code.clone()) {
             c.fail("code", format!("主题编码“{code}”在文件中重复"));
@@ -610,7 +691,10 @@ pub fn parse_bundles(bytes: &[u8]) -> ImportParse<Bundle> {
             c.fail("item_codes", "至少包含一个事项");
         }
         if c.errors.is_empty() {
-            out.rows.push(Parsed { line: *line, value: Bundle { code, name, item_codes } });
+            out.rows.push(Parsed {
+                line: *line,
+                value: Bundle { code, name, item_codes },
+            });
         } else {
             out.errors.append(&mut c.errors);
         }
@@ -637,7 +721,16 @@ mod tests {
         let g = &p.rows[0].value;
         assert_eq!(g.levels, vec![Level::County, Level::Town]);
         assert!(g.all_region && g.tolerance && !g.cross_province);
-        assert_eq!(g.materials[1], Material { name: "营业执照".into(), required: true, may_be_missing: true, originals: 1, copies: 0 });
+        assert_eq!(
+            g.materials[1],
+            Material {
+                name: "营业执照".into(),
+                required: true,
+                may_be_missing: true,
+                originals: 1,
+                copies: 0
+            }
+        );
         assert_eq!(g.keywords, vec!["开店"]);
         assert_eq!(check_guide(g), vec![]);
     }
@@ -657,15 +750,27 @@ mod tests {
             column: "promised_limit_days".into(),
             reason: "承诺时限20天超过法定时限5天".into()
         }));
-        assert!(p.errors.iter().any(|e| e.line == 4 && e.column == "code" && e.reason.contains("重复")));
-        assert!(p.errors.iter().any(|e| e.line == 4 && e.column == "legal_limit_days" && e.reason.contains("“x”")));
+        assert!(p
+            .errors
+            .iter()
+            .any(|e| e.line == 4 && e.column == "code" && e.reason.contains("重复")));
+        assert!(p
+            .errors
+            .iter()
+            .any(|e| e.line == 4 && e.column == "legal_limit_days" && e.reason.contains("“x”")));
     }
 
     #[test]
     fn rejects_unknown_and_missing_columns() {
         let p = parse_catalog(b"code,name,colour\nA,B,red\n");
-        assert!(p.errors.iter().any(|e| e.column == "colour" && e.reason.contains("未知的列")));
-        assert!(p.errors.iter().any(|e| e.column == "department" && e.reason.contains("缺少")));
+        assert!(p
+            .errors
+            .iter()
+            .any(|e| e.column == "colour" && e.reason.contains("未知的列")));
+        assert!(p
+            .errors
+            .iter()
+            .any(|e| e.column == "department" && e.reason.contains("缺少")));
     }
 
     #[test]

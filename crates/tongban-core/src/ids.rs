@@ -67,7 +67,11 @@ impl CreditCode {
         for c in s.chars() {
             match CREDIT_ALPHABET.find(c) {
                 Some(v) => values.push(v as u32),
-                None => return Err(DomainError::InvalidCreditCode("含有不允许的字符（不使用I、O、Z、S、V）")),
+                None => {
+                    return Err(DomainError::InvalidCreditCode(
+                        "含有不允许的字符（不使用I、O、Z、S、V）",
+                    ))
+                }
             }
         }
         if !s[2..8].chars().all(|c| c.is_ascii_digit()) {
@@ -209,7 +213,10 @@ mod tests {
             ResidentId::parse("110105194912310021"),
             Err(DomainError::InvalidResidentId("校验码不符"))
         );
-        assert_eq!(ResidentId::parse("1101051949"), Err(DomainError::InvalidResidentId("应为18位")));
+        assert_eq!(
+            ResidentId::parse("1101051949"),
+            Err(DomainError::InvalidResidentId("应为18位"))
+        );
         assert_eq!(
             ResidentId::parse(&with_check("43060319900231123")),
             Err(DomainError::InvalidResidentId("出生日期不存在"))
@@ -234,7 +241,10 @@ mod tests {
             CreditCode::parse("914403001922038217"),
             Err(DomainError::InvalidCreditCode("校验码不符"))
         );
-        assert!(matches!(CreditCode::parse("91440300192203821I"), Err(DomainError::InvalidCreditCode(_))));
+        assert!(matches!(
+            CreditCode::parse("91440300192203821I"),
+            Err(DomainError::InvalidCreditCode(_))
+        ));
         let first = "91430603MA4L00001";
         let code = format!("{first}{}", CreditCode::check_char(first).unwrap());
         assert!(CreditCode::parse(&code).is_ok());

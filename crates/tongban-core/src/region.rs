@@ -87,7 +87,12 @@ pub fn parse_regions_csv(text: &str) -> Result<Vec<Region>, RegionRowError> {
                 Some(p)
             }
         };
-        out.push(Region { code, name: field(1).to_string(), parent, level });
+        out.push(Region {
+            code,
+            name: field(1).to_string(),
+            parent,
+            level,
+        });
     }
     Ok(out)
 }

@@ -28,7 +28,9 @@ impl Lexicon {
     pub fn parse(synonyms: &str, stopwords: &str, userdict: &str, segmenter: &Segmenter) -> Lexicon {
         let mut map: HashMap<String, Vec<String>> = HashMap::new();
         for line in synonyms.lines().skip(1) {
-            let Some((key, terms)) = line.split_once('\t') else { continue };
+            let Some((key, terms)) = line.split_once('\t') else {
+                continue;
+            };
             let key = normalize(key.trim());
             if key.is_empty() || key.starts_with('#') {
                 continue;
@@ -53,7 +55,12 @@ impl Lexicon {
             words.push(key.clone());
             words.extend(terms.iter().cloned());
         }
-        words.extend(userdict.lines().filter_map(|l| l.split_whitespace().next()).map(normalize));
+        words.extend(
+            userdict
+                .lines()
+                .filter_map(|l| l.split_whitespace().next())
+                .map(normalize),
+        );
         let mut pinyin = HashMap::new();
         for w in words {
             for spelling in spellings(&w) {
@@ -66,7 +73,12 @@ impl Lexicon {
             }
         }
         let longest_pinyin = pinyin.keys().map(String::len).max().unwrap_or(0);
-        Lexicon { synonyms, stopwords, pinyin, longest_pinyin }
+        Lexicon {
+            synonyms,
+            stopwords,
+            pinyin,
+            longest_pinyin,
+        }
     }
 
     pub fn is_stopword(&self, w: &str) -> bool {
@@ -162,7 +174,12 @@ mod tests {
     #[test]
     fn expands_longest_match_and_spells_pinyin() {
         let seg = Segmenter::new();
-        let lex = Lexicon::parse("colloquial\tofficial\n开店\t经营许可\n奶茶店\t食品经营许可\n奶茶\t饮品\n", "的\n", "社保卡 100 n\n", &seg);
+        let lex = Lexicon::parse(
+            "colloquial\tofficial\n开店\t经营许可\n奶茶店\t食品经营许可\n奶茶\t饮品\n",
+            "的\n",
+            "社保卡 100 n\n",
+            &seg,
+        );
         assert_eq!(lex.expansions("我想开个奶茶店"), vec!["食品经营许可".to_string()]);
         assert_eq!(lex.pinyin_to_hanzi("shebaoka"), "社保卡");
         assert_eq!(lex.pinyin_to_hanzi("sbk丢了"), "社保卡丢了");

@@ -15,9 +15,7 @@ pub use text::{normalize, Segmenter};
 use std::sync::{Arc, Mutex};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
-use tantivy::schema::{
-    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, STORED, STRING,
-};
+use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, STORED, STRING};
 use tantivy::tokenizer::{NgramTokenizer, TextAnalyzer};
 use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 use thiserror::Error;
@@ -97,7 +95,9 @@ impl SearchIndex {
         let mut sb = Schema::builder();
         let jieba = |stored: bool| {
             let opts = TextOptions::default().set_indexing_options(
-                TextFieldIndexing::default().set_tokenizer(JIEBA).set_index_option(IndexRecordOption::WithFreqsAndPositions),
+                TextFieldIndexing::default()
+                    .set_tokenizer(JIEBA)
+                    .set_index_option(IndexRecordOption::WithFreqsAndPositions),
             );
             if stored {
                 opts.set_stored()
@@ -112,7 +112,9 @@ impl SearchIndex {
             name_bigram: sb.add_text_field(
                 "name_bigram",
                 TextOptions::default().set_indexing_options(
-                    TextFieldIndexing::default().set_tokenizer(BIGRAM).set_index_option(IndexRecordOption::WithFreqs),
+                    TextFieldIndexing::default()
+                        .set_tokenizer(BIGRAM)
+                        .set_index_option(IndexRecordOption::WithFreqs),
                 ),
             ),
             department: sb.add_text_field("department", jieba(true)),
@@ -123,12 +125,22 @@ impl SearchIndex {
             item_type: sb.add_text_field("item_type", jieba(false)),
         };
         let index = Index::create_in_ram(sb.build());
-        index.tokenizers().register(JIEBA, TextAnalyzer::from(segmenter.tokenizer()));
+        index
+            .tokenizers()
+            .register(JIEBA, TextAnalyzer::from(segmenter.tokenizer()));
         let bigram = NgramTokenizer::new(2, 2, false)?;
-        index.tokenizers().register(BIGRAM, TextAnalyzer::builder(bigram).build());
+        index
+            .tokenizers()
+            .register(BIGRAM, TextAnalyzer::builder(bigram).build());
         let writer = index.writer_with_num_threads(1, 30_000_000)?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        Ok(SearchIndex { reader, writer: Arc::new(Mutex::new(writer)), fields, segmenter, lexicon })
+        Ok(SearchIndex {
+            reader,
+            writer: Arc::new(Mutex::new(writer)),
+            fields,
+            segmenter,
+            lexicon,
+        })
     }
 
     pub fn segmenter(&self) -> &Segmenter {
@@ -177,7 +189,13 @@ impl SearchIndex {
     }
 
     /// Ranked items of `region` for a citizen's query; returns the number of matching items and one page of hits.
-    pub fn search(&self, region: &str, query: &str, limit: usize, offset: usize) -> Result<(usize, Vec<Hit>), SearchError> {
+    pub fn search(
+        &self,
+        region: &str,
+        query: &str,
+        limit: usize,
+        offset: usize,
+    ) -> Result<(usize, Vec<Hit>), SearchError> {
         let Some(q) = self.build_query(region, query) else {
             return Ok((0, vec![]));
         };
@@ -307,12 +325,18 @@ mod tests {
             ],
         )
         .unwrap();
-        idx.rebuild("370683", &[doc("Z", "食品经营许可证核发", "莱州市行政审批服务局")]).unwrap();
+        idx.rebuild("370683", &[doc("Z", "食品经营许可证核发", "莱州市行政审批服务局")])
+            .unwrap();
         idx
     }
 
     fn top(idx: &SearchIndex, q: &str) -> Vec<String> {
-        idx.search("430603", q, 3, 0).unwrap().1.into_iter().map(|h| h.code).collect()
+        idx.search("430603", q, 3, 0)
+            .unwrap()
+            .1
+            .into_iter()
+            .map(|h| h.code)
+            .collect()
     }
 
     #[test]
@@ -322,7 +346,10 @@ mod tests {
         assert_eq!(idx.search("370683", "食品经营许可", 3, 0).unwrap().1[0].code, "Z");
         let (total, all) = idx.search("430603", "食品经营许可", 10, 0).unwrap();
         assert_eq!(total, all.len());
-        assert!(all.iter().all(|h| h.code != "Z"), "another district's item leaked: {all:?}");
+        assert!(
+            all.iter().all(|h| h.code != "Z"),
+            "another district's item leaked: {all:?}"
+        );
     }
 
     #[test]

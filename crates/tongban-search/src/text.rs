@@ -55,7 +55,9 @@ impl Segmenter {
     }
 
     pub(crate) fn tokenizer(&self) -> JiebaTokenizer {
-        JiebaTokenizer { segmenter: self.clone() }
+        JiebaTokenizer {
+            segmenter: self.clone(),
+        }
     }
 }
 
@@ -122,7 +124,10 @@ mod tests {
     fn keeps_domain_words_whole() {
         let s = Segmenter::new();
         let words = s.words("食品经营许可证核发");
-        assert!(words.contains(&"食品经营许可".to_string()) || words.contains(&"食品".to_string()), "{words:?}");
+        assert!(
+            words.contains(&"食品经营许可".to_string()) || words.contains(&"食品".to_string()),
+            "{words:?}"
+        );
         assert!(s.words("社保卡丢了").contains(&"社保卡".to_string()));
     }
 }

@@ -19,7 +19,9 @@ pub fn hash_password(password: &str) -> Result<String, StoreError> {
 
 /// Constant-time check of a password against a stored PHC string; a malformed hash never verifies.
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok()).unwrap_or(false)
+    PasswordHash::new(hash)
+        .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+        .unwrap_or(false)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,9 +81,24 @@ impl Store {
         .bind(&expires_at)
         .execute(&mut *tx)
         .await?;
-        crate::org::audit(&mut tx, &staff.region_code, &staff.username, "session.open", kind.as_str(), "").await?;
+        crate::org::audit(
+            &mut tx,
+            &staff.region_code,
+            &staff.username,
+            "session.open",
+            kind.as_str(),
+            "",
+        )
+        .await?;
         tx.commit().await?;
-        Ok((token, Session { staff: staff.clone(), csrf_token, expires_at }))
+        Ok((
+            token,
+            Session {
+                staff: staff.clone(),
+                csrf_token,
+                expires_at,
+            },
+        ))
     }
 
     /// The live session of a token, or None when unknown, expired or of a deactivated account.
@@ -108,7 +125,10 @@ impl Store {
     }
 
     pub async fn end_session(&self, token: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash(token)).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash(token))
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -133,7 +153,10 @@ impl Store {
 
     /// A successful login clears the user's failures.
     pub async fn clear_login_failures(&self, username: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM login_failures WHERE username = $1").bind(username).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM login_failures WHERE username = $1")
+            .bind(username)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 }

@@ -121,7 +121,10 @@ impl Store {
         if mode == ImportMode::AllOrNothing && !parsed.errors.is_empty() {
             return Err(StoreError::Import(parsed.errors));
         }
-        let mut report = ImportReport { skipped: parsed.errors, ..Default::default() };
+        let mut report = ImportReport {
+            skipped: parsed.errors,
+            ..Default::default()
+        };
         let mut tx = self.pool.begin().await?;
         let existing: HashMap<String, (i64, i64, String)> = sqlx::query(
             "SELECT i.code, i.id, i.current_version, v.guide FROM items i JOIN item_versions v \
@@ -131,7 +134,12 @@ impl Store {
         .fetch_all(&mut *tx)
         .await?
         .iter()
-        .map(|r| Ok((text(r, "code")?, (int(r, "id")?, int(r, "current_version")?, text(r, "guide")?))))
+        .map(|r| {
+            Ok((
+                text(r, "code")?,
+                (int(r, "id")?, int(r, "current_version")?, text(r, "guide")?),
+            ))
+        })
         .collect::<Result<_, sqlx::Error>>()?;
         let now = now_text();
         for (department_id, guide) in rows {
@@ -188,7 +196,15 @@ impl Store {
             .bind(actor)
             .execute(&mut *tx)
             .await?;
-            audit(&mut tx, region, actor, "item.publish", &guide.code, &format!("version {version}")).await?;
+            audit(
+                &mut tx,
+                region,
+                actor,
+                "item.publish",
+                &guide.code,
+                &format!("version {version}"),
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(report)
@@ -196,18 +212,31 @@ impl Store {
 
     /// Publishes an edited guide as the item's next version (the department may change with it).
     pub async fn publish_guide(&self, region: &str, guide: &Guide, actor: &str) -> Result<i64, StoreError> {
-        let parsed = ImportParse { rows: vec![tongban_core::catalog::Parsed { line: 0, value: guide.clone() }], errors: vec![] };
+        let parsed = ImportParse {
+            rows: vec![tongban_core::catalog::Parsed {
+                line: 0,
+                value: guide.clone(),
+            }],
+            errors: vec![],
+        };
         match self.item(region, &guide.code, None).await? {
             None => return Err(StoreError::NotFound(format!("事项“{}”", guide.code))),
             Some(current) if current.guide == *guide => return Ok(current.version),
             Some(_) => {}
         }
-        match self.import_catalog(region, parsed, ImportMode::AllOrNothing, actor).await {
-            Err(StoreError::Import(errors)) => {
-                Err(StoreError::Invalid(errors.iter().map(|e| e.reason.clone()).collect::<Vec<_>>().join("；")))
-            }
+        match self
+            .import_catalog(region, parsed, ImportMode::AllOrNothing, actor)
+            .await
+        {
+            Err(StoreError::Import(errors)) => Err(StoreError::Invalid(
+                errors.iter().map(|e| e.reason.clone()).collect::<Vec<_>>().join("；"),
+            )),
             Err(e) => Err(e),
-            Ok(_) => Ok(self.item(region, &guide.code, None).await?.map(|i| i.version).unwrap_or(0)),
+            Ok(_) => Ok(self
+                .item(region, &guide.code, None)
+                .await?
+                .map(|i| i.version)
+                .unwrap_or(0)),
         }
     }
 
@@ -232,11 +261,13 @@ impl Store {
             .iter()
             .map(|r| int(r, "version"))
             .collect::<Result<_, _>>()?;
-        let Some(v) = sqlx::query("SELECT guide, published_at, published_by FROM item_versions WHERE item_id = $1 AND version = $2")
-            .bind(item_id)
-            .bind(wanted)
-            .fetch_optional(&self.pool)
-            .await?
+        let Some(v) = sqlx::query(
+            "SELECT guide, published_at, published_by FROM item_versions WHERE item_id = $1 AND version = $2",
+        )
+        .bind(item_id)
+        .bind(wanted)
+        .fetch_optional(&self.pool)
+        .await?
         else {
             return Ok(None);
         };
@@ -254,7 +285,13 @@ impl Store {
         }))
     }
 
-    pub async fn items(&self, region: &str, f: &ItemFilter, page: i64, per_page: i64) -> Result<Page<ItemSummary>, StoreError> {
+    pub async fn items(
+        &self,
+        region: &str,
+        f: &ItemFilter,
+        page: i64,
+        per_page: i64,
+    ) -> Result<Page<ItemSummary>, StoreError> {
         let mut clauses = vec!["i.region_code = $1".to_string(), "i.status = 'published'".to_string()];
         let mut args: Vec<String> = vec![region.to_string()];
         let mut push = |clause: &str, value: String| {
@@ -262,7 +299,7 @@ impl Store {
             clauses.push(clause.replace('?', &format!("${}", args.len())));
         };
         if let Some(q) = f.name_contains.as_deref().filter(|q| !q.is_empty()) {
-            push("i.name LIKE ?", format!("%{}%", q.replace('%', "").replace('_', "")));
+            push("i.name LIKE ?", format!("%{}%", q.replace(['%', '_'], "")));
         }
         if let Some(d) = &f.department_code {
             push("d.code = ?", d.clone());
@@ -274,7 +311,10 @@ impl Store {
             push("i.item_type_code = ?", t.clone());
         }
         // An integer, so formatting it into the SQL cannot inject anything; the other values are bound.
-        let dept_filter = f.department_id.map(|id| format!(" AND i.department_id = {id}")).unwrap_or_default();
+        let dept_filter = f
+            .department_id
+            .map(|id| format!(" AND i.department_id = {id}"))
+            .unwrap_or_default();
         let from = format!(
             "FROM items i JOIN departments d ON d.id = i.department_id WHERE {}{dept_filter}",
             clauses.join(" AND ")
@@ -302,7 +342,12 @@ impl Store {
         }
         let rows = q.fetch_all(&self.pool).await?;
         let data = rows.iter().map(summary_row).collect::<Result<_, _>>()?;
-        Ok(Page { total, page, per_page, data })
+        Ok(Page {
+            total,
+            page,
+            per_page,
+            data,
+        })
     }
 
     /// Every published item's current guide with its department code, for the search index and quality checks.
@@ -315,7 +360,9 @@ impl Store {
         .bind(region)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(|r| Ok((text(r, "department_code")?, parse_guide(&text(r, "guide")?)?))).collect()
+        rows.iter()
+            .map(|r| Ok((text(r, "department_code")?, parse_guide(&text(r, "guide")?)?)))
+            .collect()
     }
 
     /// Imports bundles; every item code must be a published item of the region. One transaction.
@@ -335,21 +382,32 @@ impl Store {
             .collect::<Result<_, sqlx::Error>>()?;
         let mut good = Vec::new();
         for row in parsed.rows {
-            let unknown: Vec<&String> = row.value.item_codes.iter().filter(|c| !items.contains_key(*c)).collect();
+            let unknown: Vec<&String> = row
+                .value
+                .item_codes
+                .iter()
+                .filter(|c| !items.contains_key(*c))
+                .collect();
             if unknown.is_empty() {
                 good.push(row.value);
             } else {
                 parsed.errors.push(RowError {
                     line: row.line,
                     column: "item_codes".into(),
-                    reason: format!("未知的事项编码：{}", unknown.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("、")),
+                    reason: format!(
+                        "未知的事项编码：{}",
+                        unknown.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("、")
+                    ),
                 });
             }
         }
         if mode == ImportMode::AllOrNothing && !parsed.errors.is_empty() {
             return Err(StoreError::Import(parsed.errors));
         }
-        let mut report = ImportReport { skipped: parsed.errors, ..Default::default() };
+        let mut report = ImportReport {
+            skipped: parsed.errors,
+            ..Default::default()
+        };
         let mut tx = self.pool.begin().await?;
         for b in good {
             let r = sqlx::query(
@@ -362,7 +420,10 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
             let id = int(&r, "id")?;
-            sqlx::query("DELETE FROM bundle_items WHERE bundle_id = $1").bind(id).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM bundle_items WHERE bundle_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
             for (pos, code) in b.item_codes.iter().enumerate() {
                 sqlx::query("INSERT INTO bundle_items (bundle_id, position, item_id) VALUES ($1, $2, $3)")
                     .bind(id)
@@ -371,7 +432,15 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
-            audit(&mut tx, region, actor, "bundle.upsert", &b.code, &b.item_codes.join(";")).await?;
+            audit(
+                &mut tx,
+                region,
+                actor,
+                "bundle.upsert",
+                &b.code,
+                &b.item_codes.join(";"),
+            )
+            .await?;
             report.created += 1;
         }
         tx.commit().await?;
@@ -392,7 +461,14 @@ impl Store {
         for r in &rows {
             let code = text(r, "bundle_code")?;
             if out.last().map(|(b, _)| b.code != code).unwrap_or(true) {
-                out.push((Bundle { code, name: text(r, "bundle_name")?, item_codes: vec![] }, vec![]));
+                out.push((
+                    Bundle {
+                        code,
+                        name: text(r, "bundle_name")?,
+                        item_codes: vec![],
+                    },
+                    vec![],
+                ));
             }
             if let Some((b, names)) = out.last_mut() {
                 b.item_codes.push(text(r, "code")?);
@@ -420,7 +496,11 @@ fn summary_row(r: &AnyRow) -> Result<ItemSummary, StoreError> {
         department_name: text(r, "department_name")?,
         item_type_code: text(r, "item_type_code")?,
         version: int(r, "current_version")?,
-        levels: text(r, "levels")?.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect(),
+        levels: text(r, "levels")?
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
         promised_limit_days: guide.promised_limit_days,
         legal_limit_days: guide.legal_limit_days,
         visits: guide.visits,

@@ -16,7 +16,9 @@ impl Backend {
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Ok(Backend::Postgres)
         } else {
-            Err(StoreError::Invalid(format!("不支持的数据库地址“{url}”：应以sqlite:或postgres://开头")))
+            Err(StoreError::Invalid(format!(
+                "不支持的数据库地址“{url}”：应以sqlite:或postgres://开头"
+            )))
         }
     }
     pub fn name(self) -> &'static str {
@@ -96,7 +98,9 @@ impl Store {
             let checksum = checksum(sql);
             if let Some((_, old)) = applied.iter().find(|(v, _)| v == version) {
                 if *old != checksum {
-                    return Err(StoreError::Migration(format!("第{version}号迁移（{name}）已应用，但其内容已被修改")));
+                    return Err(StoreError::Migration(format!(
+                        "第{version}号迁移（{name}）已应用，但其内容已被修改"
+                    )));
                 }
                 continue;
             }
@@ -135,7 +139,9 @@ fn checksum(sql: &str) -> String {
 
 /// Splits a migration into statements at semicolons that end a line, dropping comment-only chunks.
 fn split_statements(sql: &str) -> impl Iterator<Item = &str> {
-    sql.split(";\n").map(str::trim).filter(|s| s.lines().any(|l| !l.trim().is_empty() && !l.trim().starts_with("--")))
+    sql.split(";\n")
+        .map(str::trim)
+        .filter(|s| s.lines().any(|l| !l.trim().is_empty() && !l.trim().starts_with("--")))
 }
 
 /// Reads a column that holds a count or id as i64 on both backends.

@@ -66,7 +66,8 @@ pub struct NewStaff<'a> {
     pub password: &'a str,
 }
 
-pub(crate) const STAFF_SELECT: &str = "SELECT s.id, s.region_code, s.username, s.display_name, s.role, s.department_id, \
+pub(crate) const STAFF_SELECT: &str =
+    "SELECT s.id, s.region_code, s.username, s.display_name, s.role, s.department_id, \
      d.code AS department_code, d.name AS department_name, w.name AS window_name, s.active, s.password_hash \
      FROM staff s LEFT JOIN departments d ON d.id = s.department_id LEFT JOIN windows w ON w.id = s.window_id";
 
@@ -110,15 +111,17 @@ pub(crate) async fn audit(
     target: &str,
     detail: &str,
 ) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO audit_log (region_code, actor, action, target, detail, at) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(region)
-        .bind(actor)
-        .bind(action)
-        .bind(target)
-        .bind(detail)
-        .bind(now_text())
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO audit_log (region_code, actor, action, target, detail, at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(region)
+    .bind(actor)
+    .bind(action)
+    .bind(target)
+    .bind(detail)
+    .bind(now_text())
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
@@ -148,10 +151,12 @@ impl Store {
     }
 
     pub async fn departments(&self, region: &str) -> Result<Vec<Department>, StoreError> {
-        let rows = sqlx::query(&format!("{DEPARTMENT_SELECT} WHERE d.region_code = $1 ORDER BY item_count DESC, d.code"))
-            .bind(region)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(&format!(
+            "{DEPARTMENT_SELECT} WHERE d.region_code = $1 ORDER BY item_count DESC, d.code"
+        ))
+        .bind(region)
+        .fetch_all(&self.pool)
+        .await?;
         Ok(rows.iter().map(department_row).collect::<Result<_, _>>()?)
     }
 
@@ -233,7 +238,11 @@ impl Store {
             Some(d) => Some(department_id(&mut tx, region, d).await?),
             None => None,
         };
-        let kind = if department_id.is_some() { "department" } else { "comprehensive" };
+        let kind = if department_id.is_some() {
+            "department"
+        } else {
+            "comprehensive"
+        };
         sqlx::query(
             "INSERT INTO windows (region_code, site_id, code, name, kind, department_id) VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (region_code, code) DO UPDATE SET site_id = excluded.site_id, name = excluded.name, \
@@ -287,13 +296,22 @@ impl Store {
     /// As `add_staff`, with the Argon2id hash already computed (seeding many accounts with one password).
     pub async fn add_staff_with_hash(&self, new: &NewStaff<'_>, hash: &str, actor: &str) -> Result<Staff, StoreError> {
         if new.role.is_department_bound() && new.department_code.is_none() {
-            return Err(StoreError::Invalid(format!("角色“{}”必须指定所属部门", new.role.label())));
+            return Err(StoreError::Invalid(format!(
+                "角色“{}”必须指定所属部门",
+                new.role.label()
+            )));
         }
         if new.username.is_empty() || new.username.len() > 64 || !new.username.chars().all(is_username_char) {
-            return Err(StoreError::Invalid("用户名只能包含字母、数字、“-”“_”“.”，长度1–64".into()));
+            return Err(StoreError::Invalid(
+                "用户名只能包含字母、数字、“-”“_”“.”，长度1–64".into(),
+            ));
         }
         let mut tx = self.pool.begin().await?;
-        if sqlx::query("SELECT 1 FROM regions WHERE code = $1").bind(new.region_code).fetch_optional(&mut *tx).await?.is_none()
+        if sqlx::query("SELECT 1 FROM regions WHERE code = $1")
+            .bind(new.region_code)
+            .fetch_optional(&mut *tx)
+            .await?
+            .is_none()
         {
             return Err(StoreError::NotFound(format!("行政区划“{}”", new.region_code)));
         }
@@ -313,7 +331,12 @@ impl Store {
             },
             None => None,
         };
-        if sqlx::query("SELECT 1 FROM staff WHERE username = $1").bind(new.username).fetch_optional(&mut *tx).await?.is_some() {
+        if sqlx::query("SELECT 1 FROM staff WHERE username = $1")
+            .bind(new.username)
+            .fetch_optional(&mut *tx)
+            .await?
+            .is_some()
+        {
             return Err(StoreError::Conflict(format!("用户名“{}”已存在", new.username)));
         }
         sqlx::query(
@@ -330,7 +353,15 @@ impl Store {
         .bind(now_text())
         .execute(&mut *tx)
         .await?;
-        audit(&mut tx, new.region_code, actor, "staff.add", new.username, new.role.as_str()).await?;
+        audit(
+            &mut tx,
+            new.region_code,
+            actor,
+            "staff.add",
+            new.username,
+            new.role.as_str(),
+        )
+        .await?;
         tx.commit().await?;
         self.staff_by_username(new.username)
             .await?
@@ -351,10 +382,12 @@ impl Store {
     }
 
     pub async fn staff_in_region(&self, region: &str) -> Result<Vec<Staff>, StoreError> {
-        let rows = sqlx::query(&format!("{STAFF_SELECT} WHERE s.region_code = $1 ORDER BY s.role, s.username"))
-            .bind(region)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(&format!(
+            "{STAFF_SELECT} WHERE s.region_code = $1 ORDER BY s.role, s.username"
+        ))
+        .bind(region)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(staff_row).collect()
     }
 
@@ -384,7 +417,10 @@ impl Store {
     }
 
     pub async fn applicant_count(&self, region: &str) -> Result<i64, StoreError> {
-        let r = sqlx::query("SELECT COUNT(*) AS n FROM applicants WHERE region_code = $1").bind(region).fetch_one(&self.pool).await?;
+        let r = sqlx::query("SELECT COUNT(*) AS n FROM applicants WHERE region_code = $1")
+            .bind(region)
+            .fetch_one(&self.pool)
+            .await?;
         Ok(int(&r, "n")?)
     }
 }
@@ -393,7 +429,11 @@ fn is_username_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')
 }
 
-pub(crate) async fn department_id(tx: &mut Transaction<'static, Any>, region: &str, code: &str) -> Result<i64, StoreError> {
+pub(crate) async fn department_id(
+    tx: &mut Transaction<'static, Any>,
+    region: &str,
+    code: &str,
+) -> Result<i64, StoreError> {
     match sqlx::query("SELECT id FROM departments WHERE region_code = $1 AND code = $2")
         .bind(region)
         .bind(code)

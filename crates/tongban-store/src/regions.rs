@@ -61,10 +61,11 @@ impl Store {
     }
 
     pub async fn region_children(&self, code: &str) -> Result<Vec<RegionRow>, StoreError> {
-        let rows = sqlx::query("SELECT code, name, parent_code, level FROM regions WHERE parent_code = $1 ORDER BY code")
-            .bind(code)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT code, name, parent_code, level FROM regions WHERE parent_code = $1 ORDER BY code")
+                .bind(code)
+                .fetch_all(&self.pool)
+                .await?;
         Ok(rows.iter().map(region_row).collect::<Result<_, _>>()?)
     }
 

@@ -15,7 +15,12 @@ pub const LOGIN_CSRF_COOKIE: &str = "tongban_login_csrf";
 
 /// Logs a staff member in: refuses after too many recent failures, checks the Argon2id hash off the async
 /// runtime, records failures and opens a session of the given kind.
-pub async fn login(state: &AppState, username: &str, password: &str, kind: SessionKind) -> Result<(String, Session), AppError> {
+pub async fn login(
+    state: &AppState,
+    username: &str,
+    password: &str,
+    kind: SessionKind,
+) -> Result<(String, Session), AppError> {
     let cfg = &state.config;
     let since = (chrono::Utc::now() - chrono::Duration::minutes(cfg.login_window_minutes))
         .format("%Y-%m-%dT%H:%M:%SZ")
@@ -29,7 +34,10 @@ pub async fn login(state: &AppState, username: &str, password: &str, kind: Sessi
     }
     let found = state.store.staff_by_username(username).await?;
     // Without the account, check against a fixed hash anyway so that timing does not tell which names exist.
-    let hash = found.as_ref().map(|(_, h)| h.clone()).unwrap_or_else(|| DUMMY_HASH.to_string());
+    let hash = found
+        .as_ref()
+        .map(|(_, h)| h.clone())
+        .unwrap_or_else(|| DUMMY_HASH.to_string());
     let password = password.to_string();
     let ok = tokio::task::spawn_blocking(move || tongban_store::verify_password(&password, &hash))
         .await
@@ -38,7 +46,11 @@ pub async fn login(state: &AppState, username: &str, password: &str, kind: Sessi
         Some((staff, _)) if ok => staff,
         _ => {
             state.store.record_login_failure(username).await?;
-            return Err(AppError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "用户名或密码错误"));
+            return Err(AppError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                "用户名或密码错误",
+            ));
         }
     };
     if !staff.active {
@@ -49,7 +61,8 @@ pub async fn login(state: &AppState, username: &str, password: &str, kind: Sessi
     Ok(state.store.create_session(&staff, kind, ttl).await?)
 }
 
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3Q3mB4n2u9qvVQb8l0x8yWw2l8r6o6l1b2mH1wq7p3A";
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3Q3mB4n2u9qvVQb8l0x8yWw2l8r6o6l1b2mH1wq7p3A";
 
 /// An API caller authenticated by `Authorization: Bearer <token>`.
 pub struct ApiUser(pub Session);
@@ -59,7 +72,9 @@ impl FromRequestParts<AppState> for ApiUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
-            return Err(AppError::unauthorized("需要登录：请在Authorization头中提供Bearer访问令牌"));
+            return Err(AppError::unauthorized(
+                "需要登录：请在Authorization头中提供Bearer访问令牌",
+            ));
         };
         let token = value
             .to_str()
@@ -70,7 +85,11 @@ impl FromRequestParts<AppState> for ApiUser {
             .ok_or_else(|| AppError::unauthorized("Authorization头格式应为“Bearer <令牌>”"))?;
         match state.store.session(token, SessionKind::Api).await? {
             Some(s) => Ok(ApiUser(s)),
-            None => Err(AppError::new(StatusCode::UNAUTHORIZED, "invalid_token", "访问令牌无效或已过期，请重新登录")),
+            None => Err(AppError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_token",
+                "访问令牌无效或已过期，请重新登录",
+            )),
         }
     }
 }
@@ -91,7 +110,11 @@ impl FromRequestParts<AppState> for WebUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let jar = CookieJar::from_headers(&parts.headers);
-        let next = parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/staff".into());
+        let next = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| "/staff".into());
         let Some(cookie) = jar.get(SESSION_COOKIE) else {
             return Err(LoginRedirect(next).into_response());
         };
@@ -121,7 +144,12 @@ impl FromRequestParts<AppState> for MaybeWebUser {
 
 /// Compares a form's CSRF token with the session's in constant time.
 pub fn csrf_ok(expected: &str, given: &str) -> bool {
-    expected.len() == given.len() && expected.bytes().zip(given.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+    expected.len() == given.len()
+        && expected
+            .bytes()
+            .zip(given.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
 }
 
 pub fn urlencode(s: &str) -> String {

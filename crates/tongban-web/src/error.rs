@@ -37,7 +37,12 @@ pub struct ErrorDetail {
 
 impl AppError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> AppError {
-        AppError { status, code, message: message.into(), details: None }
+        AppError {
+            status,
+            code,
+            message: message.into(),
+            details: None,
+        }
     }
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> AppError {
         AppError::new(StatusCode::BAD_REQUEST, code, message)
@@ -56,7 +61,11 @@ impl AppError {
     }
     pub fn internal(message: impl std::fmt::Display) -> AppError {
         tracing::error!(error = %message, "internal error");
-        AppError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "服务器内部错误，请稍后再试")
+        AppError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "服务器内部错误，请稍后再试",
+        )
     }
     pub fn with_details(mut self, details: serde_json::Value) -> AppError {
         self.details = Some(details);
@@ -67,7 +76,11 @@ impl AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let body = ErrorBody {
-            error: ErrorDetail { code: self.code.to_string(), message: self.message, details: self.details },
+            error: ErrorDetail {
+                code: self.code.to_string(),
+                message: self.message,
+                details: self.details,
+            },
         };
         (self.status, Json(body)).into_response()
     }
@@ -83,7 +96,11 @@ impl From<StoreError> for AppError {
                 let message = format!(
                     "导入文件有{}处错误，未导入任何数据：{}",
                     rows.len(),
-                    rows.iter().take(3).map(|r| r.to_string()).collect::<Vec<_>>().join("；")
+                    rows.iter()
+                        .take(3)
+                        .map(|r| r.to_string())
+                        .collect::<Vec<_>>()
+                        .join("；")
                 );
                 let details = serde_json::to_value(&rows).unwrap_or_default();
                 AppError::unprocessable("import_rejected", message).with_details(details)

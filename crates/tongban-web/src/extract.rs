@@ -27,7 +27,9 @@ fn json_rejection(r: JsonRejection) -> AppError {
             "unsupported_media_type",
             "请求体应为JSON，并带有Content-Type: application/json",
         ),
-        JsonRejection::JsonSyntaxError(e) => AppError::bad_request("invalid_json", format!("JSON格式错误：{}", e.body_text())),
+        JsonRejection::JsonSyntaxError(e) => {
+            AppError::bad_request("invalid_json", format!("JSON格式错误：{}", e.body_text()))
+        }
         JsonRejection::JsonDataError(e) => {
             AppError::unprocessable("invalid_fields", format!("JSON字段不符合要求：{}", e.body_text()))
         }
@@ -46,9 +48,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
-            Err(QueryRejection::FailedToDeserializeQueryString(e)) => {
-                Err(AppError::bad_request("invalid_query", format!("查询参数不符合要求：{}", e.body_text())))
-            }
+            Err(QueryRejection::FailedToDeserializeQueryString(e)) => Err(AppError::bad_request(
+                "invalid_query",
+                format!("查询参数不符合要求：{}", e.body_text()),
+            )),
             Err(other) => Err(AppError::bad_request("invalid_query", other.body_text())),
         }
     }

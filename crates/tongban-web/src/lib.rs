@@ -47,28 +47,45 @@ pub fn app(state: AppState) -> Router {
     let openapi = std::sync::Arc::new(openapi);
     Router::new()
         .merge(api_routes)
-        .route("/api/openapi.json", get(move || async move { Json(openapi.as_ref().clone()) }))
+        .route(
+            "/api/openapi.json",
+            get(move || async move { Json(openapi.as_ref().clone()) }),
+        )
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))
         .merge(ui::router())
         .fallback(not_found)
         .layer(middleware::from_fn(record_metrics))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(60)))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(60),
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {
     match state.store.ping().await {
-        Ok(()) => (StatusCode::OK, Json(serde_json::json!({"status": "ok", "database": state.store.backend().name()})))
+        Ok(()) => (
+            StatusCode::OK,
+            Json(serde_json::json!({"status": "ok", "database": state.store.backend().name()})),
+        )
             .into_response(),
-        Err(e) => AppError::new(StatusCode::SERVICE_UNAVAILABLE, "database_unavailable", format!("数据库不可用：{e}"))
-            .into_response(),
+        Err(e) => AppError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database_unavailable",
+            format!("数据库不可用：{e}"),
+        )
+        .into_response(),
     }
 }
 
 async fn metrics_text(State(state): State<AppState>) -> Response {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+        .into_response()
 }
 
 async fn not_found(req: Request) -> Response {
@@ -81,7 +98,11 @@ async fn not_found(req: Request) -> Response {
 
 async fn record_metrics(req: Request, next: Next) -> Response {
     let started = Instant::now();
-    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "other".into());
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "other".into());
     let method = req.method().to_string();
     let response = next.run(req).await;
     let status = response.status().as_u16().to_string();

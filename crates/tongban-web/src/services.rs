@@ -28,7 +28,9 @@ pub async fn reindex(store: &Store, search: &SearchIndex, region: &str) -> Resul
     let search = search.clone();
     let region = region.to_string();
     let n = docs.len();
-    tokio::task::spawn_blocking(move || search.rebuild(&region, &docs)).await.map_err(AppError::internal)??;
+    tokio::task::spawn_blocking(move || search.rebuild(&region, &docs))
+        .await
+        .map_err(AppError::internal)??;
     Ok(n)
 }
 
@@ -44,7 +46,9 @@ pub async fn import_catalog(
     let parsed = parse_catalog(bytes);
     let report = store.import_catalog(region, parsed, mode, actor).await?;
     if report.created + report.new_versions > 0 {
-        reindex(store, search, region).await.map_err(|e| StoreError::Invalid(e.message))?;
+        reindex(store, search, region)
+            .await
+            .map_err(|e| StoreError::Invalid(e.message))?;
     }
     Ok(report)
 }
@@ -56,7 +60,9 @@ pub async fn publish_guide(state: &AppState, region: &str, guide: &Guide, actor:
         let doc = item_doc(&item.department_code, &item.guide);
         let search = state.search.clone();
         let region = region.to_string();
-        tokio::task::spawn_blocking(move || search.upsert(&region, &doc)).await.map_err(AppError::internal)??;
+        tokio::task::spawn_blocking(move || search.upsert(&region, &doc))
+            .await
+            .map_err(AppError::internal)??;
     }
     Ok(version)
 }
@@ -116,7 +122,10 @@ pub async fn quality_report(
             continue;
         }
         checked += 1;
-        let issues: Vec<QualityIssue> = check_guide(&g).into_iter().filter(|i| rule.is_none_or(|r| r == i.rule)).collect();
+        let issues: Vec<QualityIssue> = check_guide(&g)
+            .into_iter()
+            .filter(|i| rule.is_none_or(|r| r == i.rule))
+            .collect();
         for i in &issues {
             if let Some(pos) = RULE_LABELS.iter().position(|(r, _)| *r == i.rule) {
                 counts[pos] += 1;
@@ -138,7 +147,11 @@ pub async fn quality_report(
         by_rule: RULE_LABELS
             .iter()
             .zip(counts)
-            .map(|((rule, label), count)| RuleCount { rule: rule.to_string(), label: label.to_string(), count })
+            .map(|((rule, label), count)| RuleCount {
+                rule: rule.to_string(),
+                label: label.to_string(),
+                count,
+            })
             .collect(),
         findings,
     })

@@ -16,8 +16,15 @@ pub async fn build_state(database_url: &str, web: WebConfig) -> anyhow::Result<A
     let store = Store::connect(database_url).await?;
     store.migrate().await?;
     let search = SearchIndex::new()?;
-    tongban_web::services::reindex(&store, &search, &web.default_region).await.map_err(|e| anyhow::anyhow!(e.message))?;
-    Ok(AppState { store, search, config: Arc::new(web), metrics: tongban_web::metrics_handle() })
+    tongban_web::services::reindex(&store, &search, &web.default_region)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    Ok(AppState {
+        store,
+        search,
+        config: Arc::new(web),
+        metrics: tongban_web::metrics_handle(),
+    })
 }
 
 /// Imports a catalog or bundles file, told apart by its header.
@@ -31,7 +38,9 @@ pub async fn import_file(
 ) -> Result<ImportReport, StoreError> {
     let head = String::from_utf8_lossy(&bytes[..bytes.len().min(512)]).to_string();
     if head.lines().next().is_some_and(|l| l.contains("item_codes")) {
-        store.import_bundles(region, tongban_core::catalog::parse_bundles(bytes), mode, actor).await
+        store
+            .import_bundles(region, tongban_core::catalog::parse_bundles(bytes), mode, actor)
+            .await
     } else {
         catalog_import(store, search, region, bytes, mode, actor).await
     }

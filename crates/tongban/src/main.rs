@@ -8,7 +8,11 @@ use tongban_core::role::Role;
 use tongban_store::{ImportMode, NewStaff, Store};
 
 #[derive(Parser)]
-#[command(name = "tongban", version, about = "通办：一体化政务服务平台（政务服务、办件、12345热线、政务公开）")]
+#[command(
+    name = "tongban",
+    version,
+    about = "通办：一体化政务服务平台（政务服务、办件、12345热线、政务公开）"
+)]
 struct Cli {
     #[command(flatten)]
     global: Global,
@@ -141,7 +145,11 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         data_dir: g.data_dir,
         region: g.region,
     };
-    let default_dir = if matches!(cli.command, Command::Demo { .. }) { "tongban-demo" } else { "tongban-data" };
+    let default_dir = if matches!(cli.command, Command::Demo { .. }) {
+        "tongban-demo"
+    } else {
+        "tongban-data"
+    };
     let config = Config::load(&overrides, default_dir)?;
     match cli.command {
         Command::Serve => {
@@ -166,14 +174,26 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             let r = tongban::seed::load_reference(&store, &search, &config.region).await?;
             println!(
                 "行政区划{}条，部门{}个，服务场所{}个；事项新增{}、更新{}、未变{}；一件事{}个",
-                r.regions, r.departments, r.sites, r.catalog.created, r.catalog.new_versions, r.catalog.unchanged, r.bundles.created
+                r.regions,
+                r.departments,
+                r.sites,
+                r.catalog.created,
+                r.catalog.new_versions,
+                r.catalog.unchanged,
+                r.bundles.created
             );
         }
-        Command::Catalog { command: CatalogCommand::Import { file, skip_bad } } => {
+        Command::Catalog {
+            command: CatalogCommand::Import { file, skip_bad },
+        } => {
             let store = open_store(&config).await?;
             let bytes = std::fs::read(&file).with_context(|| format!("无法读取{}", file.display()))?;
             let search = tongban_search::SearchIndex::new()?;
-            let mode = if skip_bad { ImportMode::SkipBad } else { ImportMode::AllOrNothing };
+            let mode = if skip_bad {
+                ImportMode::SkipBad
+            } else {
+                ImportMode::AllOrNothing
+            };
             let started = std::time::Instant::now();
             match tongban::import_file(&store, &search, &config.region, &bytes, mode, "cli").await {
                 Ok(r) => {
@@ -199,7 +219,9 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 Err(e) => return Err(e.into()),
             }
         }
-        Command::Catalog { command: CatalogCommand::Check { department, json } } => {
+        Command::Catalog {
+            command: CatalogCommand::Check { department, json },
+        } => {
             let store = open_store(&config).await?;
             let report =
                 tongban_web::services::quality_report(&store, &config.region, department.as_deref(), None).await?;
@@ -219,9 +241,21 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 return Ok(std::process::ExitCode::FAILURE);
             }
         }
-        Command::User { command: UserCommand::Add { username, role, name, department, window, password } } => {
+        Command::User {
+            command:
+                UserCommand::Add {
+                    username,
+                    role,
+                    name,
+                    department,
+                    window,
+                    password,
+                },
+        } => {
             let store = open_store(&config).await?;
-            let role = Role::parse(&role).map_err(|e| anyhow::anyhow!("{e}（可选：admin, clerk, reviewer, head, supervisor, operator, discloser, policy）"))?;
+            let role = Role::parse(&role).map_err(|e| {
+                anyhow::anyhow!("{e}（可选：admin, clerk, reviewer, head, supervisor, operator, discloser, policy）")
+            })?;
             let (password, generated) = match password {
                 Some(p) => (p, false),
                 None => (generate_password(), true),
@@ -255,7 +289,9 @@ async fn open_store_unmigrated(config: &Config) -> anyhow::Result<Store> {
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("无法创建数据目录{}", config.data_dir.display()))?;
     }
-    Store::connect(&config.database_url).await.with_context(|| "无法连接数据库".to_string())
+    Store::connect(&config.database_url)
+        .await
+        .with_context(|| "无法连接数据库".to_string())
 }
 
 async fn open_store(config: &Config) -> anyhow::Result<Store> {
@@ -268,7 +304,9 @@ fn generate_password() -> String {
     use rand::Rng;
     const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut rng = rand::thread_rng();
-    (0..12).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect()
+    (0..12)
+        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+        .collect()
 }
 
 const DEMO_MARKER: &str = ".tongban-demo";
@@ -278,7 +316,10 @@ async fn demo(config: &Config) -> anyhow::Result<()> {
         let dir = &config.data_dir;
         let marker = dir.join(DEMO_MARKER);
         if db.exists() && !marker.exists() {
-            bail!("{}中已有不是演示用的数据库；请用 TONGBAN_DATA_DIR 指定另一个目录", dir.display());
+            bail!(
+                "{}中已有不是演示用的数据库；请用 TONGBAN_DATA_DIR 指定另一个目录",
+                dir.display()
+            );
         }
         std::fs::create_dir_all(dir).with_context(|| format!("无法创建数据目录{}", dir.display()))?;
         for suffix in ["", "-wal", "-shm"] {
@@ -287,7 +328,10 @@ async fn demo(config: &Config) -> anyhow::Result<()> {
                 std::fs::remove_file(&f).with_context(|| format!("无法删除旧的演示数据库{}", f.display()))?;
             }
         }
-        std::fs::write(&marker, "tongban demo data; `tongban demo` recreates this directory's database\n")?;
+        std::fs::write(
+            &marker,
+            "tongban demo data; `tongban demo` recreates this directory's database\n",
+        )?;
     }
     let started = std::time::Instant::now();
     let store = open_store(config).await?;
@@ -298,7 +342,11 @@ async fn demo(config: &Config) -> anyhow::Result<()> {
         _ => (generate_password(), true),
     };
     let users = tongban::seed::demo_users(&store, &config.region, &password).await?;
-    println!("演示数据已就绪（{:.1}秒，数据库 {}）", started.elapsed().as_secs_f64(), store.backend().name());
+    println!(
+        "演示数据已就绪（{:.1}秒，数据库 {}）",
+        started.elapsed().as_secs_f64(),
+        store.backend().name()
+    );
     println!(
         "  行政区划{}条，部门{}个，服务场所{}个，事项{}个，一件事{}个",
         r.regions,
@@ -307,7 +355,14 @@ async fn demo(config: &Config) -> anyhow::Result<()> {
         r.catalog.created + r.catalog.new_versions + r.catalog.unchanged,
         r.bundles.created
     );
-    println!("演示账号（密码{}）：", if generated { "为随机生成" } else { "取自 TONGBAN_DEMO_PASSWORD" });
+    println!(
+        "演示账号（密码{}）：",
+        if generated {
+            "为随机生成"
+        } else {
+            "取自 TONGBAN_DEMO_PASSWORD"
+        }
+    );
     for (u, role, place) in &users {
         println!("  {u:<11} {role}（{place}）");
     }
@@ -330,10 +385,13 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
     println!("  接口文档    http://{addr}/api/openapi.json");
     println!("  健康检查    http://{addr}/healthz   指标 http://{addr}/metrics");
     let app = tongban_web::app(state);
-    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
     Ok(())
 }

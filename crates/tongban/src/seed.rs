@@ -33,7 +33,10 @@ pub async fn load_reference(store: &Store, search: &SearchIndex, region: &str) -
     let mut report = SeedReport::default();
     let regions = parse_regions_csv(REGIONS_CSV).map_err(|e| StoreError::Invalid(format!("data/regions.csv {e}")))?;
     report.regions = store.upsert_regions(&regions).await?;
-    let county = store.region(region).await?.ok_or_else(|| StoreError::NotFound(format!("行政区划“{region}”")))?;
+    let county = store
+        .region(region)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("行政区划“{region}”")))?;
 
     let mut reader = csv::Reader::from_reader(DEPARTMENTS_CSV.as_bytes());
     for rec in reader.records() {
@@ -82,19 +85,36 @@ pub async fn load_reference(store: &Store, search: &SearchIndex, region: &str) -
     }
     for n in 1..=4 {
         let code = format!("zc-{n:02}");
-        store.upsert_window(region, HALL_SITE, &code, &format!("综合受理窗口{n}号"), None, "seed").await?;
+        store
+            .upsert_window(region, HALL_SITE, &code, &format!("综合受理窗口{n}号"), None, "seed")
+            .await?;
     }
-    store.upsert_window(region, HALL_SITE, "zq-xzspj", "行政审批专区", Some(DEMO_DEPARTMENT), "seed").await?;
+    store
+        .upsert_window(
+            region,
+            HALL_SITE,
+            "zq-xzspj",
+            "行政审批专区",
+            Some(DEMO_DEPARTMENT),
+            "seed",
+        )
+        .await?;
 
     report.catalog =
         crate::catalog_import(store, search, region, CATALOG_CSV, ImportMode::AllOrNothing, "seed").await?;
-    report.bundles = store.import_bundles(region, parse_bundles(BUNDLES_CSV), ImportMode::AllOrNothing, "seed").await?;
+    report.bundles = store
+        .import_bundles(region, parse_bundles(BUNDLES_CSV), ImportMode::AllOrNothing, "seed")
+        .await?;
     Ok(report)
 }
 
 /// Demo accounts named after their role. Returns (username, role label, where they work).
-pub async fn demo_users(store: &Store, region: &str, password: &str) -> Result<Vec<(String, String, String)>, StoreError> {
-        if password.chars().count() < 8 {
+pub async fn demo_users(
+    store: &Store,
+    region: &str,
+    password: &str,
+) -> Result<Vec<(String, String, String)>, StoreError> {
+    if password.chars().count() < 8 {
         return Err(StoreError::Invalid("演示密码至少8个字符".into()));
     }
     let hash = tongban_store::hash_password(password)?;

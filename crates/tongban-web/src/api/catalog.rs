@@ -152,7 +152,9 @@ pub async fn list_items(State(state): State<AppState>, ApiQuery(p): ApiQuery<Ite
             .data
             .into_iter()
             .map(|i| ItemEntry {
-                item_type: tongban_core::catalog::item_type_label(&i.item_type_code).unwrap_or("").into(),
+                item_type: tongban_core::catalog::item_type_label(&i.item_type_code)
+                    .unwrap_or("")
+                    .into(),
                 code: i.code,
                 name: i.name,
                 department_code: i.department_code,
@@ -187,13 +189,19 @@ pub(crate) async fn item_filter(
     let level = level.filter(|l| !l.is_empty());
     if let Some(l) = &level {
         if Level::parse(l).is_none() {
-            return Err(AppError::bad_request("invalid_level", format!("level“{l}”应为county、town或village")));
+            return Err(AppError::bad_request(
+                "invalid_level",
+                format!("level“{l}”应为county、town或village"),
+            ));
         }
     }
     let item_type = item_type.filter(|t| !t.is_empty());
     if let Some(t) = &item_type {
         if tongban_core::catalog::item_type_label(t).is_none() {
-            return Err(AppError::bad_request("invalid_type", format!("未知的事项类型代码“{t}”")));
+            return Err(AppError::bad_request(
+                "invalid_type",
+                format!("未知的事项类型代码“{t}”"),
+            ));
         }
     }
     Ok(ItemFilter {
@@ -243,10 +251,14 @@ pub async fn get_item(
 }
 
 async fn item_detail(state: &AppState, region: &str, code: &str, version: Option<i64>) -> ApiResult<ItemDetail> {
-    let item = state.store.item(region, code, version).await?.ok_or_else(|| match version {
-        Some(v) => AppError::not_found(format!("事项“{code}”的第{v}版")),
-        None => AppError::not_found(format!("事项“{code}”")),
-    })?;
+    let item = state
+        .store
+        .item(region, code, version)
+        .await?
+        .ok_or_else(|| match version {
+            Some(v) => AppError::not_found(format!("事项“{code}”的第{v}版")),
+            None => AppError::not_found(format!("事项“{code}”")),
+        })?;
     Ok(ItemDetail {
         item_type: item.guide.item_type_label().to_string(),
         code: item.code,
@@ -300,14 +312,35 @@ impl GuideChange {
             ($($f:ident),*) => {$( if let Some(v) = self.$f { g.$f = v; } )*};
         }
         set!(
-            name, department, item_type_code, legal_limit_days, promised_limit_days, visits, visit_reason, online_depth,
-            fee_fen, fee_basis, legal_basis, all_region, cross_province, tolerance, consult_phone, supervise_phone,
-            address, hours, conditions, result_name, keywords
+            name,
+            department,
+            item_type_code,
+            legal_limit_days,
+            promised_limit_days,
+            visits,
+            visit_reason,
+            online_depth,
+            fee_fen,
+            fee_basis,
+            legal_basis,
+            all_region,
+            cross_province,
+            tolerance,
+            consult_phone,
+            supervise_phone,
+            address,
+            hours,
+            conditions,
+            result_name,
+            keywords
         );
         if let Some(levels) = self.levels {
             g.levels = levels
                 .iter()
-                .map(|l| Level::parse(l).ok_or_else(|| AppError::unprocessable("invalid_level", format!("未知的办理层级“{l}”"))))
+                .map(|l| {
+                    Level::parse(l)
+                        .ok_or_else(|| AppError::unprocessable("invalid_level", format!("未知的办理层级“{l}”")))
+                })
                 .collect::<Result<_, _>>()?;
         }
         if let Some(materials) = self.materials {
@@ -316,8 +349,20 @@ impl GuideChange {
                 .map(|m| m.trim())
                 .filter(|m| !m.is_empty())
                 .map(|m| match m.strip_suffix('*') {
-                    Some(n) => Material { name: n.trim().into(), required: true, may_be_missing: true, originals: 1, copies: 0 },
-                    None => Material { name: m.into(), required: true, may_be_missing: false, originals: 1, copies: 0 },
+                    Some(n) => Material {
+                        name: n.trim().into(),
+                        required: true,
+                        may_be_missing: true,
+                        originals: 1,
+                        copies: 0,
+                    },
+                    None => Material {
+                        name: m.into(),
+                        required: true,
+                        may_be_missing: false,
+                        originals: 1,
+                        copies: 0,
+                    },
                 })
                 .collect();
         }
@@ -346,7 +391,11 @@ pub async fn put_item(
         return Err(AppError::forbidden(format!("“{}”不能修改办事指南", staff.role.label())));
     }
     let region = &staff.region_code;
-    let current = state.store.item(region, &code, None).await?.ok_or_else(|| AppError::not_found(format!("事项“{code}”")))?;
+    let current = state
+        .store
+        .item(region, &code, None)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("事项“{code}”")))?;
     let guide = change.apply(current.guide)?;
     services::publish_guide(&state, region, &guide, &staff.username).await?;
     item_detail(&state, region, &code, None).await.map(Json)
@@ -377,7 +426,12 @@ pub async fn list_departments(
     let list = state.store.departments(&region).await?;
     Ok(Json(
         list.into_iter()
-            .map(|d| DepartmentEntry { code: d.code, name: d.name, phone: d.phone, item_count: d.item_count })
+            .map(|d| DepartmentEntry {
+                code: d.code,
+                name: d.name,
+                phone: d.phone,
+                item_count: d.item_count,
+            })
             .collect(),
     ))
 }
@@ -403,7 +457,12 @@ pub struct RegionDetail {
 }
 
 fn region_entry(r: tongban_store::RegionRow) -> RegionEntry {
-    RegionEntry { code: r.code, name: r.name, level: r.level, parent_code: r.parent_code }
+    RegionEntry {
+        code: r.code,
+        name: r.name,
+        level: r.level,
+        parent_code: r.parent_code,
+    }
 }
 
 /// A region of the tree (行政区划) with its children.
@@ -411,7 +470,11 @@ fn region_entry(r: tongban_store::RegionRow) -> RegionEntry {
     responses((status = 200, body = RegionDetail), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn get_region(State(state): State<AppState>, Path(code): Path<String>) -> ApiResult<Json<RegionDetail>> {
     let code = RegionCode::parse(&code)?;
-    let region = state.store.region(code.as_str()).await?.ok_or_else(|| AppError::not_found(format!("行政区划“{code}”")))?;
+    let region = state
+        .store
+        .region(code.as_str())
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("行政区划“{code}”")))?;
     let children = state.store.region_children(code.as_str()).await?;
     let path = state.store.region_path(code.as_str()).await?;
     Ok(Json(RegionDetail {
@@ -452,7 +515,12 @@ pub async fn list_bundles(
             .map(|(b, names)| BundleEntry {
                 code: b.code,
                 name: b.name,
-                items: b.item_codes.into_iter().zip(names).map(|(code, name)| BundleItem { code, name }).collect(),
+                items: b
+                    .item_codes
+                    .into_iter()
+                    .zip(names)
+                    .map(|(code, name)| BundleItem { code, name })
+                    .collect(),
             })
             .collect(),
     ))
@@ -486,15 +554,23 @@ pub async fn quality(
             return Err(AppError::bad_request("invalid_rule", format!("未知的规则“{r}”")));
         }
     }
-    let report =
-        services::quality_report(&state.store, &session.staff.region_code, department.as_deref(), p.rule.as_deref()).await?;
+    let report = services::quality_report(
+        &state.store,
+        &session.staff.region_code,
+        department.as_deref(),
+        p.rule.as_deref(),
+    )
+    .await?;
     Ok(Json(report))
 }
 
 /// Who may see which department's quality report: department staff only their own department.
 pub(crate) fn quality_scope(staff: &tongban_store::Staff, wanted: Option<&str>) -> ApiResult<Option<String>> {
     if !staff.role.may_check_guides() {
-        return Err(AppError::forbidden(format!("“{}”无权查看办事指南质量报告", staff.role.label())));
+        return Err(AppError::forbidden(format!(
+            "“{}”无权查看办事指南质量报告",
+            staff.role.label()
+        )));
     }
     if staff.role.is_department_bound() {
         let own = staff.department_code.clone();
@@ -530,7 +606,19 @@ pub async fn import(
     if !staff.role.may_edit_catalog() {
         return Err(AppError::forbidden(format!("“{}”不能导入事项目录", staff.role.label())));
     }
-    let mode = if p.skip_bad.unwrap_or(false) { ImportMode::SkipBad } else { ImportMode::AllOrNothing };
-    let report = services::import_catalog(&state.store, &state.search, &staff.region_code, &body, mode, &staff.username).await?;
+    let mode = if p.skip_bad.unwrap_or(false) {
+        ImportMode::SkipBad
+    } else {
+        ImportMode::AllOrNothing
+    };
+    let report = services::import_catalog(
+        &state.store,
+        &state.search,
+        &staff.region_code,
+        &body,
+        mode,
+        &staff.username,
+    )
+    .await?;
     Ok(Json(report))
 }

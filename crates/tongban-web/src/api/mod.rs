@@ -33,13 +33,18 @@ struct BearerAuth;
 impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
     }
 }
 
 /// The API routes and the OpenAPI document built from the very same registrations.
 pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
-    let import = OpenApiRouter::new().routes(routes!(catalog::import)).layer(DefaultBodyLimit::max(crate::IMPORT_BODY_LIMIT));
+    let import = OpenApiRouter::new()
+        .routes(routes!(catalog::import))
+        .layer(DefaultBodyLimit::max(crate::IMPORT_BODY_LIMIT));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(session::login))
         .routes(routes!(session::logout))

@@ -56,9 +56,16 @@ impl From<&Session> for Me {
 /// Log in with user name and password; returns a bearer token. Repeated failures are throttled (429).
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
-pub async fn login(State(state): State<AppState>, ApiJson(req): ApiJson<LoginRequest>) -> ApiResult<Json<LoginResponse>> {
+pub async fn login(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> ApiResult<Json<LoginResponse>> {
     let (token, session) = do_login(&state, req.username.trim(), &req.password, SessionKind::Api).await?;
-    Ok(Json(LoginResponse { token, expires_at: session.expires_at.clone(), user: Me::from(&session) }))
+    Ok(Json(LoginResponse {
+        token,
+        expires_at: session.expires_at.clone(),
+        user: Me::from(&session),
+    }))
 }
 
 /// End the session of the bearer token.

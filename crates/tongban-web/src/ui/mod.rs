@@ -27,13 +27,26 @@ pub fn router() -> Router<AppState> {
         .route("/departments/{code}", get(department_page))
         .route("/login", get(login_form).post(login_submit))
         .route("/logout", axum::routing::post(logout))
-        .route("/assets/app.css", get(|| asset("text/css; charset=utf-8", include_str!("../../assets/app.css"))))
-        .route("/assets/app.js", get(|| asset("text/javascript; charset=utf-8", include_str!("../../assets/app.js"))))
+        .route(
+            "/assets/app.css",
+            get(|| asset("text/css; charset=utf-8", include_str!("../../assets/app.css"))),
+        )
+        .route(
+            "/assets/app.js",
+            get(|| asset("text/javascript; charset=utf-8", include_str!("../../assets/app.js"))),
+        )
         .merge(staff::router())
 }
 
 async fn asset(content_type: &'static str, body: &'static str) -> Response {
-    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=3600")], body).into_response()
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 /// What every page's frame needs: the title, the signed-in staff member (if any) and their CSRF token.
@@ -62,7 +75,11 @@ pub struct Pager {
 
 impl Pager {
     pub fn new(page: i64, per_page: i64, total: i64, base: String) -> Pager {
-        Pager { page, pages: (total + per_page - 1) / per_page.max(1), base }
+        Pager {
+            page,
+            pages: (total + per_page - 1) / per_page.max(1),
+            base,
+        }
     }
     pub fn link(&self, page: i64) -> String {
         format!("{}page={page}", self.base)
@@ -92,7 +109,11 @@ pub fn error_page(e: AppError) -> Response {
         s if s.is_client_error() => "请求有误",
         _ => "系统繁忙",
     };
-    let page = ErrorPage { layout: Layout::new(heading, None), heading: heading.into(), message: e.message.clone() };
+    let page = ErrorPage {
+        layout: Layout::new(heading, None),
+        heading: heading.into(),
+        message: e.message.clone(),
+    };
     let body = page.render().unwrap_or_else(|_| e.message.clone());
     (e.status, Html(body)).into_response()
 }
@@ -106,7 +127,14 @@ fn url_escape(s: &str) -> String {
 }
 
 /// Everyday questions shown under the search box, written from how people ask at the window.
-const HINTS: [&str; 6] = ["开饭店要办什么证", "孩子上学报名", "社保卡丢了", "办营业执照", "公积金提取", "残疾人证"];
+const HINTS: [&str; 6] = [
+    "开饭店要办什么证",
+    "孩子上学报名",
+    "社保卡丢了",
+    "办营业执照",
+    "公积金提取",
+    "残疾人证",
+];
 
 pub struct BundleView {
     pub name: String,
@@ -130,7 +158,13 @@ async fn home(State(state): State<AppState>, MaybeWebUser(session): MaybeWebUser
     let result = async {
         let departments = state.store.departments(&region).await?;
         let bundles = state.store.bundles(&region).await?;
-        let sites: Vec<Site> = state.store.sites(&region).await?.into_iter().filter(|s| s.kind != "village_station").collect();
+        let sites: Vec<Site> = state
+            .store
+            .sites(&region)
+            .await?
+            .into_iter()
+            .filter(|s| s.kind != "village_station")
+            .collect();
         let item_count = state.store.count_items(&region).await?;
         Ok::<_, AppError>(Home {
             layout: Layout::new("首页", session.as_ref()),
@@ -139,7 +173,10 @@ async fn home(State(state): State<AppState>, MaybeWebUser(session): MaybeWebUser
             departments: departments.into_iter().filter(|d| d.item_count > 0).collect(),
             bundles: bundles
                 .into_iter()
-                .map(|(b, names)| BundleView { name: b.name, items: b.item_codes.into_iter().zip(names).collect() })
+                .map(|(b, names)| BundleView {
+                    name: b.name,
+                    items: b.item_codes.into_iter().zip(names).collect(),
+                })
                 .collect(),
             sites,
             hints: HINTS.to_vec(),
@@ -186,7 +223,14 @@ async fn search_page(
     let q: String = p.q.unwrap_or_default().trim().chars().take(200).collect();
     let page = p.page.unwrap_or(1).max(1);
     let mut view = SearchPage {
-        layout: Layout::new(if q.is_empty() { "办事搜索".to_string() } else { format!("搜索：{q}") }, session.as_ref()),
+        layout: Layout::new(
+            if q.is_empty() {
+                "办事搜索".to_string()
+            } else {
+                format!("搜索：{q}")
+            },
+            session.as_ref(),
+        ),
         total: 0,
         understood: String::new(),
         hits: vec![],
@@ -201,7 +245,9 @@ async fn search_page(
         let offset = ((page - 1) * SEARCH_PAGE_SIZE) as usize;
         let found = tokio::task::spawn_blocking(move || {
             let (own, expanded) = search.explain(&q);
-            search.search(&region, &q, SEARCH_PAGE_SIZE as usize, offset).map(|r| (r, own, expanded))
+            search
+                .search(&region, &q, SEARCH_PAGE_SIZE as usize, offset)
+                .map(|r| (r, own, expanded))
         })
         .await;
         match found {
@@ -211,8 +257,14 @@ async fn search_page(
                 words.extend(expanded);
                 words.dedup();
                 view.understood = words.join(" ");
-                view.hits =
-                    hits.into_iter().map(|h| HitView { code: h.code, name: h.name, department: h.department }).collect();
+                view.hits = hits
+                    .into_iter()
+                    .map(|h| HitView {
+                        code: h.code,
+                        name: h.name,
+                        department: h.department,
+                    })
+                    .collect();
                 view.pager.pages = (total as i64 + SEARCH_PAGE_SIZE - 1) / SEARCH_PAGE_SIZE;
             }
             Ok(Err(e)) => return error_page(e.into()),
@@ -246,8 +298,18 @@ async fn item_page(
     match state.store.item(&region, &code, v.version).await {
         Ok(Some(item)) => {
             let g = item.guide.clone();
-            let levels = g.levels.iter().map(|l| format!("{}级", l.label())).collect::<Vec<_>>().join("、");
-            render(&ItemPage { layout: Layout::new(g.name.clone(), session.as_ref()), item, g, levels })
+            let levels = g
+                .levels
+                .iter()
+                .map(|l| format!("{}级", l.label()))
+                .collect::<Vec<_>>()
+                .join("、");
+            render(&ItemPage {
+                layout: Layout::new(g.name.clone(), session.as_ref()),
+                item,
+                g,
+                levels,
+            })
         }
         Ok(None) => error_page(AppError::not_found(format!("事项“{code}”"))),
         Err(e) => error_page(e.into()),
@@ -278,9 +340,15 @@ async fn department_page(
     let region = state.config.default_region.clone();
     let page = p.page.unwrap_or(1).max(1);
     let result = async {
-        let department =
-            state.store.department(&region, &code).await?.ok_or_else(|| AppError::not_found(format!("部门“{code}”")))?;
-        let filter = tongban_store::ItemFilter { department_code: Some(code.clone()), ..Default::default() };
+        let department = state
+            .store
+            .department(&region, &code)
+            .await?
+            .ok_or_else(|| AppError::not_found(format!("部门“{code}”")))?;
+        let filter = tongban_store::ItemFilter {
+            department_code: Some(code.clone()),
+            ..Default::default()
+        };
         let items = state.store.items(&region, &filter, page, 50).await?;
         Ok::<_, AppError>(DepartmentPage {
             layout: Layout::new(department.name.clone(), session.as_ref()),
@@ -322,13 +390,28 @@ fn new_login_csrf() -> String {
 fn login_page(jar: CookieJar, next: String, username: String, error: String, status: StatusCode) -> Response {
     // Double-submit token: the form's hidden field must equal this cookie, which a foreign site cannot read.
     let token = new_login_csrf();
-    let cookie = Cookie::build((LOGIN_CSRF_COOKIE, token.clone())).path("/login").http_only(true).same_site(SameSite::Strict);
-    let page = LoginPage { layout: Layout::new("工作人员登录", None), login_csrf: token, next, username, error };
+    let cookie = Cookie::build((LOGIN_CSRF_COOKIE, token.clone()))
+        .path("/login")
+        .http_only(true)
+        .same_site(SameSite::Strict);
+    let page = LoginPage {
+        layout: Layout::new("工作人员登录", None),
+        login_csrf: token,
+        next,
+        username,
+        error,
+    };
     (status, jar.add(cookie), render(&page)).into_response()
 }
 
 async fn login_form(jar: CookieJar, Query(q): Query<NextQuery>) -> Response {
-    login_page(jar, auth::safe_next(q.next.as_deref()), String::new(), String::new(), StatusCode::OK)
+    login_page(
+        jar,
+        auth::safe_next(q.next.as_deref()),
+        String::new(),
+        String::new(),
+        StatusCode::OK,
+    )
 }
 
 #[derive(Deserialize)]
@@ -341,9 +424,18 @@ struct LoginForm {
 
 async fn login_submit(State(state): State<AppState>, jar: CookieJar, Form(f): Form<LoginForm>) -> Response {
     let next = auth::safe_next(f.next.as_deref());
-    let expected = jar.get(LOGIN_CSRF_COOKIE).map(|c| c.value().to_string()).unwrap_or_default();
+    let expected = jar
+        .get(LOGIN_CSRF_COOKIE)
+        .map(|c| c.value().to_string())
+        .unwrap_or_default();
     if expected.is_empty() || !auth::csrf_ok(&expected, &f.csrf) {
-        return login_page(jar, next, f.username, "页面已过期，请重新登录".into(), StatusCode::FORBIDDEN);
+        return login_page(
+            jar,
+            next,
+            f.username,
+            "页面已过期，请重新登录".into(),
+            StatusCode::FORBIDDEN,
+        );
     }
     match auth::login(&state, f.username.trim(), &f.password, SessionKind::Web).await {
         Ok((token, _)) => {
@@ -352,7 +444,11 @@ async fn login_submit(State(state): State<AppState>, jar: CookieJar, Form(f): Fo
                 .http_only(true)
                 .secure(state.config.secure_cookies)
                 .same_site(SameSite::Lax);
-            (jar.add(cookie).remove(Cookie::build(LOGIN_CSRF_COOKIE).path("/login")), Redirect::to(&next)).into_response()
+            (
+                jar.add(cookie).remove(Cookie::build(LOGIN_CSRF_COOKIE).path("/login")),
+                Redirect::to(&next),
+            )
+                .into_response()
         }
         Err(e) => login_page(jar, next, f.username, e.message, e.status),
     }

@@ -53,10 +53,26 @@ struct Home {
 }
 
 fn links_for(role: Role) -> Vec<Link> {
-    let catalog = Link { label: "事项目录", href: "/staff/catalog", desc: "按部门、层级、类型查阅全部事项的办事指南" };
-    let quality = Link { label: "指南质量监测", href: "/staff/quality", desc: "缺依据、缺电话、时限倒挂、跑动无理由等问题清单" };
-    let users = Link { label: "人员管理", href: "/staff/users", desc: "新增工作人员，分配角色与部门" };
-    let search = Link { label: "办事搜索", href: "/search", desc: "用群众的说法查找事项，一次性告知所需材料" };
+    let catalog = Link {
+        label: "事项目录",
+        href: "/staff/catalog",
+        desc: "按部门、层级、类型查阅全部事项的办事指南",
+    };
+    let quality = Link {
+        label: "指南质量监测",
+        href: "/staff/quality",
+        desc: "缺依据、缺电话、时限倒挂、跑动无理由等问题清单",
+    };
+    let users = Link {
+        label: "人员管理",
+        href: "/staff/users",
+        desc: "新增工作人员，分配角色与部门",
+    };
+    let search = Link {
+        label: "办事搜索",
+        href: "/search",
+        desc: "用群众的说法查找事项，一次性告知所需材料",
+    };
     match role {
         Role::Admin => vec![catalog, quality, users, search],
         Role::Reviewer | Role::Head | Role::Supervisor => vec![quality, catalog, search],
@@ -79,11 +95,19 @@ async fn home(State(state): State<AppState>, WebUser(session): WebUser) -> Respo
             let dept = quality_scope(&me, None)?;
             let report = services::quality_report(&state.store, &region, dept.as_deref(), None).await?;
             stats.push(Stat {
-                label: if dept.is_some() { "本部门问题指南".into() } else { "问题指南".into() },
+                label: if dept.is_some() {
+                    "本部门问题指南".into()
+                } else {
+                    "问题指南".into()
+                },
                 value: report.failing.to_string(),
                 href: "/staff/quality".into(),
             });
-            findings_title = if dept.is_some() { "本部门待整改的办事指南".into() } else { "待整改的办事指南".into() };
+            findings_title = if dept.is_some() {
+                "本部门待整改的办事指南".into()
+            } else {
+                "待整改的办事指南".into()
+            };
             findings = report.findings.into_iter().take(8).collect();
         }
         if me.role == Role::Admin {
@@ -160,8 +184,15 @@ async fn catalog(State(state): State<AppState>, WebUser(session): WebUser, Query
     let region = me.region_code.clone();
     let page = p.page.unwrap_or(1).max(1);
     let result = async {
-        let filter =
-            item_filter(&state, &region, p.q.clone(), p.department.clone(), p.level.clone(), p.item_type.clone()).await?;
+        let filter = item_filter(
+            &state,
+            &region,
+            p.q.clone(),
+            p.department.clone(),
+            p.level.clone(),
+            p.item_type.clone(),
+        )
+        .await?;
         let items = state.store.items(&region, &filter, page, CATALOG_PAGE_SIZE).await?;
         let f_q = p.q.unwrap_or_default();
         let f_department = p.department.unwrap_or_default();
@@ -211,7 +242,13 @@ struct EditPage {
     error: String,
 }
 
-async fn edit_page(state: &AppState, session: &tongban_store::Session, code: &str, draft: Option<Guide>, error: String) -> Response {
+async fn edit_page(
+    state: &AppState,
+    session: &tongban_store::Session,
+    code: &str,
+    draft: Option<Guide>,
+    error: String,
+) -> Response {
     let me = &session.staff;
     if !me.role.may_edit_catalog() {
         return error_page(AppError::forbidden(format!("“{}”不能修改办事指南", me.role.label())));
@@ -232,11 +269,21 @@ async fn edit_page(state: &AppState, session: &tongban_store::Session, code: &st
             materials: g
                 .materials
                 .iter()
-                .map(|m| if m.may_be_missing { format!("{}*", m.name) } else { m.name.clone() })
+                .map(|m| {
+                    if m.may_be_missing {
+                        format!("{}*", m.name)
+                    } else {
+                        m.name.clone()
+                    }
+                })
                 .collect::<Vec<_>>()
                 .join("\n"),
             keywords: g.keywords.join(";"),
-            fee_yuan: if g.fee_fen == 0 { "0".into() } else { format!("{}.{:02}", g.fee_fen / 100, g.fee_fen % 100) },
+            fee_yuan: if g.fee_fen == 0 {
+                "0".into()
+            } else {
+                format!("{}.{:02}", g.fee_fen / 100, g.fee_fen % 100)
+            },
             error,
             g,
         })
@@ -274,13 +321,19 @@ struct EditForm {
 }
 
 fn whole(field: &str, v: &str) -> Result<u32, AppError> {
-    v.trim().parse().map_err(|_| AppError::unprocessable("invalid_number", format!("{field}应为非负整数，而不是“{v}”")))
+    v.trim()
+        .parse()
+        .map_err(|_| AppError::unprocessable("invalid_number", format!("{field}应为非负整数，而不是“{v}”")))
 }
 
 impl EditForm {
     fn change(&self) -> Result<GuideChange, AppError> {
-        let fee_fen = parse_yuan(&self.fee_yuan)
-            .ok_or_else(|| AppError::unprocessable("invalid_fee", format!("收费金额“{}”应为元，至多两位小数", self.fee_yuan)))?;
+        let fee_fen = parse_yuan(&self.fee_yuan).ok_or_else(|| {
+            AppError::unprocessable(
+                "invalid_fee",
+                format!("收费金额“{}”应为元，至多两位小数", self.fee_yuan),
+            )
+        })?;
         Ok(GuideChange {
             name: Some(self.name.trim().into()),
             department: Some(self.department.clone()),
@@ -298,7 +351,12 @@ impl EditForm {
             address: Some(self.address.trim().into()),
             hours: Some(self.hours.trim().into()),
             keywords: Some(
-                self.keywords.split([';', '；']).map(str::trim).filter(|k| !k.is_empty()).map(str::to_string).collect(),
+                self.keywords
+                    .split([';', '；'])
+                    .map(str::trim)
+                    .filter(|k| !k.is_empty())
+                    .map(str::to_string)
+                    .collect(),
             ),
             ..Default::default()
         })
@@ -366,7 +424,8 @@ async fn quality(State(state): State<AppState>, WebUser(session): WebUser, Query
     let result = async {
         let dept = quality_scope(me, p.department.as_deref())?;
         let rule = p.rule.clone().filter(|r| RULE_LABELS.iter().any(|(c, _)| c == r));
-        let mut report = services::quality_report(&state.store, &me.region_code, dept.as_deref(), rule.as_deref()).await?;
+        let mut report =
+            services::quality_report(&state.store, &me.region_code, dept.as_deref(), rule.as_deref()).await?;
         let findings: Vec<QualityFinding> = std::mem::take(&mut report.findings)
             .into_iter()
             .skip(((page - 1) * QUALITY_PAGE_SIZE) as usize)
@@ -473,7 +532,15 @@ async fn add_user(State(state): State<AppState>, WebUser(session): WebUser, Form
         password: &f.password,
     };
     match state.store.add_staff(&new, &me.username).await {
-        Ok(s) => users_page(&state, &session, String::new(), format!("已新增“{}”（{}）", s.display_name, s.role.label())).await,
+        Ok(s) => {
+            users_page(
+                &state,
+                &session,
+                String::new(),
+                format!("已新增“{}”（{}）", s.display_name, s.role.label()),
+            )
+            .await
+        }
         Err(e) => users_page(&state, &session, AppError::from(e).message, String::new()).await,
     }
 }

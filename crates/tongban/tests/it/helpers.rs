@@ -39,7 +39,11 @@ pub fn require_all() -> bool {
 }
 
 fn unique(prefix: &str) -> String {
-    format!("{prefix}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst))
+    format!(
+        "{prefix}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    )
 }
 
 /// Argon2id hashing of eight demo users per test is the slowest part of setting up; hash once per process.
@@ -63,7 +67,10 @@ impl TestApp {
             }
             Db::Postgres => {
                 let Ok(admin_url) = std::env::var("TONGBAN_TEST_POSTGRES_URL") else {
-                    assert!(!require_all(), "TONGBAN_TEST_POSTGRES_URL is not set but TONGBAN_TEST_REQUIRE_ALL=1");
+                    assert!(
+                        !require_all(),
+                        "TONGBAN_TEST_POSTGRES_URL is not set but TONGBAN_TEST_REQUIRE_ALL=1"
+                    );
                     eprintln!("skipped: PostgreSQL (set TONGBAN_TEST_POSTGRES_URL to run)");
                     return None;
                 };
@@ -72,12 +79,17 @@ impl TestApp {
                 let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&format!("{admin_url}/postgres"))
                     .await
                     .expect("connect to PostgreSQL");
-                sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create database");
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&mut conn)
+                    .await
+                    .expect("create database");
                 (format!("{admin_url}/{name}"), Cleanup::PgDatabase { admin_url, name })
             }
         };
         let state = tongban::build_state(&url, web).await.expect("state");
-        tongban::seed::load_reference(&state.store, &state.search, REGION).await.expect("seed");
+        tongban::seed::load_reference(&state.store, &state.search, REGION)
+            .await
+            .expect("seed");
         seed_users(&state.store).await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
@@ -85,8 +97,16 @@ impl TestApp {
         tokio::spawn(async move {
             axum::serve(listener, app).await.expect("serve");
         });
-        let client = Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-        Some(TestApp { base: format!("http://{addr}"), client, _state: state, cleanup })
+        let client = Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        Some(TestApp {
+            base: format!("http://{addr}"),
+            client,
+            _state: state,
+            cleanup,
+        })
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -104,7 +124,13 @@ impl TestApp {
     }
 
     pub async fn get_auth(&self, path: &str, token: &str) -> (StatusCode, Value) {
-        let r = self.client.get(self.url(path)).bearer_auth(token).send().await.expect("GET");
+        let r = self
+            .client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("GET");
         let status = r.status();
         (status, r.json().await.unwrap_or(Value::Null))
     }
@@ -120,7 +146,14 @@ impl TestApp {
     }
 
     pub async fn put_json(&self, path: &str, body: &Value, token: &str) -> (StatusCode, Value) {
-        let r = self.client.put(self.url(path)).json(body).bearer_auth(token).send().await.expect("PUT");
+        let r = self
+            .client
+            .put(self.url(path))
+            .json(body)
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("PUT");
         let status = r.status();
         (status, r.json().await.unwrap_or(Value::Null))
     }
@@ -128,7 +161,11 @@ impl TestApp {
     /// Logs a demo user in through the API and returns the bearer token.
     pub async fn token(&self, username: &str) -> String {
         let (status, body) = self
-            .post_json("/api/v1/auth/login", &serde_json::json!({"username": username, "password": PASSWORD}), None)
+            .post_json(
+                "/api/v1/auth/login",
+                &serde_json::json!({"username": username, "password": PASSWORD}),
+                None,
+            )
             .await;
         assert_eq!(status, StatusCode::OK, "login of {username}: {body}");
         body["token"].as_str().expect("token").to_string()
@@ -137,7 +174,9 @@ impl TestApp {
 
 /// The demo accounts, with the password hash computed once.
 async fn seed_users(store: &tongban_store::Store) {
-    let users = tongban::seed::demo_users_with_hash(store, REGION, password_hash()).await.expect("users");
+    let users = tongban::seed::demo_users_with_hash(store, REGION, password_hash())
+        .await
+        .expect("users");
     assert_eq!(users.len(), 8);
 }
 
@@ -151,12 +190,17 @@ impl Drop for TestApp {
                 // Best effort, on a thread of its own: the test's runtime is shutting down.
                 let (admin_url, name) = (admin_url.clone(), name.clone());
                 let _ = std::thread::spawn(move || {
-                    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .expect("rt");
                     rt.block_on(async move {
                         if let Ok(mut c) =
                             <sqlx::AnyConnection as sqlx::Connection>::connect(&format!("{admin_url}/postgres")).await
                         {
-                            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut c).await;
+                            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                                .execute(&mut c)
+                                .await;
                         }
                     });
                 })
