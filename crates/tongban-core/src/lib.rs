@@ -1,10 +1,13 @@
 //! The domain of tongban, free of I/O: identifiers that can only hold valid values, the region tree's levels,
-//! staff roles, and the service catalog with its import format and guide-quality rules.
+//! staff roles, the service catalog with its import format and guide-quality rules, and the working-day calendar
+//! that deadlines are counted on.
 
+pub mod calendar;
 pub mod catalog;
 pub mod error;
 pub mod ids;
 pub mod region;
 pub mod role;
+pub mod workflow;
 
 pub use error::DomainError;
