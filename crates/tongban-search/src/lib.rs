@@ -9,12 +9,12 @@
 mod lexicon;
 mod text;
 
-pub use lexicon::Lexicon;
+pub use lexicon::{Intent, Lexicon, PinyinMap};
 pub use text::{normalize, Segmenter};
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::query::{BooleanQuery, BoostQuery, DisjunctionMaxQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, STORED, STRING};
 use tantivy::tokenizer::{NgramTokenizer, TextAnalyzer};
 use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
@@ -72,6 +72,8 @@ pub struct SearchIndex {
     fields: Fields,
     segmenter: Segmenter,
     lexicon: Arc<Lexicon>,
+    /// The lexicon's spellings plus those of the words of every indexed item name.
+    pinyin: Arc<RwLock<PinyinMap>>,
 }
 
 const JIEBA: &str = "tongban_jieba";
@@ -84,9 +86,20 @@ const BIGRAM_BOOST: f32 = 0.6;
 const DEPARTMENT_BOOST: f32 = 0.5;
 const MATERIALS_BOOST: f32 = 0.3;
 const BASIS_BOOST: f32 = 0.2;
-/// Official wording reached through the lexicon counts a little less than the citizen's own word when both match,
-/// but more when the citizen's word is nowhere in the catalog.
-const EXPANSION_BOOST: f32 = 0.9;
+/// Official wording reached through one everyday word: the best of its terms counts (a disjunction, so a word with
+/// many readings does not outweigh the citizen's other words), the others a little.
+const EXPANSION_BOOST: f32 = 1.0;
+const EXPANSION_TIE_BREAKER: f32 = 0.15;
+/// Reranking of the best matches by what the question wants done: a name carrying the verb of a stated wish
+/// (变更 for “地址要改”) is lifted, a name carrying another wish's verb is lowered; with no wish stated, a first
+/// application is the likelier one. Multiplicative, so it orders items of similar relevance and never makes an
+/// unrelated item relevant.
+const INTENT_LIFT: f32 = 1.3;
+const OTHER_INTENT_DROP: f32 = 0.85;
+const DEFAULT_LIFT: f32 = 1.05;
+const DEFAULT_DROP: f32 = 0.9;
+/// How many of the best matches are reranked.
+const RERANK_DEPTH: usize = 60;
 
 impl SearchIndex {
     pub fn new() -> Result<SearchIndex, SearchError> {
@@ -134,7 +147,9 @@ impl SearchIndex {
             .register(BIGRAM, TextAnalyzer::builder(bigram).build());
         let writer = index.writer_with_num_threads(1, 30_000_000)?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let pinyin = Arc::new(RwLock::new(lexicon.pinyin().clone()));
         Ok(SearchIndex {
+            pinyin,
             reader,
             writer: Arc::new(Mutex::new(writer)),
             fields,
@@ -155,6 +170,7 @@ impl SearchIndex {
             w.add_document(self.document(region, d))?;
         }
         w.commit()?;
+        self.learn_spellings(docs);
         drop(w);
         self.reader.reload()?;
         Ok(())
@@ -166,9 +182,22 @@ impl SearchIndex {
         w.delete_term(Term::from_field_text(self.fields.code, &doc_key(region, &d.code)));
         w.add_document(self.document(region, d))?;
         w.commit()?;
+        self.learn_spellings(std::slice::from_ref(d));
         drop(w);
         self.reader.reload()?;
         Ok(())
+    }
+
+    fn learn_spellings(&self, docs: &[ItemDoc]) {
+        if let Ok(mut map) = self.pinyin.write() {
+            for d in docs {
+                for w in self.segmenter.words(&d.name) {
+                    if w.chars().count() >= 2 {
+                        map.add(&w);
+                    }
+                }
+            }
+        }
     }
 
     fn document(&self, region: &str, d: &ItemDoc) -> TantivyDocument {
@@ -196,93 +225,177 @@ impl SearchIndex {
         limit: usize,
         offset: usize,
     ) -> Result<(usize, Vec<Hit>), SearchError> {
-        let Some(q) = self.build_query(region, query) else {
+        let analysed = self.analyse(query);
+        let Some(q) = self.build_query(region, &analysed) else {
             return Ok((0, vec![]));
         };
         let searcher = self.reader.searcher();
-        let (top, total) = searcher.search(&q, &(TopDocs::with_limit(limit.max(1)).and_offset(offset), Count))?;
+        let depth = (offset + limit).max(RERANK_DEPTH);
+        let (top, total) = searcher.search(&q, &(TopDocs::with_limit(depth), Count))?;
         let mut hits = Vec::with_capacity(top.len());
         for (score, addr) in top {
             let doc: TantivyDocument = searcher.doc(addr)?;
             let get = |f: Field| doc.get_first(f).and_then(|v| v.as_str()).unwrap_or("").to_string();
             let key = get(self.fields.code);
+            let name = get(self.fields.name);
             hits.push(Hit {
                 code: key.split_once('|').map(|(_, c)| c.to_string()).unwrap_or(key),
-                name: get(self.fields.name),
+                score: score * self.intent_factor(&analysed, &normalize(&name)),
+                name,
                 department: get(self.fields.department),
                 department_code: get(self.fields.department_code),
-                score,
             });
         }
-        Ok((total, hits))
+        hits.sort_by(|a, b| b.score.total_cmp(&a.score));
+        Ok((total, hits.into_iter().skip(offset).take(limit.max(1)).collect()))
+    }
+
+    fn intent_factor(&self, a: &Analysed, name: &str) -> f32 {
+        let has = |words: &[String]| words.iter().any(|w| name.contains(w.as_str()));
+        let other_words: Vec<String> = self
+            .lexicon
+            .all_intents()
+            .filter(|i| !a.intents.iter().any(|s| s.name == i.name))
+            .flat_map(|i| i.name_words.clone())
+            .collect();
+        let stated: Vec<&Intent> = a.intents.iter().filter(|i| !i.triggers_is_default()).collect();
+        if stated.is_empty() {
+            let default_words: Vec<String> = a.intents.iter().flat_map(|i| i.name_words.clone()).collect();
+            return if has(&default_words) {
+                DEFAULT_LIFT
+            } else if has(&other_words) {
+                DEFAULT_DROP
+            } else {
+                1.0
+            };
+        }
+        if stated.iter().any(|i| has(&i.name_words)) {
+            INTENT_LIFT
+        } else if has(&other_words) {
+            OTHER_INTENT_DROP
+        } else {
+            1.0
+        }
     }
 
     /// The words a query is searched with, after normalising, pinyin, the lexicon and the stopwords — shown to
     /// staff so they can see why an item was or was not found.
     pub fn explain(&self, query: &str) -> (Vec<String>, Vec<String>) {
-        let analysed = self.analyse(query);
-        (analysed.own, analysed.expanded)
+        let a = self.analyse(query);
+        (
+            a.own,
+            a.expanded.into_iter().flatten().map(|words| words.concat()).collect(),
+        )
     }
 
     fn analyse(&self, query: &str) -> Analysed {
         let text = normalize(query);
-        let text = self.lexicon.pinyin_to_hanzi(&text);
+        let text = match self.pinyin.read() {
+            Ok(map) => map.to_hanzi(&text),
+            Err(_) => text,
+        };
         let own: Vec<String> = self
             .segmenter
             .words(&text)
             .into_iter()
             .filter(|w| !self.lexicon.is_stopword(w))
             .collect();
-        let mut expanded = Vec::new();
-        for term in self.lexicon.expansions(&text) {
-            for w in self.segmenter.words(&term) {
-                if !self.lexicon.is_stopword(&w) && !expanded.contains(&w) {
-                    expanded.push(w);
-                }
-            }
-        }
+        let expanded = self
+            .lexicon
+            .expansions(&text)
+            .into_iter()
+            .map(|terms| {
+                terms
+                    .iter()
+                    .map(|t| {
+                        self.segmenter
+                            .words(t)
+                            .into_iter()
+                            .filter(|w| !self.lexicon.is_stopword(w))
+                            .collect::<Vec<_>>()
+                    })
+                    .filter(|words| !words.is_empty())
+                    .collect::<Vec<_>>()
+            })
+            .filter(|terms| !terms.is_empty())
+            .collect();
+        let intents = self.lexicon.intents(&text).into_iter().cloned().collect();
         // Bigrams of the meaningful words only, so a wrong character still matches most of a name.
         let bigrams = strip_punctuation(&own.concat());
-        Analysed { own, expanded, bigrams }
+        Analysed {
+            own,
+            expanded,
+            intents,
+            bigrams,
+        }
     }
 
-    fn build_query(&self, region: &str, query: &str) -> Option<BooleanQuery> {
+    /// One word sought in every field, each with its weight.
+    fn word_query(&self, word: &str, weight: f32) -> Box<dyn Query> {
         let f = self.fields;
-        let a = self.analyse(query);
-        let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let mut add = |field: Field, word: &str, boost: f32| {
+        let clauses = [
+            (f.name, NAME_BOOST),
+            (f.keywords, KEYWORD_BOOST),
+            (f.department, DEPARTMENT_BOOST),
+            (f.materials, MATERIALS_BOOST),
+            (f.basis, BASIS_BOOST),
+            (f.item_type, BASIS_BOOST),
+        ]
+        .into_iter()
+        .map(|(field, boost)| -> (Occur, Box<dyn Query>) {
             let term = TermQuery::new(Term::from_field_text(field, word), IndexRecordOption::WithFreqs);
-            should.push((Occur::Should, Box::new(BoostQuery::new(Box::new(term), boost))));
-        };
-        for (words, weight) in [(&a.own, 1.0), (&a.expanded, EXPANSION_BOOST)] {
-            for w in words.iter() {
-                add(f.name, w, NAME_BOOST * weight);
-                add(f.keywords, w, KEYWORD_BOOST * weight);
-                add(f.department, w, DEPARTMENT_BOOST * weight);
-                add(f.materials, w, MATERIALS_BOOST * weight);
-                add(f.basis, w, BASIS_BOOST * weight);
-                add(f.item_type, w, BASIS_BOOST * weight);
-            }
+            (Occur::Should, Box::new(BoostQuery::new(Box::new(term), boost * weight)))
+        })
+        .collect();
+        Box::new(BooleanQuery::new(clauses))
+    }
+
+    fn build_query(&self, region: &str, a: &Analysed) -> Option<BooleanQuery> {
+        let f = self.fields;
+        let mut content: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for w in &a.own {
+            content.push((Occur::Should, self.word_query(w, 1.0)));
+        }
+        for terms in &a.expanded {
+            let readings: Vec<Box<dyn Query>> = terms
+                .iter()
+                .map(|words| -> Box<dyn Query> {
+                    let clauses = words
+                        .iter()
+                        .map(|w| (Occur::Should, self.word_query(w, EXPANSION_BOOST)))
+                        .collect();
+                    Box::new(BooleanQuery::new(clauses))
+                })
+                .collect();
+            content.push((
+                Occur::Should,
+                Box::new(DisjunctionMaxQuery::with_tie_breaker(readings, EXPANSION_TIE_BREAKER)),
+            ));
         }
         let chars: Vec<char> = a.bigrams.chars().collect();
         for pair in chars.windows(2) {
             let s: String = pair.iter().collect();
-            add(f.name_bigram, &s, BIGRAM_BOOST);
+            let term = TermQuery::new(Term::from_field_text(f.name_bigram, &s), IndexRecordOption::WithFreqs);
+            content.push((Occur::Should, Box::new(BoostQuery::new(Box::new(term), BIGRAM_BOOST))));
         }
-        if should.is_empty() {
+        if content.is_empty() {
             return None;
         }
         let region_term = TermQuery::new(Term::from_field_text(f.region, region), IndexRecordOption::Basic);
         Some(BooleanQuery::new(vec![
             (Occur::Must, Box::new(region_term)),
-            (Occur::Must, Box::new(BooleanQuery::new(should))),
+            (Occur::Must, Box::new(BooleanQuery::new(content))),
         ]))
     }
 }
 
 struct Analysed {
+    /// The question's own meaningful words.
     own: Vec<String>,
-    expanded: Vec<String>,
+    /// Per everyday word found: its official terms, each as words.
+    expanded: Vec<Vec<Vec<String>>>,
+    /// What the question wants done (or the default wish).
+    intents: Vec<Intent>,
     bigrams: String,
 }
 
