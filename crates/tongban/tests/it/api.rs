@@ -110,7 +110,7 @@ both_backends!(
 
         let admin = app.token("admin").await;
         let change =
-            json!({"name": "食品经营许可证核发（含小餐饮登记）", "promised_limit_days": 3, "visit_reason": "现场核验"});
+            json!({"name": "食品经营许可证核发（含夜市摊点）", "promised_limit_days": 3, "visit_reason": "现场核验"});
         let (status, v2) = app.put_json(&format!("/api/v1/items/{code}"), &change, &admin).await;
         assert_eq!(status, StatusCode::OK, "{v2}");
         assert_eq!(
@@ -127,7 +127,7 @@ both_backends!(
         assert_eq!(status, StatusCode::NOT_FOUND);
 
         let (_, found) = app
-            .get_json(&format!("/api/v1/search?q={}&per_page=3", urlencode("小餐饮登记")))
+            .get_json(&format!("/api/v1/search?q={}&per_page=3", urlencode("夜市摊点")))
             .await;
         assert_eq!(codes(&found).first().map(String::as_str), Some(code), "{found}");
 
