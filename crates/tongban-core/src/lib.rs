@@ -2,6 +2,7 @@
 //! staff roles, the service catalog with its import format and guide-quality rules, and the working-day calendar
 //! that deadlines are counted on.
 
+pub mod audit;
 pub mod calendar;
 pub mod catalog;
 pub mod error;

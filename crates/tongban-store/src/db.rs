@@ -36,7 +36,10 @@ impl Backend {
 }
 
 /// Versioned migrations, embedded. A migration is applied once, in one transaction, and recorded with its checksum.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "foundation", include_str!("../migrations/0001_foundation.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "foundation", include_str!("../migrations/0001_foundation.sql")),
+    (2, "cases", include_str!("../migrations/0002_cases.sql")),
+];
 
 #[derive(Clone)]
 pub struct Store {

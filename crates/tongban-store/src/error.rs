@@ -15,6 +15,8 @@ pub enum StoreError {
     Import(Vec<RowError>),
     #[error("{0}")]
     Invalid(String),
+    #[error("办件已被他人更新（当前版本{current}），请刷新后重试")]
+    Stale { current: i64 },
     #[error("数据损坏：{0}")]
     Corrupt(String),
 }

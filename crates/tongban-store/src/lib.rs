@@ -3,6 +3,7 @@
 //! placeholders (SQLite binds `$n` by number too). Each use case runs in one transaction.
 
 mod auth;
+mod cases;
 mod catalog;
 mod db;
 mod error;
@@ -10,6 +11,7 @@ mod org;
 mod regions;
 
 pub use auth::{hash_password, verify_password, Session, SessionKind};
+pub use cases::{CaseEvent, CaseFilter, CaseRecord, CaseUpdate, Filed, NewCase, NewEvent, Notification};
 pub use catalog::{ImportMode, ImportReport, ItemFilter, ItemRecord, ItemSummary, Page};
 pub use db::{Backend, Store};
 pub use error::StoreError;

@@ -94,6 +94,23 @@ impl FromRequestParts<AppState> for ApiUser {
     }
 }
 
+/// An API caller who may or may not have logged in; a token that is given must be valid.
+pub struct OptionalApiUser(pub Option<Session>);
+
+impl FromRequestParts<AppState> for OptionalApiUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if parts.headers.contains_key(header::AUTHORIZATION) {
+            Ok(OptionalApiUser(Some(
+                ApiUser::from_request_parts(parts, state).await?.0,
+            )))
+        } else {
+            Ok(OptionalApiUser(None))
+        }
+    }
+}
+
 /// A signed-in staff member of the web UI. Without a live session the browser is sent to the login page.
 pub struct WebUser(pub Session);
 

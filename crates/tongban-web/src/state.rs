@@ -1,5 +1,6 @@
 use metrics_exporter_prometheus::PrometheusHandle;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
+use tongban_core::calendar::Calendar;
 use tongban_search::SearchIndex;
 use tongban_store::Store;
 
@@ -34,4 +35,6 @@ pub struct AppState {
     pub search: SearchIndex,
     pub config: Arc<WebConfig>,
     pub metrics: PrometheusHandle,
+    /// The official notices shipped and those loaded since (`tongban calendar import`).
+    pub calendar: Arc<RwLock<Calendar>>,
 }

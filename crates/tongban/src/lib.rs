@@ -19,12 +19,23 @@ pub async fn build_state(database_url: &str, web: WebConfig) -> anyhow::Result<A
     tongban_web::services::reindex(&store, &search, &web.default_region)
         .await
         .map_err(|e| anyhow::anyhow!(e.message))?;
+    let calendar = load_calendar(&store).await?;
     Ok(AppState {
         store,
         search,
         config: Arc::new(web),
         metrics: tongban_web::metrics_handle(),
+        calendar: Arc::new(std::sync::RwLock::new(calendar)),
     })
+}
+
+/// The shipped official notices, then every notice loaded into the database since.
+pub async fn load_calendar(store: &Store) -> anyhow::Result<tongban_core::calendar::Calendar> {
+    let mut calendar = tongban_core::calendar::Calendar::official();
+    for definition in store.calendar_notices().await? {
+        calendar.load_notice(tongban_core::calendar::YearNotice::parse_toml(&definition)?);
+    }
+    Ok(calendar)
 }
 
 /// Imports a catalog or bundles file, told apart by its header.
@@ -44,4 +55,18 @@ pub async fn import_file(
     } else {
         catalog_import(store, search, region, bytes, mode, actor).await
     }
+}
+
+/// Recomputes every case's event chain; the problems found (events changed, removed or reordered).
+pub async fn audit_verify(store: &Store) -> Result<(usize, Vec<tongban_core::audit::ChainProblem>), StoreError> {
+    let events = store.all_case_events(None).await?;
+    let mut problems = Vec::new();
+    let mut start = 0;
+    for i in 1..=events.len() {
+        if i == events.len() || events[i].content.case_number != events[start].content.case_number {
+            problems.extend(tongban_core::audit::verify_chain(&events[start..i]));
+            start = i;
+        }
+    }
+    Ok((events.len(), problems))
 }

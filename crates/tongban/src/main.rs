@@ -66,6 +66,31 @@ enum Command {
     },
     /// Load the region tree, departments, sites and windows, the catalog and bundles shipped in data/.
     Seed,
+    /// The working-day calendar (official holiday notices; provisional rules for years without one).
+    Calendar {
+        #[command(subcommand)]
+        command: CalendarCommand,
+    },
+    /// The hash-chained case history.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CalendarCommand {
+    /// Print the N-th working day after DATE (DATE itself is day 0).
+    Add { date: String, days: u32 },
+    /// Load a year's holiday notice (TOML in the format of data/calendar/2026.toml), then recompute the deadlines of
+    /// open cases that were provisional, recording each move in the case history.
+    Import { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute every case's event chain; report events changed, removed or reordered. Exit status 1 if any.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -241,6 +266,57 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 return Ok(std::process::ExitCode::FAILURE);
             }
         }
+        Command::Calendar {
+            command: CalendarCommand::Add { date, days },
+        } => {
+            let from = chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d")
+                .map_err(|_| anyhow::anyhow!("日期“{date}”应为YYYY-MM-DD格式"))?;
+            let store = open_store(&config).await?;
+            let calendar = tongban::load_calendar(&store).await?;
+            let d = calendar.add_working_days(from, days);
+            println!(
+                "{}{}",
+                d.date.format("%Y-%m-%d"),
+                if d.provisional {
+                    "（暂定：该年放假安排尚未公布）"
+                } else {
+                    ""
+                }
+            );
+        }
+        Command::Calendar {
+            command: CalendarCommand::Import { file },
+        } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("无法读取{}", file.display()))?;
+            let notice = tongban_core::calendar::YearNotice::parse_toml(&text)?;
+            let store = open_store(&config).await?;
+            let moved = tongban_web::cases::import_notice(&store, &notice, &text, "cli")
+                .await
+                .map_err(|e| anyhow::anyhow!(e.message))?;
+            println!("已载入{}年放假安排（{}）", notice.year, notice.source);
+            if moved.is_empty() {
+                println!("没有暂定期限需要调整");
+            }
+            for m in &moved {
+                println!(
+                    "  {} 承诺期限 {} → {}（经办部门：{}）",
+                    m.number, m.old_due, m.new_due, m.department
+                );
+            }
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let store = open_store(&config).await?;
+            let (checked, problems) = tongban::audit_verify(&store).await?;
+            for p in &problems {
+                println!("{}\t第{}条\t{}\t{}", p.case_number, p.seq, p.kind, p.message);
+            }
+            println!("核验了{checked}条办件事件，发现{}处问题", problems.len());
+            if !problems.is_empty() {
+                return Ok(std::process::ExitCode::FAILURE);
+            }
+        }
         Command::User {
             command:
                 UserCommand::Add {
@@ -384,6 +460,22 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
     println!("  工作人员    http://{addr}/login");
     println!("  接口文档    http://{addr}/api/openapi.json");
     println!("  健康检查    http://{addr}/healthz   指标 http://{addr}/metrics");
+    let worker_store = state.store.clone();
+    tokio::spawn(async move {
+        // The outbox worker: one pass every few seconds; a failed pass is logged and the next one retries.
+        loop {
+            if let Err(e) = tongban_web::cases::deliver_notifications(
+                &worker_store,
+                &tongban_web::cases::LogSink,
+                chrono::Utc::now(),
+            )
+            .await
+            {
+                tracing::warn!(error = %e.message, "notification pass failed");
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+        }
+    });
     let app = tongban_web::app(state);
     axum::serve(
         listener,

@@ -1,6 +1,7 @@
 //! The JSON API under /api/v1. Every route is registered through utoipa-axum's `routes!`, which takes the path and
 //! method from the handler's `#[utoipa::path]`, so the OpenAPI document cannot drift from the router.
 
+pub(crate) mod cases;
 pub(crate) mod catalog;
 mod session;
 
@@ -23,7 +24,9 @@ use utoipa_axum::routes;
         (name = "auth", description = "登录与会话"),
         (name = "catalog", description = "事项目录与办事指南"),
         (name = "search", description = "事项搜索"),
-        (name = "org", description = "行政区划与部门")
+        (name = "org", description = "行政区划与部门"),
+        (name = "cases", description = "办件：申请、受理、审查、决定、送达"),
+        (name = "calendar", description = "工作日历")
     )
 )]
 struct ApiDoc;
@@ -56,6 +59,13 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(catalog::get_region))
         .routes(routes!(catalog::list_bundles))
         .routes(routes!(catalog::quality))
+        .routes(routes!(cases::create, cases::list))
+        .routes(routes!(cases::get))
+        .routes(routes!(cases::action))
+        .routes(routes!(cases::events))
+        .routes(routes!(cases::progress))
+        .routes(routes!(cases::add_working_days))
+        .routes(routes!(cases::working_days))
         .layer(DefaultBodyLimit::max(crate::JSON_BODY_LIMIT))
         .merge(import)
         .split_for_parts()

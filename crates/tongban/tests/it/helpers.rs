@@ -23,7 +23,7 @@ pub enum Db {
 pub struct TestApp {
     pub base: String,
     pub client: Client,
-    _state: tongban_web::AppState,
+    pub state: tongban_web::AppState,
     cleanup: Cleanup,
 }
 
@@ -104,7 +104,7 @@ impl TestApp {
         Some(TestApp {
             base: format!("http://{addr}"),
             client,
-            _state: state,
+            state,
             cleanup,
         })
     }

@@ -4,5 +4,6 @@
 
 mod api;
 mod browser;
+mod cases;
 mod helpers;
 mod web;

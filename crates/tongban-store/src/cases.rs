@@ -1,0 +1,722 @@
+//! Cases (办件) and their hash-chained history. A transition is written as one transaction that starts with the
+//! version-checked UPDATE (so concurrent writers queue on the row, and a stale version changes nothing), then
+//! appends the event chained to its predecessor and queues the applicant's notification.
+
+use crate::db::{int, opt_text, text};
+use crate::{now_text, Store, StoreError};
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Transaction};
+use tongban_core::audit::{event_hash, EventContent, StoredEvent, GENESIS};
+use tongban_core::workflow::{Position, Template};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseRecord {
+    #[serde(skip)]
+    pub id: i64,
+    pub region_code: String,
+    pub number: String,
+    pub item_code: String,
+    pub item_name: String,
+    pub item_version: i64,
+    pub department_code: String,
+    pub department_name: String,
+    #[serde(skip)]
+    pub department_id: i64,
+    pub workflow_code: String,
+    pub applicant_kind: String,
+    pub applicant_name: String,
+    pub applicant_identifier: String,
+    pub applicant_phone: String,
+    pub agent: String,
+    pub channel: String,
+    pub site_code: String,
+    pub filed_by: String,
+    pub state: String,
+    pub position: Position,
+    pub version: i64,
+    pub promised_days: i64,
+    pub legal_days: i64,
+    pub accepted_on: Option<String>,
+    pub due_date: Option<String>,
+    pub legal_due_date: Option<String>,
+    pub due_provisional: bool,
+    pub suspended_since: Option<String>,
+    pub suspended_days: i64,
+    pub form: serde_json::Value,
+    pub materials: Vec<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub closed_at: Option<String>,
+}
+
+/// A case about to be filed. Its number is assigned inside the transaction.
+#[derive(Debug, Clone)]
+pub struct NewCase {
+    pub region_code: String,
+    pub item_code: String,
+    pub applicant_kind: String,
+    pub applicant_name: String,
+    pub applicant_identifier: String,
+    pub applicant_phone: String,
+    pub agent: String,
+    pub channel: String,
+    pub site_code: String,
+    pub filed_by: String,
+    pub filed_by_role: String,
+    pub form: serde_json::Value,
+    pub materials: Vec<String>,
+    pub idempotency_key: Option<String>,
+    pub request_hash: String,
+    /// Local date of filing (Asia/Shanghai), for the number.
+    pub day: chrono::NaiveDate,
+}
+
+/// What a transition changes besides the workflow position.
+#[derive(Debug, Clone, Default)]
+pub struct CaseUpdate {
+    pub accepted_on: Option<String>,
+    pub due_date: Option<String>,
+    pub legal_due_date: Option<String>,
+    pub due_provisional: Option<bool>,
+    /// Some(None) clears it.
+    pub suspended_since: Option<Option<String>>,
+    pub suspended_days: Option<i64>,
+    /// The materials on file after the action (a resubmission adds the missing ones).
+    pub materials: Option<Vec<String>>,
+    pub closed: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub actor: String,
+    pub role: String,
+    pub action: String,
+    pub comment: String,
+    pub attachments: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseEvent {
+    pub seq: i64,
+    pub actor: String,
+    pub role: String,
+    pub action: String,
+    pub from_state: String,
+    pub to_state: String,
+    pub at: String,
+    pub comment: String,
+    pub attachments: Vec<String>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Notification {
+    pub channel: String,
+    pub recipient: String,
+    pub body: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CaseFilter {
+    pub state: Option<String>,
+    pub department_id: Option<i64>,
+    pub department_code: Option<String>,
+    pub item_code: Option<String>,
+    /// Applicant's identifier or name.
+    pub applicant: Option<String>,
+    /// Due before this date (overdue when it is today).
+    pub due_before: Option<String>,
+    /// Due on or before this date (warned).
+    pub due_by: Option<String>,
+    pub open_only: bool,
+}
+
+/// How a filing with an idempotency key went.
+pub enum Filed {
+    Created(CaseRecord),
+    /// The same key and the same request: the case filed the first time.
+    Replayed(CaseRecord),
+}
+
+const CASE_SELECT: &str = "SELECT c.*, d.code AS department_code, d.name AS department_name FROM cases c \
+     JOIN departments d ON d.id = c.department_id";
+
+fn case_row(r: &AnyRow) -> Result<CaseRecord, StoreError> {
+    let json = |col: &str| -> Result<serde_json::Value, StoreError> {
+        serde_json::from_str(&text(r, col)?).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
+    };
+    let position: Position =
+        serde_json::from_value(json("position")?).map_err(|e| StoreError::Corrupt(format!("position: {e}")))?;
+    let materials: Vec<String> =
+        serde_json::from_value(json("materials")?).map_err(|e| StoreError::Corrupt(format!("materials: {e}")))?;
+    Ok(CaseRecord {
+        id: int(r, "id")?,
+        region_code: text(r, "region_code")?,
+        number: text(r, "number")?,
+        item_code: text(r, "item_code")?,
+        item_name: text(r, "item_name")?,
+        item_version: int(r, "item_version")?,
+        department_code: text(r, "department_code")?,
+        department_name: text(r, "department_name")?,
+        department_id: int(r, "department_id")?,
+        workflow_code: text(r, "workflow_code")?,
+        applicant_kind: text(r, "applicant_kind")?,
+        applicant_name: text(r, "applicant_name")?,
+        applicant_identifier: text(r, "applicant_identifier")?,
+        applicant_phone: text(r, "applicant_phone")?,
+        agent: text(r, "agent")?,
+        channel: text(r, "channel")?,
+        site_code: text(r, "site_code")?,
+        filed_by: text(r, "filed_by")?,
+        state: text(r, "state")?,
+        position,
+        version: int(r, "version")?,
+        promised_days: int(r, "promised_days")?,
+        legal_days: int(r, "legal_days")?,
+        accepted_on: opt_text(r, "accepted_on")?,
+        due_date: opt_text(r, "due_date")?,
+        legal_due_date: opt_text(r, "legal_due_date")?,
+        due_provisional: int(r, "due_provisional")? != 0,
+        suspended_since: opt_text(r, "suspended_since")?,
+        suspended_days: int(r, "suspended_days")?,
+        form: json("form")?,
+        materials,
+        created_at: text(r, "created_at")?,
+        updated_at: text(r, "updated_at")?,
+        closed_at: opt_text(r, "closed_at")?,
+    })
+}
+
+fn to_json<T: Serialize>(v: &T) -> Result<String, StoreError> {
+    serde_json::to_string(v).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+async fn append_event(
+    tx: &mut Transaction<'static, Any>,
+    region: &str,
+    case_id: i64,
+    number: &str,
+    from_state: &str,
+    to_state: &str,
+    e: &NewEvent,
+) -> Result<(), StoreError> {
+    let last = sqlx::query("SELECT seq, hash FROM case_events WHERE case_id = $1 ORDER BY seq DESC LIMIT 1")
+        .bind(case_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let (seq, prev_hash) = match last {
+        Some(r) => (int(&r, "seq")? + 1, text(&r, "hash")?),
+        None => (1, GENESIS.to_string()),
+    };
+    let content = EventContent {
+        case_number: number.to_string(),
+        seq,
+        actor: e.actor.clone(),
+        role: e.role.clone(),
+        action: e.action.clone(),
+        from_state: from_state.to_string(),
+        to_state: to_state.to_string(),
+        at: now_text(),
+        comment: e.comment.clone(),
+        attachments: e.attachments.clone(),
+    };
+    let hash = event_hash(&prev_hash, &content);
+    sqlx::query(
+        "INSERT INTO case_events (region_code, case_id, seq, actor, role, action, from_state, to_state, at, comment, \
+         attachments, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    )
+    .bind(region)
+    .bind(case_id)
+    .bind(seq)
+    .bind(&content.actor)
+    .bind(&content.role)
+    .bind(&content.action)
+    .bind(&content.from_state)
+    .bind(&content.to_state)
+    .bind(&content.at)
+    .bind(&content.comment)
+    .bind(to_json(&content.attachments)?)
+    .bind(&prev_hash)
+    .bind(&hash)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn queue(
+    tx: &mut Transaction<'static, Any>,
+    region: &str,
+    case_id: i64,
+    n: &Notification,
+) -> Result<(), StoreError> {
+    let now = now_text();
+    sqlx::query(
+        "INSERT INTO outbox (region_code, case_id, channel, recipient, body, created_at, next_attempt_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $6)",
+    )
+    .bind(region)
+    .bind(case_id)
+    .bind(&n.channel)
+    .bind(&n.recipient)
+    .bind(&n.body)
+    .bind(&now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    /// The region's workflow template of that code, or None when the region never saved one.
+    pub async fn workflow_template(&self, region: &str, code: &str) -> Result<Option<Template>, StoreError> {
+        let row = sqlx::query("SELECT definition FROM workflow_templates WHERE region_code = $1 AND code = $2")
+            .bind(region)
+            .bind(code)
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            Some(r) => Ok(Some(
+                serde_json::from_str(&text(&r, "definition")?).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            )),
+            None => Ok(None),
+        }
+    }
+
+    pub async fn save_workflow_template(&self, region: &str, t: &Template, actor: &str) -> Result<(), StoreError> {
+        t.validate().map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO workflow_templates (region_code, code, name, definition, updated_at, updated_by) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (region_code, code) DO UPDATE SET name = excluded.name, \
+             definition = excluded.definition, updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+        )
+        .bind(region)
+        .bind(&t.code)
+        .bind(&t.name)
+        .bind(to_json(t)?)
+        .bind(now_text())
+        .bind(actor)
+        .execute(&mut *tx)
+        .await?;
+        crate::org::audit(&mut tx, region, actor, "workflow.save", &t.code, &t.name).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Files a case: assigns `<region>-<yyyymmdd>-<seq>`, records the item version in force, writes the first
+    /// event and queues the applicant's notice, all or nothing. With an idempotency key already used, returns the
+    /// first case when the request is the same and refuses it when it differs.
+    pub async fn file_case(
+        &self,
+        new: &NewCase,
+        template: &Template,
+        notify: Option<&Notification>,
+    ) -> Result<Filed, StoreError> {
+        if let Some(key) = &new.idempotency_key {
+            if let Some(existing) = self.case_by_idempotency_key(&new.region_code, key).await? {
+                return self.replay(existing, key, &new.request_hash).await;
+            }
+        }
+        let item = self
+            .item(&new.region_code, &new.item_code, None)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("事项“{}”", new.item_code)))?;
+        if item.status != "published" {
+            return Err(StoreError::Invalid(format!("事项“{}”已停用，不能申请", new.item_code)));
+        }
+        let mut tx = self.pool.begin().await?;
+        let day = new.day.format("%Y%m%d").to_string();
+        let seq_row = sqlx::query(
+            "INSERT INTO case_sequences (region_code, day, last) VALUES ($1, $2, 1) \
+             ON CONFLICT (region_code, day) DO UPDATE SET last = case_sequences.last + 1 RETURNING last",
+        )
+        .bind(&new.region_code)
+        .bind(&day)
+        .fetch_one(&mut *tx)
+        .await?;
+        let number = format!("{}-{day}-{:06}", new.region_code, int(&seq_row, "last")?);
+        let dept = sqlx::query("SELECT i.id, i.department_id FROM items i WHERE i.region_code = $1 AND i.code = $2")
+            .bind(&new.region_code)
+            .bind(&new.item_code)
+            .fetch_one(&mut *tx)
+            .await?;
+        let start = template.start();
+        let now = now_text();
+        let inserted = sqlx::query(
+            "INSERT INTO cases (region_code, number, item_id, item_code, item_name, item_version, department_id, \
+             workflow_code, applicant_kind, applicant_name, applicant_identifier, applicant_phone, agent, channel, \
+             site_code, filed_by, state, position, version, promised_days, legal_days, form, materials, \
+             idempotency_key, request_hash, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+             $11, $12, $13, $14, $15, $16, $17, $18, 1, $19, $20, $21, $22, $23, $24, $25, $25) RETURNING id",
+        )
+        .bind(&new.region_code)
+        .bind(&number)
+        .bind(int(&dept, "id")?)
+        .bind(&item.code)
+        .bind(&item.guide.name)
+        .bind(item.version)
+        .bind(int(&dept, "department_id")?)
+        .bind(&template.code)
+        .bind(&new.applicant_kind)
+        .bind(&new.applicant_name)
+        .bind(&new.applicant_identifier)
+        .bind(&new.applicant_phone)
+        .bind(&new.agent)
+        .bind(&new.channel)
+        .bind(&new.site_code)
+        .bind(&new.filed_by)
+        .bind(&start.state)
+        .bind(to_json(&start)?)
+        .bind(i64::from(item.guide.promised_limit_days))
+        .bind(i64::from(item.guide.legal_limit_days))
+        .bind(to_json(&new.form)?)
+        .bind(to_json(&new.materials)?)
+        .bind(new.idempotency_key.clone())
+        .bind(&new.request_hash)
+        .bind(&now)
+        .fetch_one(&mut *tx)
+        .await;
+        let case_id = match inserted {
+            Ok(r) => int(&r, "id")?,
+            // Two filings raced with one key: the loser answers with the winner's case.
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() && new.idempotency_key.is_some() => {
+                drop(tx);
+                let key = new.idempotency_key.clone().unwrap_or_default();
+                let existing = self
+                    .case_by_idempotency_key(&new.region_code, &key)
+                    .await?
+                    .ok_or_else(|| StoreError::Conflict("幂等键冲突".into()))?;
+                return self.replay(existing, &key, &new.request_hash).await;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let event = NewEvent {
+            actor: new.filed_by.clone(),
+            role: new.filed_by_role.clone(),
+            action: "submit".into(),
+            comment: String::new(),
+            attachments: new.materials.clone(),
+        };
+        append_event(&mut tx, &new.region_code, case_id, &number, "", &start.state, &event).await?;
+        if let Some(n) = notify {
+            queue(&mut tx, &new.region_code, case_id, n).await?;
+        }
+        tx.commit().await?;
+        let case = self
+            .case_by_number(&new.region_code, &number)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("办件“{number}”")))?;
+        Ok(Filed::Created(case))
+    }
+
+    async fn replay(&self, existing: CaseRecord, key: &str, request_hash: &str) -> Result<Filed, StoreError> {
+        let stored: String = sqlx::query("SELECT request_hash FROM cases WHERE id = $1")
+            .bind(existing.id)
+            .fetch_one(&self.pool)
+            .await
+            .and_then(|r| text(&r, "request_hash"))?;
+        if stored == request_hash {
+            Ok(Filed::Replayed(existing))
+        } else {
+            Err(StoreError::Invalid(format!("幂等键“{key}”已用于另一份不同的申请")))
+        }
+    }
+
+    async fn case_by_idempotency_key(&self, region: &str, key: &str) -> Result<Option<CaseRecord>, StoreError> {
+        let row = sqlx::query(&format!(
+            "{CASE_SELECT} WHERE c.region_code = $1 AND c.idempotency_key = $2"
+        ))
+        .bind(region)
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(case_row).transpose()
+    }
+
+    pub async fn case_by_number(&self, region: &str, number: &str) -> Result<Option<CaseRecord>, StoreError> {
+        let row = sqlx::query(&format!("{CASE_SELECT} WHERE c.region_code = $1 AND c.number = $2"))
+            .bind(region)
+            .bind(number)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(case_row).transpose()
+    }
+
+    /// Writes a transition computed from `case` (at `case.version`): nothing changes and `StoreError::Stale` is
+    /// returned when someone else moved the case first.
+    pub async fn apply_transition(
+        &self,
+        case: &CaseRecord,
+        next: &Position,
+        update: &CaseUpdate,
+        event: &NewEvent,
+        notify: Option<&Notification>,
+    ) -> Result<CaseRecord, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let now = now_text();
+        let suspended_since = match &update.suspended_since {
+            Some(v) => v.clone(),
+            None => case.suspended_since.clone(),
+        };
+        let done = sqlx::query(
+            "UPDATE cases SET state = $1, position = $2, version = version + 1, accepted_on = $3, due_date = $4, \
+             legal_due_date = $5, due_provisional = $6, suspended_since = $7, suspended_days = $8, updated_at = $9, \
+             closed_at = $10, materials = $13 WHERE id = $11 AND version = $12",
+        )
+        .bind(&next.state)
+        .bind(to_json(next)?)
+        .bind(update.accepted_on.clone().or(case.accepted_on.clone()))
+        .bind(update.due_date.clone().or(case.due_date.clone()))
+        .bind(update.legal_due_date.clone().or(case.legal_due_date.clone()))
+        .bind(i64::from(update.due_provisional.unwrap_or(case.due_provisional)))
+        .bind(suspended_since)
+        .bind(update.suspended_days.unwrap_or(case.suspended_days))
+        .bind(&now)
+        .bind(if update.closed {
+            Some(now.clone())
+        } else {
+            case.closed_at.clone()
+        })
+        .bind(case.id)
+        .bind(case.version)
+        .bind(to_json(update.materials.as_ref().unwrap_or(&case.materials))?)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Stale {
+                current: self.case_version(case.id).await?,
+            });
+        }
+        append_event(
+            &mut tx,
+            &case.region_code,
+            case.id,
+            &case.number,
+            &case.state,
+            &next.state,
+            event,
+        )
+        .await?;
+        if let Some(n) = notify {
+            queue(&mut tx, &case.region_code, case.id, n).await?;
+        }
+        tx.commit().await?;
+        self.case_by_number(&case.region_code, &case.number)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("办件“{}”", case.number)))
+    }
+
+    async fn case_version(&self, id: i64) -> Result<i64, StoreError> {
+        let r = sqlx::query("SELECT version FROM cases WHERE id = $1")
+            .bind(id)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(int(&r, "version")?)
+    }
+
+    pub async fn case_events(&self, case_id: i64) -> Result<Vec<CaseEvent>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM case_events WHERE case_id = $1 ORDER BY seq")
+            .bind(case_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(CaseEvent {
+                    seq: int(r, "seq")?,
+                    actor: text(r, "actor")?,
+                    role: text(r, "role")?,
+                    action: text(r, "action")?,
+                    from_state: text(r, "from_state")?,
+                    to_state: text(r, "to_state")?,
+                    at: text(r, "at")?,
+                    comment: text(r, "comment")?,
+                    attachments: serde_json::from_str(&text(r, "attachments")?).unwrap_or_default(),
+                    prev_hash: text(r, "prev_hash")?,
+                    hash: text(r, "hash")?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn cases(
+        &self,
+        region: &str,
+        f: &CaseFilter,
+        page: i64,
+        per_page: i64,
+    ) -> Result<crate::Page<CaseRecord>, StoreError> {
+        let mut clauses = vec!["c.region_code = $1".to_string()];
+        let mut args: Vec<String> = vec![region.to_string()];
+        let mut push = |clause: &str, value: String| {
+            args.push(value);
+            clauses.push(clause.replace('?', &format!("${}", args.len())));
+        };
+        if let Some(s) = &f.state {
+            push("c.state = ?", s.clone());
+        }
+        if let Some(d) = &f.department_code {
+            push("d.code = ?", d.clone());
+        }
+        if let Some(i) = &f.item_code {
+            push("c.item_code = ?", i.clone());
+        }
+        if let Some(a) = &f.applicant {
+            push("(c.applicant_identifier = ? OR c.applicant_name = ?)", a.clone());
+            // The same value binds both placeholders: `$n` is reused.
+        }
+        if let Some(d) = &f.due_before {
+            push("c.due_date < ?", d.clone());
+        }
+        if let Some(d) = &f.due_by {
+            push("c.due_date <= ?", d.clone());
+        }
+        let mut sql_where = clauses.join(" AND ");
+        if let Some(id) = f.department_id {
+            // An integer: formatting it cannot inject SQL.
+            sql_where.push_str(&format!(" AND c.department_id = {id}"));
+        }
+        if f.open_only {
+            sql_where.push_str(" AND c.closed_at IS NULL AND c.accepted_on IS NOT NULL");
+        }
+        let count_sql =
+            format!("SELECT COUNT(*) AS n FROM cases c JOIN departments d ON d.id = c.department_id WHERE {sql_where}");
+        let mut count = sqlx::query(&count_sql);
+        for a in &args {
+            count = count.bind(a.clone());
+        }
+        let total = int(&count.fetch_one(&self.pool).await?, "n")?;
+        let sql = format!(
+            "{CASE_SELECT} WHERE {sql_where} ORDER BY CASE WHEN c.due_date IS NULL THEN 1 ELSE 0 END, c.due_date, c.id \
+             LIMIT {per_page} OFFSET {}",
+            (page - 1) * per_page
+        );
+        let mut q = sqlx::query(&sql);
+        for a in &args {
+            q = q.bind(a.clone());
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        Ok(crate::Page {
+            total,
+            page,
+            per_page,
+            data: rows.iter().map(case_row).collect::<Result<_, _>>()?,
+        })
+    }
+
+    /// Every case's events of the region, for `tongban audit verify`.
+    pub async fn all_case_events(&self, region: Option<&str>) -> Result<Vec<StoredEvent>, StoreError> {
+        let sql = "SELECT c.number, e.* FROM case_events e JOIN cases c ON c.id = e.case_id \
+                   WHERE ($1 = '' OR e.region_code = $1) ORDER BY e.case_id, e.seq";
+        let rows = sqlx::query(sql)
+            .bind(region.unwrap_or(""))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(StoredEvent {
+                    content: EventContent {
+                        case_number: text(r, "number")?,
+                        seq: int(r, "seq")?,
+                        actor: text(r, "actor")?,
+                        role: text(r, "role")?,
+                        action: text(r, "action")?,
+                        from_state: text(r, "from_state")?,
+                        to_state: text(r, "to_state")?,
+                        at: text(r, "at")?,
+                        comment: text(r, "comment")?,
+                        attachments: serde_json::from_str(&text(r, "attachments")?).unwrap_or_default(),
+                    },
+                    prev_hash: text(r, "prev_hash")?,
+                    hash: text(r, "hash")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Notifications not yet delivered whose next attempt is due.
+    pub async fn due_notifications(&self, now: &str, limit: i64) -> Result<Vec<(i64, Notification, i64)>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT id, channel, recipient, body, attempts FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= $1 \
+             ORDER BY id LIMIT {limit}"
+        ))
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    int(r, "id")?,
+                    Notification {
+                        channel: text(r, "channel")?,
+                        recipient: text(r, "recipient")?,
+                        body: text(r, "body")?,
+                    },
+                    int(r, "attempts")?,
+                ))
+            })
+            .collect()
+    }
+
+    pub async fn notification_delivered(&self, id: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE outbox SET delivered_at = $1, attempts = attempts + 1 WHERE id = $2")
+            .bind(now_text())
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn notification_failed(&self, id: i64, error: &str, next_attempt_at: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2 WHERE id = $3")
+            .bind(error)
+            .bind(next_attempt_at)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Holiday notices loaded after the shipped ones (by `tongban calendar import`).
+    pub async fn calendar_notices(&self) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query("SELECT definition FROM calendar_notices ORDER BY year")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok(text(r, "definition")?)).collect()
+    }
+
+    pub async fn save_calendar_notice(
+        &self,
+        year: i32,
+        source: &str,
+        definition: &str,
+        actor: &str,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO calendar_notices (year, source, definition, loaded_at, loaded_by) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (year) DO UPDATE SET source = excluded.source, definition = excluded.definition, \
+             loaded_at = excluded.loaded_at, loaded_by = excluded.loaded_by",
+        )
+        .bind(i64::from(year))
+        .bind(source)
+        .bind(definition)
+        .bind(now_text())
+        .bind(actor)
+        .execute(&mut *tx)
+        .await?;
+        crate::org::audit(&mut tx, "", actor, "calendar.import", &year.to_string(), source).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Open cases whose deadline was computed provisionally (over a year without a notice).
+    pub async fn provisional_cases(&self) -> Result<Vec<CaseRecord>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "{CASE_SELECT} WHERE c.due_provisional = 1 AND c.closed_at IS NULL ORDER BY c.id"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(case_row).collect()
+    }
+}

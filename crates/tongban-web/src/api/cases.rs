@@ -1,0 +1,502 @@
+use crate::auth::{ApiUser, OptionalApiUser};
+use crate::cases::{self, masked_identifier, masked_phone, parse_applicant, timing, Filing, Timing};
+use crate::error::{ApiResult, AppError, ErrorBody};
+use crate::extract::{paging, ApiJson, ApiQuery};
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tongban_core::workflow::Actor;
+use tongban_store::{CaseFilter, CaseRecord, Session};
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApplicantIn {
+    /// person or enterprise
+    pub kind: String,
+    pub name: String,
+    /// 18-character resident ID (GB 11643), for a person
+    pub id_number: Option<String>,
+    /// Unified social credit code (GB 32100), for an enterprise
+    pub credit_code: Option<String>,
+    pub phone: String,
+}
+
+#[derive(Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CaseRequest {
+    pub item_code: String,
+    pub applicant: ApplicantIn,
+    /// online, window, town, village or partner
+    pub channel: String,
+    /// Accepting site code (e.g. hall, town-430603102)
+    pub site: Option<String>,
+    /// Helper (帮代办) or agent filing on the applicant's behalf
+    pub agent: Option<String>,
+    #[schema(value_type = Object)]
+    pub form: Option<serde_json::Value>,
+    /// Names of the materials handed in
+    pub materials: Option<Vec<String>>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AllowedAction {
+    pub action: String,
+    pub label: String,
+    pub comment_required: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CaseView {
+    pub number: String,
+    pub state: String,
+    pub state_label: String,
+    pub version: i64,
+    pub item_code: String,
+    pub item_name: String,
+    /// The guide version the case was filed under
+    pub item_version: i64,
+    pub department_code: String,
+    pub department: String,
+    pub channel: String,
+    pub site: String,
+    pub agent: String,
+    pub applicant_kind: String,
+    pub applicant_name: String,
+    /// Whole only for staff handling the case; masked otherwise
+    pub applicant_identifier: String,
+    pub applicant_phone: String,
+    pub materials: Vec<String>,
+    pub accepted_on: Option<String>,
+    pub due_date: Option<String>,
+    pub legal_due_date: Option<String>,
+    /// Computed over a year whose holiday notice is not yet published
+    pub due_provisional: bool,
+    pub suspended_days: i64,
+    pub timing: Timing,
+    /// What the caller may do now
+    pub allowed_actions: Vec<AllowedAction>,
+    pub created_at: String,
+    pub closed_at: Option<String>,
+}
+
+async fn view(state: &AppState, c: CaseRecord, reader: Option<&Session>, whole: bool) -> ApiResult<CaseView> {
+    let tpl = cases::template(state, &c.region_code, &c.workflow_code).await?;
+    let allowed = match reader {
+        Some(s) => tpl
+            .allowed_actions(&c.position, Actor::Staff(s.staff.role))
+            .into_iter()
+            .map(|a| AllowedAction {
+                action: a.code.clone(),
+                label: a.label.clone(),
+                comment_required: a.comment_required,
+            })
+            .collect(),
+        None => vec![],
+    };
+    let state_label = tpl
+        .state(&c.state)
+        .map(|s| s.label.clone())
+        .unwrap_or_else(|| c.state.clone());
+    Ok(CaseView {
+        timing: timing(state, &c, cases::today()),
+        applicant_identifier: if whole {
+            c.applicant_identifier.clone()
+        } else {
+            masked_identifier(&c.applicant_kind, &c.applicant_identifier)
+        },
+        applicant_phone: if whole {
+            c.applicant_phone.clone()
+        } else {
+            masked_phone(&c.applicant_phone)
+        },
+        number: c.number,
+        state: c.state,
+        state_label,
+        version: c.version,
+        item_code: c.item_code,
+        item_name: c.item_name,
+        item_version: c.item_version,
+        department_code: c.department_code,
+        department: c.department_name,
+        channel: c.channel,
+        site: c.site_code,
+        agent: c.agent,
+        applicant_kind: c.applicant_kind,
+        applicant_name: c.applicant_name,
+        materials: c.materials,
+        accepted_on: c.accepted_on,
+        due_date: c.due_date,
+        legal_due_date: c.legal_due_date,
+        due_provisional: c.due_provisional,
+        suspended_days: c.suspended_days,
+        allowed_actions: allowed,
+        created_at: c.created_at,
+        closed_at: c.closed_at,
+    })
+}
+
+/// File a case (办件). Online by the applicant without login; at a window, town centre, village station or partner
+/// site by a clerk (bearer token). `Idempotency-Key` makes retries safe: the same key and body return the same case
+/// (200), the same key with another body is refused (422).
+#[utoipa::path(post, path = "/api/v1/cases", tag = "cases", request_body = CaseRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retry key")),
+    responses((status = 201, body = CaseView), (status = 200, body = CaseView), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    OptionalApiUser(session): OptionalApiUser,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<CaseRequest>,
+) -> ApiResult<Response> {
+    let region = session
+        .as_ref()
+        .map(|s| s.staff.region_code.clone())
+        .unwrap_or_else(|| state.config.default_region.clone());
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(|k| k.trim().to_string())
+        .filter(|k| !k.is_empty());
+    if key.as_ref().is_some_and(|k| k.len() > 128) {
+        return Err(AppError::bad_request(
+            "invalid_idempotency_key",
+            "Idempotency-Key不能超过128个字符",
+        ));
+    }
+    let request_hash = hex::encode(Sha256::digest(serde_json::to_vec(&req).unwrap_or_default()));
+    let a = &req.applicant;
+    let applicant = parse_applicant(
+        &a.kind,
+        &a.name,
+        a.id_number.as_deref(),
+        a.credit_code.as_deref(),
+        &a.phone,
+    )?;
+    let filing = Filing {
+        item_code: req.item_code.clone(),
+        applicant,
+        channel: req.channel.clone(),
+        site_code: req.site.clone().unwrap_or_else(|| {
+            if session.is_some() && req.channel == "window" {
+                "hall".into()
+            } else {
+                String::new()
+            }
+        }),
+        agent: req.agent.clone().unwrap_or_default(),
+        form: req.form.clone().unwrap_or(serde_json::json!({})),
+        materials: req.materials.clone().unwrap_or_default(),
+        idempotency_key: key,
+        request_hash,
+    };
+    let (case, created) = cases::file(&state, &region, filing, session.as_ref()).await?;
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    let body = view(&state, case, session.as_ref(), session.is_some()).await?;
+    Ok((status, Json(body)).into_response())
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct CaseListParams {
+    pub state: Option<String>,
+    /// Department code
+    pub department: Option<String>,
+    /// Item code
+    pub item: Option<String>,
+    /// Applicant's ID number, credit code or name
+    pub applicant: Option<String>,
+    /// Only overdue open cases
+    pub overdue: Option<bool>,
+    /// Only open cases with at most the warning days left (or overdue)
+    pub warned: Option<bool>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CasePage {
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+    pub data: Vec<CaseView>,
+}
+
+/// Cases of the caller's scope (department staff: their department), soonest deadline first. Personal data masked.
+#[utoipa::path(get, path = "/api/v1/cases", tag = "cases", security(("bearer" = [])), params(CaseListParams),
+    responses((status = 200, body = CasePage), (status = 401, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    ApiUser(s): ApiUser,
+    ApiQuery(p): ApiQuery<CaseListParams>,
+) -> ApiResult<Json<CasePage>> {
+    let (page, per_page) = paging(p.page, p.per_page)?;
+    let today = cases::today();
+    let cal = state
+        .calendar
+        .read()
+        .map(|c| c.clone())
+        .map_err(|_| AppError::internal("calendar lock"))?;
+    let warn_by = cal
+        .add_working_days(today, cases::WARN_DAYS as u32)
+        .date
+        .format("%Y-%m-%d")
+        .to_string();
+    let filter = CaseFilter {
+        state: p.state,
+        department_id: if s.staff.role.is_department_bound() {
+            s.staff.department_id
+        } else {
+            None
+        },
+        department_code: p.department,
+        item_code: p.item,
+        applicant: p.applicant,
+        due_before: p.overdue.filter(|o| *o).map(|_| today.format("%Y-%m-%d").to_string()),
+        due_by: p.warned.filter(|w| *w).map(|_| warn_by),
+        open_only: p.overdue == Some(true) || p.warned == Some(true),
+    };
+    let result = state.store.cases(&s.staff.region_code, &filter, page, per_page).await?;
+    let mut data = Vec::with_capacity(result.data.len());
+    for c in result.data {
+        data.push(view(&state, c, Some(&s), false).await?);
+    }
+    Ok(Json(CasePage {
+        total: result.total,
+        page,
+        per_page,
+        data,
+    }))
+}
+
+/// One case with the caller's allowed actions.
+#[utoipa::path(get, path = "/api/v1/cases/{number}", tag = "cases", security(("bearer" = [])), params(("number" = String, Path)),
+    responses((status = 200, body = CaseView), (status = 404, body = ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    ApiUser(s): ApiUser,
+    Path(number): Path<String>,
+) -> ApiResult<Json<CaseView>> {
+    let c = cases::load(&state, &s, &number).await?;
+    Ok(Json(view(&state, c, Some(&s), true).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActionRequest {
+    /// accept, request_correction, resubmit, refuse, review, approve, deny, return, issue, deliver, suspend, resume, withdraw
+    pub action: String,
+    /// The case version the action is based on; a stale one answers 409
+    pub version: i64,
+    #[serde(default)]
+    pub comment: String,
+    /// Materials handed in with this step (accept at the window, or resubmit after a correction notice)
+    #[serde(default)]
+    pub materials: Vec<String>,
+}
+
+/// Take an action on a case. Not allowed in this state: 422 with the allowed actions; role may not act: 403;
+/// stale version: 409. Nothing is written on refusal.
+#[utoipa::path(post, path = "/api/v1/cases/{number}/actions", tag = "cases", security(("bearer" = [])),
+    params(("number" = String, Path)), request_body = ActionRequest,
+    responses((status = 200, body = CaseView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn action(
+    State(state): State<AppState>,
+    ApiUser(s): ApiUser,
+    Path(number): Path<String>,
+    ApiJson(req): ApiJson<ActionRequest>,
+) -> ApiResult<Json<CaseView>> {
+    if req.comment.chars().count() > 2000 {
+        return Err(AppError::unprocessable("comment_too_long", "意见不能超过2000字"));
+    }
+    let c = cases::act(
+        &state,
+        &s,
+        &number,
+        &req.action,
+        req.version,
+        &req.comment,
+        &req.materials,
+    )
+    .await?;
+    Ok(Json(view(&state, c, Some(&s), true).await?))
+}
+
+/// The case history: append-only events, each chained to its predecessor by hash.
+#[utoipa::path(get, path = "/api/v1/cases/{number}/events", tag = "cases", security(("bearer" = [])),
+    params(("number" = String, Path)), responses((status = 200, body = Vec<Object>), (status = 404, body = ErrorBody)))]
+pub async fn events(
+    State(state): State<AppState>,
+    ApiUser(s): ApiUser,
+    Path(number): Path<String>,
+) -> ApiResult<Json<Vec<tongban_store::CaseEvent>>> {
+    let c = cases::load(&state, &s, &number).await?;
+    Ok(Json(state.store.case_events(c.id).await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ProgressParams {
+    pub number: String,
+    /// The last 4 characters of the applicant's ID number, credit code or phone
+    pub code: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Progress {
+    pub number: String,
+    pub item_name: String,
+    pub department: String,
+    pub state: String,
+    pub state_label: String,
+    pub applicant_name: String,
+    pub accepted_on: Option<String>,
+    pub due_date: Option<String>,
+    pub closed_at: Option<String>,
+    pub steps: Vec<ProgressStep>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ProgressStep {
+    pub at: String,
+    pub action: String,
+    pub state: String,
+}
+
+/// Public progress query (no login): case number plus the last 4 characters of the applicant's ID or phone.
+#[utoipa::path(get, path = "/api/v1/progress", tag = "cases", params(ProgressParams),
+    responses((status = 200, body = Progress), (status = 404, body = ErrorBody)))]
+pub async fn progress(
+    State(state): State<AppState>,
+    ApiQuery(p): ApiQuery<ProgressParams>,
+) -> ApiResult<Json<Progress>> {
+    progress_of(&state, &p.number, &p.code).await.map(Json)
+}
+
+pub(crate) async fn progress_of(state: &AppState, number: &str, code: &str) -> ApiResult<Progress> {
+    let region = state.config.default_region.clone();
+    let not_found = || AppError::not_found(format!("办件“{number}”（或查询码不符）"));
+    let c = state
+        .store
+        .case_by_number(&region, number.trim())
+        .await?
+        .ok_or_else(not_found)?;
+    let code = code.trim().to_ascii_uppercase();
+    let tail = |s: &str| {
+        s.chars()
+            .rev()
+            .take(4)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect::<String>()
+    };
+    if code.chars().count() != 4 || (tail(&c.applicant_identifier) != code && tail(&c.applicant_phone) != code) {
+        return Err(not_found());
+    }
+    let tpl = cases::template(state, &c.region_code, &c.workflow_code).await?;
+    let label = |st: &str| tpl.state(st).map(|s| s.label.clone()).unwrap_or_else(|| st.to_string());
+    let steps = state
+        .store
+        .case_events(c.id)
+        .await?
+        .into_iter()
+        .map(|e| ProgressStep {
+            at: e.at,
+            action: tpl.action(&e.action).map(|a| a.label.clone()).unwrap_or_else(|| {
+                if e.action == "submit" {
+                    "提交申请".into()
+                } else {
+                    e.action.clone()
+                }
+            }),
+            state: label(&e.to_state),
+        })
+        .collect();
+    Ok(Progress {
+        state_label: label(&c.state),
+        number: c.number,
+        item_name: c.item_name,
+        department: c.department_name,
+        state: c.state,
+        applicant_name: tongban_core::ids::mask_middle(&c.applicant_name, 1, 0),
+        accepted_on: c.accepted_on,
+        due_date: c.due_date,
+        closed_at: c.closed_at,
+        steps,
+    })
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AddDaysParams {
+    /// YYYY-MM-DD
+    pub from: String,
+    pub days: u32,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DateAnswer {
+    pub date: String,
+    /// A year on the way has no published holiday notice yet
+    pub provisional: bool,
+}
+
+fn day(field: &str, s: &str) -> ApiResult<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| AppError::bad_request("invalid_date", format!("{field}“{s}”应为YYYY-MM-DD格式的日期")))
+}
+
+/// The N-th working day after a date on the official calendar (the day itself is day 0).
+#[utoipa::path(get, path = "/api/v1/calendar/add-working-days", tag = "calendar", params(AddDaysParams),
+    responses((status = 200, body = DateAnswer), (status = 400, body = ErrorBody)))]
+pub async fn add_working_days(
+    State(state): State<AppState>,
+    ApiQuery(p): ApiQuery<AddDaysParams>,
+) -> ApiResult<Json<DateAnswer>> {
+    let from = day("from", &p.from)?;
+    if p.days > 3650 {
+        return Err(AppError::bad_request("invalid_days", "days不能超过3650"));
+    }
+    let cal = state.calendar.read().map_err(|_| AppError::internal("calendar lock"))?;
+    let d = cal.add_working_days(from, p.days);
+    Ok(Json(DateAnswer {
+        date: d.date.format("%Y-%m-%d").to_string(),
+        provisional: d.provisional,
+    }))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct BetweenParams {
+    pub from: String,
+    pub to: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CountAnswer {
+    /// Working days after `from` up to and including `to`
+    pub working_days: i64,
+}
+
+/// Working days between two dates: after `from`, up to and including `to`.
+#[utoipa::path(get, path = "/api/v1/calendar/working-days", tag = "calendar", params(BetweenParams),
+    responses((status = 200, body = CountAnswer), (status = 400, body = ErrorBody)))]
+pub async fn working_days(
+    State(state): State<AppState>,
+    ApiQuery(p): ApiQuery<BetweenParams>,
+) -> ApiResult<Json<CountAnswer>> {
+    let (from, to) = (day("from", &p.from)?, day("to", &p.to)?);
+    if (to - from).num_days().abs() > 3660 {
+        return Err(AppError::bad_request("invalid_range", "日期范围不能超过十年"));
+    }
+    let cal = state.calendar.read().map_err(|_| AppError::internal("calendar lock"))?;
+    Ok(Json(CountAnswer {
+        working_days: cal.working_days_between(from, to),
+    }))
+}

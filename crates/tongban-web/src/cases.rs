@@ -1,0 +1,530 @@
+//! Case use cases: filing, acting on a case under the workflow template, deadlines on the working-day calendar,
+//! and what the supervisor sees. Shared by the API, the pages and the command line.
+
+use crate::error::AppError;
+use crate::state::AppState;
+use axum::http::StatusCode;
+use chrono::{FixedOffset, NaiveDate, Utc};
+use serde::Serialize;
+use tongban_core::calendar::Calendar;
+use tongban_core::ids::{mask_middle, CreditCode, Phone, ResidentId};
+use tongban_core::role::Role;
+use tongban_core::workflow::{default_template, Actor, Clock, Template, WorkflowError};
+use tongban_store::{CaseRecord, CaseUpdate, Filed, NewCase, NewEvent, Notification, Session, StoreError};
+use utoipa::ToSchema;
+
+/// Today in China (UTC+8): the day a case is accepted on and deadlines count from.
+pub fn today() -> NaiveDate {
+    match FixedOffset::east_opt(8 * 3600) {
+        Some(china) => Utc::now().with_timezone(&china).date_naive(),
+        None => Utc::now().date_naive(),
+    }
+}
+
+pub const CHANNELS: [&str; 5] = ["online", "window", "town", "village", "partner"];
+
+/// A validated applicant: the identifier fits its kind.
+pub struct Applicant {
+    pub kind: &'static str,
+    pub name: String,
+    pub identifier: String,
+    pub phone: String,
+}
+
+pub fn parse_applicant(
+    kind: &str,
+    name: &str,
+    id_number: Option<&str>,
+    credit_code: Option<&str>,
+    phone: &str,
+) -> Result<Applicant, AppError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(AppError::unprocessable(
+            "invalid_name",
+            "申请人名称不能为空，且不超过100个字",
+        ));
+    }
+    let phone = Phone::parse(phone)?;
+    let (kind, identifier) = match kind {
+        "person" => {
+            let raw = id_number.ok_or_else(|| {
+                AppError::unprocessable("missing_id_number", "自然人申请须填写身份证号码（id_number）")
+            })?;
+            ("person", ResidentId::parse(raw)?.as_str().to_string())
+        }
+        "enterprise" => {
+            let raw = credit_code.ok_or_else(|| {
+                AppError::unprocessable("missing_credit_code", "企业申请须填写统一社会信用代码（credit_code）")
+            })?;
+            ("enterprise", CreditCode::parse(raw)?.as_str().to_string())
+        }
+        other => {
+            return Err(AppError::unprocessable(
+                "invalid_applicant_kind",
+                format!("申请人类型“{other}”应为person或enterprise"),
+            ))
+        }
+    };
+    Ok(Applicant {
+        kind,
+        name: name.to_string(),
+        identifier,
+        phone: phone.as_str().to_string(),
+    })
+}
+
+/// The template a case runs under: the region's saved one, else the built-in default.
+pub async fn template(state: &AppState, region: &str, code: &str) -> Result<Template, AppError> {
+    Ok(state
+        .store
+        .workflow_template(region, code)
+        .await?
+        .unwrap_or_else(default_template))
+}
+
+pub struct Filing {
+    pub item_code: String,
+    pub applicant: Applicant,
+    pub channel: String,
+    pub site_code: String,
+    pub agent: String,
+    pub form: serde_json::Value,
+    pub materials: Vec<String>,
+    pub idempotency_key: Option<String>,
+    pub request_hash: String,
+}
+
+/// Files a case on behalf of `by` (None: the applicant online). Returns the case and whether it was new.
+pub async fn file(
+    state: &AppState,
+    region: &str,
+    f: Filing,
+    by: Option<&Session>,
+) -> Result<(CaseRecord, bool), AppError> {
+    if !CHANNELS.contains(&f.channel.as_str()) {
+        return Err(AppError::unprocessable(
+            "invalid_channel",
+            format!("受理渠道“{}”应为online、window、town、village或partner", f.channel),
+        ));
+    }
+    let (filed_by, role) = match by {
+        Some(s) => {
+            if !matches!(s.staff.role, Role::Clerk | Role::Admin) {
+                return Err(AppError::forbidden(format!(
+                    "“{}”不能代为申请办件",
+                    s.staff.role.label()
+                )));
+            }
+            (s.staff.username.clone(), s.staff.role.as_str().to_string())
+        }
+        None if f.channel == "online" => ("applicant".to_string(), "applicant".to_string()),
+        None => {
+            return Err(AppError::unauthorized(
+                "窗口、便民服务中心（站）和合作地区的受理须由工作人员登录后办理",
+            ))
+        }
+    };
+    if f.channel != "online" && f.site_code.is_empty() && by.is_none() {
+        return Err(AppError::unprocessable("missing_site", "须填写受理场所（site）"));
+    }
+    if !f.site_code.is_empty() && !state.store.sites(region).await?.iter().any(|s| s.code == f.site_code) {
+        return Err(AppError::not_found(format!("服务场所“{}”", f.site_code)));
+    }
+    let item = state
+        .store
+        .item(region, &f.item_code, None)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("事项“{}”", f.item_code)))?;
+    let tpl = template(state, region, "default").await?;
+    let new = NewCase {
+        region_code: region.to_string(),
+        item_code: item.code.clone(),
+        applicant_kind: f.applicant.kind.to_string(),
+        applicant_name: f.applicant.name.clone(),
+        applicant_identifier: f.applicant.identifier.clone(),
+        applicant_phone: f.applicant.phone.clone(),
+        agent: f.agent,
+        channel: f.channel,
+        site_code: f.site_code,
+        filed_by,
+        filed_by_role: role,
+        form: f.form,
+        materials: f.materials,
+        idempotency_key: f.idempotency_key,
+        request_hash: f.request_hash,
+        day: today(),
+    };
+    let notice = Notification {
+        channel: "sms".into(),
+        recipient: f.applicant.phone.clone(),
+        body: format!("【云溪区政务服务】您申请的“{}”已提交，请等待受理。", item.guide.name),
+    };
+    match state.store.file_case(&new, &tpl, Some(&notice)).await {
+        Ok(Filed::Created(c)) => Ok((c, true)),
+        Ok(Filed::Replayed(c)) => Ok((c, false)),
+        Err(StoreError::Invalid(m)) if m.contains("幂等键") => {
+            Err(AppError::unprocessable("idempotency_key_reused", m))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Whether the staff member may see (and so act on) the case: region always, department for department staff.
+pub fn in_scope(s: &Session, c: &CaseRecord) -> bool {
+    s.staff.region_code == c.region_code
+        && (!s.staff.role.is_department_bound() || s.staff.department_id == Some(c.department_id))
+}
+
+pub async fn load(state: &AppState, s: &Session, number: &str) -> Result<CaseRecord, AppError> {
+    match state.store.case_by_number(&s.staff.region_code, number).await? {
+        Some(c) if in_scope(s, &c) => Ok(c),
+        // Another department's case does not exist for this reader.
+        _ => Err(AppError::not_found(format!("办件“{number}”"))),
+    }
+}
+
+fn calendar(state: &AppState) -> Calendar {
+    state
+        .calendar
+        .read()
+        .map(|c| c.clone())
+        .unwrap_or_else(|_| Calendar::official())
+}
+
+fn ymd(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+fn parse_day(s: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+}
+
+/// Takes an action on a case, checking the version it was based on, the state, the role and the materials.
+pub async fn act(
+    state: &AppState,
+    s: &Session,
+    number: &str,
+    action: &str,
+    version: i64,
+    comment: &str,
+    handed_in: &[String],
+) -> Result<CaseRecord, AppError> {
+    let mut case = load(state, s, number).await?;
+    let mut materials = case.materials.clone();
+    for m in handed_in.iter().map(|m| m.trim()).filter(|m| !m.is_empty()) {
+        if !materials.iter().any(|h| h == m) {
+            materials.push(m.to_string());
+        }
+    }
+    let tpl = template(state, &case.region_code, &case.workflow_code).await?;
+    let actor = Actor::Staff(s.staff.role);
+    if version != case.version {
+        return Err(stale(case.version));
+    }
+    let next = tpl
+        .apply(&case.position, action, actor, comment)
+        .map_err(|e| workflow_error(&tpl, &case, actor, e))?;
+    let added = materials.len() > case.materials.len();
+    if added && !matches!(action, "accept" | "resubmit") {
+        return Err(AppError::unprocessable(
+            "materials_not_expected",
+            "只有受理或补正时可以补交材料",
+        ));
+    }
+    case.materials = materials.clone();
+    if action == "accept" {
+        let item = state
+            .store
+            .item(&case.region_code, &case.item_code, Some(case.item_version))
+            .await?;
+        if let Some(item) = item {
+            let missing: Vec<&str> = item
+                .guide
+                .materials
+                .iter()
+                .filter(|m| m.required && !case.materials.iter().any(|h| h == &m.name))
+                .map(|m| m.name.as_str())
+                .collect();
+            if !missing.is_empty() {
+                return Err(AppError::unprocessable(
+                    "missing_materials",
+                    format!(
+                        "缺少必要材料：{}。请出具一次性告知书（request_correction）",
+                        missing.join("、")
+                    ),
+                ));
+            }
+        }
+    }
+    let cal = calendar(state);
+    let today = today();
+    let mut update = CaseUpdate {
+        materials: added.then_some(materials),
+        ..Default::default()
+    };
+    let to_clock = tpl.state(&next.state).map(|st| st.clock);
+    if action == "accept" {
+        let due = cal.add_working_days(today, case.promised_days.max(0) as u32);
+        let legal = cal.add_working_days(today, case.legal_days.max(0) as u32);
+        update.accepted_on = Some(ymd(today));
+        update.due_date = Some(ymd(due.date));
+        update.legal_due_date = Some(ymd(legal.date));
+        update.due_provisional = Some(due.provisional || legal.provisional);
+    }
+    if to_clock == Some(Clock::Stopped) {
+        update.suspended_since = Some(Some(ymd(today)));
+    } else if let Some(since) = case.suspended_since.as_deref().and_then(parse_day) {
+        // Leaving a suspension: its working days do not count, so both deadlines move by them.
+        let stopped = cal.working_days_between(since, today).max(0);
+        let push = |d: &Option<String>| {
+            d.as_deref()
+                .and_then(parse_day)
+                .map(|d| cal.add_working_days(d, stopped as u32))
+        };
+        if let Some(d) = push(&case.due_date) {
+            update.due_date = Some(ymd(d.date));
+            update.due_provisional = Some(d.provisional || case.due_provisional);
+        }
+        if let Some(d) = push(&case.legal_due_date) {
+            update.legal_due_date = Some(ymd(d.date));
+        }
+        update.suspended_since = Some(None);
+        update.suspended_days = Some(case.suspended_days + stopped);
+    }
+    update.closed = tpl.actions.iter().all(|a| !a.from.contains(&next.state));
+    let state_label = tpl
+        .state(&next.state)
+        .map(|st| st.label.clone())
+        .unwrap_or_else(|| next.state.clone());
+    let action_label = tpl
+        .action(action)
+        .map(|a| a.label.clone())
+        .unwrap_or_else(|| action.to_string());
+    let notice = Notification {
+        channel: "sms".into(),
+        recipient: case.applicant_phone.clone(),
+        body: format!(
+            "【云溪区政务服务】您的办件{}（{}）已{}，当前状态：{}。",
+            case.number, case.item_name, action_label, state_label
+        ),
+    };
+    let event = NewEvent {
+        actor: s.staff.username.clone(),
+        role: s.staff.role.as_str().to_string(),
+        action: action.to_string(),
+        comment: comment.trim().to_string(),
+        attachments: vec![],
+    };
+    match state
+        .store
+        .apply_transition(&case, &next, &update, &event, Some(&notice))
+        .await
+    {
+        Ok(c) => Ok(c),
+        Err(StoreError::Stale { current }) => Err(stale(current)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn stale(current: i64) -> AppError {
+    AppError::new(
+        StatusCode::CONFLICT,
+        "stale_version",
+        format!("办件已被他人更新（当前版本{current}），请刷新后重试"),
+    )
+    .with_details(serde_json::json!({"current_version": current}))
+}
+
+fn workflow_error(tpl: &Template, case: &CaseRecord, actor: Actor, e: WorkflowError) -> AppError {
+    let status = match e {
+        WorkflowError::ActorNotAllowed { .. } => StatusCode::FORBIDDEN,
+        WorkflowError::UnknownAction(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    let allowed: Vec<String> = tpl
+        .allowed_actions(&case.position, actor)
+        .iter()
+        .map(|a| a.code.clone())
+        .collect();
+    AppError::new(status, e.code(), e.to_string()).with_details(serde_json::json!({ "allowed_actions": allowed }))
+}
+
+/// Deadline status of an open case for supervision (电子监察).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Timing {
+    /// Working days left until the promised deadline (negative when overdue); None before acceptance.
+    pub remaining_working_days: Option<i64>,
+    /// `none`, `yellow` (≤ warn days left), `red` (overdue), `suspended` (clock stopped) or `done`.
+    pub warning: String,
+}
+
+pub const WARN_DAYS: i64 = 1;
+
+pub fn timing(state: &AppState, c: &CaseRecord, today: NaiveDate) -> Timing {
+    if c.closed_at.is_some() || c.state == "issued" {
+        return Timing {
+            remaining_working_days: None,
+            warning: "done".into(),
+        };
+    }
+    if c.suspended_since.is_some() {
+        return Timing {
+            remaining_working_days: None,
+            warning: "suspended".into(),
+        };
+    }
+    let Some(due) = c.due_date.as_deref().and_then(parse_day) else {
+        return Timing {
+            remaining_working_days: None,
+            warning: "none".into(),
+        };
+    };
+    let remaining = calendar(state).working_days_between(today, due);
+    let warning = if remaining < 0 {
+        "red"
+    } else if remaining <= WARN_DAYS {
+        "yellow"
+    } else {
+        "none"
+    };
+    Timing {
+        remaining_working_days: Some(remaining),
+        warning: warning.into(),
+    }
+}
+
+/// Masks the applicant's identifier and phone for lists and for readers who do not handle the case.
+pub fn masked_identifier(kind: &str, id: &str) -> String {
+    if kind == "person" {
+        mask_middle(id, 6, 4)
+    } else {
+        id.to_string()
+    }
+}
+
+pub fn masked_phone(p: &str) -> String {
+    mask_middle(p, 3, 4)
+}
+
+/// A deadline that moved when a year's holiday notice was loaded.
+#[derive(Debug, Clone, Serialize)]
+pub struct MovedDeadline {
+    pub number: String,
+    pub department: String,
+    pub old_due: String,
+    pub new_due: String,
+}
+
+/// Loads a year's notice into the database and recomputes the open provisional deadlines on the new calendar.
+/// Each move is an event in the case's history, and the handling department is told through the outbox.
+pub async fn import_notice(
+    store: &tongban_store::Store,
+    notice: &tongban_core::calendar::YearNotice,
+    definition: &str,
+    actor: &str,
+) -> Result<Vec<MovedDeadline>, AppError> {
+    store
+        .save_calendar_notice(notice.year, &notice.source, definition, actor)
+        .await?;
+    let mut cal = Calendar::official();
+    for d in store.calendar_notices().await? {
+        if let Ok(n) = tongban_core::calendar::YearNotice::parse_toml(&d) {
+            cal.load_notice(n);
+        }
+    }
+    let mut moved = Vec::new();
+    for case in store.provisional_cases().await? {
+        let Some(accepted) = case.accepted_on.as_deref().and_then(parse_day) else {
+            continue;
+        };
+        let counted = (case.promised_days + case.suspended_days).max(0) as u32;
+        let legal_counted = (case.legal_days + case.suspended_days).max(0) as u32;
+        let due = cal.add_working_days(accepted, counted);
+        let legal = cal.add_working_days(accepted, legal_counted);
+        let new_due = ymd(due.date);
+        let old_due = case.due_date.clone().unwrap_or_default();
+        let update = CaseUpdate {
+            due_date: Some(new_due.clone()),
+            legal_due_date: Some(ymd(legal.date)),
+            due_provisional: Some(due.provisional || legal.provisional),
+            ..Default::default()
+        };
+        let comment = format!(
+            "载入{}年放假安排（{}），承诺期限由{}调整为{}",
+            notice.year, notice.source, old_due, new_due
+        );
+        let event = NewEvent {
+            actor: actor.to_string(),
+            role: "system".into(),
+            action: "recompute_deadline".into(),
+            comment: comment.clone(),
+            attachments: vec![],
+        };
+        let tell = Notification {
+            channel: "staff".into(),
+            recipient: case.department_code.clone(),
+            body: format!("办件{}：{}", case.number, comment),
+        };
+        let notify = (old_due != new_due).then_some(&tell);
+        store
+            .apply_transition(&case, &case.position, &update, &event, notify)
+            .await?;
+        if old_due != new_due {
+            moved.push(MovedDeadline {
+                number: case.number.clone(),
+                department: case.department_name.clone(),
+                old_due,
+                new_due,
+            });
+        }
+    }
+    Ok(moved)
+}
+
+/// Where notifications go. The default writes to the log (with the recipient masked); an SMS or e-mail gateway
+/// implements the same trait.
+pub trait NotificationSink: Send + Sync {
+    fn deliver(&self, n: &Notification) -> Result<(), String>;
+}
+
+pub struct LogSink;
+
+impl NotificationSink for LogSink {
+    fn deliver(&self, n: &Notification) -> Result<(), String> {
+        let to = if n.channel == "sms" {
+            masked_phone(&n.recipient)
+        } else {
+            n.recipient.clone()
+        };
+        tracing::info!(channel = %n.channel, to = %to, body = %n.body, "notification delivered");
+        Ok(())
+    }
+}
+
+/// One pass of the outbox worker: delivers what is due; a failure is retried later with a growing delay, so
+/// nothing is lost. Returns (delivered, failed).
+pub async fn deliver_notifications(
+    store: &tongban_store::Store,
+    sink: &dyn NotificationSink,
+    now: chrono::DateTime<Utc>,
+) -> Result<(usize, usize), AppError> {
+    let now_text = now.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let mut ok = 0;
+    let mut failed = 0;
+    for (id, n, attempts) in store.due_notifications(&now_text, 100).await? {
+        match sink.deliver(&n) {
+            Ok(()) => {
+                store.notification_delivered(id).await?;
+                ok += 1;
+            }
+            Err(e) => {
+                let delay = chrono::Duration::minutes(1i64 << attempts.clamp(0, 10));
+                let next = (now + delay).format("%Y-%m-%dT%H:%M:%SZ").to_string();
+                store.notification_failed(id, &e, &next).await?;
+                failed += 1;
+            }
+        }
+    }
+    Ok((ok, failed))
+}
