@@ -79,6 +79,24 @@ impl Role {
     pub fn may_manage_staff(self) -> bool {
         matches!(self, Role::Admin)
     }
+
+    /// Who files cases on an applicant's behalf (at a window, a town centre, a village station or a partner site).
+    pub fn may_file_cases(self) -> bool {
+        matches!(self, Role::Clerk | Role::Admin)
+    }
+
+    /// Who works on cases (acceptance, review, decision, delivery).
+    pub fn handles_cases(self) -> bool {
+        matches!(
+            self,
+            Role::Clerk | Role::Reviewer | Role::Head | Role::Admin | Role::Supervisor
+        )
+    }
+
+    /// Who sees the supervision board (department staff: their department's).
+    pub fn may_supervise(self) -> bool {
+        matches!(self, Role::Supervisor | Role::Admin | Role::Head | Role::Reviewer)
+    }
 }
 
 #[cfg(test)]

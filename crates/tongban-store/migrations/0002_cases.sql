@@ -55,6 +55,8 @@ CREATE TABLE cases (
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
     closed_at TEXT,
+    -- The day the result was issued (or the case otherwise ended): what the on-time rate is measured on.
+    completed_on TEXT,
     UNIQUE (region_code, number),
     UNIQUE (region_code, idempotency_key)
 );

@@ -48,6 +48,7 @@ pub struct CaseRecord {
     pub created_at: String,
     pub updated_at: String,
     pub closed_at: Option<String>,
+    pub completed_on: Option<String>,
 }
 
 /// A case about to be filed. Its number is assigned inside the transaction.
@@ -84,6 +85,7 @@ pub struct CaseUpdate {
     pub suspended_days: Option<i64>,
     /// The materials on file after the action (a resubmission adds the missing ones).
     pub materials: Option<Vec<String>>,
+    pub completed_on: Option<String>,
     pub closed: bool,
 }
 
@@ -186,6 +188,7 @@ fn case_row(r: &AnyRow) -> Result<CaseRecord, StoreError> {
         created_at: text(r, "created_at")?,
         updated_at: text(r, "updated_at")?,
         closed_at: opt_text(r, "closed_at")?,
+        completed_on: opt_text(r, "completed_on")?,
     })
 }
 
@@ -462,7 +465,7 @@ impl Store {
         let done = sqlx::query(
             "UPDATE cases SET state = $1, position = $2, version = version + 1, accepted_on = $3, due_date = $4, \
              legal_due_date = $5, due_provisional = $6, suspended_since = $7, suspended_days = $8, updated_at = $9, \
-             closed_at = $10, materials = $13 WHERE id = $11 AND version = $12",
+             closed_at = $10, materials = $13, completed_on = $14 WHERE id = $11 AND version = $12",
         )
         .bind(&next.state)
         .bind(to_json(next)?)
@@ -481,6 +484,7 @@ impl Store {
         .bind(case.id)
         .bind(case.version)
         .bind(to_json(update.materials.as_ref().unwrap_or(&case.materials))?)
+        .bind(update.completed_on.clone().or(case.completed_on.clone()))
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
@@ -577,7 +581,7 @@ impl Store {
             sql_where.push_str(&format!(" AND c.department_id = {id}"));
         }
         if f.open_only {
-            sql_where.push_str(" AND c.closed_at IS NULL AND c.accepted_on IS NOT NULL");
+            sql_where.push_str(" AND c.closed_at IS NULL");
         }
         let count_sql =
             format!("SELECT COUNT(*) AS n FROM cases c JOIN departments d ON d.id = c.department_id WHERE {sql_where}");
@@ -708,6 +712,19 @@ impl Store {
         crate::org::audit(&mut tx, "", actor, "calendar.import", &year.to_string(), source).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Cases accepted within [from, to] (dates), for the supervision figures.
+    pub async fn accepted_between(&self, region: &str, from: &str, to: &str) -> Result<Vec<CaseRecord>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "{CASE_SELECT} WHERE c.region_code = $1 AND c.accepted_on >= $2 AND c.accepted_on <= $3 ORDER BY c.id"
+        ))
+        .bind(region)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(case_row).collect()
     }
 
     /// Open cases whose deadline was computed provisionally (over a year without a notice).

@@ -500,3 +500,55 @@ pub async fn working_days(
         working_days: cal.working_days_between(from, to),
     }))
 }
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PeriodParams {
+    /// First acceptance day (YYYY-MM-DD); default 30 days ago
+    pub from: Option<String>,
+    /// Last acceptance day; default today
+    pub to: Option<String>,
+}
+
+/// Supervision figures (电子监察): on-time rate, open, overdue and warned cases, average working days used against
+/// promised and legal limits — in total and per department, item and accepting site. Supervisors and
+/// administrators see the region; department heads and reviewers their department.
+#[utoipa::path(get, path = "/api/v1/supervision", tag = "cases", security(("bearer" = [])), params(PeriodParams),
+    responses((status = 200, body = cases::Supervision), (status = 403, body = ErrorBody)))]
+pub async fn supervision(
+    State(state): State<AppState>,
+    ApiUser(s): ApiUser,
+    ApiQuery(p): ApiQuery<PeriodParams>,
+) -> ApiResult<Json<cases::Supervision>> {
+    let (from, to, dept) = supervision_scope(&s, p.from.as_deref(), p.to.as_deref())?;
+    Ok(Json(
+        cases::supervision(&state, &s.staff.region_code, from, to, dept).await?,
+    ))
+}
+
+/// Who sees which figures, and the period asked for (default: the last 30 days).
+pub(crate) fn supervision_scope(
+    s: &Session,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> ApiResult<(chrono::NaiveDate, chrono::NaiveDate, Option<i64>)> {
+    use tongban_core::role::Role;
+    let dept = match s.staff.role {
+        Role::Supervisor | Role::Admin => None,
+        Role::Head | Role::Reviewer => s.staff.department_id,
+        other => return Err(AppError::forbidden(format!("“{}”无权查看效能监察数据", other.label()))),
+    };
+    let today = cases::today();
+    let to = match to.filter(|t| !t.is_empty()) {
+        Some(t) => day("to", t)?,
+        None => today,
+    };
+    let from = match from.filter(|f| !f.is_empty()) {
+        Some(f) => day("from", f)?,
+        None => to - chrono::Duration::days(30),
+    };
+    if from > to {
+        return Err(AppError::bad_request("invalid_range", "起始日期不能晚于结束日期"));
+    }
+    Ok((from, to, dept))
+}

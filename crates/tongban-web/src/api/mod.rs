@@ -66,6 +66,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(cases::progress))
         .routes(routes!(cases::add_working_days))
         .routes(routes!(cases::working_days))
+        .routes(routes!(cases::supervision))
         .layer(DefaultBodyLimit::max(crate::JSON_BODY_LIMIT))
         .merge(import)
         .split_for_parts()

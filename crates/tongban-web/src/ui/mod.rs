@@ -2,6 +2,7 @@
 //! same use cases and store queries as the API; the templates are checked at compile time (askama) and every
 //! asset is compiled into the binary.
 
+mod cases;
 mod staff;
 
 use crate::auth::{self, MaybeWebUser, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
@@ -36,6 +37,7 @@ pub fn router() -> Router<AppState> {
             get(|| asset("text/javascript; charset=utf-8", include_str!("../../assets/app.js"))),
         )
         .merge(staff::router())
+        .merge(cases::router())
 }
 
 async fn asset(content_type: &'static str, body: &'static str) -> Response {

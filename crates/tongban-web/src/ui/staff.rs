@@ -44,8 +44,6 @@ struct Home {
     layout: Layout,
     q: String,
     me: Staff,
-    can_check: bool,
-    is_admin: bool,
     stats: Vec<Stat>,
     links: Vec<Link>,
     findings_title: String,
@@ -134,8 +132,6 @@ async fn home(State(state): State<AppState>, WebUser(session): WebUser) -> Respo
         Ok::<_, AppError>(Home {
             layout: Layout::new("工作台", Some(&session)),
             q: String::new(),
-            can_check: me.role.may_check_guides(),
-            is_admin: me.role == Role::Admin,
             links: links_for(me.role),
             stats,
             findings_title,
@@ -164,7 +160,6 @@ struct CatalogQuery {
 #[template(path = "staff_catalog.html")]
 struct CatalogPage {
     layout: Layout,
-    can_check: bool,
     is_admin: bool,
     departments: Vec<Department>,
     types: Vec<(&'static str, &'static str)>,
@@ -207,7 +202,6 @@ async fn catalog(State(state): State<AppState>, WebUser(session): WebUser, Query
         );
         Ok::<_, AppError>(CatalogPage {
             layout: Layout::new("事项目录", Some(&session)),
-            can_check: me.role.may_check_guides(),
             is_admin: me.role.may_edit_catalog(),
             departments: state.store.departments(&region).await?,
             types: ITEM_TYPES.to_vec(),
@@ -231,8 +225,6 @@ async fn catalog(State(state): State<AppState>, WebUser(session): WebUser, Query
 #[template(path = "staff_item_edit.html")]
 struct EditPage {
     layout: Layout,
-    can_check: bool,
-    is_admin: bool,
     g: Guide,
     version: i64,
     departments: Vec<Department>,
@@ -262,8 +254,6 @@ async fn edit_page(
         let g = draft.unwrap_or(item.guide);
         Ok::<_, AppError>(EditPage {
             layout: Layout::new(format!("修改：{}", g.name), Some(session)),
-            can_check: true,
-            is_admin: true,
             version: item.version,
             departments: state.store.departments(&me.region_code).await?,
             materials: g
@@ -404,7 +394,6 @@ struct QualityQuery {
 #[template(path = "staff_quality.html")]
 struct QualityPage {
     layout: Layout,
-    can_check: bool,
     is_admin: bool,
     department_bound: bool,
     departments: Vec<Department>,
@@ -435,7 +424,6 @@ async fn quality(State(state): State<AppState>, WebUser(session): WebUser, Query
         let f_rule = rule.unwrap_or_default();
         Ok::<_, AppError>(QualityPage {
             layout: Layout::new("指南质量监测", Some(&session)),
-            can_check: true,
             is_admin: me.role.may_edit_catalog(),
             department_bound: me.role.is_department_bound(),
             departments: state.store.departments(&me.region_code).await?,
@@ -463,8 +451,6 @@ async fn quality(State(state): State<AppState>, WebUser(session): WebUser, Query
 #[template(path = "staff_users.html")]
 struct UsersPage {
     layout: Layout,
-    can_check: bool,
-    is_admin: bool,
     staff: Vec<Staff>,
     departments: Vec<Department>,
     roles: Vec<(&'static str, &'static str)>,
@@ -480,8 +466,6 @@ async fn users_page(state: &AppState, session: &tongban_store::Session, error: S
     let result = async {
         Ok::<_, AppError>(UsersPage {
             layout: Layout::new("人员管理", Some(session)),
-            can_check: true,
-            is_admin: true,
             staff: state.store.staff_in_region(&me.region_code).await?,
             departments: state.store.departments(&me.region_code).await?,
             roles: Role::ALL.iter().map(|r| (r.as_str(), r.label())).collect(),

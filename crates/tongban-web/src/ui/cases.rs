@@ -1,0 +1,693 @@
+//! Case pages: window acceptance (无差别受理), the inbox sorted by deadline with warning lights, the case page with
+//! history and the caller's allowed actions, printable notices, the supervision board and the public progress page.
+
+use super::{error_page, render, Layout, Pager};
+use crate::api::cases::{progress_of, supervision_scope, Progress};
+use crate::auth::{csrf_ok, MaybeWebUser, WebUser};
+use crate::cases::{self, masked_identifier, masked_phone, parse_applicant, timing, Filing};
+use crate::error::AppError;
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, RawForm, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use serde::Deserialize;
+use tongban_core::catalog::Guide;
+use tongban_core::workflow::Actor;
+use tongban_store::{CaseEvent, CaseFilter, CaseRecord, Session};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/staff/cases", get(inbox))
+        .route("/staff/cases/new", get(new_form).post(new_submit))
+        .route("/staff/cases/{number}", get(case_page))
+        .route("/staff/cases/{number}/act", axum::routing::post(act_submit))
+        .route("/staff/cases/{number}/notice/{kind}", get(notice_page))
+        .route("/staff/supervision", get(supervision_page))
+        .route("/progress", get(progress_page))
+}
+
+pub struct CaseRow {
+    pub number: String,
+    pub item_name: String,
+    pub department: String,
+    pub applicant_name: String,
+    pub applicant_identifier: String,
+    pub state_label: String,
+    pub due_date: String,
+    pub provisional: bool,
+    pub warning: String,
+    pub remaining: String,
+}
+
+fn remaining_text(t: &cases::Timing) -> String {
+    match (t.warning.as_str(), t.remaining_working_days) {
+        ("suspended", _) => "暂停计时".into(),
+        ("done", _) => "已办结".into(),
+        (_, Some(n)) if n < 0 => format!("超期{}天", -n),
+        (_, Some(n)) => format!("{n}天"),
+        _ => "未受理".into(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "staff_cases.html")]
+struct Inbox {
+    layout: Layout,
+    heading: String,
+    states: Vec<(String, String)>,
+    f_state: String,
+    f_due: String,
+    f_applicant: String,
+    total: i64,
+    rows: Vec<CaseRow>,
+    pager: Pager,
+}
+
+#[derive(Deserialize, Default)]
+struct InboxQuery {
+    state: Option<String>,
+    due: Option<String>,
+    applicant: Option<String>,
+    page: Option<i64>,
+}
+
+async fn inbox(State(state): State<AppState>, WebUser(s): WebUser, Query(q): Query<InboxQuery>) -> Response {
+    if !s.staff.role.handles_cases() {
+        return error_page(AppError::forbidden(format!("“{}”不办理办件", s.staff.role.label())));
+    }
+    let page = q.page.unwrap_or(1).max(1);
+    let result = async {
+        let tpl = cases::template(&state, &s.staff.region_code, "default").await?;
+        let today = cases::today();
+        let cal = state
+            .calendar
+            .read()
+            .map(|c| c.clone())
+            .map_err(|_| AppError::internal("calendar lock"))?;
+        let f_state = q.state.clone().unwrap_or_default();
+        let f_due = q.due.clone().unwrap_or_default();
+        let f_applicant = q.applicant.clone().unwrap_or_default();
+        let filter = CaseFilter {
+            state: Some(f_state.clone()).filter(|v| !v.is_empty()),
+            department_id: if s.staff.role.is_department_bound() {
+                s.staff.department_id
+            } else {
+                None
+            },
+            applicant: Some(f_applicant.trim().to_string()).filter(|v| !v.is_empty()),
+            due_before: (f_due == "overdue").then(|| today.format("%Y-%m-%d").to_string()),
+            due_by: (f_due == "warned").then(|| {
+                cal.add_working_days(today, cases::WARN_DAYS as u32)
+                    .date
+                    .format("%Y-%m-%d")
+                    .to_string()
+            }),
+            open_only: f_state.is_empty(),
+            ..Default::default()
+        };
+        let list = state.store.cases(&s.staff.region_code, &filter, page, 50).await?;
+        let label = |st: &str| tpl.state(st).map(|x| x.label.clone()).unwrap_or_else(|| st.to_string());
+        let rows = list
+            .data
+            .iter()
+            .map(|c| {
+                let t = timing(&state, c, today);
+                CaseRow {
+                    number: c.number.clone(),
+                    item_name: c.item_name.clone(),
+                    department: c.department_name.clone(),
+                    applicant_name: c.applicant_name.clone(),
+                    applicant_identifier: masked_identifier(&c.applicant_kind, &c.applicant_identifier),
+                    state_label: label(&c.state),
+                    due_date: c.due_date.clone().unwrap_or_else(|| "—".into()),
+                    provisional: c.due_provisional,
+                    remaining: remaining_text(&t),
+                    warning: t.warning,
+                }
+            })
+            .collect();
+        let heading = match &s.staff.department_name {
+            Some(d) if s.staff.role.is_department_bound() => format!("{d}的办件"),
+            _ => "办件".to_string(),
+        };
+        Ok::<_, AppError>(Inbox {
+            layout: Layout::new("办件", Some(&s)),
+            heading,
+            states: tpl.states.iter().map(|x| (x.code.clone(), x.label.clone())).collect(),
+            pager: Pager::new(
+                page,
+                50,
+                list.total,
+                format!(
+                    "/staff/cases?state={f_state}&due={f_due}&applicant={}&",
+                    super::url_escape(&f_applicant)
+                ),
+            ),
+            f_state,
+            f_due,
+            f_applicant,
+            total: list.total,
+            rows,
+        })
+    }
+    .await;
+    match result {
+        Ok(p) => render(&p),
+        Err(e) => error_page(e),
+    }
+}
+
+pub struct FilingForm {
+    pub kind: String,
+    pub name: String,
+    pub identifier: String,
+    pub phone: String,
+    pub agent: String,
+    pub comment: String,
+}
+
+#[derive(Template)]
+#[template(path = "staff_case_new.html")]
+struct NewCasePage {
+    layout: Layout,
+    q: String,
+    hits: Vec<super::HitView>,
+    item: Option<Guide>,
+    department: String,
+    version: i64,
+    checked: Vec<String>,
+    f: FilingForm,
+    error: String,
+}
+
+#[derive(Deserialize, Default)]
+struct NewQuery {
+    q: Option<String>,
+    item: Option<String>,
+}
+
+async fn new_page(
+    state: &AppState,
+    s: &Session,
+    q: NewQuery,
+    f: FilingForm,
+    checked: Vec<String>,
+    error: String,
+) -> Response {
+    if !s.staff.role.may_file_cases() {
+        return error_page(AppError::forbidden(format!("“{}”不在窗口受理", s.staff.role.label())));
+    }
+    let region = s.staff.region_code.clone();
+    let mut page = NewCasePage {
+        layout: Layout::new("综合窗口受理", Some(s)),
+        q: q.q.clone().unwrap_or_default(),
+        hits: vec![],
+        item: None,
+        department: String::new(),
+        version: 0,
+        checked,
+        f,
+        error,
+    };
+    if let Some(code) = q.item.filter(|c| !c.is_empty()) {
+        match state.store.item(&region, &code, None).await {
+            Ok(Some(item)) => {
+                page.department = item.department_name.clone();
+                page.version = item.version;
+                page.item = Some(item.guide);
+            }
+            Ok(None) => return error_page(AppError::not_found(format!("事项“{code}”"))),
+            Err(e) => return error_page(e.into()),
+        }
+    } else if !page.q.trim().is_empty() {
+        let search = state.search.clone();
+        let text = page.q.clone();
+        let found = tokio::task::spawn_blocking(move || search.search(&region, &text, 10, 0)).await;
+        if let Ok(Ok((_, hits))) = found {
+            page.hits = hits
+                .into_iter()
+                .map(|h| super::HitView {
+                    code: h.code,
+                    name: h.name,
+                    department: h.department,
+                })
+                .collect();
+        }
+    }
+    render(&page)
+}
+
+async fn new_form(State(state): State<AppState>, WebUser(s): WebUser, Query(q): Query<NewQuery>) -> Response {
+    let blank = FilingForm {
+        kind: "person".into(),
+        name: String::new(),
+        identifier: String::new(),
+        phone: String::new(),
+        agent: String::new(),
+        comment: String::new(),
+    };
+    new_page(&state, &s, q, blank, vec![], String::new()).await
+}
+
+/// Repeated `material` fields are why the raw form is read instead of a struct.
+fn form_pairs(raw: &[u8]) -> Vec<(String, String)> {
+    url_decode_pairs(raw)
+}
+
+fn url_decode_pairs(raw: &[u8]) -> Vec<(String, String)> {
+    let text = String::from_utf8_lossy(raw);
+    text.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() + 0 && i + 2 <= bytes.len() - 1 + 1 => {
+                match u8::from_str_radix(
+                    std::str::from_utf8(&bytes[i + 1..(i + 3).min(bytes.len())]).unwrap_or(""),
+                    16,
+                ) {
+                    Ok(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+async fn new_submit(State(state): State<AppState>, WebUser(s): WebUser, RawForm(raw): RawForm) -> Response {
+    let pairs = form_pairs(&raw);
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    if !csrf_ok(&s.csrf_token, &get("csrf")) {
+        return error_page(AppError::forbidden("表单已过期，请刷新页面后重试"));
+    }
+    let checked: Vec<String> = pairs
+        .iter()
+        .filter(|(n, _)| n == "material")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let f = FilingForm {
+        kind: get("kind"),
+        name: get("name"),
+        identifier: get("identifier"),
+        phone: get("phone"),
+        agent: get("agent"),
+        comment: get("comment"),
+    };
+    let item = get("item");
+    let decision = get("decision");
+    let retry = |e: AppError, f: FilingForm, checked: Vec<String>| {
+        let state = state.clone();
+        let s = s.clone();
+        let item = item.clone();
+        async move {
+            new_page(
+                &state,
+                &s,
+                NewQuery {
+                    q: None,
+                    item: Some(item),
+                },
+                f,
+                checked,
+                e.message,
+            )
+            .await
+        }
+    };
+    let (id, code) = if f.kind == "enterprise" {
+        (None, Some(f.identifier.as_str()))
+    } else {
+        (Some(f.identifier.as_str()), None)
+    };
+    let applicant = match parse_applicant(&f.kind, &f.name, id, code, &f.phone) {
+        Ok(a) => a,
+        Err(e) => return retry(e, f, checked).await,
+    };
+    if matches!(decision.as_str(), "request_correction" | "refuse") && f.comment.trim().is_empty() {
+        let e = AppError::unprocessable(
+            "comment_required",
+            if decision == "refuse" {
+                "不予受理须写明理由"
+            } else {
+                "一次性告知须列明需补正的全部内容"
+            },
+        );
+        return retry(e, f, checked).await;
+    }
+    let filing = Filing {
+        item_code: item.clone(),
+        applicant,
+        channel: "window".into(),
+        site_code: "hall".into(),
+        agent: f.agent.clone(),
+        form: serde_json::json!({}),
+        materials: checked.clone(),
+        idempotency_key: None,
+        request_hash: String::new(),
+    };
+    // Acceptance is checked before anything is filed, so a refused acceptance leaves no half-made case behind.
+    if decision == "accept" {
+        if let Ok(Some(it)) = state.store.item(&s.staff.region_code, &item, None).await {
+            let missing: Vec<String> = it
+                .guide
+                .materials
+                .iter()
+                .filter(|m| m.required && !checked.contains(&m.name))
+                .map(|m| m.name.clone())
+                .collect();
+            if !missing.is_empty() {
+                let e = AppError::unprocessable(
+                    "missing_materials",
+                    format!("缺少必要材料：{}。请出具一次性告知书", missing.join("、")),
+                );
+                return retry(e, f, checked).await;
+            }
+        }
+    }
+    let case = match cases::file(&state, &s.staff.region_code, filing, Some(&s)).await {
+        Ok((c, _)) => c,
+        Err(e) => return retry(e, f, checked).await,
+    };
+    let comment = f.comment.clone();
+    match cases::act(&state, &s, &case.number, &decision, case.version, &comment, &[]).await {
+        Ok(c) => {
+            let notice = match decision.as_str() {
+                "accept" => "acceptance",
+                "request_correction" => "correction",
+                _ => "refusal",
+            };
+            Redirect::to(&format!("/staff/cases/{}?printed={notice}", c.number)).into_response()
+        }
+        Err(e) => Redirect::to(&format!(
+            "/staff/cases/{}?error={}",
+            case.number,
+            super::url_escape(&e.message)
+        ))
+        .into_response(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "staff_case.html")]
+struct CasePage {
+    layout: Layout,
+    c: CaseRecord,
+    state_label: String,
+    channel_label: String,
+    warning: String,
+    remaining: String,
+    actions: Vec<(String, String, bool)>,
+    events: Vec<CaseEvent>,
+    error: String,
+    notice: String,
+}
+
+#[derive(Deserialize, Default)]
+struct CaseQuery {
+    error: Option<String>,
+    printed: Option<String>,
+    done: Option<String>,
+}
+
+fn channel_label(c: &str) -> &'static str {
+    match c {
+        "online" => "网上申请",
+        "window" => "窗口",
+        "town" => "镇（街道）便民服务中心",
+        "village" => "村（社区）便民服务站",
+        _ => "合作地区代收",
+    }
+}
+
+async fn case_page(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    Path(number): Path<String>,
+    Query(q): Query<CaseQuery>,
+) -> Response {
+    let result = async {
+        let mut c = cases::load(&state, &s, &number).await?;
+        let tpl = cases::template(&state, &c.region_code, &c.workflow_code).await?;
+        let t = timing(&state, &c, cases::today());
+        let label = |st: &str| tpl.state(st).map(|x| x.label.clone()).unwrap_or_else(|| st.to_string());
+        let mut events = state.store.case_events(c.id).await?;
+        for e in events.iter_mut() {
+            e.action = tpl
+                .action(&e.action)
+                .map(|a| a.label.clone())
+                .unwrap_or_else(|| match e.action.as_str() {
+                    "submit" => "提交申请".into(),
+                    "recompute_deadline" => "重算期限".into(),
+                    other => other.to_string(),
+                });
+            e.to_state = label(&e.to_state);
+        }
+        let actions = tpl
+            .allowed_actions(&c.position, Actor::Staff(s.staff.role))
+            .into_iter()
+            .map(|a| (a.code.clone(), a.label.clone(), a.comment_required))
+            .collect();
+        let notice = match (q.printed.as_deref(), q.done.as_deref()) {
+            (Some("acceptance"), _) => "已受理。请打印受理通知书交申请人。".to_string(),
+            (Some("correction"), _) => "已出具一次性告知书。请打印交申请人。".to_string(),
+            (Some("refusal"), _) => "已不予受理。请打印不予受理通知书交申请人。".to_string(),
+            (_, Some(d)) => format!("已{d}。"),
+            _ => String::new(),
+        };
+        if s.staff.role == tongban_core::role::Role::Supervisor {
+            c.applicant_identifier = masked_identifier(&c.applicant_kind, &c.applicant_identifier);
+            c.applicant_phone = masked_phone(&c.applicant_phone);
+        }
+        Ok::<_, AppError>(CasePage {
+            layout: Layout::new(format!("办件 {number}"), Some(&s)),
+            state_label: label(&c.state),
+            channel_label: channel_label(&c.channel).to_string(),
+            remaining: remaining_text(&t),
+            warning: t.warning,
+            actions,
+            events,
+            error: q.error.unwrap_or_default(),
+            notice,
+            c,
+        })
+    }
+    .await;
+    match result {
+        Ok(p) => render(&p),
+        Err(e) => error_page(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct ActForm {
+    csrf: String,
+    action: String,
+    version: i64,
+    comment: String,
+}
+
+async fn act_submit(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    Path(number): Path<String>,
+    axum::extract::Form(f): axum::extract::Form<ActForm>,
+) -> Response {
+    if !csrf_ok(&s.csrf_token, &f.csrf) {
+        return error_page(AppError::forbidden("表单已过期，请刷新页面后重试"));
+    }
+    match cases::act(&state, &s, &number, &f.action, f.version, &f.comment, &[]).await {
+        Ok(_) => {
+            let label = cases::template(&state, &s.staff.region_code, "default")
+                .await
+                .ok()
+                .and_then(|t| t.action(&f.action).map(|a| a.label.clone()))
+                .unwrap_or_default();
+            Redirect::to(&format!("/staff/cases/{number}?done={}", super::url_escape(&label))).into_response()
+        }
+        Err(e) if e.status == axum::http::StatusCode::NOT_FOUND => error_page(e),
+        Err(e) => Redirect::to(&format!(
+            "/staff/cases/{number}?error={}",
+            super::url_escape(&e.message)
+        ))
+        .into_response(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "notice.html")]
+struct NoticePage {
+    title: String,
+    office: String,
+    kind: String,
+    c: CaseRecord,
+    filed_on: String,
+    missing: Vec<String>,
+    comment: String,
+    today: String,
+    phone: String,
+    progress_url: String,
+}
+
+async fn notice_page(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    Path((number, kind)): Path<(String, String)>,
+) -> Response {
+    let title = match kind.as_str() {
+        "acceptance" => "受理通知书",
+        "correction" => "补正材料一次性告知书",
+        "refusal" => "不予受理通知书",
+        _ => return error_page(AppError::not_found(format!("通知书“{kind}”"))),
+    };
+    let result = async {
+        let c = cases::load(&state, &s, &number).await?;
+        let events = state.store.case_events(c.id).await?;
+        let wanted = match kind.as_str() {
+            "acceptance" => "accept",
+            "correction" => "request_correction",
+            _ => "refuse",
+        };
+        let Some(event) = events.iter().rev().find(|e| e.action == wanted) else {
+            return Err(AppError::unprocessable(
+                "no_such_decision",
+                format!("该办件没有作出“{title}”所对应的决定"),
+            ));
+        };
+        let item = state
+            .store
+            .item(&c.region_code, &c.item_code, Some(c.item_version))
+            .await?;
+        let missing = item
+            .map(|i| {
+                i.guide
+                    .materials
+                    .iter()
+                    .filter(|m| m.required && !c.materials.contains(&m.name))
+                    .map(|m| m.name.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let dept = state.store.department(&c.region_code, &c.department_code).await?;
+        Ok::<_, AppError>(NoticePage {
+            title: title.to_string(),
+            office: c.department_name.clone(),
+            kind: kind.clone(),
+            filed_on: c.created_at.get(..10).unwrap_or("").to_string(),
+            missing,
+            comment: event.comment.clone(),
+            today: cases::today().format("%Y年%m月%d日").to_string(),
+            phone: dept.map(|d| d.phone).unwrap_or_default(),
+            progress_url: "/progress".into(),
+            c,
+        })
+    }
+    .await;
+    match result {
+        Ok(p) => render(&p),
+        Err(e) => error_page(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "staff_supervision.html")]
+struct SupervisionPage {
+    layout: Layout,
+    s: cases::Supervision,
+    tables: Vec<(String, Vec<cases::Figures>)>,
+}
+
+#[derive(Deserialize, Default)]
+struct PeriodQuery {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+async fn supervision_page(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    Query(q): Query<PeriodQuery>,
+) -> Response {
+    let result = async {
+        let (from, to, dept) = supervision_scope(&s, q.from.as_deref(), q.to.as_deref())?;
+        let sup = cases::supervision(&state, &s.staff.region_code, from, to, dept).await?;
+        let tables = vec![
+            ("部门".to_string(), sup.by_department.clone()),
+            ("受理场所".to_string(), sup.by_site.clone()),
+            ("事项".to_string(), sup.by_item.iter().take(30).cloned().collect()),
+        ];
+        Ok::<_, AppError>(SupervisionPage {
+            layout: Layout::new("效能监察", Some(&s)),
+            s: sup,
+            tables,
+        })
+    }
+    .await;
+    match result {
+        Ok(p) => render(&p),
+        Err(e) => error_page(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "progress.html")]
+struct ProgressPage {
+    layout: Layout,
+    number: String,
+    code: String,
+    error: String,
+    result: Option<Progress>,
+}
+
+#[derive(Deserialize, Default)]
+struct ProgressQuery {
+    number: Option<String>,
+    code: Option<String>,
+}
+
+async fn progress_page(
+    State(state): State<AppState>,
+    MaybeWebUser(session): MaybeWebUser,
+    Query(q): Query<ProgressQuery>,
+) -> Response {
+    let number = q.number.unwrap_or_default().trim().to_string();
+    let code = q.code.unwrap_or_default().trim().to_string();
+    let mut page = ProgressPage {
+        layout: Layout::new("办件进度查询", session.as_ref()),
+        number: number.clone(),
+        code: code.clone(),
+        error: String::new(),
+        result: None,
+    };
+    if !number.is_empty() {
+        match progress_of(&state, &number, &code).await {
+            Ok(p) => page.result = Some(p),
+            Err(e) => page.error = e.message,
+        }
+    }
+    render(&page)
+}
