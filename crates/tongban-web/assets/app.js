@@ -4,10 +4,12 @@ document.addEventListener("DOMContentLoaded", function () {
   document.querySelectorAll("form.filters select").forEach(function (s) {
     s.addEventListener("change", function () { s.form.submit(); });
   });
-  // A form is sent once, even when the button is pressed twice.
+  // A form is sent once, even when the button is pressed twice. (Disabling the buttons instead would drop the
+  // pressed button's name and value, which carry the decision, from what is sent.)
   document.querySelectorAll("form[method=post]").forEach(function (f) {
-    f.addEventListener("submit", function () {
-      f.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
+    f.addEventListener("submit", function (e) {
+      if (f.dataset.sent) { e.preventDefault(); return; }
+      f.dataset.sent = "1";
     });
   });
 });

@@ -1,17 +1,22 @@
-//! End to end in a real headless Chromium through chromedriver: a citizen searches the portal, a clerk signs in.
-//! Skipped when chromedriver is not installed, unless TONGBAN_TEST_REQUIRE_ALL=1 (CI), where that fails.
+//! End to end in a real headless Chromium through chromedriver. Skipped when chromedriver is not installed,
+//! unless TONGBAN_TEST_REQUIRE_ALL=1 (CI), where that fails.
 
 use crate::helpers::{require_all, Db, TestApp, PASSWORD};
-use fantoccini::{ClientBuilder, Locator};
+use fantoccini::{Client, ClientBuilder, Locator};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-struct Driver(Child);
+struct Browser {
+    client: Client,
+    driver: Child,
+    profile: std::path::PathBuf,
+}
 
-impl Drop for Driver {
+impl Drop for Browser {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+        let _ = std::fs::remove_dir_all(&self.profile);
     }
 }
 
@@ -23,29 +28,27 @@ fn find_chromedriver() -> Option<String> {
         .find(|p| std::path::Path::new(p).exists())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn citizen_searches_and_clerk_signs_in_in_chromium() {
+/// Starts chromedriver on a free port and a headless Chromium with a phone-width window and a fresh profile.
+async fn browser() -> Option<Browser> {
     let Some(driver_path) = find_chromedriver() else {
         assert!(
             !require_all(),
             "chromedriver is not installed but TONGBAN_TEST_REQUIRE_ALL=1"
         );
         eprintln!("skipped: browser test (install chromium and chromium-driver)");
-        return;
+        return None;
     };
-    let app = TestApp::spawn(Db::Sqlite).await.expect("app");
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
-        l.local_addr().expect("addr").port()
-    };
-    let _driver = Driver(
-        Command::new(driver_path)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start chromedriver"),
-    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let driver = Command::new(driver_path)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
     let profile = std::env::temp_dir().join(format!("tongban-chromium-{}-{port}", std::process::id()));
     let caps = serde_json::json!({
         "goog:chromeOptions": {
@@ -56,68 +59,30 @@ async fn citizen_searches_and_clerk_signs_in_in_chromium() {
         }
     });
     let caps = caps.as_object().cloned().expect("caps");
-    let mut client = None;
     for _ in 0..50 {
-        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        if let Ok(client) = ClientBuilder::new(connector)
             .capabilities(caps.clone())
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
         {
-            Ok(c) => {
-                client = Some(c);
-                break;
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+            return Some(Browser {
+                client,
+                driver,
+                profile,
+            });
         }
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let c = client.expect("connect to chromedriver");
+    panic!("could not connect to chromedriver");
+}
 
-    // A citizen asks in her own words, on a phone-width screen.
-    c.goto(&app.url("/")).await.expect("home");
-    let q = c.find(Locator::Id("q")).await.expect("search box");
-    q.send_keys("我想开个奶茶店要办什么证").await.expect("type");
-    c.find(Locator::Css("form.searchbox button"))
-        .await
-        .expect("button")
-        .click()
-        .await
-        .expect("click");
-    let first = c
-        .wait()
-        .for_element(Locator::Css("ol.results li a"))
-        .await
-        .expect("results");
-    let results = c
-        .find(Locator::Css("ol.results"))
-        .await
-        .expect("list")
-        .text()
-        .await
-        .expect("text");
-    let top3: Vec<&str> = results
-        .lines()
-        .filter(|l| l.contains("许可") || !l.contains("·"))
-        .take(6)
-        .collect();
-    assert!(results.contains("食品经营许可证核发"), "results: {results}");
-    assert!(!top3.is_empty());
-    first.click().await.expect("open guide");
-    let h1 = c
-        .wait()
-        .for_element(Locator::Css("h1"))
-        .await
-        .expect("guide")
-        .text()
-        .await
-        .expect("text");
-    assert!(h1.contains("许可"), "guide title: {h1}");
-
-    // A clerk signs in and lands on the workbench of the comprehensive window.
+async fn sign_in(c: &Client, app: &TestApp, user: &str) {
     c.goto(&app.url("/login")).await.expect("login page");
     c.find(Locator::Id("username"))
         .await
         .expect("user")
-        .send_keys("clerk")
+        .send_keys(user)
         .await
         .expect("type");
     c.find(Locator::Id("password"))
@@ -136,14 +101,183 @@ async fn citizen_searches_and_clerk_signs_in_in_chromium() {
         .for_url(url::Url::parse(&app.url("/staff")).expect("url"))
         .await
         .expect("workbench");
-    let body = c
-        .find(Locator::Css("main"))
+}
+
+async fn sign_out(c: &Client) {
+    c.find(Locator::Css("form[action='/logout'] button"))
         .await
-        .expect("main")
+        .expect("logout")
+        .click()
+        .await
+        .expect("click");
+    c.wait()
+        .for_element(Locator::Css("a[href='/login']"))
+        .await
+        .expect("signed out");
+}
+
+async fn text(c: &Client, css: &str) -> String {
+    c.wait()
+        .for_element(Locator::Css(css))
+        .await
+        .expect(css)
         .text()
         .await
-        .expect("text");
-    assert!(body.contains("综合受理窗口1号"), "workbench: {body}");
-    c.close().await.expect("close");
-    let _ = std::fs::remove_dir_all(profile);
+        .expect("text")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn citizen_searches_and_clerk_signs_in_in_chromium() {
+    let Some(b) = browser().await else { return };
+    let app = TestApp::spawn(Db::Sqlite).await.expect("app");
+    let c = &b.client;
+
+    // A citizen asks in her own words, on a phone-width screen.
+    c.goto(&app.url("/")).await.expect("home");
+    c.find(Locator::Id("q"))
+        .await
+        .expect("search box")
+        .send_keys("我想开个奶茶店要办什么证")
+        .await
+        .expect("type");
+    c.find(Locator::Css("form.searchbox button"))
+        .await
+        .expect("button")
+        .click()
+        .await
+        .expect("click");
+    let results = text(c, "ol.results").await;
+    let top3: Vec<&str> = results.lines().filter(|l| !l.contains(" · ")).take(3).collect();
+    assert!(top3.iter().any(|l| l.contains("食品经营许可证核发")), "top 3: {top3:?}");
+    c.find(Locator::Css("ol.results li a"))
+        .await
+        .expect("first")
+        .click()
+        .await
+        .expect("open guide");
+    assert!(text(c, "h1").await.contains("许可"));
+
+    // A clerk signs in and lands on the workbench of the comprehensive window.
+    sign_in(c, &app, "clerk").await;
+    assert!(text(c, "main").await.contains("综合受理窗口1号"));
+    b.client.clone().close().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_case_from_the_window_to_the_applicants_progress_page_in_chromium() {
+    let Some(b) = browser().await else { return };
+    let app = TestApp::spawn(Db::Sqlite).await.expect("app");
+    let c = &b.client;
+
+    // The clerk accepts at the comprehensive window: finds the item, ticks the materials, enters the applicant.
+    sign_in(c, &app, "clerk").await;
+    c.goto(&app.url("/staff/cases/new")).await.expect("acceptance page");
+    c.find(Locator::Id("q"))
+        .await
+        .expect("q")
+        .send_keys("食品经营许可证核发")
+        .await
+        .expect("type");
+    c.find(Locator::Css("form.searchbox button"))
+        .await
+        .expect("find")
+        .click()
+        .await
+        .expect("click");
+    c.wait()
+        .for_element(Locator::Css("a[href='/staff/cases/new?item=430603-XK-0537']"))
+        .await
+        .expect("hit")
+        .click()
+        .await
+        .expect("pick");
+    c.wait()
+        .for_element(Locator::Css("input[name=material]"))
+        .await
+        .expect("checklist");
+    for cb in c
+        .find_all(Locator::Css("input[name=material]"))
+        .await
+        .expect("materials")
+    {
+        cb.click().await.expect("tick");
+    }
+    c.find(Locator::Id("name"))
+        .await
+        .expect("name")
+        .send_keys("王五")
+        .await
+        .expect("type");
+    c.find(Locator::Id("identifier"))
+        .await
+        .expect("id")
+        .send_keys("11010519491231002X")
+        .await
+        .expect("type");
+    c.find(Locator::Id("phone"))
+        .await
+        .expect("phone")
+        .send_keys("13712345678")
+        .await
+        .expect("type");
+    c.find(Locator::Css("button[value=accept]"))
+        .await
+        .expect("accept")
+        .click()
+        .await
+        .expect("click");
+    let notice = text(c, "p.notice").await;
+    assert!(notice.contains("已受理"), "{notice}");
+    let number = text(c, "dl.facts dd.mono").await;
+    sign_out(c).await;
+
+    // The reviewer examines it and forwards it with an opinion; the head signs.
+    for (user, action, opinion) in [
+        ("reviewer", "review", "材料齐全，建议准予许可"),
+        ("head", "approve", "同意"),
+    ] {
+        sign_in(c, &app, user).await;
+        c.goto(&app.url(&format!("/staff/cases/{number}")))
+            .await
+            .expect("case page");
+        c.wait()
+            .for_element(Locator::Id("comment"))
+            .await
+            .expect("comment")
+            .send_keys(opinion)
+            .await
+            .expect("type");
+        c.find(Locator::Css(&format!("button[value={action}]")))
+            .await
+            .expect(action)
+            .click()
+            .await
+            .expect("click");
+        assert!(text(c, "p.notice").await.starts_with("已"), "{user} acted");
+        sign_out(c).await;
+    }
+
+    // The applicant, without an account, sees the decision on the progress page.
+    c.goto(&app.url("/progress")).await.expect("progress page");
+    c.find(Locator::Id("number"))
+        .await
+        .expect("number")
+        .send_keys(&number)
+        .await
+        .expect("type");
+    c.find(Locator::Id("code"))
+        .await
+        .expect("code")
+        .send_keys("5678")
+        .await
+        .expect("type");
+    c.find(Locator::Css("form.form button"))
+        .await
+        .expect("query")
+        .click()
+        .await
+        .expect("click");
+    let result = text(c, "dl.facts").await;
+    assert!(result.contains("准予许可"), "{result}");
+    b.client.clone().close().await.expect("close");
 }

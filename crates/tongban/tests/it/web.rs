@@ -218,3 +218,189 @@ both_backends!(admin_edits_a_guide_through_the_form, |app: TestApp| async move {
         .unwrap();
     assert!(quality.contains("办事指南质量监测") && quality.contains("到现场次数"));
 });
+
+both_backends!(
+    window_acceptance_inbox_case_page_and_notices,
+    |app: TestApp| async move {
+        let (clerk, _) = sign_in(&app, "clerk").await;
+        let found = clerk
+            .get(app.url("/staff/cases/new?q=%E5%A5%B6%E8%8C%B6%E5%BA%97"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            found.contains("/staff/cases/new?item=430603-XK-0537"),
+            "item search on the acceptance page"
+        );
+        let form = clerk
+            .get(app.url("/staff/cases/new?item=430603-XK-0537"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(form.contains("场所使用权证明") && form.contains("type=\"checkbox\""));
+        let csrf = hidden(&form, "csrf");
+        let mut fields = vec![
+            ("csrf", csrf.clone()),
+            ("item", "430603-XK-0537".to_string()),
+            ("kind", "person".to_string()),
+            ("name", "李四".to_string()),
+            ("identifier", "11010519491231002X".to_string()),
+            ("phone", "13912345678".to_string()),
+            ("agent", String::new()),
+            ("comment", String::new()),
+            ("material", "申请表".to_string()),
+            ("decision", "accept".to_string()),
+        ];
+        let r = clerk
+            .post(app.url("/staff/cases/new"))
+            .form(&fields)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(
+            r.text().await.unwrap().contains("缺少必要材料"),
+            "acceptance with materials missing is refused"
+        );
+        let token = app.token("clerk").await;
+        let (_, list) = app.get_auth("/api/v1/cases", &token).await;
+        assert_eq!(list["total"], 0, "a refused acceptance files nothing");
+        fields.pop();
+        for m in ["营业执照或统一社会信用代码证明", "场所使用权证明", "相关资质证明材料"]
+        {
+            fields.push(("material", m.to_string()));
+        }
+        fields.push(("decision", "accept".to_string()));
+        let r = clerk
+            .post(app.url("/staff/cases/new"))
+            .form(&fields)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let location = r.headers()["location"].to_str().unwrap().to_string();
+        assert!(location.ends_with("?printed=acceptance"), "{location}");
+        let number = location
+            .trim_start_matches("/staff/cases/")
+            .split('?')
+            .next()
+            .unwrap()
+            .to_string();
+        let page = clerk
+            .get(app.url(&location))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("审查中") && page.contains("受理通知书"));
+        let notice = clerk
+            .get(app.url(&format!("/staff/cases/{number}/notice/acceptance")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(notice.contains("决定予以受理") && notice.contains(&number));
+        let r = clerk
+            .get(app.url(&format!("/staff/cases/{number}/notice/refusal")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "no refusal notice for an accepted case"
+        );
+
+        let (reviewer, _) = sign_in(&app, "reviewer").await;
+        let inbox = reviewer
+            .get(app.url("/staff/cases"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            inbox.contains(&number) && inbox.contains("light-"),
+            "the reviewer's inbox shows the case with its light"
+        );
+        let page = reviewer
+            .get(app.url(&format!("/staff/cases/{number}")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let csrf = hidden(&page, "csrf");
+        let version = hidden(&page, "version");
+        let r = reviewer
+            .post(app.url(&format!("/staff/cases/{number}/act")))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("version", version.as_str()),
+                ("action", "review"),
+                ("comment", ""),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let back = r.headers()["location"].to_str().unwrap().to_string();
+        assert!(
+            back.contains("error="),
+            "a review without an opinion is refused: {back}"
+        );
+        let r = reviewer
+            .post(app.url(&format!("/staff/cases/{number}/act")))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("version", version.as_str()),
+                ("action", "review"),
+                ("comment", "符合条件"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert!(r.headers()["location"].to_str().unwrap().contains("done="));
+        let (supervisor, _) = sign_in(&app, "supervisor").await;
+        let board = supervisor
+            .get(app.url("/staff/supervision"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(board.contains("按时办结率") && board.contains("区行政审批局"));
+        let page = supervisor
+            .get(app.url(&format!("/staff/cases/{number}")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("110105********002X") && !page.contains("11010519491231002X"),
+            "supervisors see personal data masked"
+        );
+
+        let progress = app
+            .get(&format!("/progress?number={number}&code=5678"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(progress.contains("待决定"), "the applicant follows the case");
+    }
+);
