@@ -664,7 +664,7 @@ pub async fn supervision(
     }
     let finish = |v: Vec<Figures>| {
         let mut v: Vec<Figures> = v.into_iter().map(Figures::finish).collect();
-        v.sort_by(|a, b| (b.overdue, b.warned, b.accepted).cmp(&(a.overdue, a.warned, a.accepted)));
+        v.sort_by_key(|f| std::cmp::Reverse((f.overdue, f.warned, f.accepted)));
         v
     };
     Ok(Supervision {

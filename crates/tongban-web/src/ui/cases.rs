@@ -251,46 +251,9 @@ async fn new_form(State(state): State<AppState>, WebUser(s): WebUser, Query(q): 
     new_page(&state, &s, q, blank, vec![], String::new()).await
 }
 
-/// Repeated `material` fields are why the raw form is read instead of a struct.
+/// Repeated `material` fields are why the raw form is read as pairs instead of into a struct.
 fn form_pairs(raw: &[u8]) -> Vec<(String, String)> {
-    url_decode_pairs(raw)
-}
-
-fn url_decode_pairs(raw: &[u8]) -> Vec<(String, String)> {
-    let text = String::from_utf8_lossy(raw);
-    text.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (percent_decode(k), percent_decode(v))
-        })
-        .collect()
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() + 0 && i + 2 <= bytes.len() - 1 + 1 => {
-                match u8::from_str_radix(
-                    std::str::from_utf8(&bytes[i + 1..(i + 3).min(bytes.len())]).unwrap_or(""),
-                    16,
-                ) {
-                    Ok(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    Err(_) => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    form_urlencoded::parse(raw).into_owned().collect()
 }
 
 async fn new_submit(State(state): State<AppState>, WebUser(s): WebUser, RawForm(raw): RawForm) -> Response {

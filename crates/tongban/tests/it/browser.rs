@@ -43,7 +43,7 @@ async fn browser() -> Option<Browser> {
         .local_addr()
         .unwrap()
         .port();
-    let driver = Command::new(driver_path)
+    let mut driver = Command::new(driver_path)
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -74,6 +74,8 @@ async fn browser() -> Option<Browser> {
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    let _ = driver.kill();
+    let _ = driver.wait();
     panic!("could not connect to chromedriver");
 }
 
