@@ -81,6 +81,19 @@ CREATE TABLE case_events (
     UNIQUE (region_code, case_id, seq)
 );
 
+CREATE TABLE case_files (
+    id {{ID}},
+    region_code TEXT NOT NULL,
+    case_id BIGINT NOT NULL REFERENCES cases (id),
+    material TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size BIGINT NOT NULL,
+    content_type TEXT NOT NULL,
+    uploaded_by TEXT NOT NULL,
+    uploaded_at TEXT NOT NULL
+);
+CREATE INDEX case_files_case ON case_files (case_id);
+
 CREATE TABLE calendar_notices (
     year BIGINT PRIMARY KEY,
     source TEXT NOT NULL,

@@ -71,6 +71,8 @@ pub struct NewCase {
     pub request_hash: String,
     /// Local date of filing (Asia/Shanghai), for the number.
     pub day: chrono::NaiveDate,
+    /// When it was filed; None: now.
+    pub at: Option<String>,
 }
 
 /// What a transition changes besides the workflow position.
@@ -96,6 +98,8 @@ pub struct NewEvent {
     pub action: String,
     pub comment: String,
     pub attachments: Vec<String>,
+    /// When it happened (ISO 8601 UTC); None: now. Set only when replaying history (demo data, imports).
+    pub at: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -111,6 +115,17 @@ pub struct CaseEvent {
     pub attachments: Vec<String>,
     pub prev_hash: String,
     pub hash: String,
+}
+
+/// A file handed in for a material of a case, stored under the data directory by its SHA-256.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseFile {
+    pub material: String,
+    pub sha256: String,
+    pub size: i64,
+    pub content_type: String,
+    pub uploaded_by: String,
+    pub uploaded_at: String,
 }
 
 #[derive(Debug, Clone)]
@@ -221,7 +236,7 @@ async fn append_event(
         action: e.action.clone(),
         from_state: from_state.to_string(),
         to_state: to_state.to_string(),
-        at: now_text(),
+        at: e.at.clone().unwrap_or_else(now_text),
         comment: e.comment.clone(),
         attachments: e.attachments.clone(),
     };
@@ -307,6 +322,94 @@ impl Store {
         Ok(())
     }
 
+    /// Records an uploaded file (already stored by content hash) in the same transaction as the case's event.
+    pub async fn attach_file(
+        &self,
+        case: &CaseRecord,
+        file: &CaseFile,
+        event: &NewEvent,
+        materials: &[String],
+    ) -> Result<CaseRecord, StoreError> {
+        let update = CaseUpdate {
+            materials: Some(materials.to_vec()),
+            ..Default::default()
+        };
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE cases SET version = version + 1, materials = $1, updated_at = $2 WHERE id = $3 AND version = $4",
+        )
+        .bind(to_json(update.materials.as_ref().unwrap_or(&case.materials))?)
+        .bind(now_text())
+        .bind(case.id)
+        .bind(case.version)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Stale {
+                current: self.case_version(case.id).await?,
+            });
+        }
+        sqlx::query(
+            "INSERT INTO case_files (region_code, case_id, material, sha256, size, content_type, uploaded_by, uploaded_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&case.region_code)
+        .bind(case.id)
+        .bind(&file.material)
+        .bind(&file.sha256)
+        .bind(file.size)
+        .bind(&file.content_type)
+        .bind(&file.uploaded_by)
+        .bind(now_text())
+        .execute(&mut *tx)
+        .await?;
+        append_event(
+            &mut tx,
+            &case.region_code,
+            case.id,
+            &case.number,
+            &case.state,
+            &case.state,
+            event,
+        )
+        .await?;
+        tx.commit().await?;
+        self.case_by_number(&case.region_code, &case.number)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("办件“{}”", case.number)))
+    }
+
+    pub async fn case_files(&self, case_id: i64) -> Result<Vec<CaseFile>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM case_files WHERE case_id = $1 ORDER BY id")
+            .bind(case_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(CaseFile {
+                    material: text(r, "material")?,
+                    sha256: text(r, "sha256")?,
+                    size: int(r, "size")?,
+                    content_type: text(r, "content_type")?,
+                    uploaded_by: text(r, "uploaded_by")?,
+                    uploaded_at: text(r, "uploaded_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// States that open cases of a template are in now: an edited template must keep them.
+    pub async fn open_case_states(&self, region: &str, workflow_code: &str) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT state FROM cases WHERE region_code = $1 AND workflow_code = $2 AND closed_at IS NULL ORDER BY state",
+        )
+        .bind(region)
+        .bind(workflow_code)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok(text(r, "state")?)).collect()
+    }
+
     /// Files a case: assigns `<region>-<yyyymmdd>-<seq>`, records the item version in force, writes the first
     /// event and queues the applicant's notice, all or nothing. With an idempotency key already used, returns the
     /// first case when the request is the same and refuses it when it differs.
@@ -345,7 +448,7 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
         let start = template.start();
-        let now = now_text();
+        let now = new.at.clone().unwrap_or_else(now_text);
         let inserted = sqlx::query(
             "INSERT INTO cases (region_code, number, item_id, item_code, item_name, item_version, department_id, \
              workflow_code, applicant_kind, applicant_name, applicant_identifier, applicant_phone, agent, channel, \
@@ -400,6 +503,7 @@ impl Store {
             action: "submit".into(),
             comment: String::new(),
             attachments: new.materials.clone(),
+            at: Some(now.clone()),
         };
         append_event(&mut tx, &new.region_code, case_id, &number, "", &start.state, &event).await?;
         if let Some(n) = notify {
@@ -457,7 +561,7 @@ impl Store {
         notify: Option<&Notification>,
     ) -> Result<CaseRecord, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let now = now_text();
+        let now = event.at.clone().unwrap_or_else(now_text);
         let suspended_since = match &update.suspended_since {
             Some(v) => v.clone(),
             None => case.suspended_since.clone(),
@@ -582,6 +686,10 @@ impl Store {
         }
         if f.open_only {
             sql_where.push_str(" AND c.closed_at IS NULL");
+        }
+        if f.due_before.is_some() || f.due_by.is_some() {
+            // A case whose result is out is no longer at risk of running late, whatever its due date.
+            sql_where.push_str(" AND c.completed_on IS NULL AND c.suspended_since IS NULL");
         }
         let count_sql =
             format!("SELECT COUNT(*) AS n FROM cases c JOIN departments d ON d.id = c.department_id WHERE {sql_where}");

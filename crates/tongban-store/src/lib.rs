@@ -11,7 +11,7 @@ mod org;
 mod regions;
 
 pub use auth::{hash_password, verify_password, Session, SessionKind};
-pub use cases::{CaseEvent, CaseFilter, CaseRecord, CaseUpdate, Filed, NewCase, NewEvent, Notification};
+pub use cases::{CaseEvent, CaseFile, CaseFilter, CaseRecord, CaseUpdate, Filed, NewCase, NewEvent, Notification};
 pub use catalog::{ImportMode, ImportReport, ItemFilter, ItemRecord, ItemSummary, Page};
 pub use db::{Backend, Store};
 pub use error::StoreError;

@@ -102,6 +102,18 @@ pub async fn file(
     f: Filing,
     by: Option<&Session>,
 ) -> Result<(CaseRecord, bool), AppError> {
+    file_at(state, region, f, by, today(), None).await
+}
+
+/// `file` on a given day and instant (replaying history); `at` None means now.
+pub async fn file_at(
+    state: &AppState,
+    region: &str,
+    f: Filing,
+    by: Option<&Session>,
+    day: NaiveDate,
+    at: Option<String>,
+) -> Result<(CaseRecord, bool), AppError> {
     if !CHANNELS.contains(&f.channel.as_str()) {
         return Err(AppError::unprocessable(
             "invalid_channel",
@@ -153,7 +165,8 @@ pub async fn file(
         materials: f.materials,
         idempotency_key: f.idempotency_key,
         request_hash: f.request_hash,
-        day: today(),
+        day,
+        at,
     };
     let notice = Notification {
         channel: "sms".into(),
@@ -210,6 +223,22 @@ pub async fn act(
     comment: &str,
     handed_in: &[String],
 ) -> Result<CaseRecord, AppError> {
+    act_at(state, s, number, action, version, comment, handed_in, today(), None).await
+}
+
+/// `act` on a given day and instant (replaying history); `at` None means now.
+#[allow(clippy::too_many_arguments)]
+pub async fn act_at(
+    state: &AppState,
+    s: &Session,
+    number: &str,
+    action: &str,
+    version: i64,
+    comment: &str,
+    handed_in: &[String],
+    today: NaiveDate,
+    at: Option<String>,
+) -> Result<CaseRecord, AppError> {
     let mut case = load(state, s, number).await?;
     let mut materials = case.materials.clone();
     for m in handed_in.iter().map(|m| m.trim()).filter(|m| !m.is_empty()) {
@@ -258,7 +287,6 @@ pub async fn act(
         }
     }
     let cal = calendar(state);
-    let today = today();
     let mut update = CaseUpdate {
         materials: added.then_some(materials),
         ..Default::default()
@@ -318,6 +346,7 @@ pub async fn act(
         action: action.to_string(),
         comment: comment.trim().to_string(),
         attachments: vec![],
+        at,
     };
     match state
         .store
@@ -463,6 +492,7 @@ pub async fn import_notice(
             action: "recompute_deadline".into(),
             comment: comment.clone(),
             attachments: vec![],
+            at: None,
         };
         let tell = Notification {
             channel: "staff".into(),
@@ -675,4 +705,110 @@ pub async fn supervision(
         by_item: finish(by_item),
         by_site: finish(by_site),
     })
+}
+
+/// The kind of file from its first bytes, never from its name: PDF, JPEG, PNG, or OFD (the national layout
+/// format: a ZIP container with an OFD.xml entry).
+pub fn sniff_file(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"%PDF-") {
+        Some("application/pdf")
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if bytes.starts_with(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]) {
+        Some("image/png")
+    } else if bytes.starts_with(b"PK\x03\x04") && bytes.windows(7).any(|w| w == b"OFD.xml") {
+        Some("application/ofd")
+    } else {
+        None
+    }
+}
+
+/// Stores a material's file under the data directory by content hash and records it with the case.
+pub async fn attach(
+    state: &AppState,
+    s: &Session,
+    number: &str,
+    material: &str,
+    bytes: &[u8],
+) -> Result<CaseRecord, AppError> {
+    use sha2::{Digest, Sha256};
+    if !s.staff.role.handles_cases() || s.staff.role == Role::Supervisor {
+        return Err(AppError::forbidden(format!(
+            "“{}”不能上传办件材料",
+            s.staff.role.label()
+        )));
+    }
+    let case = load(state, s, number).await?;
+    if case.closed_at.is_some() {
+        return Err(AppError::unprocessable("case_closed", "办件已办结，不能再上传材料"));
+    }
+    let item = state
+        .store
+        .item(&case.region_code, &case.item_code, Some(case.item_version))
+        .await?;
+    let known = item
+        .as_ref()
+        .is_some_and(|i| i.guide.materials.iter().any(|m| m.name == material));
+    if !known {
+        return Err(AppError::unprocessable(
+            "unknown_material",
+            format!("“{material}”不是本事项办事指南所列的材料"),
+        ));
+    }
+    if bytes.is_empty() {
+        return Err(AppError::unprocessable("empty_file", "文件为空"));
+    }
+    if bytes.len() > state.config.max_upload_bytes {
+        return Err(AppError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "file_too_large",
+            format!("文件不能超过{}MB", state.config.max_upload_bytes / 1024 / 1024),
+        ));
+    }
+    let content_type = sniff_file(bytes).ok_or_else(|| {
+        AppError::unprocessable(
+            "unsupported_file_type",
+            "文件内容不是PDF、JPG、PNG或OFD（按文件内容判断，与文件名无关）",
+        )
+    })?;
+    let sha = hex::encode(Sha256::digest(bytes));
+    let dir = state.config.data_dir.join("files").join(&sha[..2]);
+    let path = dir.join(&sha);
+    if !path.exists() {
+        let tmp = dir.join(format!("{sha}.part"));
+        let data = bytes.to_vec();
+        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            std::fs::create_dir_all(&dir)?;
+            std::fs::write(&tmp, &data)?;
+            std::fs::rename(&tmp, &path)
+        })
+        .await
+        .map_err(AppError::internal)?
+        .map_err(AppError::internal)?;
+    }
+    let mut materials = case.materials.clone();
+    if !materials.iter().any(|m| m == material) {
+        materials.push(material.to_string());
+    }
+    let file = tongban_store::CaseFile {
+        material: material.to_string(),
+        sha256: sha.clone(),
+        size: bytes.len() as i64,
+        content_type: content_type.to_string(),
+        uploaded_by: s.staff.username.clone(),
+        uploaded_at: String::new(),
+    };
+    let event = NewEvent {
+        actor: s.staff.username.clone(),
+        role: s.staff.role.as_str().to_string(),
+        action: "attach".into(),
+        comment: format!("上传材料：{material}"),
+        attachments: vec![sha],
+        at: None,
+    };
+    match state.store.attach_file(&case, &file, &event, &materials).await {
+        Ok(c) => Ok(c),
+        Err(StoreError::Stale { current }) => Err(stale(current)),
+        Err(e) => Err(e.into()),
+    }
 }

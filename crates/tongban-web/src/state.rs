@@ -15,6 +15,10 @@ pub struct WebConfig {
     /// Failed logins of one user name within `login_window_minutes` before further attempts are refused.
     pub login_max_failures: i64,
     pub login_window_minutes: i64,
+    /// Where uploaded files are kept (under `files/`, by content hash).
+    pub data_dir: std::path::PathBuf,
+    /// Largest file accepted for a material.
+    pub max_upload_bytes: usize,
 }
 
 impl Default for WebConfig {
@@ -25,6 +29,8 @@ impl Default for WebConfig {
             session_hours: 12,
             login_max_failures: 5,
             login_window_minutes: 15,
+            data_dir: std::path::PathBuf::from("tongban-data"),
+            max_upload_bytes: 10 * 1024 * 1024,
         }
     }
 }

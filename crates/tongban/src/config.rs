@@ -109,6 +109,7 @@ impl Config {
             default_region: self.region.clone(),
             secure_cookies: self.secure_cookies,
             session_hours: self.session_hours,
+            data_dir: self.data_dir.clone(),
             ..Default::default()
         }
     }

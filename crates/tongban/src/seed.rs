@@ -158,3 +158,264 @@ pub async fn demo_users_with_hash(
     }
     Ok(out)
 }
+
+/// Department staff for every department, so that every department's cases can be handled in the demo:
+/// `reviewer-<dept>` and `head-<dept>` (the demo `reviewer` and `head` cover 区行政审批局).
+pub async fn department_staff(store: &Store, region: &str, hash: &str) -> Result<usize, StoreError> {
+    let mut n = 0;
+    for d in store.departments(region).await? {
+        if d.code == DEMO_DEPARTMENT {
+            continue;
+        }
+        for role in [Role::Reviewer, Role::Head] {
+            let username = format!("{}-{}", role.as_str(), d.code);
+            if store.staff_by_username(&username).await?.is_some() {
+                continue;
+            }
+            let display = format!("{}{}", d.name, role.label());
+            let new = NewStaff {
+                region_code: region,
+                username: &username,
+                display_name: &display,
+                role,
+                department_code: Some(&d.code),
+                window_code: None,
+                password: "",
+            };
+            store.add_staff_with_hash(&new, hash, "demo").await?;
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+/// Daily rates of the district's 2023 report: 360,969 cases a year over about 250 working days, 63.4% online;
+/// 36,348 at town centres and village stations.
+pub const CASES_PER_WORKING_DAY: f64 = 360_969.0 / 250.0;
+const ONLINE_SHARE: f64 = 228_980.0 / 360_969.0;
+const TOWN_VILLAGE_SHARE: f64 = 36_348.0 / 360_969.0;
+
+/// A small deterministic generator: demo data is the same on every start, without a dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+    fn chance(&mut self, p: f64) -> bool {
+        (self.next() % 1_000_000) as f64 / 1_000_000.0 < p
+    }
+}
+
+const SURNAMES: &str = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤";
+const GIVEN: &str =
+    "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀英霞平刚桂华玉兰萍建文辉力斌宇浩鹏飞云红梅海波婷雪琳晨欣怡佳子涵轩睿博";
+
+fn person(rng: &mut Rng) -> (String, String, String) {
+    let s: Vec<char> = SURNAMES.chars().collect();
+    let g: Vec<char> = GIVEN.chars().collect();
+    let mut name = s[rng.below(s.len())].to_string();
+    for _ in 0..1 + rng.below(2) {
+        name.push(g[rng.below(g.len())]);
+    }
+    let birth = chrono::NaiveDate::from_ymd_opt(
+        1950 + rng.below(55) as i32,
+        1 + rng.below(12) as u32,
+        1 + rng.below(28) as u32,
+    )
+    .unwrap_or_default();
+    let first17 = format!("430603{}{:03}", birth.format("%Y%m%d"), rng.below(1000));
+    let check = tongban_core::ids::ResidentId::check_char(&first17).unwrap_or('0');
+    let phone = format!(
+        "1{}{:09}",
+        ["38", "39", "58", "77", "86", "87"][rng.below(6)],
+        rng.below(1_000_000_000)
+    );
+    (name, format!("{first17}{check}"), phone[..11].to_string())
+}
+
+/// How far a demo case has got, from the age of the case against its promised limit.
+fn target_steps(rng: &mut Rng, age_working_days: i64, promised: i64) -> Vec<&'static str> {
+    let full = ["accept", "review", "approve", "issue", "deliver"];
+    if rng.chance(0.02) {
+        return vec!["refuse"];
+    }
+    if rng.chance(0.03) {
+        return vec!["request_correction"];
+    }
+    // A few cases stall in review: the ones the supervisor's board is for.
+    if rng.chance(0.06) {
+        return vec!["accept"];
+    }
+    let progress = if promised == 0 {
+        1.0
+    } else {
+        (age_working_days as f64 + rng.below(3) as f64) / promised as f64
+    };
+    let steps = ((progress * 5.0).floor() as usize + usize::from(age_working_days > 0)).clamp(0, 5);
+    let mut out: Vec<&'static str> = full[..steps].to_vec();
+    if steps == 2 && rng.chance(0.1) {
+        out.push("suspend");
+    }
+    out
+}
+
+/// Seeds `days` working days of activity ending today at the report's daily rates, through the same use cases the
+/// windows use (so numbers, deadlines, events and notifications are real): cases across departments, channels and
+/// states, some near or past their deadline. `scale` (0–1] thins the rate for quick starts.
+pub async fn demo_activity(
+    state: &tongban_web::AppState,
+    region: &str,
+    days: u32,
+    scale: f64,
+) -> anyhow::Result<usize> {
+    use tongban_web::cases::{act_at, file_at, parse_applicant, Filing};
+    let store = &state.store;
+    let calendar = crate::load_calendar(store).await?;
+    let session = |username: String| async move {
+        let (staff, _) = store
+            .staff_by_username(&username)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(username.clone()))?;
+        let (_, s) = store
+            .create_session(&staff, tongban_store::SessionKind::Api, chrono::Duration::hours(1))
+            .await?;
+        Ok::<_, StoreError>(s)
+    };
+    let clerk = session("clerk".into()).await?;
+    let mut deciders = std::collections::HashMap::new();
+    for d in store.departments(region).await? {
+        let (r, h) = if d.code == DEMO_DEPARTMENT {
+            ("reviewer".to_string(), "head".to_string())
+        } else if d.item_count == 0 {
+            continue;
+        } else {
+            (format!("reviewer-{}", d.code), format!("head-{}", d.code))
+        };
+        deciders.insert(d.code.clone(), (session(r).await?, session(h).await?));
+    }
+    let guides = store.current_guides(region).await?;
+    let sites: Vec<String> = store
+        .sites(region)
+        .await?
+        .into_iter()
+        .filter(|s| s.kind != "hall")
+        .map(|s| s.code)
+        .collect();
+    let today = tongban_web::cases::today();
+    let mut day = today;
+    let mut working_days = Vec::new();
+    while working_days.len() < days as usize {
+        if calendar.is_working_day(day) {
+            working_days.push(day);
+        }
+        day -= chrono::Duration::days(1);
+    }
+    working_days.reverse();
+    let mut rng = Rng(0x5eed_0000_2023_0603);
+    let per_day = (CASES_PER_WORKING_DAY * scale).round().max(1.0) as usize;
+    let mut filed = 0;
+    for (i, day) in working_days.iter().enumerate() {
+        let age = (working_days.len() - 1 - i) as i64;
+        for n in 0..per_day {
+            let (dept, g) = &guides[rng.below(guides.len())];
+            let (name, id, phone) = person(&mut rng);
+            let Ok(applicant) = parse_applicant("person", &name, Some(&id), None, &phone) else {
+                continue;
+            };
+            let channel = if rng.chance(ONLINE_SHARE) {
+                "online"
+            } else if rng.chance(TOWN_VILLAGE_SHARE / (1.0 - ONLINE_SHARE)) {
+                if rng.chance(0.6) {
+                    "town"
+                } else {
+                    "village"
+                }
+            } else {
+                "window"
+            };
+            let site = match channel {
+                "online" => String::new(),
+                "window" => HALL_SITE.to_string(),
+                _ => sites[rng.below(sites.len())].clone(),
+            };
+            let at = |minute: usize| {
+                format!(
+                    "{}T{:02}:{:02}:00Z",
+                    day.format("%Y-%m-%d"),
+                    1 + (minute / 60) % 8,
+                    minute % 60
+                )
+            };
+            let filing = Filing {
+                item_code: g.code.clone(),
+                applicant,
+                channel: channel.to_string(),
+                site_code: site,
+                agent: String::new(),
+                form: serde_json::json!({}),
+                materials: g.materials.iter().map(|m| m.name.clone()).collect(),
+                idempotency_key: None,
+                request_hash: String::new(),
+            };
+            let minute = n * 480 / per_day;
+            let by = (channel != "online").then_some(&clerk);
+            let (mut case, _) = file_at(state, region, filing, by, *day, Some(at(minute)))
+                .await
+                .map_err(|e| anyhow::anyhow!(e.message))?;
+            filed += 1;
+            let Some((reviewer, head)) = deciders.get(dept) else {
+                continue;
+            };
+            for (k, action) in target_steps(&mut rng, age, i64::from(g.promised_limit_days))
+                .into_iter()
+                .enumerate()
+            {
+                let (who, comment) = match action {
+                    "review" => (reviewer, "材料齐全，符合法定条件，建议准予许可"),
+                    "approve" => (head, "同意"),
+                    "issue" => (reviewer, ""),
+                    "suspend" => (reviewer, "组织现场核查"),
+                    "refuse" => (&clerk, "不属于本事项受理范围"),
+                    "request_correction" => (&clerk, "请补正：相关证明材料（原件）"),
+                    _ => (&clerk, ""),
+                };
+                // Steps spread over the promised time, never past the case's age: 即办件 are done the same day.
+                let span = i64::from(g.promised_limit_days).min(age) as usize;
+                let step_day = working_days[(i + k * span / 5).min(working_days.len() - 1)];
+                let stamp = format!(
+                    "{}T{:02}:{:02}:00Z",
+                    step_day.format("%Y-%m-%d"),
+                    (2 + k + minute / 60) % 9,
+                    (minute + 7 * k) % 60
+                );
+                match act_at(
+                    state,
+                    who,
+                    &case.number,
+                    action,
+                    case.version,
+                    comment,
+                    &[],
+                    step_day,
+                    Some(stamp),
+                )
+                .await
+                {
+                    Ok(c) => case = c,
+                    Err(e) => {
+                        tracing::debug!(case = %case.number, action, error = %e.message, "demo step skipped");
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    Ok(filed)
+}

@@ -552,3 +552,125 @@ pub(crate) fn supervision_scope(
     }
     Ok((from, to, dept))
 }
+
+/// A workflow template (states, actions, the roles allowed to take each action, time budgets) as the region uses it.
+#[utoipa::path(get, path = "/api/v1/workflows/{code}", tag = "cases", security(("bearer" = [])), params(("code" = String, Path)),
+    responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
+pub async fn get_workflow(
+    State(state): State<AppState>,
+    ApiUser(s): ApiUser,
+    Path(code): Path<String>,
+) -> ApiResult<Json<tongban_core::workflow::Template>> {
+    match state.store.workflow_template(&s.staff.region_code, &code).await? {
+        Some(t) => Ok(Json(t)),
+        None if code == "default" => Ok(Json(tongban_core::workflow::default_template())),
+        None => Err(AppError::not_found(format!("流程模板“{code}”"))),
+    }
+}
+
+/// Replace a workflow template (administrators). It must be consistent (every state named exists, codes unique)
+/// and keep every state that open cases are in; the change is audited.
+#[utoipa::path(put, path = "/api/v1/workflows/{code}", tag = "cases", security(("bearer" = [])), params(("code" = String, Path)),
+    request_body = Object,
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn put_workflow(
+    State(state): State<AppState>,
+    ApiUser(s): ApiUser,
+    Path(code): Path<String>,
+    ApiJson(t): ApiJson<tongban_core::workflow::Template>,
+) -> ApiResult<Json<tongban_core::workflow::Template>> {
+    if s.staff.role != tongban_core::role::Role::Admin {
+        return Err(AppError::forbidden("只有系统管理员可以修改流程模板"));
+    }
+    if t.code != code {
+        return Err(AppError::unprocessable(
+            "code_mismatch",
+            format!("模板编码“{}”与地址中的“{code}”不一致", t.code),
+        ));
+    }
+    t.validate()
+        .map_err(|e| AppError::unprocessable(e.code(), e.to_string()))?;
+    let in_use: Vec<String> = state
+        .store
+        .open_case_states(&s.staff.region_code, &code)
+        .await?
+        .into_iter()
+        .filter(|st| t.state(st).is_none())
+        .collect();
+    if !in_use.is_empty() {
+        return Err(AppError::unprocessable(
+            "state_in_use",
+            format!("仍有在办件处于这些状态，不能删除：{}", in_use.join("、")),
+        ));
+    }
+    state
+        .store
+        .save_workflow_template(&s.staff.region_code, &t, &s.staff.username)
+        .await?;
+    Ok(Json(t))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct MaterialParam {
+    /// The material's name as the item's guide lists it
+    pub material: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ChecklistEntry {
+    pub name: String,
+    pub required: bool,
+    pub may_be_missing: bool,
+    pub received: bool,
+    #[schema(value_type = Vec<Object>)]
+    pub files: Vec<tongban_store::CaseFile>,
+}
+
+/// Upload a file for one material of a case (PDF, JPG, PNG or OFD, told by content; at most 10 MB). Stored by
+/// SHA-256 under the data directory; recorded in the case history.
+#[utoipa::path(post, path = "/api/v1/cases/{number}/materials", tag = "cases", security(("bearer" = [])),
+    params(("number" = String, Path), MaterialParam), request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 201, body = Vec<ChecklistEntry>), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn upload_material(
+    State(state): State<AppState>,
+    ApiUser(s): ApiUser,
+    Path(number): Path<String>,
+    ApiQuery(p): ApiQuery<MaterialParam>,
+    body: axum::body::Bytes,
+) -> ApiResult<(StatusCode, Json<Vec<ChecklistEntry>>)> {
+    let c = cases::attach(&state, &s, &number, p.material.trim(), &body).await?;
+    Ok((StatusCode::CREATED, Json(checklist(&state, &c).await?)))
+}
+
+/// The materials checklist of a case against the guide version it was filed under.
+#[utoipa::path(get, path = "/api/v1/cases/{number}/materials", tag = "cases", security(("bearer" = [])),
+    params(("number" = String, Path)), responses((status = 200, body = Vec<ChecklistEntry>), (status = 404, body = ErrorBody)))]
+pub async fn materials(
+    State(state): State<AppState>,
+    ApiUser(s): ApiUser,
+    Path(number): Path<String>,
+) -> ApiResult<Json<Vec<ChecklistEntry>>> {
+    let c = cases::load(&state, &s, &number).await?;
+    Ok(Json(checklist(&state, &c).await?))
+}
+
+async fn checklist(state: &AppState, c: &CaseRecord) -> ApiResult<Vec<ChecklistEntry>> {
+    let files = state.store.case_files(c.id).await?;
+    let item = state
+        .store
+        .item(&c.region_code, &c.item_code, Some(c.item_version))
+        .await?;
+    Ok(item
+        .map(|i| i.guide.materials)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|m| ChecklistEntry {
+            received: c.materials.contains(&m.name),
+            files: files.iter().filter(|f| f.material == m.name).cloned().collect(),
+            name: m.name,
+            required: m.required,
+            may_be_missing: m.may_be_missing,
+        })
+        .collect())
+}

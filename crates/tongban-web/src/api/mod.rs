@@ -47,6 +47,7 @@ impl Modify for BearerAuth {
 pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
     let import = OpenApiRouter::new()
         .routes(routes!(catalog::import))
+        .routes(routes!(cases::upload_material, cases::materials))
         .layer(DefaultBodyLimit::max(crate::IMPORT_BODY_LIMIT));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(session::login))
@@ -67,6 +68,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(cases::add_working_days))
         .routes(routes!(cases::working_days))
         .routes(routes!(cases::supervision))
+        .routes(routes!(cases::get_workflow, cases::put_workflow))
         .layer(DefaultBodyLimit::max(crate::JSON_BODY_LIMIT))
         .merge(import)
         .split_for_parts()

@@ -514,3 +514,184 @@ both_backends!(
         assert_eq!(tongban::audit_verify(store).await.unwrap().1, vec![]);
     }
 );
+
+both_backends!(
+    demo_activity_fills_inboxes_through_the_real_use_cases,
+    |app: TestApp| async move {
+        let store = &app.state.store;
+        let hash = tongban_store::hash_password(crate::helpers::PASSWORD).unwrap();
+        tongban::seed::department_staff(store, crate::helpers::REGION, &hash)
+            .await
+            .unwrap();
+        let filed = tongban::seed::demo_activity(&app.state, crate::helpers::REGION, 3, 0.02)
+            .await
+            .unwrap();
+        assert!(filed >= 80, "{filed}");
+        let admin = app.token("admin").await;
+        let (_, all) = app.get_auth("/api/v1/cases?per_page=100", &admin).await;
+        assert_eq!(all["total"].as_i64().unwrap() as usize, filed);
+        let data = all["data"].as_array().unwrap();
+        let mut states: Vec<&str> = data.iter().map(|c| c["state"].as_str().unwrap()).collect();
+        states.sort();
+        states.dedup();
+        assert!(states.len() >= 4, "cases in several states: {states:?}");
+        let channels: Vec<&str> = data.iter().map(|c| c["channel"].as_str().unwrap()).collect();
+        assert!(
+            channels.contains(&"online") && channels.contains(&"window"),
+            "{channels:?}"
+        );
+        // Department staff of another department see their own cases.
+        let (_, rsj) = app.get_auth("/api/v1/cases", &app.token("reviewer-rsj").await).await;
+        assert!(rsj["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["department_code"] == "rsj"));
+        assert_eq!(tongban::audit_verify(store).await.unwrap().1, vec![]);
+    }
+);
+
+both_backends!(the_workflow_is_data_an_administrator_edits, |app: TestApp| async move {
+    let admin = app.token("admin").await;
+    let (status, mut t) = app.get_auth("/api/v1/workflows/default", &admin).await;
+    assert_eq!(status, StatusCode::OK);
+    let names: Vec<&str> = t["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            "accept",
+            "request_correction",
+            "resubmit",
+            "refuse",
+            "review",
+            "approve",
+            "deny",
+            "return",
+            "issue",
+            "deliver",
+            "suspend",
+            "resume",
+            "withdraw"
+        ]
+    );
+    // From now on only the head may suspend.
+    for a in t["actions"].as_array_mut().unwrap() {
+        if a["code"] == "suspend" {
+            a["actors"] = json!([{"staff": "head"}]);
+        }
+    }
+    let (status, body) = app.put_json("/api/v1/workflows/default", &t, &admin).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let clerk = app.token("clerk").await;
+    let reviewer = app.token("reviewer").await;
+    let (_, case) = post_auth(&app, "/api/v1/cases", &filing(ITEM, &MATERIALS), &clerk, None).await;
+    let number = case["number"].as_str().unwrap().to_string();
+    act(&app, &clerk, &number, "accept", 1, "").await;
+    let (_, seen) = app.get_auth(&format!("/api/v1/cases/{number}"), &reviewer).await;
+    assert_eq!(actions(&seen), vec!["review"], "the reviewer may no longer suspend");
+    let (status, body) = act(&app, &reviewer, &number, "suspend", 2, "专家评审").await;
+    assert_eq!((status, err(&body)), (StatusCode::FORBIDDEN, "role_not_allowed"));
+
+    let mut broken = t.clone();
+    broken["actions"][0]["to"] = json!({"state": "nowhere"});
+    let (status, body) = app.put_json("/api/v1/workflows/default", &broken, &admin).await;
+    assert_eq!(
+        (status, err(&body)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_template")
+    );
+    let mut dropping = t.clone();
+    let states = dropping["states"].as_array_mut().unwrap();
+    states.retain(|s| s["code"] != "under_review");
+    let (status, _) = app.put_json("/api/v1/workflows/default", &dropping, &admin).await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a state in use (or named by actions) cannot go"
+    );
+    let (status, _) = app.put_json("/api/v1/workflows/default", &t, &reviewer).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+});
+
+both_backends!(
+    materials_are_uploaded_by_content_type_and_hash,
+    |app: TestApp| async move {
+        let clerk = app.token("clerk").await;
+        let (_, case) = post_auth(&app, "/api/v1/cases", &filing(ITEM, &MATERIALS[..1]), &clerk, None).await;
+        let number = case["number"].as_str().unwrap().to_string();
+        let upload = |material: &str, body: Vec<u8>| {
+            let url = app.url(&format!(
+                "/api/v1/cases/{number}/materials?material={}",
+                urlencode(material)
+            ));
+            app.client.post(url).bearer_auth(&clerk).body(body).send()
+        };
+        let pdf = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n".to_vec();
+        let r = upload("场所使用权证明", pdf.clone()).await.unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let list: Value = r.json().await.unwrap();
+        let entry = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["name"] == "场所使用权证明")
+            .unwrap()
+            .clone();
+        assert_eq!(entry["received"], true);
+        let sha = entry["files"][0]["sha256"].as_str().unwrap().to_string();
+        assert_eq!(entry["files"][0]["content_type"], "application/pdf");
+        let stored = app.files.join("files").join(&sha[..2]).join(&sha);
+        assert_eq!(std::fs::read(&stored).unwrap(), pdf, "stored by content hash");
+
+        // A program renamed to .pdf is refused by its content; so is a material the guide does not list.
+        let r = upload("相关资质证明材料", b"MZ\x90\x00\x03fake-exe".to_vec())
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(err(&r.json::<Value>().await.unwrap()), "unsupported_file_type");
+        let r = upload("../../etc/passwd", pdf.clone()).await.unwrap();
+        assert_eq!(err(&r.json::<Value>().await.unwrap()), "unknown_material");
+        let r = upload("相关资质证明材料", vec![0xFF; 11 * 1024 * 1024]).await.unwrap();
+        assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        let png = [&[0x89u8, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A][..], b"rest"].concat();
+        assert_eq!(
+            upload("相关资质证明材料", png).await.unwrap().status(),
+            StatusCode::CREATED
+        );
+
+        let (_, checklist) = app.get_auth(&format!("/api/v1/cases/{number}/materials"), &clerk).await;
+        let missing: Vec<&str> = checklist
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["received"] == false)
+            .map(|e| e["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(missing, vec!["营业执照或统一社会信用代码证明"]);
+        let (_, events) = app.get_auth(&format!("/api/v1/cases/{number}/events"), &clerk).await;
+        let attach: Vec<&Value> = events
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["action"] == "attach")
+            .collect();
+        assert_eq!(attach.len(), 2);
+        assert_eq!(attach[0]["attachments"][0], sha.as_str());
+    }
+);
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}

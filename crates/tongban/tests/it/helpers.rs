@@ -21,6 +21,8 @@ pub enum Db {
 }
 
 pub struct TestApp {
+    /// The data directory uploaded files go to.
+    pub files: PathBuf,
     pub base: String,
     pub client: Client,
     pub state: tongban_web::AppState,
@@ -58,7 +60,9 @@ impl TestApp {
         Self::spawn_with(db, WebConfig::default()).await
     }
 
-    pub async fn spawn_with(db: Db, web: WebConfig) -> Option<TestApp> {
+    pub async fn spawn_with(db: Db, mut web: WebConfig) -> Option<TestApp> {
+        let files = std::env::temp_dir().join(unique("tongban_files"));
+        web.data_dir = files.clone();
         let (url, cleanup) = match db {
             Db::Sqlite => {
                 let dir = std::env::temp_dir().join(unique("tongban_test"));
@@ -102,6 +106,7 @@ impl TestApp {
             .build()
             .expect("client");
         Some(TestApp {
+            files,
             base: format!("http://{addr}"),
             client,
             state,
@@ -182,6 +187,7 @@ async fn seed_users(store: &tongban_store::Store) {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.files);
         match &self.cleanup {
             Cleanup::Dir(dir) => {
                 let _ = std::fs::remove_dir_all(dir);
