@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod calendar;
 pub mod catalog;
+pub mod deadline;
 pub mod error;
 pub mod ids;
 pub mod region;

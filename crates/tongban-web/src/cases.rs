@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use chrono::{FixedOffset, NaiveDate, Utc};
 use serde::Serialize;
 use tongban_core::calendar::Calendar;
+use tongban_core::deadline;
 use tongban_core::ids::{mask_middle, CreditCode, Phone, ResidentId};
 use tongban_core::role::Role;
 use tongban_core::workflow::{default_template, Actor, Clock, Template, WorkflowError};
@@ -293,32 +294,36 @@ pub async fn act_at(
     };
     let to_clock = tpl.state(&next.state).map(|st| st.clock);
     if action == "accept" {
-        let due = cal.add_working_days(today, case.promised_days.max(0) as u32);
-        let legal = cal.add_working_days(today, case.legal_days.max(0) as u32);
+        let d = deadline::on_accept(
+            &cal,
+            today,
+            case.promised_days.max(0) as u32,
+            case.legal_days.max(0) as u32,
+        );
         update.accepted_on = Some(ymd(today));
-        update.due_date = Some(ymd(due.date));
-        update.legal_due_date = Some(ymd(legal.date));
-        update.due_provisional = Some(due.provisional || legal.provisional);
+        update.due_date = Some(ymd(d.due.date));
+        update.legal_due_date = Some(ymd(d.legal.date));
+        update.due_provisional = Some(d.due.provisional || d.legal.provisional);
     }
     if to_clock == Some(Clock::Stopped) {
         update.suspended_since = Some(Some(ymd(today)));
     } else if let Some(since) = case.suspended_since.as_deref().and_then(parse_day) {
         // Leaving a suspension: its working days do not count, so both deadlines move by them.
-        let stopped = cal.working_days_between(since, today).max(0);
-        let push = |d: &Option<String>| {
+        let stopped = deadline::stopped_days(&cal, since, today);
+        let moved = |d: &Option<String>| {
             d.as_deref()
                 .and_then(parse_day)
-                .map(|d| cal.add_working_days(d, stopped as u32))
+                .map(|d| deadline::after_suspension(&cal, d, stopped))
         };
-        if let Some(d) = push(&case.due_date) {
+        if let Some(d) = moved(&case.due_date) {
             update.due_date = Some(ymd(d.date));
             update.due_provisional = Some(d.provisional || case.due_provisional);
         }
-        if let Some(d) = push(&case.legal_due_date) {
+        if let Some(d) = moved(&case.legal_due_date) {
             update.legal_due_date = Some(ymd(d.date));
         }
         update.suspended_since = Some(None);
-        update.suspended_days = Some(case.suspended_days + stopped);
+        update.suspended_days = Some(case.suspended_days + i64::from(stopped));
     }
     update.closed = tpl.actions.iter().all(|a| !a.from.contains(&next.state));
     if case.completed_on.is_none() && case.accepted_on.is_some() && (next.state == "issued" || update.closed) {

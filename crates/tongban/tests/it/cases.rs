@@ -695,3 +695,106 @@ fn urlencode(s: &str) -> String {
         })
         .collect()
 }
+
+/// Steps that bring a new case to the state where `action` can be taken, with who takes each.
+fn path_to(action: &str) -> Vec<(&'static str, &'static str)> {
+    let accept = ("clerk", "accept");
+    let review = ("reviewer", "review");
+    let approve = ("head", "approve");
+    match action {
+        "accept" | "request_correction" | "refuse" | "withdraw" => vec![],
+        "resubmit" => vec![("clerk", "request_correction")],
+        "review" | "suspend" => vec![accept],
+        "approve" | "deny" | "return" => vec![accept, review],
+        "issue" => vec![accept, review, approve],
+        "deliver" => vec![accept, review, approve, ("reviewer", "issue")],
+        "resume" => vec![accept, ("reviewer", "suspend")],
+        other => panic!("no path to {other}"),
+    }
+}
+
+both_backends!(
+    authorisation_matrix_of_roles_actions_and_departments,
+    |app: TestApp| async move {
+        let hash = tongban_store::hash_password(crate::helpers::PASSWORD).unwrap();
+        tongban::seed::department_staff(&app.state.store, crate::helpers::REGION, &hash)
+            .await
+            .unwrap();
+        let mut tokens = std::collections::HashMap::new();
+        for user in [
+            "admin",
+            "clerk",
+            "reviewer",
+            "head",
+            "supervisor",
+            "operator",
+            "discloser",
+            "policy",
+            "reviewer-rsj",
+            "head-rsj",
+        ] {
+            tokens.insert(user, app.token(user).await);
+        }
+        let (_, tpl) = app.get_auth("/api/v1/workflows/default", &tokens["admin"]).await;
+        for a in tpl["actions"].as_array().unwrap() {
+            let action = a["code"].as_str().unwrap();
+            let allowed: Vec<String> = a["actors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|x| x["staff"].as_str().map(String::from))
+                .collect();
+            // A fresh case brought to a state where the action applies.
+            let (_, case) = post_auth(&app, "/api/v1/cases", &filing(ITEM, &MATERIALS), &tokens["clerk"], None).await;
+            let number = case["number"].as_str().unwrap().to_string();
+            let mut version = 1;
+            for (who, step) in path_to(action) {
+                let (status, body) = act(&app, &tokens[who], &number, step, version, "理由").await;
+                assert_eq!(status, StatusCode::OK, "{step} on the way to {action}: {body}");
+                version += 1;
+            }
+            // Every role that may not act is refused (403) and changes nothing; every role that may is offered the
+            // action; then one of them takes it.
+            let roles = [
+                "operator",
+                "discloser",
+                "policy",
+                "supervisor",
+                "admin",
+                "clerk",
+                "reviewer",
+                "head",
+            ];
+            for role in roles.iter().filter(|r| !allowed.iter().any(|a| a == *r)) {
+                let (status, body) = act(&app, &tokens[role], &number, action, version, "理由").await;
+                assert_eq!(
+                    (status, err(&body)),
+                    (StatusCode::FORBIDDEN, "role_not_allowed"),
+                    "{role} may not {action}"
+                );
+            }
+            for role in roles.iter().filter(|r| allowed.iter().any(|a| a == *r)) {
+                let (_, seen) = app.get_auth(&format!("/api/v1/cases/{number}"), &tokens[role]).await;
+                assert!(
+                    actions(&seen).contains(&action.to_string()),
+                    "{role} is offered {action}"
+                );
+            }
+            let winner = roles
+                .iter()
+                .find(|r| allowed.iter().any(|a| a == *r))
+                .expect("someone may act");
+            let (status, body) = act(&app, &tokens[winner], &number, action, version, "理由").await;
+            assert_eq!(status, StatusCode::OK, "{winner} may {action}: {body}");
+            // Staff of another department do not even see the case.
+            for other in ["reviewer-rsj", "head-rsj"] {
+                let (status, _) = act(&app, &tokens[other], &number, action, version, "理由").await;
+                assert_eq!(
+                    status,
+                    StatusCode::NOT_FOUND,
+                    "{other} must not reach a 区行政审批局 case ({action})"
+                );
+            }
+        }
+    }
+);
