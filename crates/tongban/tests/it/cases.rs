@@ -798,3 +798,56 @@ both_backends!(
         }
     }
 );
+
+/// An SMS gateway that is down for its first `failures` messages: the outbox must keep them and retry.
+struct FlakyGateway {
+    failures: std::sync::atomic::AtomicUsize,
+    delivered: std::sync::Mutex<Vec<String>>,
+}
+
+impl tongban_web::cases::NotificationSink for FlakyGateway {
+    fn deliver(&self, n: &tongban_store::Notification) -> Result<(), String> {
+        if self.failures.load(std::sync::atomic::Ordering::SeqCst) > 0 {
+            self.failures.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+            return Err("gateway timeout".into());
+        }
+        self.delivered.lock().unwrap().push(n.body.clone());
+        Ok(())
+    }
+}
+
+both_backends!(
+    notifications_are_queued_with_each_change_and_never_lost,
+    |app: TestApp| async move {
+        let clerk = app.token("clerk").await;
+        let (_, case) = post_auth(&app, "/api/v1/cases", &filing(ITEM, &MATERIALS), &clerk, None).await;
+        let number = case["number"].as_str().unwrap().to_string();
+        act(&app, &clerk, &number, "accept", 1, "").await;
+        let store = &app.state.store;
+        let gateway = FlakyGateway {
+            failures: std::sync::atomic::AtomicUsize::new(1),
+            delivered: Default::default(),
+        };
+        let now = chrono::Utc::now();
+        let (ok, failed) = tongban_web::cases::deliver_notifications(store, &gateway, now)
+            .await
+            .unwrap();
+        assert_eq!((ok, failed), (1, 1), "the gateway failed once");
+        // The failed message waits for its retry; nothing is sent twice.
+        let (ok, failed) = tongban_web::cases::deliver_notifications(store, &gateway, now)
+            .await
+            .unwrap();
+        assert_eq!((ok, failed), (0, 0));
+        let later = now + chrono::Duration::minutes(2);
+        let (ok, failed) = tongban_web::cases::deliver_notifications(store, &gateway, later)
+            .await
+            .unwrap();
+        assert_eq!((ok, failed), (1, 0));
+        let bodies = gateway.delivered.lock().unwrap().clone();
+        assert_eq!(bodies.len(), 2);
+        assert!(
+            bodies.iter().any(|b| b.contains(&number) && b.contains("受理")),
+            "{bodies:?}"
+        );
+    }
+);
