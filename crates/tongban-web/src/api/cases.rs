@@ -579,6 +579,16 @@ pub async fn put_workflow(
     Path(code): Path<String>,
     ApiJson(t): ApiJson<tongban_core::workflow::Template>,
 ) -> ApiResult<Json<tongban_core::workflow::Template>> {
+    save_workflow(&state, &s, &code, t).await.map(Json)
+}
+
+/// Checks and saves an edited template; shared by the API and the page.
+pub(crate) async fn save_workflow(
+    state: &AppState,
+    s: &Session,
+    code: &str,
+    t: tongban_core::workflow::Template,
+) -> ApiResult<tongban_core::workflow::Template> {
     if s.staff.role != tongban_core::role::Role::Admin {
         return Err(AppError::forbidden("只有系统管理员可以修改流程模板"));
     }
@@ -607,7 +617,7 @@ pub async fn put_workflow(
         .store
         .save_workflow_template(&s.staff.region_code, &t, &s.staff.username)
         .await?;
-    Ok(Json(t))
+    Ok(t)
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -26,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .route("/staff/cases/{number}/notice/{kind}", get(notice_page))
         .route("/staff/supervision", get(supervision_page))
         .route("/progress", get(progress_page))
+        .route("/staff/workflows/{code}", get(workflow_page).post(workflow_submit))
 }
 
 pub struct CaseRow {
@@ -653,4 +654,126 @@ async fn progress_page(
         }
     }
     render(&page)
+}
+
+#[derive(Template)]
+#[template(path = "staff_workflow.html")]
+struct WorkflowPage {
+    layout: Layout,
+    t: tongban_core::workflow::Template,
+    rows: Vec<(String, String, String, String, String, bool)>,
+    json: String,
+    can_edit: bool,
+    error: String,
+    notice: String,
+}
+
+impl WorkflowPage {
+    fn clock_label(&self, c: &tongban_core::workflow::Clock) -> &'static str {
+        use tongban_core::workflow::Clock;
+        match c {
+            Clock::NotStarted => "未起算",
+            Clock::Running => "计时",
+            Clock::Stopped => "暂停计时",
+            Clock::Done => "结束",
+        }
+    }
+}
+
+async fn workflow_view(
+    state: &AppState,
+    s: &Session,
+    code: &str,
+    draft: Option<String>,
+    error: String,
+    notice: String,
+) -> Response {
+    let result = async {
+        let t = match state.store.workflow_template(&s.staff.region_code, code).await? {
+            Some(t) => t,
+            None if code == "default" => tongban_core::workflow::default_template(),
+            None => return Err(AppError::not_found(format!("流程模板“{code}”"))),
+        };
+        let label = |st: &str| t.state(st).map(|x| x.label.clone()).unwrap_or_else(|| st.to_string());
+        let rows = t
+            .actions
+            .iter()
+            .map(|a| {
+                let to = match &a.to {
+                    tongban_core::workflow::Target::State(st) => label(st),
+                    tongban_core::workflow::Target::Previous => "暂停前的状态".to_string(),
+                };
+                let actors = a
+                    .actors
+                    .iter()
+                    .map(|x| match x {
+                        Actor::Applicant => "申请人".to_string(),
+                        Actor::Staff(r) => r.label().to_string(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join("、");
+                let from = a.from.iter().map(|f| label(f)).collect::<Vec<_>>().join("、");
+                (a.code.clone(), a.label.clone(), from, to, actors, a.comment_required)
+            })
+            .collect();
+        let json = draft.unwrap_or_else(|| serde_json::to_string_pretty(&t).unwrap_or_default());
+        Ok::<_, AppError>(WorkflowPage {
+            layout: Layout::new("流程模板", Some(s)),
+            can_edit: s.staff.role == tongban_core::role::Role::Admin,
+            t,
+            rows,
+            json,
+            error,
+            notice,
+        })
+    }
+    .await;
+    match result {
+        Ok(p) => render(&p),
+        Err(e) => error_page(e),
+    }
+}
+
+async fn workflow_page(State(state): State<AppState>, WebUser(s): WebUser, Path(code): Path<String>) -> Response {
+    workflow_view(&state, &s, &code, None, String::new(), String::new()).await
+}
+
+#[derive(Deserialize)]
+struct WorkflowForm {
+    csrf: String,
+    definition: String,
+}
+
+async fn workflow_submit(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    Path(code): Path<String>,
+    axum::extract::Form(f): axum::extract::Form<WorkflowForm>,
+) -> Response {
+    if !csrf_ok(&s.csrf_token, &f.csrf) {
+        return error_page(AppError::forbidden("表单已过期，请刷新页面后重试"));
+    }
+    if s.staff.role != tongban_core::role::Role::Admin {
+        return error_page(AppError::forbidden("只有系统管理员可以修改流程模板"));
+    }
+    let saved = async {
+        let t: tongban_core::workflow::Template = serde_json::from_str(&f.definition)
+            .map_err(|e| AppError::unprocessable("invalid_json", format!("模板不是有效的JSON：{e}")))?;
+        crate::api::cases::save_workflow(&state, &s, &code, t).await
+    }
+    .await;
+    match saved {
+        Ok(_) => {
+            workflow_view(
+                &state,
+                &s,
+                &code,
+                None,
+                String::new(),
+                "已保存，新的办理动作即按此模板执行。".into(),
+            )
+            .await
+        }
+        Err(e) => workflow_view(&state, &s, &code, Some(f.definition), e.message, String::new()).await,
+    }
 }

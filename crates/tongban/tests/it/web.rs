@@ -404,3 +404,50 @@ both_backends!(
         assert!(progress.contains("待决定"), "the applicant follows the case");
     }
 );
+
+both_backends!(
+    administrator_edits_the_workflow_on_its_page,
+    |app: TestApp| async move {
+        let (admin, _) = sign_in(&app, "admin").await;
+        let page = admin
+            .get(app.url("/staff/workflows/default"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("一次性告知补正") && page.contains("部门负责人") && page.contains("<textarea"));
+        let csrf = hidden(&page, "csrf");
+        let r = admin
+            .post(app.url("/staff/workflows/default"))
+            .form(&[("csrf", csrf.as_str()), ("definition", "{not json")])
+            .send()
+            .await
+            .unwrap();
+        assert!(r.text().await.unwrap().contains("不是有效的JSON"));
+        let token = app.token("admin").await;
+        let (_, mut t) = app.get_auth("/api/v1/workflows/default", &token).await;
+        t["states"][3]["label"] = serde_json::json!("审查中（专窗）");
+        let r = admin
+            .post(app.url("/staff/workflows/default"))
+            .form(&[("csrf", csrf.as_str()), ("definition", t.to_string().as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert!(r.text().await.unwrap().contains("已保存"));
+        let (reviewer, _) = sign_in(&app, "reviewer").await;
+        let page = reviewer
+            .get(app.url("/staff/workflows/default"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("审查中（专窗）") && !page.contains("<textarea"),
+            "others read the template but cannot edit it"
+        );
+    }
+);
