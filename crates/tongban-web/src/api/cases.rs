@@ -602,7 +602,7 @@ pub(crate) async fn save_workflow(
         .map_err(|e| AppError::unprocessable(e.code(), e.to_string()))?;
     let in_use: Vec<String> = state
         .store
-        .open_case_states(&s.staff.region_code, &code)
+        .open_case_states(&s.staff.region_code, code)
         .await?
         .into_iter()
         .filter(|st| t.state(st).is_none())
