@@ -282,10 +282,12 @@ impl SearchIndex {
     /// staff so they can see why an item was or was not found.
     pub fn explain(&self, query: &str) -> (Vec<String>, Vec<String>) {
         let a = self.analyse(query);
-        (
-            a.own,
-            a.expanded.into_iter().flatten().map(|words| words.concat()).collect(),
-        )
+        let text = normalize(query);
+        let text = match self.pinyin.read() {
+            Ok(map) => map.to_hanzi(&text),
+            Err(_) => text,
+        };
+        (a.own, self.lexicon.expansions(&text).into_iter().flatten().collect())
     }
 
     fn analyse(&self, query: &str) -> Analysed {

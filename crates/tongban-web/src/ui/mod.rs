@@ -256,9 +256,12 @@ async fn search_page(
             Ok(Ok(((total, hits), own, expanded))) => {
                 view.total = total;
                 let mut words = own;
-                words.extend(expanded);
-                words.dedup();
-                view.understood = words.join(" ");
+                for e in expanded {
+                    if !words.contains(&e) {
+                        words.push(e);
+                    }
+                }
+                view.understood = words.join("、");
                 view.hits = hits
                     .into_iter()
                     .map(|h| HitView {
