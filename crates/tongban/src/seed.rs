@@ -320,8 +320,10 @@ pub async fn demo_activity(
     working_days.reverse();
     let mut rng = Rng(0x5eed_0000_2023_0603);
     let per_day = (CASES_PER_WORKING_DAY * scale).round().max(1.0) as usize;
-    let mut filed = 0;
-    for (i, day) in working_days.iter().enumerate() {
+    // Plan every case first (one deterministic random sequence), then run the plans on a few concurrent workers:
+    // writers queue on the database, but reading, checking and rendering overlap.
+    let mut plans = Vec::new();
+    for i in 0..working_days.len() {
         let age = (working_days.len() - 1 - i) as i64;
         for n in 0..per_day {
             let (dept, g) = &guides[rng.below(guides.len())];
@@ -345,14 +347,7 @@ pub async fn demo_activity(
                 "window" => HALL_SITE.to_string(),
                 _ => sites[rng.below(sites.len())].clone(),
             };
-            let at = |minute: usize| {
-                format!(
-                    "{}T{:02}:{:02}:00Z",
-                    day.format("%Y-%m-%d"),
-                    1 + (minute / 60) % 8,
-                    minute % 60
-                )
-            };
+            let minute = n * 480 / per_day;
             let filing = Filing {
                 item_code: g.code.clone(),
                 applicant,
@@ -364,58 +359,101 @@ pub async fn demo_activity(
                 idempotency_key: None,
                 request_hash: String::new(),
             };
-            let minute = n * 480 / per_day;
-            let by = (channel != "online").then_some(&clerk);
-            let (mut case, _) = file_at(state, region, filing, by, *day, Some(at(minute)))
-                .await
-                .map_err(|e| anyhow::anyhow!(e.message))?;
-            filed += 1;
-            let Some((reviewer, head)) = deciders.get(dept) else {
-                continue;
-            };
-            for (k, action) in target_steps(&mut rng, age, i64::from(g.promised_limit_days))
-                .into_iter()
-                .enumerate()
-            {
-                let (who, comment) = match action {
-                    "review" => (reviewer, "材料齐全，符合法定条件，建议准予许可"),
-                    "approve" => (head, "同意"),
-                    "issue" => (reviewer, ""),
-                    "suspend" => (reviewer, "组织现场核查"),
-                    "refuse" => (&clerk, "不属于本事项受理范围"),
-                    "request_correction" => (&clerk, "请补正：相关证明材料（原件）"),
-                    _ => (&clerk, ""),
-                };
-                // Steps spread over the promised time, never past the case's age: 即办件 are done the same day.
-                let span = i64::from(g.promised_limit_days).min(age) as usize;
-                let step_day = working_days[(i + k * span / 5).min(working_days.len() - 1)];
-                let stamp = format!(
+            let steps = target_steps(&mut rng, age, i64::from(g.promised_limit_days));
+            let span = i64::from(g.promised_limit_days).min(age) as usize;
+            plans.push(Plan {
+                day: i,
+                minute,
+                span,
+                department: dept.clone(),
+                filing,
+                steps,
+            });
+        }
+    }
+    let workers = 4;
+    let mut queues: Vec<Vec<Plan>> = (0..workers).map(|_| Vec::new()).collect();
+    for (k, plan) in plans.into_iter().enumerate() {
+        queues[k % workers].push(plan);
+    }
+    let shared = std::sync::Arc::new((state.clone(), region.to_string(), clerk, deciders, working_days));
+    let mut tasks = tokio::task::JoinSet::new();
+    for queue in queues {
+        let shared = shared.clone();
+        tasks.spawn(async move {
+            let (state, region, clerk, deciders, working_days) = &*shared;
+            let mut filed = 0usize;
+            for plan in queue {
+                let day = working_days[plan.day];
+                let at = format!(
                     "{}T{:02}:{:02}:00Z",
-                    step_day.format("%Y-%m-%d"),
-                    (2 + k + minute / 60) % 9,
-                    (minute + 7 * k) % 60
+                    day.format("%Y-%m-%d"),
+                    1 + (plan.minute / 60) % 8,
+                    plan.minute % 60
                 );
-                match act_at(
-                    state,
-                    who,
-                    &case.number,
-                    action,
-                    case.version,
-                    comment,
-                    &[],
-                    step_day,
-                    Some(stamp),
-                )
-                .await
-                {
-                    Ok(c) => case = c,
-                    Err(e) => {
-                        tracing::debug!(case = %case.number, action, error = %e.message, "demo step skipped");
-                        break;
+                let by = (plan.filing.channel != "online").then_some(clerk);
+                let (mut case, _) = file_at(state, region, plan.filing, by, day, Some(at))
+                    .await
+                    .map_err(|e| anyhow::anyhow!(e.message))?;
+                filed += 1;
+                let Some((reviewer, head)) = deciders.get(&plan.department) else {
+                    continue;
+                };
+                for (k, action) in plan.steps.into_iter().enumerate() {
+                    let (who, comment) = match action {
+                        "review" => (reviewer, "材料齐全，符合法定条件，建议准予许可"),
+                        "approve" => (head, "同意"),
+                        "issue" => (reviewer, ""),
+                        "suspend" => (reviewer, "组织现场核查"),
+                        "refuse" => (clerk, "不属于本事项受理范围"),
+                        "request_correction" => (clerk, "请补正：相关证明材料（原件）"),
+                        _ => (clerk, ""),
+                    };
+                    // Steps spread over the promised time, never past the case's age: 即办件 are done the same day.
+                    let step_day = working_days[(plan.day + k * plan.span / 5).min(working_days.len() - 1)];
+                    let stamp = format!(
+                        "{}T{:02}:{:02}:00Z",
+                        step_day.format("%Y-%m-%d"),
+                        (2 + k + plan.minute / 60) % 9,
+                        (plan.minute + 7 * k) % 60
+                    );
+                    match act_at(
+                        state,
+                        who,
+                        &case.number,
+                        action,
+                        case.version,
+                        comment,
+                        &[],
+                        step_day,
+                        Some(stamp),
+                    )
+                    .await
+                    {
+                        Ok(c) => case = c,
+                        Err(e) => {
+                            tracing::debug!(case = %case.number, action, error = %e.message, "demo step skipped");
+                            break;
+                        }
                     }
                 }
             }
-        }
+            Ok::<usize, anyhow::Error>(filed)
+        });
+    }
+    let mut filed = 0;
+    while let Some(done) = tasks.join_next().await {
+        filed += done??;
     }
     Ok(filed)
+}
+
+/// One demo case: when it is filed, what it is, and the steps it will have gone through by today.
+struct Plan {
+    day: usize,
+    minute: usize,
+    span: usize,
+    department: String,
+    filing: tongban_web::cases::Filing,
+    steps: Vec<&'static str>,
 }
