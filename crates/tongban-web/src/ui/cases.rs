@@ -161,6 +161,7 @@ async fn inbox(State(state): State<AppState>, WebUser(s): WebUser, Query(q): Que
 }
 
 pub struct FilingForm {
+    pub site: String,
     pub kind: String,
     pub name: String,
     pub identifier: String,
@@ -180,6 +181,8 @@ struct NewCasePage {
     version: i64,
     checked: Vec<String>,
     f: FilingForm,
+    /// Where the case is accepted: the hall, a town centre or a village station (code, name).
+    sites: Vec<(String, String)>,
     error: String,
 }
 
@@ -210,8 +213,13 @@ async fn new_page(
         version: 0,
         checked,
         f,
+        sites: vec![],
         error,
     };
+    match state.store.sites(&region).await {
+        Ok(list) => page.sites = list.into_iter().map(|x| (x.code, x.name)).collect(),
+        Err(e) => return error_page(e.into()),
+    }
     if let Some(code) = q.item.filter(|c| !c.is_empty()) {
         match state.store.item(&region, &code, None).await {
             Ok(Some(item)) => {
@@ -242,6 +250,7 @@ async fn new_page(
 
 async fn new_form(State(state): State<AppState>, WebUser(s): WebUser, Query(q): Query<NewQuery>) -> Response {
     let blank = FilingForm {
+        site: "hall".into(),
         kind: "person".into(),
         name: String::new(),
         identifier: String::new(),
@@ -274,7 +283,9 @@ async fn new_submit(State(state): State<AppState>, WebUser(s): WebUser, RawForm(
         .filter(|(n, _)| n == "material")
         .map(|(_, v)| v.clone())
         .collect();
+    let site = get("site");
     let f = FilingForm {
+        site: if site.is_empty() { "hall".into() } else { site },
         kind: get("kind"),
         name: get("name"),
         identifier: get("identifier"),
@@ -326,8 +337,15 @@ async fn new_submit(State(state): State<AppState>, WebUser(s): WebUser, RawForm(
     let filing = Filing {
         item_code: item.clone(),
         applicant,
-        channel: "window".into(),
-        site_code: "hall".into(),
+        // The channel follows the accepting site: the hall's windows, a town centre or a village station.
+        channel: if f.site.starts_with("town-") {
+            "town".into()
+        } else if f.site.starts_with("village-") {
+            "village".into()
+        } else {
+            "window".into()
+        },
+        site_code: f.site.clone(),
         agent: f.agent.clone(),
         form: serde_json::json!({}),
         materials: checked.clone(),

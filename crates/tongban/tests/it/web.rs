@@ -451,3 +451,58 @@ both_backends!(
         );
     }
 );
+
+both_backends!(a_town_centre_accepts_for_the_district, |app: TestApp| async move {
+    let (clerk, _) = sign_in(&app, "clerk").await;
+    let form = clerk
+        .get(app.url("/staff/cases/new?item=430603-XK-0537"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        form.contains("路口镇便民服务中心"),
+        "town centres are offered as accepting sites"
+    );
+    let csrf = hidden(&form, "csrf");
+    let mut fields = vec![
+        ("csrf", csrf),
+        ("item", "430603-XK-0537".to_string()),
+        ("site", "town-430603102".to_string()),
+        ("kind", "enterprise".to_string()),
+        ("name", "云溪区路口镇某某茶饮店".to_string()),
+        ("identifier", "914403001922038216".to_string()),
+        ("phone", "13912345678".to_string()),
+        ("agent", "帮代办员小周".to_string()),
+        ("comment", String::new()),
+    ];
+    for m in [
+        "申请表",
+        "营业执照或统一社会信用代码证明",
+        "场所使用权证明",
+        "相关资质证明材料",
+    ] {
+        fields.push(("material", m.to_string()));
+    }
+    fields.push(("decision", "accept".to_string()));
+    let r = clerk
+        .post(app.url("/staff/cases/new"))
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, list) = app.get_auth("/api/v1/cases", &app.token("clerk").await).await;
+    let case = &list["data"][0];
+    assert_eq!(
+        (case["channel"].as_str(), case["site"].as_str()),
+        (Some("town"), Some("town-430603102"))
+    );
+    assert_eq!(
+        (case["agent"].as_str(), case["department_code"].as_str()),
+        (Some("帮代办员小周"), Some("xzspj"))
+    );
+    assert_eq!(case["applicant_kind"], "enterprise");
+});
