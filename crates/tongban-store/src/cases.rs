@@ -447,6 +447,20 @@ impl Store {
             .bind(&new.item_code)
             .fetch_one(&mut *tx)
             .await?;
+        // The applicant is recorded once per region (by ID number or credit code), for the enterprise and person
+        // pages and for credit records; the case keeps its own copy as filed.
+        sqlx::query(
+            "INSERT INTO applicants (region_code, kind, name, identifier, phone, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (region_code, kind, identifier) DO UPDATE SET name = excluded.name, phone = excluded.phone",
+        )
+        .bind(&new.region_code)
+        .bind(&new.applicant_kind)
+        .bind(&new.applicant_name)
+        .bind(&new.applicant_identifier)
+        .bind(&new.applicant_phone)
+        .bind(now_text())
+        .execute(&mut *tx)
+        .await?;
         let start = template.start();
         let now = new.at.clone().unwrap_or_else(now_text);
         let inserted = sqlx::query(

@@ -391,31 +391,6 @@ impl Store {
         rows.iter().map(staff_row).collect()
     }
 
-    /// Records a natural person or enterprise once per region (by ID number or credit code), returning its id.
-    pub async fn upsert_applicant(
-        &self,
-        region: &str,
-        kind: &str,
-        name: &str,
-        identifier: &str,
-        phone: &str,
-    ) -> Result<i64, StoreError> {
-        let row = sqlx::query(
-            "INSERT INTO applicants (region_code, kind, name, identifier, phone, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (region_code, kind, identifier) DO UPDATE SET name = excluded.name, phone = excluded.phone \
-             RETURNING id",
-        )
-        .bind(region)
-        .bind(kind)
-        .bind(name)
-        .bind(identifier)
-        .bind(phone)
-        .bind(now_text())
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(int(&row, "id")?)
-    }
-
     pub async fn applicant_count(&self, region: &str) -> Result<i64, StoreError> {
         let r = sqlx::query("SELECT COUNT(*) AS n FROM applicants WHERE region_code = $1")
             .bind(region)

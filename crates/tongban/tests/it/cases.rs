@@ -185,6 +185,12 @@ both_backends!(a_case_runs_the_whole_default_workflow, |app: TestApp| async move
         "lists mask the ID number"
     );
     assert_eq!(list["data"][0]["applicant_phone"], "138****5678");
+    post_auth(&app, "/api/v1/cases", &filing(ITEM, &MATERIALS), &clerk, None).await;
+    assert_eq!(
+        app.state.store.applicant_count("430603").await.unwrap(),
+        1,
+        "the same person is recorded once"
+    );
 });
 
 both_backends!(
