@@ -1,6 +1,7 @@
 //! The tongban binary's library: configuration, reference and demo data, and the server start-up, kept apart from
 //! `main` so that the integration tests start exactly what the binary starts.
 
+pub mod bench;
 pub mod config;
 pub mod seed;
 

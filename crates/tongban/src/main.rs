@@ -53,6 +53,12 @@ enum Command {
         /// Load the data and create the users, but do not serve.
         #[arg(long)]
         no_serve: bool,
+        /// Working days of case activity to seed, ending today, at the district's daily rate (≈1,444 cases a day).
+        #[arg(long, default_value_t = 3)]
+        days: u32,
+        /// Fraction of the daily rate to seed (0–1], for a quicker start.
+        #[arg(long, default_value_t = 1.0)]
+        scale: f64,
     },
     /// The service catalog.
     Catalog {
@@ -75,6 +81,25 @@ enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// Benchmark (not a test): N cases through the whole default lifecycle (file, accept, review, approve, issue,
+    /// deliver) on SQLite and on PostgreSQL, in-process and over HTTP with C concurrent clients, against the raw
+    /// floor (the same SQL statements executed directly). Prints one JSON object per line. Every mode runs on a
+    /// fresh database that is removed afterwards; the configured database is not touched.
+    Bench {
+        /// Cases per mode and backend.
+        #[arg(long, default_value_t = 2000)]
+        cases: usize,
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 8)]
+        clients: usize,
+        /// PostgreSQL admin URL without a database, e.g. postgres://postgres@127.0.0.1:5432; a fresh database is
+        /// created on it and dropped afterwards. Without it only SQLite is measured.
+        #[arg(long, env = "TONGBAN_BENCH_POSTGRES")]
+        postgres: Option<String>,
+        /// Only SQLite, even when a PostgreSQL URL is given.
+        #[arg(long)]
+        sqlite_only: bool,
     },
 }
 
@@ -187,8 +212,11 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             let n = store.migrate().await?;
             println!("已应用{n}个迁移（{}）", store.backend().name());
         }
-        Command::Demo { no_serve } => {
-            demo(&config).await?;
+        Command::Demo { no_serve, days, scale } => {
+            if !(scale > 0.0 && scale <= 1.0) {
+                bail!("--scale应在0到1之间（不含0）");
+            }
+            demo(&config, days, scale).await?;
             if !no_serve {
                 serve(&config).await?;
             }
@@ -317,6 +345,20 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 return Ok(std::process::ExitCode::FAILURE);
             }
         }
+        Command::Bench {
+            cases,
+            clients,
+            postgres,
+            sqlite_only,
+        } => {
+            tongban::bench::run(tongban::bench::BenchOptions {
+                cases,
+                clients,
+                postgres,
+                sqlite_only,
+            })
+            .await?;
+        }
         Command::User {
             command:
                 UserCommand::Add {
@@ -387,7 +429,7 @@ fn generate_password() -> String {
 
 const DEMO_MARKER: &str = ".tongban-demo";
 
-async fn demo(config: &Config) -> anyhow::Result<()> {
+async fn demo(config: &Config, days: u32, scale: f64) -> anyhow::Result<()> {
     if let Some(db) = config.sqlite_file() {
         let dir = &config.data_dir;
         let marker = dir.join(DEMO_MARKER);
@@ -417,7 +459,19 @@ async fn demo(config: &Config) -> anyhow::Result<()> {
         Ok(p) if !p.is_empty() => (p, false),
         _ => (generate_password(), true),
     };
-    let users = tongban::seed::demo_users(&store, &config.region, &password).await?;
+    if password.chars().count() < 8 {
+        bail!("TONGBAN_DEMO_PASSWORD至少8个字符");
+    }
+    let hash = tongban_store::hash_password(&password)?;
+    let users = tongban::seed::demo_users_with_hash(&store, &config.region, &hash).await?;
+    let department_staff = tongban::seed::department_staff(&store, &config.region, &hash).await?;
+    let activity_started = std::time::Instant::now();
+    let state = tongban::build_state(&config.database_url, config.web()).await?;
+    let cases = tongban::seed::demo_activity(&state, &config.region, days, scale).await?;
+    println!(
+        "  近{days}个工作日的办件{cases}件（{:.1}秒）",
+        activity_started.elapsed().as_secs_f64()
+    );
     println!(
         "演示数据已就绪（{:.1}秒，数据库 {}）",
         started.elapsed().as_secs_f64(),
@@ -442,6 +496,9 @@ async fn demo(config: &Config) -> anyhow::Result<()> {
     for (u, role, place) in &users {
         println!("  {u:<11} {role}（{place}）");
     }
+    println!(
+        "  另有各部门的 reviewer-<部门代码> 和 head-<部门代码>（{department_staff}个，例如 reviewer-rsj），密码相同"
+    );
     println!("  密码：{password}");
     Ok(())
 }
