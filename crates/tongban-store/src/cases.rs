@@ -334,6 +334,7 @@ impl Store {
             materials: Some(materials.to_vec()),
             ..Default::default()
         };
+        let turn = self.write_turn().await;
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE cases SET version = version + 1, materials = $1, updated_at = $2 WHERE id = $3 AND version = $4",
@@ -374,6 +375,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        drop(turn);
         self.case_by_number(&case.region_code, &case.number)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("办件“{}”", case.number)))
@@ -431,6 +433,7 @@ impl Store {
         if item.status != "published" {
             return Err(StoreError::Invalid(format!("事项“{}”已停用，不能申请", new.item_code)));
         }
+        let turn = self.write_turn().await;
         let mut tx = self.pool.begin().await?;
         let day = new.day.format("%Y%m%d").to_string();
         let seq_row = sqlx::query(
@@ -524,6 +527,7 @@ impl Store {
             queue(&mut tx, &new.region_code, case_id, n).await?;
         }
         tx.commit().await?;
+        drop(turn);
         let case = self
             .case_by_number(&new.region_code, &number)
             .await?
@@ -555,6 +559,15 @@ impl Store {
         row.as_ref().map(case_row).transpose()
     }
 
+    pub async fn site_exists(&self, region: &str, code: &str) -> Result<bool, StoreError> {
+        Ok(sqlx::query("SELECT 1 FROM sites WHERE region_code = $1 AND code = $2")
+            .bind(region)
+            .bind(code)
+            .fetch_optional(&self.pool)
+            .await?
+            .is_some())
+    }
+
     pub async fn case_by_number(&self, region: &str, number: &str) -> Result<Option<CaseRecord>, StoreError> {
         let row = sqlx::query(&format!("{CASE_SELECT} WHERE c.region_code = $1 AND c.number = $2"))
             .bind(region)
@@ -574,6 +587,7 @@ impl Store {
         event: &NewEvent,
         notify: Option<&Notification>,
     ) -> Result<CaseRecord, StoreError> {
+        let turn = self.write_turn().await;
         let mut tx = self.pool.begin().await?;
         let now = event.at.clone().unwrap_or_else(now_text);
         let suspended_since = match &update.suspended_since {
@@ -624,9 +638,41 @@ impl Store {
             queue(&mut tx, &case.region_code, case.id, n).await?;
         }
         tx.commit().await?;
-        self.case_by_number(&case.region_code, &case.number)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("办件“{}”", case.number)))
+        drop(turn);
+        // The record as written, without reading it back.
+        let mut after = case.clone();
+        after.state = next.state.clone();
+        after.position = next.clone();
+        after.version = case.version + 1;
+        if let Some(v) = &update.accepted_on {
+            after.accepted_on = Some(v.clone());
+        }
+        if let Some(v) = &update.due_date {
+            after.due_date = Some(v.clone());
+        }
+        if let Some(v) = &update.legal_due_date {
+            after.legal_due_date = Some(v.clone());
+        }
+        if let Some(v) = update.due_provisional {
+            after.due_provisional = v;
+        }
+        if let Some(v) = &update.suspended_since {
+            after.suspended_since = v.clone();
+        }
+        if let Some(v) = update.suspended_days {
+            after.suspended_days = v;
+        }
+        if let Some(v) = &update.materials {
+            after.materials = v.clone();
+        }
+        if update.completed_on.is_some() && after.completed_on.is_none() {
+            after.completed_on = update.completed_on.clone();
+        }
+        if update.closed {
+            after.closed_at = Some(now.clone());
+        }
+        after.updated_at = now;
+        Ok(after)
     }
 
     async fn case_version(&self, id: i64) -> Result<i64, StoreError> {

@@ -76,12 +76,29 @@ pub fn parse_applicant(
 }
 
 /// The template a case runs under: the region's saved one, else the built-in default.
-pub async fn template(state: &AppState, region: &str, code: &str) -> Result<Template, AppError> {
-    Ok(state
-        .store
-        .workflow_template(region, code)
-        .await?
-        .unwrap_or_else(default_template))
+pub async fn template(state: &AppState, region: &str, code: &str) -> Result<std::sync::Arc<Template>, AppError> {
+    let key = format!("{region}|{code}");
+    if let Some(t) = state.templates.read().ok().and_then(|m| m.get(&key).cloned()) {
+        return Ok(t);
+    }
+    let t = std::sync::Arc::new(
+        state
+            .store
+            .workflow_template(region, code)
+            .await?
+            .unwrap_or_else(default_template),
+    );
+    if let Ok(mut m) = state.templates.write() {
+        m.insert(key, t.clone());
+    }
+    Ok(t)
+}
+
+/// Forgets a cached template after it was saved.
+pub fn forget_template(state: &AppState, region: &str, code: &str) {
+    if let Ok(mut m) = state.templates.write() {
+        m.remove(&format!("{region}|{code}"));
+    }
 }
 
 pub struct Filing {
@@ -141,7 +158,7 @@ pub async fn file_at(
     if f.channel != "online" && f.site_code.is_empty() && by.is_none() {
         return Err(AppError::unprocessable("missing_site", "须填写受理场所（site）"));
     }
-    if !f.site_code.is_empty() && !state.store.sites(region).await?.iter().any(|s| s.code == f.site_code) {
+    if !f.site_code.is_empty() && !state.store.site_exists(region, &f.site_code).await? {
         return Err(AppError::not_found(format!("服务场所“{}”", f.site_code)));
     }
     let item = state
@@ -198,12 +215,12 @@ pub async fn load(state: &AppState, s: &Session, number: &str) -> Result<CaseRec
     }
 }
 
-fn calendar(state: &AppState) -> Calendar {
+fn calendar(state: &AppState) -> std::sync::Arc<Calendar> {
     state
         .calendar
         .read()
         .map(|c| c.clone())
-        .unwrap_or_else(|_| Calendar::official())
+        .unwrap_or_else(|_| std::sync::Arc::new(Calendar::official()))
 }
 
 fn ymd(d: NaiveDate) -> String {

@@ -42,5 +42,7 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     pub metrics: PrometheusHandle,
     /// The official notices shipped and those loaded since (`tongban calendar import`).
-    pub calendar: Arc<RwLock<Calendar>>,
+    pub calendar: Arc<RwLock<Arc<Calendar>>>,
+    /// Workflow templates by "region|code", read on every action; dropped when a template is saved.
+    pub templates: Arc<RwLock<std::collections::HashMap<String, Arc<tongban_core::workflow::Template>>>>,
 }

@@ -26,7 +26,8 @@ pub async fn build_state(database_url: &str, web: WebConfig) -> anyhow::Result<A
         search,
         config: Arc::new(web),
         metrics: tongban_web::metrics_handle(),
-        calendar: Arc::new(std::sync::RwLock::new(calendar)),
+        calendar: Arc::new(std::sync::RwLock::new(Arc::new(calendar))),
+        templates: Default::default(),
     })
 }
 

@@ -617,6 +617,7 @@ pub(crate) async fn save_workflow(
         .store
         .save_workflow_template(&s.staff.region_code, &t, &s.staff.username)
         .await?;
+    cases::forget_template(state, &s.staff.region_code, code);
     Ok(t)
 }
 
