@@ -418,6 +418,7 @@ impl Store {
     pub async fn file_case(
         &self,
         new: &NewCase,
+        item: &crate::ItemRecord,
         template: &Template,
         notify: Option<&Notification>,
     ) -> Result<Filed, StoreError> {
@@ -426,10 +427,9 @@ impl Store {
                 return self.replay(existing, key, &new.request_hash).await;
             }
         }
-        let item = self
-            .item(&new.region_code, &new.item_code, None)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("事项“{}”", new.item_code)))?;
+        if item.code != new.item_code {
+            return Err(StoreError::Invalid(format!("事项“{}”与申请不符", item.code)));
+        }
         if item.status != "published" {
             return Err(StoreError::Invalid(format!("事项“{}”已停用，不能申请", new.item_code)));
         }

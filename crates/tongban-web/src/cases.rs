@@ -94,6 +94,27 @@ pub async fn template(state: &AppState, region: &str, code: &str) -> Result<std:
     Ok(t)
 }
 
+/// A published guide version: immutable once published, so it is cached for the life of the process.
+pub async fn guide_version(
+    state: &AppState,
+    region: &str,
+    code: &str,
+    version: i64,
+) -> Result<Option<std::sync::Arc<tongban_store::ItemRecord>>, AppError> {
+    let key = format!("{region}|{code}|{version}");
+    if let Some(g) = state.guides.read().ok().and_then(|m| m.get(&key).cloned()) {
+        return Ok(Some(g));
+    }
+    let Some(item) = state.store.item(region, code, Some(version)).await? else {
+        return Ok(None);
+    };
+    let item = std::sync::Arc::new(item);
+    if let Ok(mut m) = state.guides.write() {
+        m.insert(key, item.clone());
+    }
+    Ok(Some(item))
+}
+
 /// Forgets a cached template after it was saved.
 pub fn forget_template(state: &AppState, region: &str, code: &str) {
     if let Ok(mut m) = state.templates.write() {
@@ -191,7 +212,7 @@ pub async fn file_at(
         recipient: f.applicant.phone.clone(),
         body: format!("【云溪区政务服务】您申请的“{}”已提交，请等待受理。", item.guide.name),
     };
-    match state.store.file_case(&new, &tpl, Some(&notice)).await {
+    match state.store.file_case(&new, &item, &tpl, Some(&notice)).await {
         Ok(Filed::Created(c)) => Ok((c, true)),
         Ok(Filed::Replayed(c)) => Ok((c, false)),
         Err(StoreError::Invalid(m)) if m.contains("幂等键") => {
@@ -281,10 +302,7 @@ pub async fn act_at(
     }
     case.materials = materials.clone();
     if action == "accept" {
-        let item = state
-            .store
-            .item(&case.region_code, &case.item_code, Some(case.item_version))
-            .await?;
+        let item = guide_version(state, &case.region_code, &case.item_code, case.item_version).await?;
         if let Some(item) = item {
             let missing: Vec<&str> = item
                 .guide
@@ -764,10 +782,7 @@ pub async fn attach(
     if case.closed_at.is_some() {
         return Err(AppError::unprocessable("case_closed", "办件已办结，不能再上传材料"));
     }
-    let item = state
-        .store
-        .item(&case.region_code, &case.item_code, Some(case.item_version))
-        .await?;
+    let item = guide_version(state, &case.region_code, &case.item_code, case.item_version).await?;
     let known = item
         .as_ref()
         .is_some_and(|i| i.guide.materials.iter().any(|m| m.name == material));

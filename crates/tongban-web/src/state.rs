@@ -45,4 +45,6 @@ pub struct AppState {
     pub calendar: Arc<RwLock<Arc<Calendar>>>,
     /// Workflow templates by "region|code", read on every action; dropped when a template is saved.
     pub templates: Arc<RwLock<std::collections::HashMap<String, Arc<tongban_core::workflow::Template>>>>,
+    /// Published guide versions by "region|code|version" (immutable once published).
+    pub guides: Arc<RwLock<std::collections::HashMap<String, Arc<tongban_store::ItemRecord>>>>,
 }

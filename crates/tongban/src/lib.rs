@@ -28,6 +28,7 @@ pub async fn build_state(database_url: &str, web: WebConfig) -> anyhow::Result<A
         metrics: tongban_web::metrics_handle(),
         calendar: Arc::new(std::sync::RwLock::new(Arc::new(calendar))),
         templates: Default::default(),
+        guides: Default::default(),
     })
 }
 
