@@ -830,6 +830,17 @@ impl Store {
             .collect()
     }
 
+    /// Marks every queued notification of a region as sent without sending it: for seeded history (demo data),
+    /// whose applicants must not be messaged.
+    pub async fn settle_notifications(&self, region: &str) -> Result<u64, StoreError> {
+        let done = sqlx::query("UPDATE outbox SET delivered_at = $1 WHERE region_code = $2 AND delivered_at IS NULL")
+            .bind(now_text())
+            .bind(region)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
     pub async fn notification_delivered(&self, id: i64) -> Result<(), StoreError> {
         sqlx::query("UPDATE outbox SET delivered_at = $1, attempts = attempts + 1 WHERE id = $2")
             .bind(now_text())

@@ -554,6 +554,11 @@ both_backends!(
             .iter()
             .all(|c| c["department_code"] == "rsj"));
         assert_eq!(tongban::audit_verify(store).await.unwrap().1, vec![]);
+        let pending = store.due_notifications("9999-12-31T00:00:00Z", 10).await.unwrap();
+        assert!(
+            pending.is_empty(),
+            "seeded history sends no messages to invented applicants"
+        );
     }
 );
 
