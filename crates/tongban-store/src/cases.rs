@@ -207,6 +207,46 @@ fn case_row(r: &AnyRow) -> Result<CaseRecord, StoreError> {
     })
 }
 
+/// An event row (joined with its case's number) as the chain verifier and the history read it.
+fn event_row(r: &AnyRow) -> Result<StoredEvent, StoreError> {
+    Ok(StoredEvent {
+        content: EventContent {
+            case_number: text(r, "number")?,
+            seq: int(r, "seq")?,
+            actor: text(r, "actor")?,
+            role: text(r, "role")?,
+            action: text(r, "action")?,
+            from_state: text(r, "from_state")?,
+            to_state: text(r, "to_state")?,
+            at: text(r, "at")?,
+            comment: text(r, "comment")?,
+            attachments: serde_json::from_str(&text(r, "attachments")?)
+                .map_err(|e| StoreError::Corrupt(format!("attachments: {e}")))?,
+        },
+        prev_hash: text(r, "prev_hash")?,
+        hash: text(r, "hash")?,
+    })
+}
+
+impl From<StoredEvent> for CaseEvent {
+    fn from(e: StoredEvent) -> CaseEvent {
+        let c = e.content;
+        CaseEvent {
+            seq: c.seq,
+            actor: c.actor,
+            role: c.role,
+            action: c.action,
+            from_state: c.from_state,
+            to_state: c.to_state,
+            at: c.at,
+            comment: c.comment,
+            attachments: c.attachments,
+            prev_hash: e.prev_hash,
+            hash: e.hash,
+        }
+    }
+}
+
 fn to_json<T: Serialize>(v: &T) -> Result<String, StoreError> {
     serde_json::to_string(v).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
@@ -684,27 +724,13 @@ impl Store {
     }
 
     pub async fn case_events(&self, case_id: i64) -> Result<Vec<CaseEvent>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM case_events WHERE case_id = $1 ORDER BY seq")
+        let rows = sqlx::query(
+            "SELECT c.number, e.* FROM case_events e JOIN cases c ON c.id = e.case_id WHERE e.case_id = $1 ORDER BY e.seq",
+        )
             .bind(case_id)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(CaseEvent {
-                    seq: int(r, "seq")?,
-                    actor: text(r, "actor")?,
-                    role: text(r, "role")?,
-                    action: text(r, "action")?,
-                    from_state: text(r, "from_state")?,
-                    to_state: text(r, "to_state")?,
-                    at: text(r, "at")?,
-                    comment: text(r, "comment")?,
-                    attachments: serde_json::from_str(&text(r, "attachments")?).unwrap_or_default(),
-                    prev_hash: text(r, "prev_hash")?,
-                    hash: text(r, "hash")?,
-                })
-            })
-            .collect()
+        rows.iter().map(|r| Ok(CaseEvent::from(event_row(r)?))).collect()
     }
 
     pub async fn cases(
@@ -784,26 +810,7 @@ impl Store {
             .bind(region.unwrap_or(""))
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(StoredEvent {
-                    content: EventContent {
-                        case_number: text(r, "number")?,
-                        seq: int(r, "seq")?,
-                        actor: text(r, "actor")?,
-                        role: text(r, "role")?,
-                        action: text(r, "action")?,
-                        from_state: text(r, "from_state")?,
-                        to_state: text(r, "to_state")?,
-                        at: text(r, "at")?,
-                        comment: text(r, "comment")?,
-                        attachments: serde_json::from_str(&text(r, "attachments")?).unwrap_or_default(),
-                    },
-                    prev_hash: text(r, "prev_hash")?,
-                    hash: text(r, "hash")?,
-                })
-            })
-            .collect()
+        rows.iter().map(event_row).collect()
     }
 
     /// Notifications not yet delivered whose next attempt is due.

@@ -1,7 +1,7 @@
 //! The JSON API as a program would use it, on both databases.
 
 use crate::both_backends;
-use crate::helpers::TestApp;
+use crate::helpers::{urlencode, TestApp};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -44,18 +44,6 @@ both_backends!(search_answers_colloquial_questions, |app: TestApp| async move {
     let (status, body) = app.get_json("/api/v1/search?q=x&colour=red").await;
     assert_eq!((status, error_code(&body)), (StatusCode::BAD_REQUEST, "invalid_query"));
 });
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
 
 both_backends!(items_are_listed_filtered_and_paged, |app: TestApp| async move {
     let (status, all) = app.get_json("/api/v1/items").await;

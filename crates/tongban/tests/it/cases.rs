@@ -2,7 +2,7 @@
 //! the public progress query, the calendar and the audit chain.
 
 use crate::both_backends;
-use crate::helpers::TestApp;
+use crate::helpers::{urlencode, TestApp};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -694,18 +694,6 @@ both_backends!(
         assert_eq!(attach[0]["attachments"][0], sha.as_str());
     }
 );
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
 
 /// Steps that bring a new case to the state where `action` can be taken, with who takes each.
 fn path_to(action: &str) -> Vec<(&'static str, &'static str)> {

@@ -237,3 +237,16 @@ macro_rules! both_backends {
         }
     };
 }
+
+/// Percent-encodes a query value (Chinese included).
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
