@@ -103,6 +103,26 @@ impl Store {
 
     /// The live session of a token, or None when unknown, expired or of a deactivated account.
     pub async fn session(&self, token: &str, kind: SessionKind) -> Result<Option<Session>, StoreError> {
+        let key = format!("{}:{}", kind.as_str(), token_hash(token));
+        let now = now_text();
+        if let Ok(cache) = self.sessions.lock() {
+            if let Some((seen, s)) = cache.get(&key) {
+                if seen.elapsed().as_secs() < crate::db::SESSION_CACHE_SECONDS && s.expires_at > now {
+                    return Ok(Some(s.clone()));
+                }
+            }
+        }
+        let found = self.session_from_db(token, kind).await?;
+        if let (Some(s), Ok(mut cache)) = (&found, self.sessions.lock()) {
+            if cache.len() > 10_000 {
+                cache.clear();
+            }
+            cache.insert(key, (std::time::Instant::now(), s.clone()));
+        }
+        Ok(found)
+    }
+
+    async fn session_from_db(&self, token: &str, kind: SessionKind) -> Result<Option<Session>, StoreError> {
         let sql = format!(
             "{STAFF_SELECT} JOIN sessions x ON x.staff_id = s.id WHERE x.token_hash = $1 AND x.kind = $2 \
              AND x.expires_at > $3 AND s.active = 1"
@@ -125,6 +145,10 @@ impl Store {
     }
 
     pub async fn end_session(&self, token: &str) -> Result<(), StoreError> {
+        if let Ok(mut cache) = self.sessions.lock() {
+            let hash = token_hash(token);
+            cache.retain(|k, _| !k.ends_with(&hash));
+        }
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(token_hash(token))
             .execute(&self.pool)

@@ -48,7 +48,13 @@ pub struct Store {
     /// SQLite has one writer at a time. Queuing write transactions here, instead of letting them collide in
     /// SQLite's busy handler (which sleeps 1–100 ms per retry), keeps latency flat under concurrent clients.
     writer: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
+    /// Recently checked sessions by token hash, so that every API call does not read the sessions table. Logout
+    /// removes an entry at once; anything else (a deactivated account) is noticed within `SESSION_CACHE_SECONDS`.
+    pub(crate) sessions:
+        std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, crate::Session)>>>,
 }
+
+pub(crate) const SESSION_CACHE_SECONDS: u64 = 30;
 
 impl Store {
     /// Connects to `url` (`sqlite://PATH?mode=rwc` or `postgres://…`). SQLite files are put in WAL mode.
@@ -75,7 +81,12 @@ impl Store {
             Backend::Postgres => options.max_connections(16).connect(url).await?,
         };
         let writer = (backend == Backend::Sqlite).then(|| std::sync::Arc::new(tokio::sync::Mutex::new(())));
-        Ok(Store { pool, backend, writer })
+        Ok(Store {
+            pool,
+            backend,
+            writer,
+            sessions: Default::default(),
+        })
     }
 
     /// Held for the length of a write transaction on SQLite; nothing on PostgreSQL, whose row locks suffice.
