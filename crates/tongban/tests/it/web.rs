@@ -10,6 +10,11 @@ fn hidden(html: &str, name: &str) -> String {
     html[start..].split('"').next().unwrap_or("").to_string()
 }
 
+/// The text of a page fetched with a signed-in client.
+async fn fetch(client: &reqwest::Client, app: &TestApp, path: &str) -> String {
+    client.get(app.url(path)).send().await.unwrap().text().await.unwrap()
+}
+
 /// A browser-like client (cookies kept) signed in through the login form.
 async fn sign_in(app: &TestApp, username: &str) -> (reqwest::Client, String) {
     let client = reqwest::Client::builder()
@@ -17,14 +22,7 @@ async fn sign_in(app: &TestApp, username: &str) -> (reqwest::Client, String) {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let form = client
-        .get(app.url("/login?next=/staff"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let form = fetch(&client, &app, "/login?next=/staff").await;
     let csrf = hidden(&form, "csrf");
     let r = client
         .post(app.url("/login"))
@@ -39,14 +37,7 @@ async fn sign_in(app: &TestApp, username: &str) -> (reqwest::Client, String) {
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "login of {username}");
     assert_eq!(r.headers()["location"], "/staff");
-    let home = client
-        .get(app.url("/staff"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let home = fetch(&client, &app, "/staff").await;
     (client, home)
 }
 
@@ -145,14 +136,7 @@ both_backends!(
 
 both_backends!(admin_edits_a_guide_through_the_form, |app: TestApp| async move {
     let (client, _) = sign_in(&app, "admin").await;
-    let form = client
-        .get(app.url("/staff/catalog/430603-XK-0537/edit"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let form = fetch(&client, &app, "/staff/catalog/430603-XK-0537/edit").await;
     let csrf = hidden(&form, "csrf");
     let fields = |promised: &'static str, csrf: String| {
         vec![
@@ -208,14 +192,7 @@ both_backends!(admin_edits_a_guide_through_the_form, |app: TestApp| async move {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    let quality = reviewer
-        .get(app.url("/staff/quality"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let quality = fetch(&reviewer, &app, "/staff/quality").await;
     assert!(quality.contains("办事指南质量监测") && quality.contains("到现场次数"));
 });
 
@@ -223,26 +200,12 @@ both_backends!(
     window_acceptance_inbox_case_page_and_notices,
     |app: TestApp| async move {
         let (clerk, _) = sign_in(&app, "clerk").await;
-        let found = clerk
-            .get(app.url("/staff/cases/new?q=%E5%A5%B6%E8%8C%B6%E5%BA%97"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let found = fetch(&clerk, &app, "/staff/cases/new?q=%E5%A5%B6%E8%8C%B6%E5%BA%97").await;
         assert!(
             found.contains("/staff/cases/new?item=430603-XK-0537"),
             "item search on the acceptance page"
         );
-        let form = clerk
-            .get(app.url("/staff/cases/new?item=430603-XK-0537"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let form = fetch(&clerk, &app, "/staff/cases/new?item=430603-XK-0537").await;
         assert!(form.contains("场所使用权证明") && form.contains("type=\"checkbox\""));
         let csrf = hidden(&form, "csrf");
         let mut fields = vec![
@@ -292,23 +255,9 @@ both_backends!(
             .next()
             .unwrap()
             .to_string();
-        let page = clerk
-            .get(app.url(&location))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = fetch(&clerk, &app, &location).await;
         assert!(page.contains("审查中") && page.contains("受理通知书"));
-        let notice = clerk
-            .get(app.url(&format!("/staff/cases/{number}/notice/acceptance")))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let notice = fetch(&clerk, &app, &format!("/staff/cases/{number}/notice/acceptance")).await;
         assert!(notice.contains("决定予以受理") && notice.contains(&number));
         let r = clerk
             .get(app.url(&format!("/staff/cases/{number}/notice/refusal")))
@@ -322,26 +271,12 @@ both_backends!(
         );
 
         let (reviewer, _) = sign_in(&app, "reviewer").await;
-        let inbox = reviewer
-            .get(app.url("/staff/cases"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let inbox = fetch(&reviewer, &app, "/staff/cases").await;
         assert!(
             inbox.contains(&number) && inbox.contains("light-"),
             "the reviewer's inbox shows the case with its light"
         );
-        let page = reviewer
-            .get(app.url(&format!("/staff/cases/{number}")))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = fetch(&reviewer, &app, &format!("/staff/cases/{number}")).await;
         let csrf = hidden(&page, "csrf");
         let version = hidden(&page, "version");
         let r = reviewer
@@ -373,23 +308,9 @@ both_backends!(
             .unwrap();
         assert!(r.headers()["location"].to_str().unwrap().contains("done="));
         let (supervisor, _) = sign_in(&app, "supervisor").await;
-        let board = supervisor
-            .get(app.url("/staff/supervision"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let board = fetch(&supervisor, &app, "/staff/supervision").await;
         assert!(board.contains("按时办结率") && board.contains("区行政审批局"));
-        let page = supervisor
-            .get(app.url(&format!("/staff/cases/{number}")))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = fetch(&supervisor, &app, &format!("/staff/cases/{number}")).await;
         assert!(
             page.contains("110105********002X") && !page.contains("11010519491231002X"),
             "supervisors see personal data masked"
@@ -409,14 +330,7 @@ both_backends!(
     administrator_edits_the_workflow_on_its_page,
     |app: TestApp| async move {
         let (admin, _) = sign_in(&app, "admin").await;
-        let page = admin
-            .get(app.url("/staff/workflows/default"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = fetch(&admin, &app, "/staff/workflows/default").await;
         assert!(page.contains("一次性告知补正") && page.contains("部门负责人") && page.contains("<textarea"));
         let csrf = hidden(&page, "csrf");
         let r = admin
@@ -437,14 +351,7 @@ both_backends!(
             .unwrap();
         assert!(r.text().await.unwrap().contains("已保存"));
         let (reviewer, _) = sign_in(&app, "reviewer").await;
-        let page = reviewer
-            .get(app.url("/staff/workflows/default"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = fetch(&reviewer, &app, "/staff/workflows/default").await;
         assert!(
             page.contains("审查中（专窗）") && !page.contains("<textarea"),
             "others read the template but cannot edit it"
@@ -454,14 +361,7 @@ both_backends!(
 
 both_backends!(a_town_centre_accepts_for_the_district, |app: TestApp| async move {
     let (clerk, _) = sign_in(&app, "clerk").await;
-    let form = clerk
-        .get(app.url("/staff/cases/new?item=430603-XK-0537"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let form = fetch(&clerk, &app, "/staff/cases/new?item=430603-XK-0537").await;
     assert!(
         form.contains("路口镇便民服务中心"),
         "town centres are offered as accepting sites"
