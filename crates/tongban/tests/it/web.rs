@@ -22,7 +22,7 @@ async fn sign_in(app: &TestApp, username: &str) -> (reqwest::Client, String) {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let form = fetch(&client, &app, "/login?next=/staff").await;
+    let form = fetch(&client, app, "/login?next=/staff").await;
     let csrf = hidden(&form, "csrf");
     let r = client
         .post(app.url("/login"))
@@ -37,7 +37,7 @@ async fn sign_in(app: &TestApp, username: &str) -> (reqwest::Client, String) {
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "login of {username}");
     assert_eq!(r.headers()["location"], "/staff");
-    let home = fetch(&client, &app, "/staff").await;
+    let home = fetch(&client, app, "/staff").await;
     (client, home)
 }
 
