@@ -98,6 +98,9 @@ pub struct Guide {
     pub result_name: String,
     pub implementation_code: String,
     pub keywords: Vec<String>,
+    /// The kind of e-licence approving this item issues (e.g. 食品经营许可证); empty when it issues none.
+    #[serde(default)]
+    pub result_licence: String,
 }
 
 impl Guide {
@@ -340,6 +343,19 @@ fn cell_text(c: &calamine::Data) -> String {
     }
 }
 
+/// The licence an item yields: the `result_licence` column when given (`无` for none); otherwise a 许可证核发 item
+/// yields the licence its name issues (旅馆业特种行业许可证核发 → 旅馆业特种行业许可证), and other items none.
+fn default_licence(name: &str, column: &str) -> String {
+    match column.trim() {
+        "无" | "否" | "N" => String::new(),
+        "" => match name.find("许可证核发") {
+            Some(at) => format!("{}许可证", &name[..at]),
+            None => String::new(),
+        },
+        given => given.to_string(),
+    }
+}
+
 /// Columns of the catalog import format; the first ones are required.
 const CATALOG_REQUIRED: [&str; 12] = [
     "code",
@@ -355,7 +371,7 @@ const CATALOG_REQUIRED: [&str; 12] = [
     "materials",
     "consult_phone",
 ];
-const CATALOG_OPTIONAL: [&str; 15] = [
+const CATALOG_OPTIONAL: [&str; 16] = [
     "item_type",
     "service_object",
     "fee_yuan",
@@ -371,6 +387,7 @@ const CATALOG_OPTIONAL: [&str; 15] = [
     "hours",
     "conditions",
     "result_name",
+    "result_licence",
 ];
 
 struct Columns {
@@ -606,6 +623,7 @@ pub fn parse_catalog(bytes: &[u8]) -> ImportParse<Guide> {
                 c.fail("service_object", format!("未知的服务对象“{o}”"));
             }
         }
+        let name_for_licence = name.clone();
         let guide = Guide {
             name,
             department,
@@ -632,6 +650,7 @@ pub fn parse_catalog(bytes: &[u8]) -> ImportParse<Guide> {
             result_name: c.text("result_name").into(),
             implementation_code: c.text("implementation_code").into(),
             keywords: split_list(c.text("keywords")).map(str::to_string).collect(),
+            result_licence: default_licence(&name_for_licence, c.text("result_licence")),
             code,
         };
         if c.errors.is_empty() {

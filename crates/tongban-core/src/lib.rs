@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod deadline;
 pub mod error;
 pub mod ids;
+pub mod licence;
 pub mod region;
 pub mod role;
 pub mod workflow;

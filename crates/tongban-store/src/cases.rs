@@ -2,7 +2,7 @@
 //! version-checked UPDATE (so concurrent writers queue on the row, and a stale version changes nothing), then
 //! appends the event chained to its predecessor and queues the applicant's notification.
 
-use crate::db::{int, opt_text, text};
+use crate::db::{int, opt_int, opt_text, text};
 use crate::{now_text, Store, StoreError};
 use serde::Serialize;
 use sqlx::any::AnyRow;
@@ -49,6 +49,13 @@ pub struct CaseRecord {
     pub updated_at: String,
     pub closed_at: Option<String>,
     pub completed_on: Option<String>,
+    /// The bundle application (一件事) this case is a part of.
+    #[serde(skip)]
+    pub bundle_case_id: Option<i64>,
+    /// The e-licence approving it issued.
+    pub licence_id: Option<String>,
+    /// Accepted under 容缺受理 with a commitment to hand in the missing materials.
+    pub tolerance: bool,
 }
 
 /// A case about to be filed. Its number is assigned inside the transaction.
@@ -89,6 +96,10 @@ pub struct CaseUpdate {
     pub materials: Option<Vec<String>>,
     pub completed_on: Option<String>,
     pub closed: bool,
+    /// 容缺受理: the commitment signed at acceptance.
+    pub commitment: Option<crate::reform::NewCommitment>,
+    /// The e-licence issued by this action, signed.
+    pub licence: Option<crate::reform::NewLicence>,
 }
 
 #[derive(Debug, Clone)]
@@ -157,10 +168,10 @@ pub enum Filed {
     Replayed(CaseRecord),
 }
 
-const CASE_SELECT: &str = "SELECT c.*, d.code AS department_code, d.name AS department_name FROM cases c \
+pub(crate) const CASE_SELECT: &str = "SELECT c.*, d.code AS department_code, d.name AS department_name FROM cases c \
      JOIN departments d ON d.id = c.department_id";
 
-fn case_row(r: &AnyRow) -> Result<CaseRecord, StoreError> {
+pub(crate) fn case_row(r: &AnyRow) -> Result<CaseRecord, StoreError> {
     let json = |col: &str| -> Result<serde_json::Value, StoreError> {
         serde_json::from_str(&text(r, col)?).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
     };
@@ -204,6 +215,9 @@ fn case_row(r: &AnyRow) -> Result<CaseRecord, StoreError> {
         updated_at: text(r, "updated_at")?,
         closed_at: opt_text(r, "closed_at")?,
         completed_on: opt_text(r, "completed_on")?,
+        bundle_case_id: opt_int(r, "bundle_case_id")?,
+        licence_id: opt_text(r, "licence_id")?,
+        tolerance: int(r, "tolerance")? != 0,
     })
 }
 
@@ -251,7 +265,7 @@ fn to_json<T: Serialize>(v: &T) -> Result<String, StoreError> {
     serde_json::to_string(v).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-async fn append_event(
+pub(crate) async fn append_event(
     tx: &mut Transaction<'static, Any>,
     region: &str,
     case_id: i64,
@@ -303,7 +317,7 @@ async fn append_event(
     Ok(())
 }
 
-async fn queue(
+pub(crate) async fn queue(
     tx: &mut Transaction<'static, Any>,
     region: &str,
     case_id: i64,
@@ -323,6 +337,97 @@ async fn queue(
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// Inserts a case with its number, first event and notice inside the caller's transaction; a bundle files several.
+pub(crate) async fn insert_case(
+    tx: &mut Transaction<'static, Any>,
+    new: &NewCase,
+    item: &crate::ItemRecord,
+    template: &Template,
+    notify: Option<&Notification>,
+    bundle_case_id: Option<i64>,
+) -> Result<(i64, String), StoreError> {
+    let day = new.day.format("%Y%m%d").to_string();
+    let seq_row = sqlx::query(
+        "INSERT INTO case_sequences (region_code, day, last) VALUES ($1, $2, 1) \
+             ON CONFLICT (region_code, day) DO UPDATE SET last = case_sequences.last + 1 RETURNING last",
+    )
+    .bind(&new.region_code)
+    .bind(&day)
+    .fetch_one(&mut **tx)
+    .await?;
+    let number = format!("{}-{day}-{:06}", new.region_code, int(&seq_row, "last")?);
+    let dept = sqlx::query("SELECT i.id, i.department_id FROM items i WHERE i.region_code = $1 AND i.code = $2")
+        .bind(&new.region_code)
+        .bind(&new.item_code)
+        .fetch_one(&mut **tx)
+        .await?;
+    // The applicant is recorded once per region (by ID number or credit code), for the enterprise and person
+    // pages and for credit records; the case keeps its own copy as filed.
+    sqlx::query(
+            "INSERT INTO applicants (region_code, kind, name, identifier, phone, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (region_code, kind, identifier) DO UPDATE SET name = excluded.name, phone = excluded.phone",
+        )
+        .bind(&new.region_code)
+        .bind(&new.applicant_kind)
+        .bind(&new.applicant_name)
+        .bind(&new.applicant_identifier)
+        .bind(&new.applicant_phone)
+        .bind(now_text())
+        .execute(&mut **tx)
+        .await?;
+    let start = template.start();
+    let now = new.at.clone().unwrap_or_else(now_text);
+    let inserted = sqlx::query(
+            "INSERT INTO cases (region_code, number, item_id, item_code, item_name, item_version, department_id, \
+             workflow_code, applicant_kind, applicant_name, applicant_identifier, applicant_phone, agent, channel, \
+             site_code, filed_by, state, position, version, promised_days, legal_days, form, materials, \
+             idempotency_key, request_hash, created_at, updated_at, bundle_case_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
+             $10, $11, $12, $13, $14, $15, $16, $17, $18, 1, $19, $20, $21, $22, $23, $24, $25, $25, $26) RETURNING id",
+        )
+        .bind(&new.region_code)
+        .bind(&number)
+        .bind(int(&dept, "id")?)
+        .bind(&item.code)
+        .bind(&item.guide.name)
+        .bind(item.version)
+        .bind(int(&dept, "department_id")?)
+        .bind(&template.code)
+        .bind(&new.applicant_kind)
+        .bind(&new.applicant_name)
+        .bind(&new.applicant_identifier)
+        .bind(&new.applicant_phone)
+        .bind(&new.agent)
+        .bind(&new.channel)
+        .bind(&new.site_code)
+        .bind(&new.filed_by)
+        .bind(&start.state)
+        .bind(to_json(&start)?)
+        .bind(i64::from(item.guide.promised_limit_days))
+        .bind(i64::from(item.guide.legal_limit_days))
+        .bind(to_json(&new.form)?)
+        .bind(to_json(&new.materials)?)
+        .bind(new.idempotency_key.clone())
+        .bind(&new.request_hash)
+        .bind(&now)
+        .bind(bundle_case_id)
+        .fetch_one(&mut **tx)
+        .await;
+    let case_id = int(&inserted?, "id")?;
+    let event = NewEvent {
+        actor: new.filed_by.clone(),
+        role: new.filed_by_role.clone(),
+        action: "submit".into(),
+        comment: String::new(),
+        attachments: new.materials.clone(),
+        at: Some(now.clone()),
+    };
+    append_event(tx, &new.region_code, case_id, &number, "", &start.state, &event).await?;
+    if let Some(n) = notify {
+        queue(tx, &new.region_code, case_id, n).await?;
+    }
+    Ok((case_id, number))
 }
 
 impl Store {
@@ -475,76 +580,14 @@ impl Store {
         }
         let turn = self.write_turn().await;
         let mut tx = self.pool.begin().await?;
-        let day = new.day.format("%Y%m%d").to_string();
-        let seq_row = sqlx::query(
-            "INSERT INTO case_sequences (region_code, day, last) VALUES ($1, $2, 1) \
-             ON CONFLICT (region_code, day) DO UPDATE SET last = case_sequences.last + 1 RETURNING last",
-        )
-        .bind(&new.region_code)
-        .bind(&day)
-        .fetch_one(&mut *tx)
-        .await?;
-        let number = format!("{}-{day}-{:06}", new.region_code, int(&seq_row, "last")?);
-        let dept = sqlx::query("SELECT i.id, i.department_id FROM items i WHERE i.region_code = $1 AND i.code = $2")
-            .bind(&new.region_code)
-            .bind(&new.item_code)
-            .fetch_one(&mut *tx)
-            .await?;
-        // The applicant is recorded once per region (by ID number or credit code), for the enterprise and person
-        // pages and for credit records; the case keeps its own copy as filed.
-        sqlx::query(
-            "INSERT INTO applicants (region_code, kind, name, identifier, phone, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (region_code, kind, identifier) DO UPDATE SET name = excluded.name, phone = excluded.phone",
-        )
-        .bind(&new.region_code)
-        .bind(&new.applicant_kind)
-        .bind(&new.applicant_name)
-        .bind(&new.applicant_identifier)
-        .bind(&new.applicant_phone)
-        .bind(now_text())
-        .execute(&mut *tx)
-        .await?;
-        let start = template.start();
-        let now = new.at.clone().unwrap_or_else(now_text);
-        let inserted = sqlx::query(
-            "INSERT INTO cases (region_code, number, item_id, item_code, item_name, item_version, department_id, \
-             workflow_code, applicant_kind, applicant_name, applicant_identifier, applicant_phone, agent, channel, \
-             site_code, filed_by, state, position, version, promised_days, legal_days, form, materials, \
-             idempotency_key, request_hash, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-             $11, $12, $13, $14, $15, $16, $17, $18, 1, $19, $20, $21, $22, $23, $24, $25, $25) RETURNING id",
-        )
-        .bind(&new.region_code)
-        .bind(&number)
-        .bind(int(&dept, "id")?)
-        .bind(&item.code)
-        .bind(&item.guide.name)
-        .bind(item.version)
-        .bind(int(&dept, "department_id")?)
-        .bind(&template.code)
-        .bind(&new.applicant_kind)
-        .bind(&new.applicant_name)
-        .bind(&new.applicant_identifier)
-        .bind(&new.applicant_phone)
-        .bind(&new.agent)
-        .bind(&new.channel)
-        .bind(&new.site_code)
-        .bind(&new.filed_by)
-        .bind(&start.state)
-        .bind(to_json(&start)?)
-        .bind(i64::from(item.guide.promised_limit_days))
-        .bind(i64::from(item.guide.legal_limit_days))
-        .bind(to_json(&new.form)?)
-        .bind(to_json(&new.materials)?)
-        .bind(new.idempotency_key.clone())
-        .bind(&new.request_hash)
-        .bind(&now)
-        .fetch_one(&mut *tx)
-        .await;
-        let case_id = match inserted {
-            Ok(r) => int(&r, "id")?,
+        let number = match insert_case(&mut tx, new, item, template, notify, None).await {
+            Ok((_, number)) => number,
             // Two filings raced with one key: the loser answers with the winner's case.
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() && new.idempotency_key.is_some() => {
+            Err(StoreError::Db(sqlx::Error::Database(e)))
+                if e.is_unique_violation() && new.idempotency_key.is_some() =>
+            {
                 drop(tx);
+                drop(turn);
                 let key = new.idempotency_key.clone().unwrap_or_default();
                 let existing = self
                     .case_by_idempotency_key(&new.region_code, &key)
@@ -552,20 +595,8 @@ impl Store {
                     .ok_or_else(|| StoreError::Conflict("幂等键冲突".into()))?;
                 return self.replay(existing, &key, &new.request_hash).await;
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(e),
         };
-        let event = NewEvent {
-            actor: new.filed_by.clone(),
-            role: new.filed_by_role.clone(),
-            action: "submit".into(),
-            comment: String::new(),
-            attachments: new.materials.clone(),
-            at: Some(now.clone()),
-        };
-        append_event(&mut tx, &new.region_code, case_id, &number, "", &start.state, &event).await?;
-        if let Some(n) = notify {
-            queue(&mut tx, &new.region_code, case_id, n).await?;
-        }
         tx.commit().await?;
         drop(turn);
         let case = self
@@ -637,7 +668,8 @@ impl Store {
         let done = sqlx::query(
             "UPDATE cases SET state = $1, position = $2, version = version + 1, accepted_on = $3, due_date = $4, \
              legal_due_date = $5, due_provisional = $6, suspended_since = $7, suspended_days = $8, updated_at = $9, \
-             closed_at = $10, materials = $13, completed_on = $14 WHERE id = $11 AND version = $12",
+             closed_at = $10, materials = $13, completed_on = $14, tolerance = $15, licence_id = $16 \
+             WHERE id = $11 AND version = $12",
         )
         .bind(&next.state)
         .bind(to_json(next)?)
@@ -657,6 +689,14 @@ impl Store {
         .bind(case.version)
         .bind(to_json(update.materials.as_ref().unwrap_or(&case.materials))?)
         .bind(update.completed_on.clone().or(case.completed_on.clone()))
+        .bind(i64::from(case.tolerance || update.commitment.is_some()))
+        .bind(
+            update
+                .licence
+                .as_ref()
+                .map(|l| l.content.licence_id.clone())
+                .or(case.licence_id.clone()),
+        )
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
@@ -676,6 +716,12 @@ impl Store {
         .await?;
         if let Some(n) = notify {
             queue(&mut tx, &case.region_code, case.id, n).await?;
+        }
+        if let Some(c) = &update.commitment {
+            crate::reform::insert_commitment(&mut tx, case, c, &event.actor).await?;
+        }
+        if let Some(l) = &update.licence {
+            crate::reform::insert_licence(&mut tx, &case.region_code, l, &event.actor).await?;
         }
         tx.commit().await?;
         drop(turn);
@@ -710,6 +756,12 @@ impl Store {
         }
         if update.closed {
             after.closed_at = Some(now.clone());
+        }
+        if update.commitment.is_some() {
+            after.tolerance = true;
+        }
+        if let Some(l) = &update.licence {
+            after.licence_id = Some(l.content.licence_id.clone());
         }
         after.updated_at = now;
         Ok(after)

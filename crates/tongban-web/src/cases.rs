@@ -187,6 +187,20 @@ pub async fn file_at(
         .item(region, &f.item_code, None)
         .await?
         .ok_or_else(|| AppError::not_found(format!("事项“{}”", f.item_code)))?;
+    crate::reform::check_site_accepts(state, region, &f.channel, &f.site_code, &item, day).await?;
+    let mut agent = f.agent;
+    if let Some(s) = by {
+        // A helper filing for an enterprise they are paired with is recorded as its agent (帮代办).
+        if agent.is_empty()
+            && f.applicant.kind == "enterprise"
+            && state
+                .store
+                .is_helper_of(region, &s.staff.username, &f.applicant.identifier)
+                .await?
+        {
+            agent = format!("帮代办：{}（{}）", s.staff.display_name, s.staff.username);
+        }
+    }
     let tpl = template(state, region, "default").await?;
     let new = NewCase {
         region_code: region.to_string(),
@@ -195,7 +209,7 @@ pub async fn file_at(
         applicant_name: f.applicant.name.clone(),
         applicant_identifier: f.applicant.identifier.clone(),
         applicant_phone: f.applicant.phone.clone(),
-        agent: f.agent,
+        agent,
         channel: f.channel,
         site_code: f.site_code,
         filed_by,
@@ -252,6 +266,15 @@ fn parse_day(s: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
 }
 
+/// What an action carries besides its comment.
+#[derive(Debug, Clone, Default)]
+pub struct ActOptions {
+    /// Materials handed in with this step (accept, resubmit).
+    pub handed_in: Vec<String>,
+    /// 容缺受理: accept with the "may be missing" materials absent, on the applicant's signed commitment.
+    pub tolerance: bool,
+}
+
 /// Takes an action on a case, checking the version it was based on, the state, the role and the materials.
 pub async fn act(
     state: &AppState,
@@ -260,9 +283,9 @@ pub async fn act(
     action: &str,
     version: i64,
     comment: &str,
-    handed_in: &[String],
+    opts: &ActOptions,
 ) -> Result<CaseRecord, AppError> {
-    act_at(state, s, number, action, version, comment, handed_in, today(), None).await
+    act_at(state, s, number, action, version, comment, opts, today(), None).await
 }
 
 /// `act` on a given day and instant (replaying history); `at` None means now.
@@ -274,13 +297,13 @@ pub async fn act_at(
     action: &str,
     version: i64,
     comment: &str,
-    handed_in: &[String],
+    opts: &ActOptions,
     today: NaiveDate,
     at: Option<String>,
 ) -> Result<CaseRecord, AppError> {
     let mut case = load(state, s, number).await?;
     let mut materials = case.materials.clone();
-    for m in handed_in.iter().map(|m| m.trim()).filter(|m| !m.is_empty()) {
+    for m in opts.handed_in.iter().map(|m| m.trim()).filter(|m| !m.is_empty()) {
         if !materials.iter().any(|h| h == m) {
             materials.push(m.to_string());
         }
@@ -301,6 +324,14 @@ pub async fn act_at(
         ));
     }
     case.materials = materials.clone();
+    if opts.tolerance && action != "accept" {
+        return Err(AppError::unprocessable(
+            "tolerance_not_applicable",
+            "容缺受理只适用于受理（accept）",
+        ));
+    }
+    let mut commitment = None;
+    let mut licence = None;
     if action == "accept" {
         let item = guide_version(state, &case.region_code, &case.item_code, case.item_version).await?;
         if let Some(item) = item {
@@ -311,7 +342,10 @@ pub async fn act_at(
                 .filter(|m| m.required && !case.materials.iter().any(|h| h == &m.name))
                 .map(|m| m.name.as_str())
                 .collect();
-            if !missing.is_empty() {
+            if opts.tolerance {
+                commitment =
+                    Some(crate::reform::tolerance_commitment(state, &case, &item.guide, &missing, today).await?);
+            } else if !missing.is_empty() {
                 return Err(AppError::unprocessable(
                     "missing_materials",
                     format!(
@@ -322,9 +356,17 @@ pub async fn act_at(
             }
         }
     }
+    if action == "issue" {
+        crate::reform::check_supplements_in(state, &case).await?;
+    }
+    if action == "approve" {
+        licence = crate::reform::licence_for(state, &case, today).await?;
+    }
     let cal = calendar(state);
     let mut update = CaseUpdate {
         materials: added.then_some(materials),
+        commitment,
+        licence,
         ..Default::default()
     };
     let to_clock = tpl.state(&next.state).map(|st| st.clock);
@@ -372,13 +414,36 @@ pub async fn act_at(
         .action(action)
         .map(|a| a.label.clone())
         .unwrap_or_else(|| action.to_string());
+    let mut body = format!(
+        "【云溪区政务服务】您的办件{}（{}）已{}，当前状态：{}。",
+        case.number, case.item_name, action_label, state_label
+    );
+    if let Some(b) = case.bundle_case_id {
+        if action == "deny" {
+            let name = state
+                .store
+                .bundle_case_by_id(b)
+                .await?
+                .map(|b| b.bundle_name)
+                .unwrap_or_default();
+            body = format!(
+                "【云溪区政务服务】您申请的“{name}”中“{}”未获批准，原因：{}。其余事项继续办理。",
+                case.item_name,
+                comment.trim()
+            );
+        }
+    }
+    if update.completed_on.is_some() {
+        body.push_str(&format!(
+            "欢迎评价：/rate/{}?t={}",
+            case.number,
+            crate::reform::rating_token(state, &case.number)
+        ));
+    }
     let notice = Notification {
         channel: "sms".into(),
         recipient: case.applicant_phone.clone(),
-        body: format!(
-            "【云溪区政务服务】您的办件{}（{}）已{}，当前状态：{}。",
-            case.number, case.item_name, action_label, state_label
-        ),
+        body,
     };
     let event = NewEvent {
         actor: s.staff.username.clone(),

@@ -19,6 +19,10 @@ pub struct WebConfig {
     pub data_dir: std::path::PathBuf,
     /// Largest file accepted for a material.
     pub max_upload_bytes: usize,
+    /// 容缺受理: working days the applicant has to hand in the missing materials.
+    pub tolerance_days: u32,
+    /// 差评整改: working days the department has to rectify and reply to a bad rating.
+    pub rectification_days: u32,
 }
 
 impl Default for WebConfig {
@@ -31,6 +35,8 @@ impl Default for WebConfig {
             login_window_minutes: 15,
             data_dir: std::path::PathBuf::from("tongban-data"),
             max_upload_bytes: 10 * 1024 * 1024,
+            tolerance_days: 10,
+            rectification_days: 5,
         }
     }
 }
@@ -47,4 +53,6 @@ pub struct AppState {
     pub templates: Arc<RwLock<std::collections::HashMap<String, Arc<tongban_core::workflow::Template>>>>,
     /// Published guide versions by "region|code|version" (immutable once published).
     pub guides: Arc<RwLock<std::collections::HashMap<String, Arc<tongban_store::ItemRecord>>>>,
+    /// The deployment's Ed25519 key: signs e-licences, and keys the rating links sent to applicants.
+    pub signing_key: Arc<ed25519_dalek::SigningKey>,
 }

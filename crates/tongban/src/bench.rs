@@ -582,7 +582,7 @@ impl InProcess {
                 step.action,
                 version,
                 step.comment,
-                &[],
+                &cases::ActOptions::default(),
             )
             .await
             .map_err(app_error(step.action))?;

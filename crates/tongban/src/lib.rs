@@ -21,6 +21,7 @@ pub async fn build_state(database_url: &str, web: WebConfig) -> anyhow::Result<A
         .await
         .map_err(|e| anyhow::anyhow!(e.message))?;
     let calendar = load_calendar(&store).await?;
+    let signing_key = tongban_web::reform::signing_key(&web.data_dir)?;
     Ok(AppState {
         store,
         search,
@@ -29,6 +30,7 @@ pub async fn build_state(database_url: &str, web: WebConfig) -> anyhow::Result<A
         calendar: Arc::new(std::sync::RwLock::new(Arc::new(calendar))),
         templates: Default::default(),
         guides: Default::default(),
+        signing_key: Arc::new(signing_key),
     })
 }
 

@@ -424,7 +424,7 @@ pub async fn demo_activity(
                         action,
                         case.version,
                         comment,
-                        &[],
+                        &tongban_web::cases::ActOptions::default(),
                         step_day,
                         Some(stamp),
                     )

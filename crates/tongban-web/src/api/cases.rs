@@ -82,6 +82,10 @@ pub struct CaseView {
     pub allowed_actions: Vec<AllowedAction>,
     pub created_at: String,
     pub closed_at: Option<String>,
+    /// The e-licence approving this case issued (GB/T 36904 identifier)
+    pub licence_id: Option<String>,
+    /// Accepted under 容缺受理
+    pub tolerance: bool,
 }
 
 async fn view(state: &AppState, c: CaseRecord, reader: Option<&Session>, whole: bool) -> ApiResult<CaseView> {
@@ -137,6 +141,8 @@ async fn view(state: &AppState, c: CaseRecord, reader: Option<&Session>, whole: 
         allowed_actions: allowed,
         created_at: c.created_at,
         closed_at: c.closed_at,
+        licence_id: c.licence_id,
+        tolerance: c.tolerance,
     })
 }
 
@@ -297,6 +303,10 @@ pub struct ActionRequest {
     /// Materials handed in with this step (accept at the window, or resubmit after a correction notice)
     #[serde(default)]
     pub materials: Vec<String>,
+    /// 容缺受理 (accept only): accept with the "may be missing" materials absent; the applicant signs a commitment
+    /// to hand them in within the configured working days
+    #[serde(default)]
+    pub tolerance: bool,
 }
 
 /// Take an action on a case. Not allowed in this state: 422 with the allowed actions; role may not act: 403;
@@ -321,7 +331,10 @@ pub async fn action(
         &req.action,
         req.version,
         &req.comment,
-        &req.materials,
+        &cases::ActOptions {
+            handed_in: req.materials,
+            tolerance: req.tolerance,
+        },
     )
     .await?;
     Ok(Json(view(&state, c, Some(&s), true).await?))

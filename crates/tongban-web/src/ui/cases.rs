@@ -376,7 +376,17 @@ async fn new_submit(State(state): State<AppState>, WebUser(s): WebUser, RawForm(
         Err(e) => return retry(e, f, checked).await,
     };
     let comment = f.comment.clone();
-    match cases::act(&state, &s, &case.number, &decision, case.version, &comment, &[]).await {
+    match cases::act(
+        &state,
+        &s,
+        &case.number,
+        &decision,
+        case.version,
+        &comment,
+        &cases::ActOptions::default(),
+    )
+    .await
+    {
         Ok(c) => {
             let notice = match decision.as_str() {
                 "accept" => "acceptance",
@@ -502,7 +512,17 @@ async fn act_submit(
     if !csrf_ok(&s.csrf_token, &f.csrf) {
         return error_page(AppError::forbidden("表单已过期，请刷新页面后重试"));
     }
-    match cases::act(&state, &s, &number, &f.action, f.version, &f.comment, &[]).await {
+    match cases::act(
+        &state,
+        &s,
+        &number,
+        &f.action,
+        f.version,
+        &f.comment,
+        &cases::ActOptions::default(),
+    )
+    .await
+    {
         Ok(_) => {
             let label = cases::template(&state, &s.staff.region_code, "default")
                 .await
