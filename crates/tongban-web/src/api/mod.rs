@@ -3,6 +3,7 @@
 
 pub(crate) mod cases;
 pub(crate) mod catalog;
+pub(crate) mod reform;
 mod session;
 
 use crate::state::AppState;
@@ -26,7 +27,11 @@ use utoipa_axum::routes;
         (name = "search", description = "事项搜索"),
         (name = "org", description = "行政区划与部门"),
         (name = "cases", description = "办件：申请、受理、审查、决定、送达"),
-        (name = "calendar", description = "工作日历")
+        (name = "calendar", description = "工作日历"),
+        (name = "ratings", description = "好差评与差评整改"),
+        (name = "licences", description = "电子证照签发、核验与注销"),
+        (name = "reform", description = "容缺受理、一件事一次办、全域通办与跨省通办、赋权、帮代办"),
+        (name = "applicant", description = "申请人登录与我的办件")
     )
 )]
 struct ApiDoc;
@@ -69,6 +74,33 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(cases::working_days))
         .routes(routes!(cases::supervision))
         .routes(routes!(cases::get_workflow, cases::put_workflow))
+        .routes(routes!(reform::rate))
+        .routes(routes!(reform::rate_visit))
+        .routes(routes!(reform::rating_summary))
+        .routes(routes!(reform::rectifications))
+        .routes(routes!(reform::rectification_step))
+        .routes(routes!(reform::verify))
+        .routes(routes!(reform::get_licence))
+        .routes(routes!(reform::revoke_licence))
+        .routes(routes!(reform::supplement))
+        .routes(routes!(reform::commitments))
+        .routes(routes!(reform::credit_records))
+        .routes(routes!(reform::clear_credit_record))
+        .routes(routes!(reform::bundle, reform::put_bundle))
+        .routes(routes!(reform::file_bundle))
+        .routes(routes!(reform::get_bundle_case))
+        .routes(routes!(reform::bundle_action))
+        .routes(routes!(reform::partners))
+        .routes(routes!(reform::put_partner))
+        .routes(routes!(reform::delegations, reform::delegate))
+        .routes(routes!(reform::revoke_delegation))
+        .routes(routes!(reform::anywhere_figures))
+        .routes(routes!(reform::helpers, reform::pair_helper))
+        .routes(routes!(reform::get_enterprise))
+        .routes(routes!(reform::send_code))
+        .routes(routes!(reform::applicant_login))
+        .routes(routes!(reform::my_cases))
+        .routes(routes!(reform::my_licences))
         .layer(DefaultBodyLimit::max(crate::JSON_BODY_LIMIT))
         .merge(import)
         .split_for_parts()
