@@ -53,7 +53,7 @@ pub fn identifier_is_well_formed(id: &str) -> bool {
     let Some((body, check)) = id.rsplit_once('.') else {
         return false;
     };
-    check.len() == 1 && check.chars().next() == Some(check_char(body))
+    check.len() == 1 && check.starts_with(check_char(body))
 }
 
 /// Everything a licence says, in the order the signature covers it.

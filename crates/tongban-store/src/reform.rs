@@ -1476,6 +1476,7 @@ impl Store {
 
     /// Moves a rectification task from `from` to `to`, setting the named text columns; refused (nothing written)
     /// when someone moved it first. An upheld appeal also takes its rating out of the figures.
+    #[allow(clippy::too_many_arguments)]
     pub async fn advance_rectification(
         &self,
         region: &str,
@@ -1556,7 +1557,7 @@ impl Store {
         let rows = sqlx::query(&format!(
             "SELECT {key} AS k, {name} AS n, COUNT(*) AS ratings, \
              SUM(CASE WHEN r.level <= 3 THEN 1 ELSE 0 END) AS good, \
-             SUM(CASE WHEN r.level >= 4 THEN 1 ELSE 0 END) AS bad, SUM(r.level) AS level_sum \
+             SUM(CASE WHEN r.level >= 4 THEN 1 ELSE 0 END) AS bad, CAST(SUM(r.level) AS BIGINT) AS level_sum \
              FROM ratings r LEFT JOIN departments d ON d.id = r.department_id \
              LEFT JOIN cases c ON c.id = r.case_id LEFT JOIN items i ON i.id = c.item_id \
              WHERE r.region_code = $1 AND r.excluded = 0 AND r.created_at >= $2 AND r.created_at < $3 \

@@ -2,6 +2,7 @@
 //! the region tree, departments, service sites and windows, the catalog and bundles, and one user per role.
 
 use tongban_core::catalog::parse_bundles;
+use tongban_core::catalog::Level;
 use tongban_core::region::parse_regions_csv;
 use tongban_core::role::Role;
 use tongban_search::SearchIndex;
@@ -105,7 +106,64 @@ pub async fn load_reference(store: &Store, search: &SearchIndex, region: &str) -
     report.bundles = store
         .import_bundles(region, parse_bundles(BUNDLES_CSV), ImportMode::AllOrNothing, "seed")
         .await?;
+    seed_reform(store, region, &county.name).await?;
     Ok(report)
+}
+
+/// 跨省通办 partner counties of the report (莱州市, 招远市, 韶关市武江区), each with a window that accepts the
+/// catalog's 跨省通办 items; the industrial park's service centre (赋权 target); issuer codes of the departments.
+const PARTNERS: [(&str, &str); 3] = [
+    ("370683", "山东省莱州市"),
+    ("370685", "山东省招远市"),
+    ("440203", "广东省韶关市武江区"),
+];
+
+async fn seed_reform(store: &Store, region: &str, county: &str) -> Result<(), StoreError> {
+    for d in store.departments(region).await? {
+        if store.department_credit_code(d.id).await?.is_empty() {
+            let code = tongban_web::reform::placeholder_credit_code(region, d.id);
+            store.set_department_credit_code(region, &d.code, &code).await?;
+        }
+    }
+    let park = Site {
+        id: 0,
+        code: "park".into(),
+        name: format!("{county}工业园政务服务中心"),
+        kind: "park".into(),
+        located_in: region.into(),
+        address: format!("{county}工业园管委会一楼"),
+        hours: "工作日 9:00–12:00，13:30–17:00".into(),
+    };
+    store.upsert_site(region, &park, "seed").await?;
+    let cross_province: Vec<String> = store
+        .current_guides(region)
+        .await?
+        .into_iter()
+        .filter(|(_, g)| g.cross_province)
+        .map(|(_, g)| g.code)
+        .collect();
+    for (code, name) in PARTNERS {
+        let site = Site {
+            id: 0,
+            code: format!("partner-{code}"),
+            name: format!("{name}政务服务中心跨省通办窗口"),
+            kind: "partner_window".into(),
+            located_in: code.into(),
+            address: format!("{name}政务服务中心"),
+            hours: "工作日 9:00–12:00，13:30–17:00".into(),
+        };
+        store.upsert_site(region, &site, "seed").await?;
+        if store.partners(region).await?.iter().all(|p| p.code != code) {
+            let partner = tongban_store::Partner {
+                code: code.into(),
+                name: name.into(),
+                agreement: format!("{county}与{name}跨省通办合作协议"),
+                items: cross_province.clone(),
+            };
+            store.save_partner(region, &partner, "seed").await?;
+        }
+    }
+    Ok(())
 }
 
 /// Demo accounts named after their role. Returns (username, role label, where they work).
@@ -301,13 +359,15 @@ pub async fn demo_activity(
         deciders.insert(d.code.clone(), (session(r).await?, session(h).await?));
     }
     let guides = store.current_guides(region).await?;
-    let sites: Vec<String> = store
-        .sites(region)
-        .await?
-        .into_iter()
-        .filter(|s| s.kind != "hall")
-        .map(|s| s.code)
-        .collect();
+    let all_sites = store.sites(region).await?;
+    let of_kind = |kind: &str| -> Vec<String> {
+        all_sites
+            .iter()
+            .filter(|s| s.kind == kind)
+            .map(|s| s.code.clone())
+            .collect()
+    };
+    let (towns, villages) = (of_kind("town_centre"), of_kind("village_station"));
     let today = tongban_web::cases::today();
     let mut day = today;
     let mut working_days = Vec::new();
@@ -331,7 +391,7 @@ pub async fn demo_activity(
             let Ok(applicant) = parse_applicant("person", &name, Some(&id), None, &phone) else {
                 continue;
             };
-            let channel = if rng.chance(ONLINE_SHARE) {
+            let mut channel = if rng.chance(ONLINE_SHARE) {
                 "online"
             } else if rng.chance(TOWN_VILLAGE_SHARE / (1.0 - ONLINE_SHARE)) {
                 if rng.chance(0.6) {
@@ -342,10 +402,16 @@ pub async fn demo_activity(
             } else {
                 "window"
             };
+            // Town centres and village stations take only the items of their level and the 全域通办 ones.
+            let level = if channel == "town" { Level::Town } else { Level::Village };
+            if matches!(channel, "town" | "village") && !(g.all_region || g.levels.contains(&level)) {
+                channel = "window";
+            }
             let site = match channel {
                 "online" => String::new(),
                 "window" => HALL_SITE.to_string(),
-                _ => sites[rng.below(sites.len())].clone(),
+                "town" => towns[rng.below(towns.len())].clone(),
+                _ => villages[rng.below(villages.len())].clone(),
             };
             let minute = n * 480 / per_day;
             let filing = Filing {

@@ -39,11 +39,13 @@ fn require(s: &Session, roles: &[Role], what: &str) -> Result<(), AppError> {
 
 async fn applicant_session(state: &AppState, headers: &HeaderMap) -> Result<ApplicantSession, AppError> {
     let token = bearer(headers).ok_or_else(|| AppError::unauthorized("需要申请人登录：请提供Bearer访问令牌"))?;
-    state
-        .store
-        .applicant_session(token)
-        .await?
-        .ok_or_else(|| AppError::new(StatusCode::UNAUTHORIZED, "invalid_token", "访问令牌无效或已过期，请重新登录"))
+    state.store.applicant_session(token).await?.ok_or_else(|| {
+        AppError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            "访问令牌无效或已过期，请重新登录",
+        )
+    })
 }
 
 // ------------------------------------------------------------------------------------------------ ratings
@@ -215,7 +217,8 @@ pub async fn summary(state: &AppState, region: &str, p: &PeriodParams) -> Result
         from,
         to,
         by,
-        formula: "好评率 = 评价等级1–3（非常满意、满意、基本满意）的评价数 ÷ 计入的评价总数；申诉成立的差评不计入".into(),
+        formula: "好评率 = 评价等级1–3（非常满意、满意、基本满意）的评价数 ÷ 计入的评价总数；申诉成立的差评不计入"
+            .into(),
         rows,
     })
 }
@@ -427,7 +430,10 @@ pub async fn commitments(
     ApiQuery(p): ApiQuery<CommitmentParams>,
 ) -> ApiResult<Json<CommitmentList>> {
     require(&s, &[Role::Clerk, Role::Supervisor, Role::Admin], "查看容缺承诺")?;
-    let mut data = state.store.commitments(&s.staff.region_code, p.state.as_deref()).await?;
+    let mut data = state
+        .store
+        .commitments(&s.staff.region_code, p.state.as_deref())
+        .await?;
     for c in &mut data {
         c.applicant_identifier = masked_identifier("person", &c.applicant_identifier);
     }
@@ -481,7 +487,11 @@ pub async fn clear_credit_record(
 #[utoipa::path(get, path = "/api/v1/bundles/{code}", tag = "reform", params(("code" = String, Path)),
     responses((status = 200, body = BundleGuide), (status = 404, body = ErrorBody)))]
 pub async fn bundle(State(state): State<AppState>, Path(code): Path<String>) -> ApiResult<Json<BundleGuide>> {
-    Ok(Json(reform::bundle_guide(&state, &state.config.default_region, &code).await?.0))
+    Ok(Json(
+        reform::bundle_guide(&state, &state.config.default_region, &code)
+            .await?
+            .0,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -503,7 +513,10 @@ pub async fn put_bundle(
 ) -> ApiResult<Json<BundleGuide>> {
     require(&s, &[Role::Admin], "编辑一件事")?;
     if req.name.trim().is_empty() || req.item_codes.len() < 2 {
-        return Err(AppError::unprocessable("invalid_bundle", "一件事须有名称，且至少包含两个事项"));
+        return Err(AppError::unprocessable(
+            "invalid_bundle",
+            "一件事须有名称，且至少包含两个事项",
+        ));
     }
     let parsed = tongban_core::catalog::ImportParse {
         rows: vec![tongban_core::catalog::Parsed {
@@ -631,7 +644,13 @@ pub async fn file_bundle(
         .map(|s| s.staff.region_code.clone())
         .unwrap_or_else(|| state.config.default_region.clone());
     let a = &req.applicant;
-    let applicant = parse_applicant(&a.kind, &a.name, a.id_number.as_deref(), a.credit_code.as_deref(), &a.phone)?;
+    let applicant = parse_applicant(
+        &a.kind,
+        &a.name,
+        a.id_number.as_deref(),
+        a.credit_code.as_deref(),
+        &a.phone,
+    )?;
     let filing = reform::BundleFiling {
         bundle_code: req.bundle_code.clone(),
         applicant,
@@ -746,7 +765,10 @@ pub async fn put_partner(
         agreement: req.agreement.trim().to_string(),
         items: req.items,
     };
-    state.store.save_partner(&s.staff.region_code, &p, &s.staff.username).await?;
+    state
+        .store
+        .save_partner(&s.staff.region_code, &p, &s.staff.username)
+        .await?;
     Ok(Json(p))
 }
 
@@ -806,7 +828,9 @@ pub async fn delegate(
         "town" | "village" => {
             let want = if req.target_kind == "town" { 9 } else { 12 };
             match state.store.region(&req.target_code).await? {
-                Some(r) if req.target_code.len() == want && req.target_code.starts_with(region.as_str()) => Some(r.name),
+                Some(r) if req.target_code.len() == want && req.target_code.starts_with(region.as_str()) => {
+                    Some(r.name)
+                }
                 _ => None,
             }
         }
@@ -823,9 +847,16 @@ pub async fn delegate(
             format!("“{}”不是本区的{}", req.target_code, req.target_kind),
         )
     })?;
-    let by = if req.delegated_by.is_empty() { "district" } else { req.delegated_by.as_str() };
+    let by = if req.delegated_by.is_empty() {
+        "district"
+    } else {
+        req.delegated_by.as_str()
+    };
     if !matches!(by, "district" | "city") {
-        return Err(AppError::unprocessable("invalid_delegated_by", "赋权主体应为district或city"));
+        return Err(AppError::unprocessable(
+            "invalid_delegated_by",
+            "赋权主体应为district或city",
+        ));
     }
     let d = state
         .store
@@ -878,7 +909,13 @@ pub async fn revoke_delegation(
     Ok(Json(
         state
             .store
-            .revoke_delegation(&s.staff.region_code, id, &req.on, req.document.trim(), &s.staff.username)
+            .revoke_delegation(
+                &s.staff.region_code,
+                id,
+                &req.on,
+                req.document.trim(),
+                &s.staff.username,
+            )
             .await?,
     ))
 }
@@ -1009,7 +1046,11 @@ pub struct EnterpriseCase {
 }
 
 pub async fn enterprise(state: &AppState, s: &Session, code: &str) -> Result<EnterpriseView, AppError> {
-    require(s, &[Role::Clerk, Role::Supervisor, Role::Admin, Role::Policy], "查看企业全生命周期")?;
+    require(
+        s,
+        &[Role::Clerk, Role::Supervisor, Role::Admin, Role::Policy],
+        "查看企业全生命周期",
+    )?;
     let code = tongban_core::ids::CreditCode::parse(code)?;
     let region = &s.staff.region_code;
     let cases = state.store.cases_of_applicant(region, code.as_str()).await?;
@@ -1103,8 +1144,14 @@ pub async fn applicant_login(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<ApplicantLogin>,
 ) -> ApiResult<Json<ApplicantToken>> {
-    let (token, _) =
-        reform::sign_in(&state, &state.config.default_region, &req.identifier, &req.phone, &req.code).await?;
+    let (token, _) = reform::sign_in(
+        &state,
+        &state.config.default_region,
+        &req.identifier,
+        &req.phone,
+        &req.code,
+    )
+    .await?;
     Ok(Json(ApplicantToken { token }))
 }
 
@@ -1130,7 +1177,11 @@ pub async fn my_cases(State(state): State<AppState>, headers: HeaderMap) -> ApiR
 
 pub async fn my_case_list(state: &AppState, a: &ApplicantSession) -> Result<Vec<MyCase>, AppError> {
     let mut out = Vec::new();
-    for c in state.store.applicant_cases(&a.region_code, &a.identifier, &a.phone).await? {
+    for c in state
+        .store
+        .applicant_cases(&a.region_code, &a.identifier, &a.phone)
+        .await?
+    {
         let rated = state.store.rating_for_case(c.id).await?.is_some();
         out.push(MyCase {
             number: c.number,
@@ -1151,7 +1202,10 @@ pub async fn my_case_list(state: &AppState, a: &ApplicantSession) -> Result<Vec<
     responses((status = 200, body = Vec<LicenceView>), (status = 401, body = ErrorBody)))]
 pub async fn my_licences(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Json<Vec<LicenceView>>> {
     let a = applicant_session(&state, &headers).await?;
-    let cases = state.store.applicant_cases(&a.region_code, &a.identifier, &a.phone).await?;
+    let cases = state
+        .store
+        .applicant_cases(&a.region_code, &a.identifier, &a.phone)
+        .await?;
     Ok(Json(
         state
             .store

@@ -163,6 +163,13 @@ impl TestApp {
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
+    /// Adds `reviewer-<dept>` and `head-<dept>` for every department, as `tongban demo` does.
+    pub async fn department_staff(&self) {
+        tongban::seed::department_staff(&self.state.store, REGION, password_hash())
+            .await
+            .expect("department staff");
+    }
+
     /// Logs a demo user in through the API and returns the bearer token.
     pub async fn token(&self, username: &str) -> String {
         let (status, body) = self

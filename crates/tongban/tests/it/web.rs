@@ -361,7 +361,7 @@ both_backends!(
 
 both_backends!(a_town_centre_accepts_for_the_district, |app: TestApp| async move {
     let (clerk, _) = sign_in(&app, "clerk").await;
-    let form = fetch(&clerk, &app, "/staff/cases/new?item=430603-XK-0537").await;
+    let form = fetch(&clerk, &app, "/staff/cases/new?item=430603-GG-0348").await;
     assert!(
         form.contains("路口镇便民服务中心"),
         "town centres are offered as accepting sites"
@@ -369,7 +369,7 @@ both_backends!(a_town_centre_accepts_for_the_district, |app: TestApp| async move
     let csrf = hidden(&form, "csrf");
     let mut fields = vec![
         ("csrf", csrf),
-        ("item", "430603-XK-0537".to_string()),
+        ("item", "430603-GG-0348".to_string()),
         ("site", "town-430603102".to_string()),
         ("kind", "enterprise".to_string()),
         ("name", "云溪区路口镇某某茶饮店".to_string()),
@@ -378,12 +378,8 @@ both_backends!(a_town_centre_accepts_for_the_district, |app: TestApp| async move
         ("agent", "帮代办员小周".to_string()),
         ("comment", String::new()),
     ];
-    for m in [
-        "申请表",
-        "营业执照或统一社会信用代码证明",
-        "场所使用权证明",
-        "相关资质证明材料",
-    ] {
+    // 企业登记档案资料查询 is a 全域通办 item: any town centre accepts it.
+    for m in ["申请表", "营业执照或统一社会信用代码证明", "相关证明材料"] {
         fields.push(("material", m.to_string()));
     }
     fields.push(("decision", "accept".to_string()));
