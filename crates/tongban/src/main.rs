@@ -534,6 +534,19 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
             tokio::time::sleep(std::time::Duration::from_secs(5)).await;
         }
     });
+    let sweep_state = state.clone();
+    tokio::spawn(async move {
+        // 容缺 commitments fall due by the day; an hourly pass marks the broken ones soon after midnight.
+        loop {
+            let region = sweep_state.config.default_region.clone();
+            match tongban_web::reform::sweep_commitments(&sweep_state, &region, tongban_web::cases::today()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(commitments = n, "overdue tolerance commitments marked"),
+                Err(e) => tracing::warn!(error = %e.message, "commitment sweep failed"),
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+        }
+    });
     let app = tongban_web::app(state);
     axum::serve(
         listener,
