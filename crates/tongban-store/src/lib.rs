@@ -8,6 +8,7 @@ mod catalog;
 mod db;
 mod error;
 mod org;
+mod queue;
 mod regions;
 
 pub use auth::{hash_password, verify_password, Session, SessionKind};
@@ -16,6 +17,7 @@ pub use catalog::{ImportMode, ImportReport, ItemFilter, ItemRecord, ItemSummary,
 pub use db::{Backend, Store};
 pub use error::StoreError;
 pub use org::{Department, NewStaff, Site, Staff, Window};
+pub use queue::{seconds_between, NewTicket, QueueCategory, Taken, Ticket, WindowOutcome, WindowRef};
 pub use regions::RegionRow;
 
 /// Current time as stored: UTC, second precision, ISO 8601 (sorts as text on both backends).
