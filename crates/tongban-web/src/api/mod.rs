@@ -3,6 +3,7 @@
 
 pub(crate) mod cases;
 pub(crate) mod catalog;
+pub(crate) mod queue;
 mod session;
 
 use crate::state::AppState;
@@ -26,7 +27,8 @@ use utoipa_axum::routes;
         (name = "search", description = "事项搜索"),
         (name = "org", description = "行政区划与部门"),
         (name = "cases", description = "办件：申请、受理、审查、决定、送达"),
-        (name = "calendar", description = "工作日历")
+        (name = "calendar", description = "工作日历"),
+        (name = "queue", description = "取号叫号：取号、预约、窗口叫号、大厅叫号屏、等候与办理时间统计")
     )
 )]
 struct ApiDoc;
@@ -69,6 +71,20 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(cases::working_days))
         .routes(routes!(cases::supervision))
         .routes(routes!(cases::get_workflow, cases::put_workflow))
+        .routes(routes!(queue::list_categories, queue::create_category))
+        .routes(routes!(queue::update_category))
+        .routes(routes!(queue::take_ticket))
+        .routes(routes!(queue::get_ticket))
+        .routes(routes!(queue::book))
+        .routes(routes!(queue::slots))
+        .routes(routes!(queue::current))
+        .routes(routes!(queue::call_next))
+        .routes(routes!(queue::recall))
+        .routes(routes!(queue::skip))
+        .routes(routes!(queue::transfer))
+        .routes(routes!(queue::finish))
+        .routes(routes!(queue::board))
+        .routes(routes!(queue::figures))
         .layer(DefaultBodyLimit::max(crate::JSON_BODY_LIMIT))
         .merge(import)
         .split_for_parts()

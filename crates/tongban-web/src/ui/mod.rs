@@ -3,6 +3,7 @@
 //! asset is compiled into the binary.
 
 mod cases;
+mod queue;
 mod staff;
 
 use crate::auth::{self, MaybeWebUser, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
@@ -38,6 +39,7 @@ pub fn router() -> Router<AppState> {
         )
         .merge(staff::router())
         .merge(cases::router())
+        .merge(queue::router())
 }
 
 async fn asset(content_type: &'static str, body: &'static str) -> Response {
