@@ -6,4 +6,5 @@ mod api;
 mod browser;
 mod cases;
 mod helpers;
+mod queue;
 mod web;
