@@ -105,11 +105,16 @@ async fn kiosk_submit(State(state): State<AppState>, Form(f): Form<TakeForm>) ->
 struct TicketPage {
     t: TicketView,
     office: String,
+    /// Local time the ticket was taken ("09:05").
+    taken: String,
 }
 
 async fn ticket_page(State(state): State<AppState>, Path((day, number)): Path<(String, String)>) -> Response {
     match queue::ticket(&state, &region(&state), &day, &number).await {
         Ok(t) => render(&TicketPage {
+            taken: chrono::NaiveDateTime::parse_from_str(&t.taken_at, "%Y-%m-%dT%H:%M:%SZ")
+                .map(|n| queue::local_clock(n.and_utc()))
+                .unwrap_or_default(),
             t,
             office: "云溪区政务服务中心".into(),
         }),
