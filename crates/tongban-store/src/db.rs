@@ -40,6 +40,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/0001_foundation.sql")),
     (2, "cases", include_str!("../migrations/0002_cases.sql")),
     (3, "reform", include_str!("../migrations/0003_reform.sql")),
+    (4, "queue", include_str!("../migrations/0004_queue.sql")),
 ];
 
 #[derive(Clone)]

@@ -8,6 +8,7 @@ mod catalog;
 mod db;
 mod error;
 mod org;
+mod queue;
 mod reform;
 mod regions;
 
@@ -17,6 +18,7 @@ pub use catalog::{ImportMode, ImportReport, ItemFilter, ItemRecord, ItemSummary,
 pub use db::{Backend, Store};
 pub use error::StoreError;
 pub use org::{Department, NewStaff, Site, Staff, Window};
+pub use queue::{seconds_between, NewTicket, QueueCategory, Taken, Ticket, WindowOutcome, WindowRef};
 pub use reform::{
     ApplicantSession, BundleCase, Commitment, CountRow, CreditRecord, Delegation, HelperPair, NewBundleCase,
     NewCommitment, NewDelegation, NewLicence, NewRating, Partner, RateRow, Rating, Rectification, SignIn,

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod cases;
 pub mod error;
 pub mod extract;
+pub mod queue;
 pub mod reform;
 pub mod services;
 pub mod state;

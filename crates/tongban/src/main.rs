@@ -473,6 +473,8 @@ async fn demo(config: &Config, days: u32, scale: f64) -> anyhow::Result<()> {
         "  近{days}个工作日的办件{cases}件（{:.1}秒）",
         activity_started.elapsed().as_secs_f64()
     );
+    let tickets = tongban::seed::queue::demo(&state, &config.region, days, scale).await?;
+    println!("  大厅取号{tickets}张（含今日实时排队，叫号屏 /hall/board）");
     println!(
         "演示数据已就绪（{:.1}秒，数据库 {}）",
         started.elapsed().as_secs_f64(),

@@ -3,6 +3,7 @@
 
 pub(crate) mod cases;
 pub(crate) mod catalog;
+pub(crate) mod queue;
 pub(crate) mod reform;
 mod session;
 
@@ -31,7 +32,8 @@ use utoipa_axum::routes;
         (name = "ratings", description = "好差评与差评整改"),
         (name = "licences", description = "电子证照签发、核验与注销"),
         (name = "reform", description = "容缺受理、一件事一次办、全域通办与跨省通办、赋权、帮代办"),
-        (name = "applicant", description = "申请人登录与我的办件")
+        (name = "applicant", description = "申请人登录与我的办件"),
+        (name = "queue", description = "取号叫号：取号、预约、窗口叫号、大厅叫号屏、等候与办理时间统计")
     )
 )]
 struct ApiDoc;
@@ -101,6 +103,20 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(reform::applicant_login))
         .routes(routes!(reform::my_cases))
         .routes(routes!(reform::my_licences))
+        .routes(routes!(queue::list_categories, queue::create_category))
+        .routes(routes!(queue::update_category))
+        .routes(routes!(queue::take_ticket))
+        .routes(routes!(queue::get_ticket))
+        .routes(routes!(queue::book))
+        .routes(routes!(queue::slots))
+        .routes(routes!(queue::current))
+        .routes(routes!(queue::call_next))
+        .routes(routes!(queue::recall))
+        .routes(routes!(queue::skip))
+        .routes(routes!(queue::transfer))
+        .routes(routes!(queue::finish))
+        .routes(routes!(queue::board))
+        .routes(routes!(queue::figures))
         .layer(DefaultBodyLimit::max(crate::JSON_BODY_LIMIT))
         .merge(import)
         .split_for_parts()

@@ -3,6 +3,7 @@
 //! asset is compiled into the binary.
 
 mod cases;
+mod queue;
 mod reform;
 mod staff;
 
@@ -40,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .merge(staff::router())
         .merge(cases::router())
         .merge(reform::router())
+        .merge(queue::router())
 }
 
 async fn asset(content_type: &'static str, body: &'static str) -> Response {

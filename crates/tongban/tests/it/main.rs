@@ -6,5 +6,6 @@ mod api;
 mod browser;
 mod cases;
 mod helpers;
+mod queue;
 mod reform;
 mod web;
