@@ -245,6 +245,42 @@ pub async fn check_supplements_in(state: &AppState, case: &CaseRecord) -> Result
     }
 }
 
+/// Takes materials promised at a tolerance acceptance (window clerk), based on the case version the clerk saw.
+pub async fn supplement(
+    state: &AppState,
+    s: &Session,
+    number: &str,
+    version: i64,
+    materials: &[String],
+) -> Result<(CaseRecord, tongban_store::Commitment), AppError> {
+    if !matches!(s.staff.role, Role::Clerk | Role::Admin) {
+        return Err(AppError::forbidden(format!(
+            "“{}”不能收取补交材料",
+            s.staff.role.label()
+        )));
+    }
+    let case = cases::load(state, s, number).await?;
+    let stale = |current: i64| {
+        AppError::new(
+            StatusCode::CONFLICT,
+            "stale_version",
+            format!("办件已被他人更新（当前版本{current}），请刷新后重试"),
+        )
+    };
+    if case.version != version {
+        return Err(stale(case.version));
+    }
+    state
+        .store
+        .supplement(&case, materials, &s.staff.username, s.staff.role.as_str())
+        .await
+        .map_err(|e| match e {
+            tongban_store::StoreError::Invalid(m) => AppError::unprocessable("invalid_supplement", m),
+            tongban_store::StoreError::Stale { current } => stale(current),
+            other => other.into(),
+        })
+}
+
 /// Marks the commitments past due, writes the credit records and tells the applicants. Run by the background
 /// worker daily; returns how many were marked.
 pub async fn sweep_commitments(state: &AppState, region: &str, today: NaiveDate) -> Result<usize, AppError> {

@@ -376,28 +376,7 @@ pub async fn supplement(
     Path(number): Path<String>,
     ApiJson(req): ApiJson<SupplementRequest>,
 ) -> ApiResult<Json<SupplementResult>> {
-    require(&s, &[Role::Clerk, Role::Admin], "收取补交材料")?;
-    let case = cases::load(&state, &s, &number).await?;
-    if case.version != req.version {
-        return Err(AppError::new(
-            StatusCode::CONFLICT,
-            "stale_version",
-            format!("办件已被他人更新（当前版本{}），请刷新后重试", case.version),
-        ));
-    }
-    let (case, commitment) = state
-        .store
-        .supplement(&case, &req.materials, &s.staff.username, s.staff.role.as_str())
-        .await
-        .map_err(|e| match e {
-            tongban_store::StoreError::Invalid(m) => AppError::unprocessable("invalid_supplement", m),
-            tongban_store::StoreError::Stale { current } => AppError::new(
-                StatusCode::CONFLICT,
-                "stale_version",
-                format!("办件已被他人更新（当前版本{current}），请刷新后重试"),
-            ),
-            other => other.into(),
-        })?;
+    let (case, commitment) = reform::supplement(&state, &s, &number, req.version, &req.materials).await?;
     Ok(Json(SupplementResult {
         number: case.number,
         version: case.version,

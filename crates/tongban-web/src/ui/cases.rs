@@ -184,6 +184,8 @@ struct NewCasePage {
     /// Where the case is accepted: the hall, a town centre or a village station (code, name).
     sites: Vec<(String, String)>,
     error: String,
+    /// The applicant's open credit records, once an identifier was entered.
+    credit: Vec<tongban_store::CreditRecord>,
 }
 
 #[derive(Deserialize, Default)]
@@ -214,8 +216,19 @@ async fn new_page(
         checked,
         f,
         sites: vec![],
+        credit: vec![],
         error,
     };
+    if !page.f.identifier.is_empty() {
+        match state
+            .store
+            .open_credit_records(&region, &page.f.identifier.to_uppercase())
+            .await
+        {
+            Ok(r) => page.credit = r,
+            Err(e) => return error_page(e.into()),
+        }
+    }
     match state.store.sites(&region).await {
         Ok(list) => page.sites = list.into_iter().map(|x| (x.code, x.name)).collect(),
         Err(e) => return error_page(e.into()),
@@ -248,21 +261,39 @@ async fn new_page(
     render(&page)
 }
 
+impl FilingForm {
+    pub(super) fn blank() -> FilingForm {
+        FilingForm {
+            site: "hall".into(),
+            kind: "person".into(),
+            name: String::new(),
+            identifier: String::new(),
+            phone: String::new(),
+            agent: String::new(),
+            comment: String::new(),
+        }
+    }
+}
+
 async fn new_form(State(state): State<AppState>, WebUser(s): WebUser, Query(q): Query<NewQuery>) -> Response {
-    let blank = FilingForm {
-        site: "hall".into(),
-        kind: "person".into(),
-        name: String::new(),
-        identifier: String::new(),
-        phone: String::new(),
-        agent: String::new(),
-        comment: String::new(),
-    };
-    new_page(&state, &s, q, blank, vec![], String::new()).await
+    new_page(&state, &s, q, FilingForm::blank(), vec![], String::new()).await
+}
+
+/// The channel follows the accepting site: the hall's windows, a town centre, a village station or a partner window.
+pub(super) fn channel_for_site(site: &str) -> &'static str {
+    if site.starts_with("town-") {
+        "town"
+    } else if site.starts_with("village-") {
+        "village"
+    } else if site.starts_with("partner-") {
+        "partner"
+    } else {
+        "window"
+    }
 }
 
 /// Repeated `material` fields are why the raw form is read as pairs instead of into a struct.
-fn form_pairs(raw: &[u8]) -> Vec<(String, String)> {
+pub(super) fn form_pairs(raw: &[u8]) -> Vec<(String, String)> {
     form_urlencoded::parse(raw).into_owned().collect()
 }
 
@@ -294,7 +325,12 @@ async fn new_submit(State(state): State<AppState>, WebUser(s): WebUser, RawForm(
         comment: get("comment"),
     };
     let item = get("item");
-    let decision = get("decision");
+    let tolerance = get("decision") == "accept_tolerance";
+    let decision = if tolerance {
+        "accept".to_string()
+    } else {
+        get("decision")
+    };
     let retry = |e: AppError, f: FilingForm, checked: Vec<String>| {
         let state = state.clone();
         let s = s.clone();
@@ -337,14 +373,7 @@ async fn new_submit(State(state): State<AppState>, WebUser(s): WebUser, RawForm(
     let filing = Filing {
         item_code: item.clone(),
         applicant,
-        // The channel follows the accepting site: the hall's windows, a town centre or a village station.
-        channel: if f.site.starts_with("town-") {
-            "town".into()
-        } else if f.site.starts_with("village-") {
-            "village".into()
-        } else {
-            "window".into()
-        },
+        channel: channel_for_site(&f.site).into(),
         site_code: f.site.clone(),
         agent: f.agent.clone(),
         form: serde_json::json!({}),
@@ -353,7 +382,7 @@ async fn new_submit(State(state): State<AppState>, WebUser(s): WebUser, RawForm(
         request_hash: String::new(),
     };
     // Acceptance is checked before anything is filed, so a refused acceptance leaves no half-made case behind.
-    if decision == "accept" {
+    if decision == "accept" && !tolerance {
         if let Ok(Some(it)) = state.store.item(&s.staff.region_code, &item, None).await {
             let missing: Vec<String> = it
                 .guide
@@ -383,12 +412,16 @@ async fn new_submit(State(state): State<AppState>, WebUser(s): WebUser, RawForm(
         &decision,
         case.version,
         &comment,
-        &cases::ActOptions::default(),
+        &cases::ActOptions {
+            handed_in: vec![],
+            tolerance,
+        },
     )
     .await
     {
         Ok(c) => {
             let notice = match decision.as_str() {
+                "accept" if tolerance => "commitment",
                 "accept" => "acceptance",
                 "request_correction" => "correction",
                 _ => "refusal",
@@ -417,6 +450,8 @@ struct CasePage {
     events: Vec<CaseEvent>,
     error: String,
     notice: String,
+    commitment: Option<tongban_store::Commitment>,
+    credit: Vec<tongban_store::CreditRecord>,
 }
 
 #[derive(Deserialize, Default)]
@@ -466,10 +501,20 @@ async fn case_page(
             .collect();
         let notice = match (q.printed.as_deref(), q.done.as_deref()) {
             (Some("acceptance"), _) => "已受理。请打印受理通知书交申请人。".to_string(),
+            (Some("commitment"), _) => "已容缺受理。请打印承诺书由申请人签字，并打印受理通知书。".to_string(),
             (Some("correction"), _) => "已出具一次性告知书。请打印交申请人。".to_string(),
             (Some("refusal"), _) => "已不予受理。请打印不予受理通知书交申请人。".to_string(),
             (_, Some(d)) => format!("已{d}。"),
             _ => String::new(),
+        };
+        let commitment = state.store.commitment_for_case(c.id).await?;
+        let credit = if c.state == "submitted" {
+            state
+                .store
+                .open_credit_records(&c.region_code, &c.applicant_identifier)
+                .await?
+        } else {
+            vec![]
         };
         if s.staff.role == tongban_core::role::Role::Supervisor {
             c.applicant_identifier = masked_identifier(&c.applicant_kind, &c.applicant_identifier);
@@ -485,6 +530,8 @@ async fn case_page(
             events,
             error: q.error.unwrap_or_default(),
             notice,
+            commitment,
+            credit,
             c,
         })
     }
@@ -564,13 +611,14 @@ async fn notice_page(
         "acceptance" => "受理通知书",
         "correction" => "补正材料一次性告知书",
         "refusal" => "不予受理通知书",
+        "commitment" => "容缺受理承诺书",
         _ => return error_page(AppError::not_found(format!("通知书“{kind}”"))),
     };
     let result = async {
         let c = cases::load(&state, &s, &number).await?;
         let events = state.store.case_events(c.id).await?;
         let wanted = match kind.as_str() {
-            "acceptance" => "accept",
+            "acceptance" | "commitment" => "accept",
             "correction" => "request_correction",
             _ => "refuse",
         };
@@ -584,16 +632,26 @@ async fn notice_page(
             .store
             .item(&c.region_code, &c.item_code, Some(c.item_version))
             .await?;
-        let missing = item
-            .map(|i| {
-                i.guide
-                    .materials
-                    .iter()
-                    .filter(|m| m.required && !c.materials.contains(&m.name))
-                    .map(|m| m.name.clone())
-                    .collect()
-            })
-            .unwrap_or_default();
+        let commitment = state.store.commitment_for_case(c.id).await?;
+        let missing = match (&commitment, kind.as_str()) {
+            (Some(m), "commitment") => m.materials.clone(),
+            (None, "commitment") => {
+                return Err(AppError::unprocessable(
+                    "not_tolerance",
+                    "该办件不是容缺受理，没有承诺书",
+                ))
+            }
+            _ => item
+                .map(|i| {
+                    i.guide
+                        .materials
+                        .iter()
+                        .filter(|m| m.required && !c.materials.contains(&m.name))
+                        .map(|m| m.name.clone())
+                        .collect()
+                })
+                .unwrap_or_default(),
+        };
         let dept = state.store.department(&c.region_code, &c.department_code).await?;
         Ok::<_, AppError>(NoticePage {
             title: title.to_string(),
@@ -601,7 +659,10 @@ async fn notice_page(
             kind: kind.clone(),
             filed_on: c.created_at.get(..10).unwrap_or("").to_string(),
             missing,
-            comment: event.comment.clone(),
+            comment: match (&commitment, kind.as_str()) {
+                (Some(m), "commitment") => m.due_date.clone(),
+                _ => event.comment.clone(),
+            },
             today: cases::today().format("%Y年%m月%d日").to_string(),
             phone: dept.map(|d| d.phone).unwrap_or_default(),
             progress_url: "/progress".into(),

@@ -29,6 +29,14 @@ pub fn router() -> Router<AppState> {
         .route("/my/login", post(my_login))
         .route("/my/rate/{number}", get(my_rate_page).post(my_rate_submit))
         .route("/staff/reform", get(staff_reform))
+        .route("/staff/cases/{number}/supplements", post(supplement_submit))
+        .route("/staff/bundles", get(bundles_page))
+        .route(
+            "/staff/bundles/{code}/new",
+            get(bundle_new_form).post(bundle_new_submit),
+        )
+        .route("/staff/bundle-cases/{number}", get(bundle_case_page))
+        .route("/staff/bundle-cases/{number}/act", post(bundle_act_submit))
 }
 
 #[derive(Template)]
@@ -322,17 +330,7 @@ struct StaffReformPage {
 async fn staff_reform(State(state): State<AppState>, WebUser(s): WebUser) -> Response {
     let region = s.staff.region_code.clone();
     let result: Result<StaffReformPage, AppError> = async {
-        let mut bundles = Vec::new();
-        for (b, parts) in state.store.bundle_cases(&region, 50).await? {
-            let st = reform::bundle_status(&state, &b, &parts).await?;
-            bundles.push((
-                b.number,
-                b.bundle_name,
-                b.applicant_name,
-                format!("{}（{}/{}）", st.status_label, st.parts_done, st.parts),
-                st.due_date.unwrap_or_default(),
-            ));
-        }
+        let bundles = bundle_rows(&state, &region).await?;
         let department = s
             .staff
             .role
@@ -361,4 +359,268 @@ async fn staff_reform(State(state): State<AppState>, WebUser(s): WebUser) -> Res
         Ok(page) => render(&page),
         Err(e) => error_page(e),
     }
+}
+
+async fn supplement_submit(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    Path(number): Path<String>,
+    axum::extract::RawForm(raw): axum::extract::RawForm,
+) -> Response {
+    let pairs = super::cases::form_pairs(&raw);
+    let field = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    if !csrf_ok(&s.csrf_token, &field("csrf")) {
+        return error_page(AppError::forbidden("表单已过期，请刷新页面后重试"));
+    }
+    let materials: Vec<String> = pairs
+        .iter()
+        .filter(|(n, _)| n == "material")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let version = field("version").parse().unwrap_or(-1);
+    let to = match reform::supplement(&state, &s, &number, version, &materials).await {
+        Ok(_) => format!("/staff/cases/{number}?done={}", super::url_escape("收取补交材料")),
+        Err(e) => format!("/staff/cases/{number}?error={}", super::url_escape(&e.message)),
+    };
+    Redirect::to(&to).into_response()
+}
+
+#[derive(Template)]
+#[template(path = "staff_bundles.html")]
+struct BundlesPage {
+    layout: Layout,
+    bundles: Vec<(String, String, String)>,
+    recent: Vec<(String, String, String, String, String)>,
+}
+
+/// One line per bundle application: number, name, applicant, progress, latest deadline.
+async fn bundle_rows(
+    state: &AppState,
+    region: &str,
+) -> Result<Vec<(String, String, String, String, String)>, AppError> {
+    let mut rows = Vec::new();
+    for (b, parts) in state.store.bundle_cases(region, 50).await? {
+        let st = reform::bundle_status(state, &b, &parts).await?;
+        rows.push((
+            b.number,
+            b.bundle_name,
+            b.applicant_name,
+            format!("{}（{}/{}）", st.status_label, st.parts_done, st.parts),
+            st.due_date.unwrap_or_default(),
+        ));
+    }
+    Ok(rows)
+}
+
+async fn bundles_page(State(state): State<AppState>, WebUser(s): WebUser) -> Response {
+    let region = s.staff.region_code.clone();
+    let result: Result<BundlesPage, AppError> = async {
+        let bundles = state
+            .store
+            .bundles(&region)
+            .await?
+            .into_iter()
+            .map(|(b, names)| (b.code, b.name, names.join("、")))
+            .collect();
+        Ok(BundlesPage {
+            layout: Layout::new("一件事一次办", Some(&s)),
+            bundles,
+            recent: bundle_rows(&state, &region).await?,
+        })
+    }
+    .await;
+    match result {
+        Ok(p) => render(&p),
+        Err(e) => error_page(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "staff_bundle_new.html")]
+struct BundleNewPage {
+    layout: Layout,
+    g: reform::BundleGuide,
+    sites: Vec<(String, String)>,
+    f: super::cases::FilingForm,
+    checked: Vec<String>,
+    error: String,
+}
+
+async fn bundle_new_page(
+    state: &AppState,
+    s: &tongban_store::Session,
+    code: &str,
+    f: super::cases::FilingForm,
+    checked: Vec<String>,
+    error: String,
+) -> Response {
+    if !s.staff.role.may_file_cases() {
+        return error_page(AppError::forbidden(format!("“{}”不在窗口受理", s.staff.role.label())));
+    }
+    let region = s.staff.region_code.clone();
+    let result: Result<BundleNewPage, AppError> = async {
+        let (g, _) = reform::bundle_guide(state, &region, code).await?;
+        let sites = state
+            .store
+            .sites(&region)
+            .await?
+            .into_iter()
+            .map(|x| (x.code, x.name))
+            .collect();
+        Ok(BundleNewPage {
+            layout: Layout::new(g.name.clone(), Some(s)),
+            g,
+            sites,
+            f,
+            checked,
+            error,
+        })
+    }
+    .await;
+    match result {
+        Ok(p) => render(&p),
+        Err(e) => error_page(e),
+    }
+}
+
+async fn bundle_new_form(State(state): State<AppState>, WebUser(s): WebUser, Path(code): Path<String>) -> Response {
+    bundle_new_page(
+        &state,
+        &s,
+        &code,
+        super::cases::FilingForm::blank(),
+        vec![],
+        String::new(),
+    )
+    .await
+}
+
+async fn bundle_new_submit(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    Path(code): Path<String>,
+    axum::extract::RawForm(raw): axum::extract::RawForm,
+) -> Response {
+    let pairs = super::cases::form_pairs(&raw);
+    let field = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    if !csrf_ok(&s.csrf_token, &field("csrf")) {
+        return error_page(AppError::forbidden("表单已过期，请刷新页面后重试"));
+    }
+    let checked: Vec<String> = pairs
+        .iter()
+        .filter(|(n, _)| n == "material")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let f = super::cases::FilingForm {
+        site: field("site"),
+        kind: "person".into(),
+        name: field("name"),
+        identifier: field("identifier"),
+        phone: field("phone"),
+        agent: String::new(),
+        comment: field("note"),
+    };
+    let filed = async {
+        let applicant = crate::cases::parse_applicant("person", &f.name, Some(&f.identifier), None, &f.phone)?;
+        let filing = reform::BundleFiling {
+            bundle_code: code.clone(),
+            applicant,
+            channel: super::cases::channel_for_site(&f.site).to_string(),
+            site_code: f.site.clone(),
+            form: serde_json::json!({ "申请事项说明": f.comment }),
+            materials: checked.clone(),
+            delivery: field("delivery"),
+        };
+        reform::file_bundle(&state, &s.staff.region_code, filing, Some(&s)).await
+    }
+    .await;
+    match filed {
+        Ok((b, _)) => Redirect::to(&format!("/staff/bundle-cases/{}", b.number)).into_response(),
+        Err(e) => bundle_new_page(&state, &s, &code, f, checked, e.message).await,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "staff_bundle_case.html")]
+struct BundleCasePage {
+    layout: Layout,
+    b: crate::api::reform::BundleCaseView,
+    error: String,
+    notice: String,
+}
+
+#[derive(Deserialize)]
+struct NoticeQuery {
+    error: Option<String>,
+    done: Option<String>,
+}
+
+async fn bundle_case_page(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    Path(number): Path<String>,
+    Query(q): Query<NoticeQuery>,
+) -> Response {
+    let result: Result<BundleCasePage, AppError> = async {
+        let (b, parts) = reform::load_bundle(&state, &s, &number).await?;
+        Ok(BundleCasePage {
+            layout: Layout::new(format!("一件事 {number}"), Some(&s)),
+            b: crate::api::reform::bundle_view(&state, b, parts, true).await?,
+            error: q.error.unwrap_or_default(),
+            notice: q.done.unwrap_or_default(),
+        })
+    }
+    .await;
+    match result {
+        Ok(p) => render(&p),
+        Err(e) => error_page(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct BundleActForm {
+    csrf: String,
+    action: String,
+    #[serde(default)]
+    comment: String,
+}
+
+async fn bundle_act_submit(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    Path(number): Path<String>,
+    Form(f): Form<BundleActForm>,
+) -> Response {
+    if !csrf_ok(&s.csrf_token, &f.csrf) {
+        return error_page(AppError::forbidden("表单已过期，请刷新页面后重试"));
+    }
+    let done = match f.action.as_str() {
+        "accept" => reform::accept_bundle(&state, &s, &number)
+            .await
+            .map(|_| "已全部受理，各部门并联办理"),
+        "deliver" => reform::deliver_bundle(&state, &s, &number, f.comment.trim())
+            .await
+            .map(|_| "已一次送达"),
+        other => Err(AppError::unprocessable(
+            "unknown_action",
+            format!("未知的操作“{other}”"),
+        )),
+    };
+    let to = match done {
+        Ok(msg) => format!("/staff/bundle-cases/{number}?done={}", super::url_escape(msg)),
+        Err(e) => format!("/staff/bundle-cases/{number}?error={}", super::url_escape(&e.message)),
+    };
+    Redirect::to(&to).into_response()
 }

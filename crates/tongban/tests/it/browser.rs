@@ -283,3 +283,138 @@ async fn a_case_from_the_window_to_the_applicants_progress_page_in_chromium() {
     assert!(result.contains("准予许可"), "{result}");
     b.client.clone().close().await.expect("close");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_newborn_bundle_at_a_town_centre_to_one_delivery_in_chromium() {
+    let Some(b) = browser().await else { return };
+    let app = TestApp::spawn(Db::Sqlite).await.expect("app");
+    app.department_staff().await;
+    let c = &b.client;
+    // 新生儿出生户口登记 is a district-level item: the district first delegates it to the town (赋权).
+    let admin = app.token("admin").await;
+    let (status, _) = app
+        .post_json(
+            "/api/v1/delegations",
+            &serde_json::json!({"item_code": "430603-QR-0054", "target_kind": "town", "target_code": "430603102",
+                                "from_date": "2023-01-01", "document": "云政发〔2023〕5号"}),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::CREATED);
+
+    // The clerk of the town centre files the bundle: one form, one set of materials, and accepts every part.
+    sign_in(c, &app, "clerk").await;
+    c.goto(&app.url("/staff/bundles/YJS-009/new"))
+        .await
+        .expect("bundle form");
+    c.wait()
+        .for_element(Locator::Css("input[name=material]"))
+        .await
+        .expect("checklist");
+    for cb in c
+        .find_all(Locator::Css("input[name=material]"))
+        .await
+        .expect("materials")
+    {
+        cb.click().await.expect("tick");
+    }
+    for (id, value) in [
+        ("name", "王芳"),
+        ("identifier", "11010519491231002X"),
+        ("phone", "13812345678"),
+        ("note", "新生儿王小宝，2026年11月20日出生"),
+    ] {
+        c.find(Locator::Id(id))
+            .await
+            .expect(id)
+            .send_keys(value)
+            .await
+            .expect("type");
+    }
+    c.find(Locator::Css("#site option[value='town-430603102']"))
+        .await
+        .expect("town centre")
+        .click()
+        .await
+        .expect("pick site");
+    c.find(Locator::Css("#bundle-form button"))
+        .await
+        .expect("submit")
+        .click()
+        .await
+        .expect("click");
+    assert_eq!(text(c, "#bundle-status").await, "办理中");
+    let number = c
+        .current_url()
+        .await
+        .expect("url")
+        .path()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    c.find(Locator::Css("button[value=accept]"))
+        .await
+        .expect("accept all")
+        .click()
+        .await
+        .expect("click");
+    assert!(text(c, "p.notice").await.contains("已全部受理"));
+
+    // Four departments handle their parts in parallel (their own workbenches, here through the API).
+    let (_, bundle) = app
+        .get_auth(&format!("/api/v1/bundle-cases/{number}"), &app.token("clerk").await)
+        .await;
+    for part in bundle["parts"].as_array().expect("parts") {
+        let dept = match part["department"].as_str().unwrap() {
+            "区卫健局" => "wjj",
+            "区人社局" => "rsj",
+            "区医疗保障局" => "ybj",
+            _ => "gafj",
+        };
+        let reviewer = app.token(&format!("reviewer-{dept}")).await;
+        let head = app.token(&format!("head-{dept}")).await;
+        let path = format!("/api/v1/cases/{}/actions", part["number"].as_str().unwrap());
+        let mut version = part["version"].as_i64().unwrap();
+        for (token, action) in [(&reviewer, "review"), (&head, "approve"), (&reviewer, "issue")] {
+            let (status, case) = app
+                .post_json(
+                    &path,
+                    &serde_json::json!({"action": action, "version": version, "comment": "同意"}),
+                    Some(token),
+                )
+                .await;
+            assert_eq!(status, reqwest::StatusCode::OK, "{action}: {case}");
+            version = case["version"].as_i64().unwrap();
+        }
+    }
+
+    // Back at the town centre: the bundle is done and is delivered once.
+    c.goto(&app.url(&format!("/staff/bundle-cases/{number}")))
+        .await
+        .expect("bundle page");
+    assert_eq!(text(c, "#bundle-status").await, "已办结，待送达");
+    c.find(Locator::Id("comment"))
+        .await
+        .expect("how")
+        .send_keys("EMS 1188000123")
+        .await
+        .expect("type");
+    c.find(Locator::Css("button[value=deliver]"))
+        .await
+        .expect("deliver")
+        .click()
+        .await
+        .expect("click");
+    assert!(text(c, "p.notice").await.contains("已一次送达"));
+    assert_eq!(text(c, "#bundle-status").await, "已送达");
+    let states: Vec<String> = {
+        let mut v = Vec::new();
+        for td in c.find_all(Locator::Css("td.part-state")).await.expect("parts") {
+            v.push(td.text().await.expect("state"));
+        }
+        v
+    };
+    assert_eq!(states, vec!["closed"; 4], "every part delivered");
+    b.client.clone().close().await.expect("close");
+}
