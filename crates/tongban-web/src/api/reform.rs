@@ -319,20 +319,25 @@ pub async fn revoke_licence(
     Path(licence_id): Path<String>,
     ApiJson(req): ApiJson<RevokeRequest>,
 ) -> ApiResult<Json<LicenceView>> {
-    require(&s, &[Role::Head, Role::Admin], "注销证照")?;
-    let l = match state.store.licence(&licence_id).await? {
+    Ok(Json(revoke(&state, &s, &licence_id, &req.reason).await?))
+}
+
+/// Revokes a licence: the head of the issuing department or an administrator, with a reason; audited.
+pub async fn revoke(state: &AppState, s: &Session, licence_id: &str, reason: &str) -> Result<LicenceView, AppError> {
+    require(s, &[Role::Head, Role::Admin], "注销证照")?;
+    let l = match state.store.licence(licence_id).await? {
         Some(l) if l.region_code == s.staff.region_code => l,
         _ => return Err(AppError::not_found(format!("证照“{licence_id}”"))),
     };
     if s.staff.role == Role::Head && s.staff.department_name.as_deref() != Some(l.content.issuer.as_str()) {
         return Err(AppError::forbidden("只能注销本部门签发的证照"));
     }
-    if req.reason.trim().is_empty() {
+    if reason.trim().is_empty() {
         return Err(AppError::unprocessable("missing_reason", "注销须说明理由"));
     }
     state
         .store
-        .revoke_licence(&s.staff.region_code, &licence_id, req.reason.trim(), &s.staff.username)
+        .revoke_licence(&s.staff.region_code, licence_id, reason.trim(), &s.staff.username)
         .await
         .map_err(|e| match e {
             tongban_store::StoreError::Conflict(m) => AppError::new(StatusCode::CONFLICT, "already_revoked", m),
@@ -340,10 +345,10 @@ pub async fn revoke_licence(
         })?;
     let l = state
         .store
-        .licence(&licence_id)
+        .licence(licence_id)
         .await?
         .ok_or_else(|| AppError::not_found(format!("证照“{licence_id}”")))?;
-    Ok(Json(reform::licence_view(&l, true)))
+    Ok(reform::licence_view(&l, true))
 }
 
 // ------------------------------------------------------------------------------------------------ 容缺
@@ -784,7 +789,13 @@ pub async fn delegate(
     ApiUser(s): ApiUser,
     ApiJson(req): ApiJson<DelegationRequest>,
 ) -> ApiResult<Response> {
-    require(&s, &[Role::Admin], "记录赋权")?;
+    let d = grant_delegation(&state, &s, &req).await?;
+    Ok((StatusCode::CREATED, Json(d)).into_response())
+}
+
+/// Records a delegation after checking the item, the date, the document and the target; shared with the page.
+pub async fn grant_delegation(state: &AppState, s: &Session, req: &DelegationRequest) -> Result<Delegation, AppError> {
+    require(s, &[Role::Admin], "记录赋权")?;
     let region = &s.staff.region_code;
     let item = state
         .store
@@ -837,7 +848,7 @@ pub async fn delegate(
             "赋权主体应为district或city",
         ));
     }
-    let d = state
+    state
         .store
         .delegate(
             region,
@@ -856,8 +867,7 @@ pub async fn delegate(
         .map_err(|e| match e {
             tongban_store::StoreError::Conflict(m) => AppError::new(StatusCode::CONFLICT, "already_delegated", m),
             other => other.into(),
-        })?;
-    Ok((StatusCode::CREATED, Json(d)).into_response())
+        })
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -879,24 +889,31 @@ pub async fn revoke_delegation(
     Path(id): Path<i64>,
     ApiJson(req): ApiJson<RevokeDelegation>,
 ) -> ApiResult<Json<Delegation>> {
-    require(&s, &[Role::Admin], "撤回赋权")?;
+    Ok(Json(undo_delegation(&state, &s, id, &req).await?))
+}
+
+pub async fn undo_delegation(
+    state: &AppState,
+    s: &Session,
+    id: i64,
+    req: &RevokeDelegation,
+) -> Result<Delegation, AppError> {
+    require(s, &[Role::Admin], "撤回赋权")?;
     chrono::NaiveDate::parse_from_str(&req.on, "%Y-%m-%d")
         .map_err(|_| AppError::unprocessable("invalid_date", "撤回日期应为YYYY-MM-DD"))?;
     if req.document.trim().is_empty() {
         return Err(AppError::unprocessable("missing_document", "须写明撤回依据的文件"));
     }
-    Ok(Json(
-        state
-            .store
-            .revoke_delegation(
-                &s.staff.region_code,
-                id,
-                &req.on,
-                req.document.trim(),
-                &s.staff.username,
-            )
-            .await?,
-    ))
+    Ok(state
+        .store
+        .revoke_delegation(
+            &s.staff.region_code,
+            id,
+            &req.on,
+            req.document.trim(),
+            &s.staff.username,
+        )
+        .await?)
 }
 
 #[derive(Serialize, ToSchema)]
@@ -962,7 +979,12 @@ pub async fn pair_helper(
     ApiUser(s): ApiUser,
     ApiJson(req): ApiJson<PairRequest>,
 ) -> ApiResult<Response> {
-    require(&s, &[Role::Admin], "配置帮代办")?;
+    let p = pair(&state, &s, &req).await?;
+    Ok((StatusCode::CREATED, Json(p)).into_response())
+}
+
+pub async fn pair(state: &AppState, s: &Session, req: &PairRequest) -> Result<HelperPair, AppError> {
+    require(s, &[Role::Admin], "配置帮代办")?;
     let code = tongban_core::ids::CreditCode::parse(&req.credit_code)?;
     match state.store.staff_by_username(&req.helper).await? {
         Some((h, _)) if h.region_code == s.staff.region_code && h.role == Role::Clerk && h.active => {}
@@ -976,7 +998,7 @@ pub async fn pair_helper(
     if req.enterprise_name.trim().is_empty() {
         return Err(AppError::unprocessable("missing_name", "企业名称不能为空"));
     }
-    let p = state
+    state
         .store
         .pair_helper(
             &s.staff.region_code,
@@ -989,8 +1011,7 @@ pub async fn pair_helper(
         .map_err(|e| match e {
             tongban_store::StoreError::Conflict(m) => AppError::new(StatusCode::CONFLICT, "already_paired", m),
             other => other.into(),
-        })?;
-    Ok((StatusCode::CREATED, Json(p)).into_response())
+        })
 }
 
 /// Pairings: a clerk sees their own enterprises; supervisors and admins all.
@@ -1181,18 +1202,21 @@ pub async fn my_case_list(state: &AppState, a: &ApplicantSession) -> Result<Vec<
     responses((status = 200, body = Vec<LicenceView>), (status = 401, body = ErrorBody)))]
 pub async fn my_licences(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Json<Vec<LicenceView>>> {
     let a = applicant_session(&state, &headers).await?;
+    Ok(Json(my_licence_list(&state, &a).await?))
+}
+
+/// The licences issued on the applicant's own cases.
+pub async fn my_licence_list(state: &AppState, a: &ApplicantSession) -> Result<Vec<LicenceView>, AppError> {
     let cases = state
         .store
         .applicant_cases(&a.region_code, &a.identifier, &a.phone)
         .await?;
-    Ok(Json(
-        state
-            .store
-            .licences_of_holder(&a.region_code, &a.identifier)
-            .await?
-            .iter()
-            .filter(|l| cases.iter().any(|c| c.number == l.content.case_number))
-            .map(|l| reform::licence_view(l, true))
-            .collect(),
-    ))
+    Ok(state
+        .store
+        .licences_of_holder(&a.region_code, &a.identifier)
+        .await?
+        .iter()
+        .filter(|l| cases.iter().any(|c| c.number == l.content.case_number))
+        .map(|l| reform::licence_view(l, true))
+        .collect())
 }

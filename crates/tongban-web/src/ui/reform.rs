@@ -31,6 +31,13 @@ pub fn router() -> Router<AppState> {
         .route("/staff/reform", get(staff_reform))
         .route("/staff/cases/{number}/supplements", post(supplement_submit))
         .route("/staff/bundles", get(bundles_page))
+        .route("/staff/rectifications", get(rectifications_page))
+        .route("/staff/rectifications/{id}", post(rectification_submit))
+        .route("/staff/delegations", get(delegations_page).post(delegation_submit))
+        .route("/staff/delegations/{id}/revoke", post(delegation_revoke_submit))
+        .route("/staff/enterprises", get(enterprise_page))
+        .route("/staff/helpers", post(pair_submit))
+        .route("/staff/licences/revoke", post(revoke_submit))
         .route(
             "/staff/bundles/{code}/new",
             get(bundle_new_form).post(bundle_new_submit),
@@ -76,12 +83,16 @@ struct VerifyPage {
     sig: String,
     result: Option<Verification>,
     qr: String,
+    /// The signed-in department head or administrator may revoke it here.
+    can_revoke: bool,
+    error: String,
 }
 
 #[derive(Deserialize)]
 struct VerifyQuery {
     id: Option<String>,
     sig: Option<String>,
+    error: Option<String>,
 }
 
 async fn verify_page(
@@ -105,12 +116,22 @@ async fn verify_page(
             Err(e) => return error_page(e),
         }
     };
+    let can_revoke = s.as_ref().is_some_and(|s| {
+        matches!(
+            s.staff.role,
+            tongban_core::role::Role::Head | tongban_core::role::Role::Admin
+        )
+    }) && result
+        .as_ref()
+        .is_some_and(|v| matches!(v.status.as_str(), "valid" | "expired"));
     render(&VerifyPage {
         layout: Layout::new("电子证照核验", s.as_ref()),
         id,
         sig,
         result,
         qr,
+        can_revoke,
+        error: q.error.unwrap_or_default(),
     })
 }
 
@@ -201,6 +222,7 @@ struct MyPage {
     code_sent: bool,
     message: String,
     cases: Vec<MyCase>,
+    licences: Vec<crate::reform::LicenceView>,
 }
 
 async fn applicant(state: &AppState, jar: &CookieJar) -> Option<tongban_store::ApplicantSession> {
@@ -217,6 +239,7 @@ fn my_form(identifier: String, phone: String, code_sent: bool, message: String) 
         code_sent,
         message,
         cases: vec![],
+        licences: vec![],
     })
 }
 
@@ -224,8 +247,14 @@ async fn my_page(State(state): State<AppState>, jar: CookieJar) -> Response {
     let Some(a) = applicant(&state, &jar).await else {
         return my_form(String::new(), String::new(), false, String::new());
     };
-    match my_case_list(&state, &a).await {
-        Ok(cases) => render(&MyPage {
+    let lists = async {
+        Ok::<_, AppError>((
+            my_case_list(&state, &a).await?,
+            crate::api::reform::my_licence_list(&state, &a).await?,
+        ))
+    };
+    match lists.await {
+        Ok((cases, licences)) => render(&MyPage {
             layout: Layout::new("我的办件", None),
             who: Some(tongban_core::ids::mask_middle(&a.identifier, 4, 4)),
             identifier: String::new(),
@@ -233,6 +262,7 @@ async fn my_page(State(state): State<AppState>, jar: CookieJar) -> Response {
             code_sent: false,
             message: String::new(),
             cases,
+            licences,
         }),
         Err(e) => error_page(e),
     }
@@ -384,11 +414,10 @@ async fn supplement_submit(
         .map(|(_, v)| v.clone())
         .collect();
     let version = field("version").parse().unwrap_or(-1);
-    let to = match reform::supplement(&state, &s, &number, version, &materials).await {
-        Ok(_) => format!("/staff/cases/{number}?done={}", super::url_escape("收取补交材料")),
-        Err(e) => format!("/staff/cases/{number}?error={}", super::url_escape(&e.message)),
-    };
-    Redirect::to(&to).into_response()
+    let result = reform::supplement(&state, &s, &number, version, &materials)
+        .await
+        .map(|_| "收取补交材料");
+    back(&format!("/staff/cases/{number}"), result)
 }
 
 #[derive(Template)]
@@ -618,9 +647,261 @@ async fn bundle_act_submit(
             format!("未知的操作“{other}”"),
         )),
     };
-    let to = match done {
-        Ok(msg) => format!("/staff/bundle-cases/{number}?done={}", super::url_escape(msg)),
-        Err(e) => format!("/staff/bundle-cases/{number}?error={}", super::url_escape(&e.message)),
+    back(&format!("/staff/bundle-cases/{number}"), done)
+}
+
+/// Where a staff form goes back to, with the outcome in the query.
+fn back(path: &str, result: Result<&str, AppError>) -> Response {
+    let to = match result {
+        Ok(msg) => format!("{path}?done={}", super::url_escape(msg)),
+        Err(e) => format!("{path}?error={}", super::url_escape(&e.message)),
     };
     Redirect::to(&to).into_response()
+}
+
+#[derive(Template)]
+#[template(path = "staff_rectifications.html")]
+struct RectificationsPage {
+    layout: Layout,
+    tasks: Vec<Rectification>,
+    error: String,
+    notice: String,
+}
+
+async fn rectifications_page(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    Query(q): Query<NoticeQuery>,
+) -> Response {
+    let department = s
+        .staff
+        .role
+        .is_department_bound()
+        .then(|| s.staff.department_id.unwrap_or(-1));
+    match state.store.rectifications(&s.staff.region_code, department).await {
+        Ok(tasks) => render(&RectificationsPage {
+            layout: Layout::new("差评整改", Some(&s)),
+            tasks,
+            error: q.error.unwrap_or_default(),
+            notice: q.done.unwrap_or_default(),
+        }),
+        Err(e) => error_page(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct StepForm {
+    csrf: String,
+    step: String,
+    #[serde(default)]
+    text: String,
+}
+
+async fn rectification_submit(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    Path(id): Path<i64>,
+    Form(f): Form<StepForm>,
+) -> Response {
+    if !csrf_ok(&s.csrf_token, &f.csrf) {
+        return error_page(AppError::forbidden("表单已过期，请刷新页面后重试"));
+    }
+    // The page's buttons name the step and its outcome together.
+    let (step, verdict, upheld) = match f.step.as_str() {
+        "revisit_satisfied" => ("revisit", Some("satisfied"), None),
+        "revisit_unsatisfied" => ("revisit", Some("unsatisfied"), None),
+        "appeal_upheld" => ("decide_appeal", None, Some(true)),
+        "appeal_rejected" => ("decide_appeal", None, Some(false)),
+        other => (other, None, None),
+    };
+    let result = reform::rectification_step(&state, &s, id, step, &f.text, verdict, upheld)
+        .await
+        .map(|_| "已办理");
+    back("/staff/rectifications", result)
+}
+
+#[derive(Template)]
+#[template(path = "staff_delegations.html")]
+struct DelegationsPage {
+    layout: Layout,
+    admin: bool,
+    delegations: Vec<tongban_store::Delegation>,
+    partners: Vec<tongban_store::Partner>,
+    error: String,
+    notice: String,
+}
+
+async fn delegations_page(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    Query(q): Query<NoticeQuery>,
+) -> Response {
+    let region = s.staff.region_code.clone();
+    let result: Result<DelegationsPage, AppError> = async {
+        Ok(DelegationsPage {
+            layout: Layout::new("赋权与跨省通办", Some(&s)),
+            admin: s.staff.role == tongban_core::role::Role::Admin,
+            delegations: state.store.delegations(&region).await?,
+            partners: state.store.partners(&region).await?,
+            error: q.error.unwrap_or_default(),
+            notice: q.done.unwrap_or_default(),
+        })
+    }
+    .await;
+    match result {
+        Ok(p) => render(&p),
+        Err(e) => error_page(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct DelegationForm {
+    csrf: String,
+    item_code: String,
+    target_kind: String,
+    target_code: String,
+    from_date: String,
+    document: String,
+}
+
+async fn delegation_submit(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    Form(f): Form<DelegationForm>,
+) -> Response {
+    if !csrf_ok(&s.csrf_token, &f.csrf) {
+        return error_page(AppError::forbidden("表单已过期，请刷新页面后重试"));
+    }
+    let req = crate::api::reform::DelegationRequest {
+        item_code: f.item_code.trim().to_string(),
+        target_kind: f.target_kind,
+        target_code: f.target_code.trim().to_string(),
+        delegated_by: String::new(),
+        from_date: f.from_date,
+        document: f.document,
+    };
+    let result = crate::api::reform::grant_delegation(&state, &s, &req)
+        .await
+        .map(|_| "已记录赋权");
+    back("/staff/delegations", result)
+}
+
+#[derive(Deserialize)]
+struct RevokeForm {
+    csrf: String,
+    on: String,
+    document: String,
+}
+
+async fn delegation_revoke_submit(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    Path(id): Path<i64>,
+    Form(f): Form<RevokeForm>,
+) -> Response {
+    if !csrf_ok(&s.csrf_token, &f.csrf) {
+        return error_page(AppError::forbidden("表单已过期，请刷新页面后重试"));
+    }
+    let req = crate::api::reform::RevokeDelegation {
+        on: f.on,
+        document: f.document,
+    };
+    let result = crate::api::reform::undo_delegation(&state, &s, id, &req)
+        .await
+        .map(|_| "已撤回赋权");
+    back("/staff/delegations", result)
+}
+
+#[derive(Template)]
+#[template(path = "staff_enterprise.html")]
+struct EnterprisePage {
+    layout: Layout,
+    code: String,
+    e: Option<crate::api::reform::EnterpriseView>,
+    pairs: Vec<tongban_store::HelperPair>,
+    admin: bool,
+    error: String,
+}
+
+#[derive(Deserialize)]
+struct EnterpriseQuery {
+    code: Option<String>,
+    error: Option<String>,
+}
+
+async fn enterprise_page(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    Query(q): Query<EnterpriseQuery>,
+) -> Response {
+    let code = q.code.unwrap_or_default().trim().to_uppercase();
+    let mut error = q.error.unwrap_or_default();
+    let e = if code.is_empty() {
+        None
+    } else {
+        match crate::api::reform::enterprise(&state, &s, &code).await {
+            Ok(v) => Some(v),
+            Err(e) => {
+                error = e.message;
+                None
+            }
+        }
+    };
+    let mine = (s.staff.role == tongban_core::role::Role::Clerk).then_some(s.staff.username.as_str());
+    match state.store.helper_pairs(&s.staff.region_code, mine).await {
+        Ok(pairs) => render(&EnterprisePage {
+            layout: Layout::new("企业服务", Some(&s)),
+            code,
+            e,
+            pairs,
+            admin: s.staff.role == tongban_core::role::Role::Admin,
+            error,
+        }),
+        Err(e) => error_page(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct PairForm {
+    csrf: String,
+    credit_code: String,
+    enterprise_name: String,
+    helper: String,
+}
+
+async fn pair_submit(State(state): State<AppState>, WebUser(s): WebUser, Form(f): Form<PairForm>) -> Response {
+    if !csrf_ok(&s.csrf_token, &f.csrf) {
+        return error_page(AppError::forbidden("表单已过期，请刷新页面后重试"));
+    }
+    let req = crate::api::reform::PairRequest {
+        credit_code: f.credit_code.trim().to_uppercase(),
+        enterprise_name: f.enterprise_name,
+        helper: f.helper.trim().to_string(),
+    };
+    match crate::api::reform::pair(&state, &s, &req).await {
+        Ok(p) => Redirect::to(&format!("/staff/enterprises?code={}", p.credit_code)).into_response(),
+        Err(e) => Redirect::to(&format!("/staff/enterprises?error={}", super::url_escape(&e.message))).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct RevokeLicenceForm {
+    csrf: String,
+    id: String,
+    reason: String,
+}
+
+async fn revoke_submit(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    Form(f): Form<RevokeLicenceForm>,
+) -> Response {
+    if !csrf_ok(&s.csrf_token, &f.csrf) {
+        return error_page(AppError::forbidden("表单已过期，请刷新页面后重试"));
+    }
+    let path = format!("/licences/verify?id={}", crate::auth::urlencode(&f.id));
+    match crate::api::reform::revoke(&state, &s, &f.id, &f.reason).await {
+        Ok(_) => Redirect::to(&path).into_response(),
+        Err(e) => Redirect::to(&format!("{path}&error={}", super::url_escape(&e.message))).into_response(),
+    }
 }

@@ -8,4 +8,4 @@ mod cases;
 mod helpers;
 mod queue;
 mod reform;
-mod web;
+pub(crate) mod web;

@@ -851,3 +851,219 @@ both_backends!(
         assert_eq!(status, StatusCode::UNAUTHORIZED);
     }
 );
+
+/// Posts a form with a signed-in client and returns where it redirected to.
+async fn post_form(client: &reqwest::Client, app: &TestApp, path: &str, fields: &[(&str, &str)]) -> String {
+    let r = client.post(app.url(path)).form(fields).send().await.unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{path}: {}",
+        r.text().await.unwrap_or_default()
+    );
+    r.headers()["location"].to_str().unwrap().to_string()
+}
+
+both_backends!(
+    reform_pages_for_clerks_departments_and_applicants,
+    |app: TestApp| async move {
+        use crate::web::{fetch, hidden, sign_in};
+        // 容缺受理 at the window: the button, the printable commitment, the supplement form.
+        let (clerk, _) = sign_in(&app, "clerk").await;
+        let form = fetch(&clerk, &app, &format!("/staff/cases/new?item={TOLERANCE_ITEM}")).await;
+        assert!(form.contains("容缺受理（签承诺书）") && form.contains("可容缺"));
+        let csrf = hidden(&form, "csrf");
+        let fields = [
+            ("csrf", csrf.as_str()),
+            ("item", TOLERANCE_ITEM),
+            ("site", "hall"),
+            ("kind", "person"),
+            ("name", "张三"),
+            ("identifier", ID),
+            ("phone", PHONE),
+            ("agent", ""),
+            ("comment", ""),
+            ("material", "申请表"),
+            ("material", "营业执照或统一社会信用代码证明"),
+            ("decision", "accept_tolerance"),
+        ];
+        let to = post_form(&clerk, &app, "/staff/cases/new", &fields).await;
+        assert!(to.ends_with("?printed=commitment"), "{to}");
+        let number = to
+            .trim_start_matches("/staff/cases/")
+            .split('?')
+            .next()
+            .unwrap()
+            .to_string();
+        let page = fetch(&clerk, &app, &to).await;
+        assert!(
+            page.contains("已容缺受理") && page.contains("收取补交材料"),
+            "case page"
+        );
+        let notice = fetch(&clerk, &app, &format!("/staff/cases/{number}/notice/commitment")).await;
+        assert!(
+            notice.contains("容缺受理承诺书") && notice.contains("相关证明材料"),
+            "printable commitment"
+        );
+        let version = hidden(&page, "version");
+        let to = post_form(
+            &clerk,
+            &app,
+            &format!("/staff/cases/{number}/supplements"),
+            &[("csrf", &csrf), ("version", &version), ("material", "相关证明材料")],
+        )
+        .await;
+        assert!(to.contains("done="), "{to}");
+        assert!(fetch(&clerk, &app, &to).await.contains("已履行"));
+
+        // A bad rating, rectified through the pages by the department and the supervisor.
+        let case = issued_case(&app).await;
+        let token = app.token("clerk").await;
+        let (_, rated) = app
+            .post_json(
+                &format!("/api/v1/cases/{}/rating", case["number"].as_str().unwrap()),
+                &json!({"level": 4, "comment": "窗口态度差"}),
+                Some(&token),
+            )
+            .await;
+        let task = rated["rectification_id"].as_i64().unwrap().to_string();
+        let (reviewer, _) = sign_in(&app, "reviewer").await;
+        let page = fetch(&reviewer, &app, "/staff/rectifications").await;
+        assert!(page.contains("窗口态度差") && page.contains("整改答复"));
+        let rcsrf = hidden(&page, "csrf");
+        let to = post_form(
+            &reviewer,
+            &app,
+            &format!("/staff/rectifications/{task}"),
+            &[("csrf", &rcsrf), ("step", "reply"), ("text", "已约谈窗口人员")],
+        )
+        .await;
+        assert!(to.contains("done="), "{to}");
+        let (supervisor, _) = sign_in(&app, "supervisor").await;
+        let page = fetch(&supervisor, &app, "/staff/rectifications").await;
+        let scsrf = hidden(&page, "csrf");
+        let to = post_form(
+            &supervisor,
+            &app,
+            &format!("/staff/rectifications/{task}"),
+            &[("csrf", &scsrf), ("step", "revisit_satisfied"), ("text", "回访满意")],
+        )
+        .await;
+        assert!(to.contains("done="), "{to}");
+        let (_, tasks) = app
+            .get_auth("/api/v1/rectifications", &app.token("supervisor").await)
+            .await;
+        assert_eq!(tasks[0]["state"], "closed");
+
+        // The administrator records a delegation and pairs a helper on their pages.
+        let (admin, _) = sign_in(&app, "admin").await;
+        let page = fetch(&admin, &app, "/staff/delegations").await;
+        assert!(page.contains("山东省莱州市") && page.contains("186项"));
+        let acsrf = hidden(&page, "csrf");
+        let to = post_form(
+            &admin,
+            &app,
+            "/staff/delegations",
+            &[
+                ("csrf", &acsrf),
+                ("item_code", "430603-XK-0213"),
+                ("target_kind", "park"),
+                ("target_code", "park"),
+                ("from_date", "2023-03-01"),
+                ("document", ""),
+            ],
+        )
+        .await;
+        assert!(
+            to.contains("error="),
+            "a delegation without its document is refused: {to}"
+        );
+        let to = post_form(
+            &admin,
+            &app,
+            "/staff/delegations",
+            &[
+                ("csrf", &acsrf),
+                ("item_code", "430603-XK-0213"),
+                ("target_kind", "park"),
+                ("target_code", "park"),
+                ("from_date", "2023-03-01"),
+                ("document", "岳政发〔2023〕3号"),
+            ],
+        )
+        .await;
+        assert!(to.contains("done="), "{to}");
+        assert!(fetch(&admin, &app, "/staff/delegations")
+            .await
+            .contains("岳政发〔2023〕3号"));
+        let to = post_form(
+            &admin,
+            &app,
+            "/staff/helpers",
+            &[
+                ("csrf", &acsrf),
+                ("credit_code", "91430603MA4L16JF0D"),
+                ("enterprise_name", "云溪示例化工有限公司"),
+                ("helper", "clerk"),
+            ],
+        )
+        .await;
+        assert_eq!(to, "/staff/enterprises?code=91430603MA4L16JF0D");
+        assert!(fetch(&admin, &app, &to).await.contains("云溪示例化工有限公司"));
+
+        // The licence is revoked from its verification page by the issuing department's head.
+        let id = case["licence_id"].as_str().unwrap();
+        let (head, _) = sign_in(&app, "head").await;
+        let page = fetch(&head, &app, &format!("/licences/verify?id={}", urlencode(id))).await;
+        assert!(
+            page.contains("注销证照") && page.contains("<svg"),
+            "revoke form and QR code"
+        );
+        let hcsrf = hidden(&page, "csrf");
+        post_form(
+            &head,
+            &app,
+            "/staff/licences/revoke",
+            &[("csrf", &hcsrf), ("id", id), ("reason", "经营者申请注销")],
+        )
+        .await;
+        assert!(fetch(&head, &app, &format!("/licences/verify?id={}", urlencode(id)))
+            .await
+            .contains("已注销"));
+
+        // The applicant signs in on the portal with the SMS code and sees the cases and the licence.
+        let citizen = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let page = citizen
+            .post(app.url("/my/code"))
+            .form(&[("identifier", ID), ("phone", PHONE)])
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("验证码已发送"), "{page}");
+        let sms: String =
+            sqlx::query_scalar::<_, String>("SELECT body FROM outbox WHERE body LIKE '%验证码%' ORDER BY id DESC")
+                .fetch_one(&sqlx_pool(&app).await)
+                .await
+                .unwrap();
+        let code: String = sms.chars().filter(|c| c.is_ascii_digit()).take(6).collect();
+        let r = citizen
+            .post(app.url("/my/login"))
+            .form(&[("identifier", ID), ("phone", PHONE), ("code", &code)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let mine = citizen.get(app.url("/my")).send().await.unwrap().text().await.unwrap();
+        assert!(
+            mine.contains(&number) && mine.contains("食品经营许可证"),
+            "my cases and licences"
+        );
+    }
+);
