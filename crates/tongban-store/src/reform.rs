@@ -235,6 +235,59 @@ impl Store {
     }
 }
 
+/// The row `end_once` ends: by its id, or by a text column.
+enum Key<'a> {
+    Id(i64),
+    Text(&'static str, &'a str),
+}
+
+impl Store {
+    /// Ends a record once — revoked, cleared, delivered, unpaired: sets `set` (the first column must still be NULL,
+    /// which is what makes a second attempt change nothing) and writes the audit entry (action, target, detail,
+    /// actor), in one transaction. False when there is no such record still open.
+    async fn end_once(
+        &self,
+        region: &str,
+        table: &'static str,
+        key: Key<'_>,
+        set: &[(&'static str, &str)],
+        (action, target, detail, actor): (&str, &str, &str, &str),
+    ) -> Result<bool, StoreError> {
+        let Some((open_column, _)) = set.first() else {
+            return Ok(false);
+        };
+        let assignments: Vec<String> = set
+            .iter()
+            .enumerate()
+            .map(|(n, (c, _))| format!("{c} = ${}", n + 3))
+            .collect();
+        let key_column = match key {
+            Key::Id(_) => "id",
+            Key::Text(column, _) => column,
+        };
+        let sql = format!(
+            "UPDATE {table} SET {} WHERE region_code = $1 AND {key_column} = $2 AND {open_column} IS NULL",
+            assignments.join(", ")
+        );
+        let _turn = self.write_turn().await;
+        let mut tx = self.pool.begin().await?;
+        let mut q = sqlx::query(&sql).bind(region);
+        q = match key {
+            Key::Id(id) => q.bind(id),
+            Key::Text(_, v) => q.bind(v.to_string()),
+        };
+        for (_, v) in set {
+            q = q.bind(v.to_string());
+        }
+        if q.execute(&mut *tx).await?.rows_affected() == 0 {
+            return Ok(false);
+        }
+        audit(&mut tx, region, actor, action, target, detail).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // 容缺受理: commitments and credit records
 
@@ -574,25 +627,24 @@ impl Store {
         actor: &str,
         reason: &str,
     ) -> Result<(), StoreError> {
-        let _turn = self.write_turn().await;
-        let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(
-            "UPDATE credit_records SET cleared_at = $1, cleared_by = $2, cleared_reason = $3 \
-             WHERE region_code = $4 AND id = $5 AND cleared_at IS NULL",
-        )
-        .bind(now_text())
-        .bind(actor)
-        .bind(reason)
-        .bind(region)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("未清除的失信记录{id}")));
+        let cleared = self
+            .end_once(
+                region,
+                "credit_records",
+                Key::Id(id),
+                &[
+                    ("cleared_at", &now_text()),
+                    ("cleared_by", actor),
+                    ("cleared_reason", reason),
+                ],
+                ("credit.clear", &id.to_string(), reason, actor),
+            )
+            .await?;
+        if cleared {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound(format!("未清除的失信记录{id}")))
         }
-        audit(&mut tx, region, actor, "credit.clear", &id.to_string(), reason).await?;
-        tx.commit().await?;
-        Ok(())
     }
 
     pub async fn tolerance_figures(&self, region: &str) -> Result<ToleranceFigures, StoreError> {
@@ -804,22 +856,20 @@ impl Store {
 
     /// Marks the bundle delivered once (its issued sub-cases are delivered by the caller, one action each).
     pub async fn mark_bundle_delivered(&self, region: &str, id: i64, actor: &str, how: &str) -> Result<(), StoreError> {
-        let _turn = self.write_turn().await;
-        let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(
-            "UPDATE bundle_cases SET delivered_at = $1 WHERE region_code = $2 AND id = $3 AND delivered_at IS NULL",
-        )
-        .bind(now_text())
-        .bind(region)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::Conflict("该一件事已送达".into()));
+        let delivered = self
+            .end_once(
+                region,
+                "bundle_cases",
+                Key::Id(id),
+                &[("delivered_at", &now_text())],
+                ("bundle_case.deliver", &id.to_string(), how, actor),
+            )
+            .await?;
+        if delivered {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict("该一件事已送达".into()))
         }
-        audit(&mut tx, region, actor, "bundle_case.deliver", &id.to_string(), how).await?;
-        tx.commit().await?;
-        Ok(())
     }
 }
 
@@ -1041,24 +1091,18 @@ impl Store {
         document: &str,
         actor: &str,
     ) -> Result<Delegation, StoreError> {
-        let _turn = self.write_turn().await;
-        let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(
-            "UPDATE delegations SET revoked_on = $1, revoke_document = $2, revoked_by = $3 \
-             WHERE region_code = $4 AND id = $5 AND revoked_on IS NULL",
-        )
-        .bind(on)
-        .bind(document)
-        .bind(actor)
-        .bind(region)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
+        let revoked = self
+            .end_once(
+                region,
+                "delegations",
+                Key::Id(id),
+                &[("revoked_on", on), ("revoke_document", document), ("revoked_by", actor)],
+                ("delegation.revoke", &id.to_string(), document, actor),
+            )
+            .await?;
+        if !revoked {
             return Err(StoreError::NotFound(format!("有效的赋权记录{id}")));
         }
-        audit(&mut tx, region, actor, "delegation.revoke", &id.to_string(), document).await?;
-        tx.commit().await?;
         self.delegation(region, id)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("赋权记录{id}")))
@@ -1212,22 +1256,20 @@ impl Store {
     }
 
     pub async fn end_helper_pair(&self, region: &str, id: i64, actor: &str) -> Result<(), StoreError> {
-        let _turn = self.write_turn().await;
-        let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(
-            "UPDATE helper_pairs SET ended_at = $1 WHERE region_code = $2 AND id = $3 AND ended_at IS NULL",
-        )
-        .bind(now_text())
-        .bind(region)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("帮代办关系{id}")));
+        let ended = self
+            .end_once(
+                region,
+                "helper_pairs",
+                Key::Id(id),
+                &[("ended_at", &now_text())],
+                ("helper.unpair", &id.to_string(), "", actor),
+            )
+            .await?;
+        if ended {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound(format!("帮代办关系{id}")))
         }
-        audit(&mut tx, region, actor, "helper.unpair", &id.to_string(), "").await?;
-        tx.commit().await?;
-        Ok(())
     }
 
     /// Current pairings; of one helper when given.
@@ -1708,25 +1750,24 @@ impl Store {
         reason: &str,
         actor: &str,
     ) -> Result<(), StoreError> {
-        let _turn = self.write_turn().await;
-        let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(
-            "UPDATE licences SET revoked_at = $1, revoked_by = $2, revoke_reason = $3 \
-             WHERE region_code = $4 AND licence_id = $5 AND revoked_at IS NULL",
-        )
-        .bind(now_text())
-        .bind(actor)
-        .bind(reason)
-        .bind(region)
-        .bind(licence_id)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::Conflict(format!("证照“{licence_id}”不存在或已注销")));
+        let revoked = self
+            .end_once(
+                region,
+                "licences",
+                Key::Text("licence_id", licence_id),
+                &[
+                    ("revoked_at", &now_text()),
+                    ("revoked_by", actor),
+                    ("revoke_reason", reason),
+                ],
+                ("licence.revoke", licence_id, reason, actor),
+            )
+            .await?;
+        if revoked {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict(format!("证照“{licence_id}”不存在或已注销")))
         }
-        audit(&mut tx, region, actor, "licence.revoke", licence_id, reason).await?;
-        tx.commit().await?;
-        Ok(())
     }
 
     /// The department's unified social credit code, the issuer code of the licences it signs.

@@ -464,7 +464,7 @@ pub async fn act_at(
     }
 }
 
-fn stale(current: i64) -> AppError {
+pub fn stale(current: i64) -> AppError {
     AppError::new(
         StatusCode::CONFLICT,
         "stale_version",

@@ -260,15 +260,8 @@ pub async fn supplement(
         )));
     }
     let case = cases::load(state, s, number).await?;
-    let stale = |current: i64| {
-        AppError::new(
-            StatusCode::CONFLICT,
-            "stale_version",
-            format!("办件已被他人更新（当前版本{current}），请刷新后重试"),
-        )
-    };
     if case.version != version {
-        return Err(stale(case.version));
+        return Err(cases::stale(case.version));
     }
     state
         .store
@@ -276,7 +269,7 @@ pub async fn supplement(
         .await
         .map_err(|e| match e {
             tongban_store::StoreError::Invalid(m) => AppError::unprocessable("invalid_supplement", m),
-            tongban_store::StoreError::Stale { current } => stale(current),
+            tongban_store::StoreError::Stale { current } => cases::stale(current),
             other => other.into(),
         })
 }

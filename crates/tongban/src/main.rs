@@ -473,6 +473,11 @@ async fn demo(config: &Config, days: u32, scale: f64) -> anyhow::Result<()> {
         "  近{days}个工作日的办件{cases}件（{:.1}秒）",
         activity_started.elapsed().as_secs_f64()
     );
+    let reform = tongban::seed::demo_reform(&state, &config.region).await?;
+    println!(
+        "  赋权{}项，好差评{}条，一件事{}件（改革服务 /staff/reform）",
+        reform.delegations, reform.ratings, reform.bundles
+    );
     let tickets = tongban::seed::queue::demo(&state, &config.region, days, scale).await?;
     println!("  大厅取号{tickets}张（含今日实时排队，叫号屏 /hall/board）");
     println!(

@@ -528,3 +528,127 @@ struct Plan {
     filing: tongban_web::cases::Filing,
     steps: Vec<&'static str>,
 }
+
+/// What `demo_reform` seeded.
+pub struct ReformDemo {
+    pub delegations: usize,
+    pub ratings: usize,
+    pub bundles: usize,
+}
+
+/// Approval-reform activity on top of the demo cases, through the same use cases the pages call: 新生儿户口登记
+/// delegated to every town (so the newborn bundle can be filed at a town centre) and a few enterprise items to the
+/// park; ratings of most finished cases, mostly good, a few bad ones with their rectification tasks; one newborn
+/// bundle filed at a town centre and accepted.
+pub async fn demo_reform(state: &tongban_web::AppState, region: &str) -> anyhow::Result<ReformDemo> {
+    use tongban_web::api::reform::{grant_delegation, DelegationRequest};
+    use tongban_web::reform::{self, Rater};
+    let store = &state.store;
+    let session = |username: &'static str| async move {
+        let (staff, _) = store
+            .staff_by_username(username)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(username.to_string()))?;
+        let (_, s) = store
+            .create_session(&staff, tongban_store::SessionKind::Api, chrono::Duration::hours(1))
+            .await?;
+        Ok::<_, StoreError>(s)
+    };
+    let admin = session("admin").await?;
+    let clerk = session("clerk").await?;
+    let mut out = ReformDemo {
+        delegations: 0,
+        ratings: 0,
+        bundles: 0,
+    };
+    if !store.delegations(region).await?.is_empty() {
+        return Ok(out);
+    }
+    let mut grants: Vec<(String, &str, String)> = store
+        .region_children(region)
+        .await?
+        .into_iter()
+        .map(|t| ("430603-QR-0054".to_string(), "town", t.code))
+        .collect();
+    for (_, g) in store
+        .current_guides(region)
+        .await?
+        .into_iter()
+        .filter(|(d, g)| {
+            d == DEMO_DEPARTMENT && g.name.contains("企业") && !g.all_region && g.levels == vec![Level::County]
+        })
+        .take(8)
+    {
+        grants.push((g.code, "park", "park".to_string()));
+    }
+    for (item, kind, target) in grants {
+        let req = DelegationRequest {
+            item_code: item,
+            target_kind: kind.to_string(),
+            target_code: target,
+            delegated_by: "district".into(),
+            from_date: "2023-01-01".into(),
+            document: "云政发〔2023〕5号".into(),
+        };
+        if grant_delegation(state, &admin, &req).await.is_ok() {
+            out.delegations += 1;
+        }
+    }
+    let mut rng = Rng(0x5eed_0000_2023_0604);
+    let finished = store
+        .cases(
+            region,
+            &tongban_store::CaseFilter {
+                state: Some("closed".into()),
+                ..Default::default()
+            },
+            1,
+            500,
+        )
+        .await?;
+    for c in finished.data {
+        if !rng.chance(0.6) {
+            continue;
+        }
+        // The report's satisfaction is high: most ratings are 1–2, about one in a hundred is bad.
+        let level = if rng.chance(0.01) {
+            4 + rng.below(2) as i64
+        } else {
+            1 + rng.below(2) as i64
+        };
+        let comment = if level >= 4 {
+            "等候时间较长，希望增加窗口"
+        } else {
+            ""
+        };
+        if reform::rate_case(state, region, &c.number, level, comment, Rater::Window(&clerk))
+            .await
+            .is_ok()
+        {
+            out.ratings += 1;
+        }
+    }
+    let (guide, _) = reform::bundle_guide(state, region, "YJS-009")
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    let (name, id, phone) = person(&mut rng);
+    let applicant = tongban_web::cases::parse_applicant("person", &name, Some(&id), None, &phone)
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    let filing = reform::BundleFiling {
+        bundle_code: guide.code.clone(),
+        applicant,
+        channel: "town".into(),
+        site_code: "town-430603102".into(),
+        form: serde_json::json!({"申请事项说明": "新生儿出生登记"}),
+        materials: guide.materials.iter().map(|m| m.name.clone()).collect(),
+        delivery: "邮寄送达".into(),
+    };
+    let (b, _) = reform::file_bundle(state, region, filing, Some(&clerk))
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    reform::accept_bundle(state, &clerk, &b.number)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    out.bundles += 1;
+    Ok(out)
+}

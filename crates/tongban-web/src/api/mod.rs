@@ -4,7 +4,7 @@
 pub(crate) mod cases;
 pub(crate) mod catalog;
 pub(crate) mod queue;
-pub(crate) mod reform;
+pub mod reform;
 mod session;
 
 use crate::state::AppState;
