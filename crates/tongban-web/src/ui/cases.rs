@@ -1,7 +1,7 @@
 //! Case pages: window acceptance (无差别受理), the inbox sorted by deadline with warning lights, the case page with
 //! history and the caller's allowed actions, printable notices, the supervision board and the public progress page.
 
-use super::{error_page, render, Layout, Pager};
+use super::{csrf_refused, error_page, render, render_result, Layout, Pager};
 use crate::api::cases::{progress_of, supervision_scope, Progress};
 use crate::auth::{csrf_ok, MaybeWebUser, WebUser};
 use crate::cases::{self, masked_identifier, masked_phone, parse_applicant, timing, Filing};
@@ -154,10 +154,7 @@ async fn inbox(State(state): State<AppState>, WebUser(s): WebUser, Query(q): Que
         })
     }
     .await;
-    match result {
-        Ok(p) => render(&p),
-        Err(e) => error_page(e),
-    }
+    render_result(result)
 }
 
 pub struct FilingForm {
@@ -292,28 +289,42 @@ pub(super) fn channel_for_site(site: &str) -> &'static str {
     }
 }
 
-/// Repeated `material` fields are why the raw form is read as pairs instead of into a struct.
-pub(super) fn form_pairs(raw: &[u8]) -> Vec<(String, String)> {
-    form_urlencoded::parse(raw).into_owned().collect()
+/// A posted form with a materials checklist: repeated `material` fields are why it is read as pairs instead of
+/// into a struct.
+pub(super) struct ChecklistForm(Vec<(String, String)>);
+
+impl ChecklistForm {
+    pub(super) fn parse(raw: &[u8]) -> ChecklistForm {
+        ChecklistForm(form_urlencoded::parse(raw).into_owned().collect())
+    }
+    /// A single field, trimmed; empty when absent.
+    pub(super) fn field(&self, name: &str) -> String {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    }
+    /// The ticked materials.
+    pub(super) fn materials(&self) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(n, _)| n == "material")
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+    pub(super) fn csrf_ok(&self, s: &Session) -> bool {
+        csrf_ok(&s.csrf_token, &self.field("csrf"))
+    }
 }
 
 async fn new_submit(State(state): State<AppState>, WebUser(s): WebUser, RawForm(raw): RawForm) -> Response {
-    let pairs = form_pairs(&raw);
-    let get = |k: &str| {
-        pairs
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.trim().to_string())
-            .unwrap_or_default()
-    };
-    if !csrf_ok(&s.csrf_token, &get("csrf")) {
-        return error_page(AppError::forbidden("表单已过期，请刷新页面后重试"));
+    let form = ChecklistForm::parse(&raw);
+    let get = |k: &str| form.field(k);
+    if !form.csrf_ok(&s) {
+        return csrf_refused();
     }
-    let checked: Vec<String> = pairs
-        .iter()
-        .filter(|(n, _)| n == "material")
-        .map(|(_, v)| v.clone())
-        .collect();
+    let checked = form.materials();
     let site = get("site");
     let f = FilingForm {
         site: if site.is_empty() { "hall".into() } else { site },
@@ -536,10 +547,7 @@ async fn case_page(
         })
     }
     .await;
-    match result {
-        Ok(p) => render(&p),
-        Err(e) => error_page(e),
-    }
+    render_result(result)
 }
 
 #[derive(Deserialize)]
@@ -557,7 +565,7 @@ async fn act_submit(
     axum::extract::Form(f): axum::extract::Form<ActForm>,
 ) -> Response {
     if !csrf_ok(&s.csrf_token, &f.csrf) {
-        return error_page(AppError::forbidden("表单已过期，请刷新页面后重试"));
+        return csrf_refused();
     }
     match cases::act(
         &state,
@@ -670,10 +678,7 @@ async fn notice_page(
         })
     }
     .await;
-    match result {
-        Ok(p) => render(&p),
-        Err(e) => error_page(e),
-    }
+    render_result(result)
 }
 
 #[derive(Template)]
@@ -710,10 +715,7 @@ async fn supervision_page(
         })
     }
     .await;
-    match result {
-        Ok(p) => render(&p),
-        Err(e) => error_page(e),
-    }
+    render_result(result)
 }
 
 #[derive(Template)]
@@ -827,10 +829,7 @@ async fn workflow_view(
         })
     }
     .await;
-    match result {
-        Ok(p) => render(&p),
-        Err(e) => error_page(e),
-    }
+    render_result(result)
 }
 
 async fn workflow_page(State(state): State<AppState>, WebUser(s): WebUser, Path(code): Path<String>) -> Response {
@@ -850,7 +849,7 @@ async fn workflow_submit(
     axum::extract::Form(f): axum::extract::Form<WorkflowForm>,
 ) -> Response {
     if !csrf_ok(&s.csrf_token, &f.csrf) {
-        return error_page(AppError::forbidden("表单已过期，请刷新页面后重试"));
+        return csrf_refused();
     }
     if s.staff.role != tongban_core::role::Role::Admin {
         return error_page(AppError::forbidden("只有系统管理员可以修改流程模板"));

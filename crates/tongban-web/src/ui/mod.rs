@@ -92,6 +92,19 @@ impl Pager {
     }
 }
 
+/// A page built by a use case that may fail: the page, or the error page naming the problem.
+pub fn render_result<T: Template>(r: Result<T, AppError>) -> Response {
+    match r {
+        Ok(page) => render(&page),
+        Err(e) => error_page(e),
+    }
+}
+
+/// The error page for a form whose CSRF token does not match the session's.
+pub fn csrf_refused() -> Response {
+    error_page(AppError::forbidden("表单已过期，请刷新页面后重试"))
+}
+
 pub fn render<T: Template>(t: &T) -> Response {
     match t.render() {
         Ok(html) => Html(html).into_response(),
@@ -189,10 +202,7 @@ async fn home(State(state): State<AppState>, MaybeWebUser(session): MaybeWebUser
         })
     }
     .await;
-    match result {
-        Ok(page) => render(&page),
-        Err(e) => error_page(e),
-    }
+    render_result(result)
 }
 
 #[derive(Deserialize)]
@@ -368,10 +378,7 @@ async fn department_page(
         })
     }
     .await;
-    match result {
-        Ok(p) => render(&p),
-        Err(e) => error_page(e),
-    }
+    render_result(result)
 }
 
 #[derive(Template)]
@@ -472,7 +479,7 @@ async fn logout(State(state): State<AppState>, jar: CookieJar, Form(f): Form<Csr
     if let Some(c) = jar.get(SESSION_COOKIE) {
         if let Ok(Some(s)) = state.store.session(c.value(), SessionKind::Web).await {
             if !auth::csrf_ok(&s.csrf_token, &f.csrf) {
-                return error_page(AppError::forbidden("表单已过期，请刷新页面后重试"));
+                return csrf_refused();
             }
         }
         let _ = state.store.end_session(c.value()).await;

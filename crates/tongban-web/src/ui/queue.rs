@@ -4,7 +4,7 @@
 //! The kiosk and appointment forms carry no CSRF token: they need no session and grant nothing that the public
 //! API does not (anyone may take a ticket), so a forged post can do no more than a visitor at the kiosk.
 
-use super::{error_page, render, url_escape, Layout};
+use super::{csrf_refused, error_page, render, render_result, url_escape, Layout};
 use crate::auth::{csrf_ok, WebUser};
 use crate::error::AppError;
 use crate::queue::{
@@ -309,7 +309,7 @@ struct WindowForm {
 
 async fn window_submit(State(state): State<AppState>, WebUser(s): WebUser, Form(f): Form<WindowForm>) -> Response {
     if !csrf_ok(&s.csrf_token, &f.csrf) {
-        return error_page(AppError::forbidden("表单已过期，请刷新页面后重试"));
+        return csrf_refused();
     }
     let action = match f.action.as_str() {
         "call_next" => WindowAction::CallNext,
@@ -406,7 +406,7 @@ async fn categories_submit(
     Form(f): Form<CategoryForm>,
 ) -> Response {
     if !csrf_ok(&s.csrf_token, &f.csrf) {
-        return error_page(AppError::forbidden("表单已过期，请刷新页面后重试"));
+        return csrf_refused();
     }
     let input = CategoryInput {
         code: f.code,
@@ -460,8 +460,5 @@ async fn figures_page(State(state): State<AppState>, WebUser(s): WebUser, Query(
         })
     }
     .await;
-    match result {
-        Ok(p) => render(&p),
-        Err(e) => error_page(e),
-    }
+    render_result(result)
 }

@@ -1,7 +1,7 @@
 //! Pages of the reform services: the public rating results, licence verification, rating by the link in a notice,
 //! the applicant's "my cases", and the staff overview of commitments, bundles, delegations and rectifications.
 
-use super::{error_page, render, Layout};
+use super::{csrf_refused, error_page, render, render_result, Layout};
 use crate::api::reform::{my_case_list, reform_figures, summary, MyCase, PeriodParams, RateSummary, ReformFigures};
 use crate::auth::{csrf_ok, MaybeWebUser, WebUser};
 use crate::error::AppError;
@@ -324,7 +324,7 @@ async fn my_rate_submit(
         return Redirect::to("/my").into_response();
     };
     if !csrf_ok(&a.csrf_token, &f.csrf) {
-        return error_page(AppError::forbidden("表单已过期，请刷新后重试"));
+        return csrf_refused();
     }
     let result = reform::rate_case(
         &state,
@@ -385,10 +385,7 @@ async fn staff_reform(State(state): State<AppState>, WebUser(s): WebUser) -> Res
         })
     }
     .await;
-    match result {
-        Ok(page) => render(&page),
-        Err(e) => error_page(e),
-    }
+    render_result(result)
 }
 
 async fn supplement_submit(
@@ -397,23 +394,12 @@ async fn supplement_submit(
     Path(number): Path<String>,
     axum::extract::RawForm(raw): axum::extract::RawForm,
 ) -> Response {
-    let pairs = super::cases::form_pairs(&raw);
-    let field = |k: &str| {
-        pairs
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
-    if !csrf_ok(&s.csrf_token, &field("csrf")) {
-        return error_page(AppError::forbidden("表单已过期，请刷新页面后重试"));
+    let form = super::cases::ChecklistForm::parse(&raw);
+    if !form.csrf_ok(&s) {
+        return csrf_refused();
     }
-    let materials: Vec<String> = pairs
-        .iter()
-        .filter(|(n, _)| n == "material")
-        .map(|(_, v)| v.clone())
-        .collect();
-    let version = field("version").parse().unwrap_or(-1);
+    let materials = form.materials();
+    let version = form.field("version").parse().unwrap_or(-1);
     let result = reform::supplement(&state, &s, &number, version, &materials)
         .await
         .map(|_| "收取补交材料");
@@ -464,10 +450,7 @@ async fn bundles_page(State(state): State<AppState>, WebUser(s): WebUser) -> Res
         })
     }
     .await;
-    match result {
-        Ok(p) => render(&p),
-        Err(e) => error_page(e),
-    }
+    render_result(result)
 }
 
 #[derive(Template)]
@@ -512,10 +495,7 @@ async fn bundle_new_page(
         })
     }
     .await;
-    match result {
-        Ok(p) => render(&p),
-        Err(e) => error_page(e),
-    }
+    render_result(result)
 }
 
 async fn bundle_new_form(State(state): State<AppState>, WebUser(s): WebUser, Path(code): Path<String>) -> Response {
@@ -536,22 +516,12 @@ async fn bundle_new_submit(
     Path(code): Path<String>,
     axum::extract::RawForm(raw): axum::extract::RawForm,
 ) -> Response {
-    let pairs = super::cases::form_pairs(&raw);
-    let field = |k: &str| {
-        pairs
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.trim().to_string())
-            .unwrap_or_default()
-    };
-    if !csrf_ok(&s.csrf_token, &field("csrf")) {
-        return error_page(AppError::forbidden("表单已过期，请刷新页面后重试"));
+    let form = super::cases::ChecklistForm::parse(&raw);
+    let field = |k: &str| form.field(k);
+    if !form.csrf_ok(&s) {
+        return csrf_refused();
     }
-    let checked: Vec<String> = pairs
-        .iter()
-        .filter(|(n, _)| n == "material")
-        .map(|(_, v)| v.clone())
-        .collect();
+    let checked = form.materials();
     let f = super::cases::FilingForm {
         site: field("site"),
         kind: "person".into(),
@@ -612,10 +582,7 @@ async fn bundle_case_page(
         })
     }
     .await;
-    match result {
-        Ok(p) => render(&p),
-        Err(e) => error_page(e),
-    }
+    render_result(result)
 }
 
 #[derive(Deserialize)]
@@ -633,7 +600,7 @@ async fn bundle_act_submit(
     Form(f): Form<BundleActForm>,
 ) -> Response {
     if !csrf_ok(&s.csrf_token, &f.csrf) {
-        return error_page(AppError::forbidden("表单已过期，请刷新页面后重试"));
+        return csrf_refused();
     }
     let done = match f.action.as_str() {
         "accept" => reform::accept_bundle(&state, &s, &number)
@@ -704,7 +671,7 @@ async fn rectification_submit(
     Form(f): Form<StepForm>,
 ) -> Response {
     if !csrf_ok(&s.csrf_token, &f.csrf) {
-        return error_page(AppError::forbidden("表单已过期，请刷新页面后重试"));
+        return csrf_refused();
     }
     // The page's buttons name the step and its outcome together.
     let (step, verdict, upheld) = match f.step.as_str() {
@@ -748,10 +715,7 @@ async fn delegations_page(
         })
     }
     .await;
-    match result {
-        Ok(p) => render(&p),
-        Err(e) => error_page(e),
-    }
+    render_result(result)
 }
 
 #[derive(Deserialize)]
@@ -770,7 +734,7 @@ async fn delegation_submit(
     Form(f): Form<DelegationForm>,
 ) -> Response {
     if !csrf_ok(&s.csrf_token, &f.csrf) {
-        return error_page(AppError::forbidden("表单已过期，请刷新页面后重试"));
+        return csrf_refused();
     }
     let req = crate::api::reform::DelegationRequest {
         item_code: f.item_code.trim().to_string(),
@@ -800,7 +764,7 @@ async fn delegation_revoke_submit(
     Form(f): Form<RevokeForm>,
 ) -> Response {
     if !csrf_ok(&s.csrf_token, &f.csrf) {
-        return error_page(AppError::forbidden("表单已过期，请刷新页面后重试"));
+        return csrf_refused();
     }
     let req = crate::api::reform::RevokeDelegation {
         on: f.on,
@@ -871,7 +835,7 @@ struct PairForm {
 
 async fn pair_submit(State(state): State<AppState>, WebUser(s): WebUser, Form(f): Form<PairForm>) -> Response {
     if !csrf_ok(&s.csrf_token, &f.csrf) {
-        return error_page(AppError::forbidden("表单已过期，请刷新页面后重试"));
+        return csrf_refused();
     }
     let req = crate::api::reform::PairRequest {
         credit_code: f.credit_code.trim().to_uppercase(),
@@ -897,7 +861,7 @@ async fn revoke_submit(
     Form(f): Form<RevokeLicenceForm>,
 ) -> Response {
     if !csrf_ok(&s.csrf_token, &f.csrf) {
-        return error_page(AppError::forbidden("表单已过期，请刷新页面后重试"));
+        return csrf_refused();
     }
     let path = format!("/licences/verify?id={}", crate::auth::urlencode(&f.id));
     match crate::api::reform::revoke(&state, &s, &f.id, &f.reason).await {

@@ -1,7 +1,7 @@
 //! The staff workbench: a home page for each role, catalog browsing and editing, the guide-quality report and
 //! staff management.
 
-use super::{error_page, render, Layout, Pager};
+use super::{csrf_refused, error_page, render_result, Layout, Pager};
 use crate::api::catalog::{item_filter, quality_scope, GuideChange};
 use crate::auth::{csrf_ok, WebUser};
 use crate::error::AppError;
@@ -140,10 +140,7 @@ async fn home(State(state): State<AppState>, WebUser(session): WebUser) -> Respo
         })
     }
     .await;
-    match result {
-        Ok(p) => render(&p),
-        Err(e) => error_page(e),
-    }
+    render_result(result)
 }
 
 #[derive(Deserialize, Default)]
@@ -215,10 +212,7 @@ async fn catalog(State(state): State<AppState>, WebUser(session): WebUser, Query
         })
     }
     .await;
-    match result {
-        Ok(p) => render(&p),
-        Err(e) => error_page(e),
-    }
+    render_result(result)
 }
 
 #[derive(Template)]
@@ -279,10 +273,7 @@ async fn edit_page(
         })
     }
     .await;
-    match result {
-        Ok(p) => render(&p),
-        Err(e) => error_page(e),
-    }
+    render_result(result)
 }
 
 async fn edit_form(State(state): State<AppState>, WebUser(session): WebUser, Path(code): Path<String>) -> Response {
@@ -361,7 +352,7 @@ async fn edit_submit(
 ) -> Response {
     let me = &session.staff;
     if !csrf_ok(&session.csrf_token, &f.csrf) {
-        return error_page(AppError::forbidden("表单已过期，请刷新页面后重试"));
+        return csrf_refused();
     }
     if !me.role.may_edit_catalog() {
         return error_page(AppError::forbidden(format!("“{}”不能修改办事指南", me.role.label())));
@@ -441,10 +432,7 @@ async fn quality(State(state): State<AppState>, WebUser(session): WebUser, Query
         })
     }
     .await;
-    match result {
-        Ok(p) => render(&p),
-        Err(e) => error_page(e),
-    }
+    render_result(result)
 }
 
 #[derive(Template)]
@@ -474,10 +462,7 @@ async fn users_page(state: &AppState, session: &tongban_store::Session, error: S
         })
     }
     .await;
-    match result {
-        Ok(p) => render(&p),
-        Err(e) => error_page(e),
-    }
+    render_result(result)
 }
 
 async fn users(State(state): State<AppState>, WebUser(session): WebUser) -> Response {
@@ -497,7 +482,7 @@ struct AddUserForm {
 async fn add_user(State(state): State<AppState>, WebUser(session): WebUser, Form(f): Form<AddUserForm>) -> Response {
     let me = &session.staff;
     if !csrf_ok(&session.csrf_token, &f.csrf) {
-        return error_page(AppError::forbidden("表单已过期，请刷新页面后重试"));
+        return csrf_refused();
     }
     if !me.role.may_manage_staff() {
         return error_page(AppError::forbidden("只有系统管理员可以管理人员"));
