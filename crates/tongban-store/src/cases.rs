@@ -80,6 +80,8 @@ pub struct NewCase {
     pub day: chrono::NaiveDate,
     /// When it was filed; None: now.
     pub at: Option<String>,
+    /// The department code that decides instead of the item's own department (a delegated power, 赋权).
+    pub decided_by: Option<String>,
 }
 
 /// What a transition changes besides the workflow position.
@@ -363,6 +365,18 @@ pub(crate) async fn insert_case(
         .bind(&new.item_code)
         .fetch_one(&mut **tx)
         .await?;
+    let department_id = match &new.decided_by {
+        None => int(&dept, "department_id")?,
+        Some(code) => {
+            let row = sqlx::query("SELECT id FROM departments WHERE region_code = $1 AND code = $2")
+                .bind(&new.region_code)
+                .bind(code)
+                .fetch_optional(&mut **tx)
+                .await?
+                .ok_or_else(|| StoreError::NotFound(format!("承接赋权的部门“{code}”")))?;
+            int(&row, "id")?
+        }
+    };
     // The applicant is recorded once per region (by ID number or credit code), for the enterprise and person
     // pages and for credit records; the case keeps its own copy as filed.
     sqlx::query(
@@ -392,7 +406,7 @@ pub(crate) async fn insert_case(
         .bind(&item.code)
         .bind(&item.guide.name)
         .bind(item.version)
-        .bind(int(&dept, "department_id")?)
+        .bind(department_id)
         .bind(&template.code)
         .bind(&new.applicant_kind)
         .bind(&new.applicant_name)

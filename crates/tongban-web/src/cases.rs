@@ -187,7 +187,7 @@ pub async fn file_at(
         .item(region, &f.item_code, None)
         .await?
         .ok_or_else(|| AppError::not_found(format!("事项“{}”", f.item_code)))?;
-    crate::reform::check_site_accepts(state, region, &f.channel, &f.site_code, &item, day).await?;
+    let decided_by = crate::reform::site_acceptance(state, region, &f.channel, &f.site_code, &item, day).await?;
     let mut agent = f.agent;
     if let Some(s) = by {
         // A helper filing for an enterprise they are paired with is recorded as its agent (帮代办).
@@ -220,6 +220,7 @@ pub async fn file_at(
         request_hash: f.request_hash,
         day,
         at,
+        decided_by,
     };
     let notice = Notification {
         channel: "sms".into(),

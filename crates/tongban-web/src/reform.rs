@@ -85,14 +85,18 @@ pub fn rating_token(state: &AppState, number: &str) -> String {
 /// Whether the site may accept the item on that channel: the district hall takes every item; a town centre or a
 /// village station the items of its level, every 全域通办 item, and those delegated to it; a partner county's window
 /// the 跨省通办 items agreed with that partner; a park service centre what was delegated to the park.
-pub async fn check_site_accepts(
+///
+/// A delegated power is also decided where it was delegated (赋权: 放得下、接得住): the answer is then the code of
+/// the deciding body — the park's administrative committee, or the town government (for a village, its town's) —
+/// instead of the competent district department.
+pub async fn site_acceptance(
     state: &AppState,
     region: &str,
     channel: &str,
     site_code: &str,
     item: &ItemRecord,
     day: NaiveDate,
-) -> Result<(), AppError> {
+) -> Result<Option<String>, AppError> {
     if site_code.is_empty() {
         return if channel == "partner" {
             Err(AppError::unprocessable(
@@ -100,7 +104,7 @@ pub async fn check_site_accepts(
                 "合作地区受理须填写受理窗口（site）",
             ))
         } else {
-            Ok(())
+            Ok(None)
         };
     }
     let site = state
@@ -126,11 +130,11 @@ pub async fn check_site_accepts(
         }
     }
     let day = ymd(day);
-    let delegated = state
+    let delegation = state
         .store
         .delegation_in_force(region, &item.code, &[&site.located_in, &site.code], &day)
-        .await?
-        .is_some();
+        .await?;
+    let delegated = delegation.is_some();
     let allowed = match site.kind.as_str() {
         "hall" => true,
         "town_centre" => g.levels.contains(&Level::Town) || g.all_region || delegated,
@@ -146,7 +150,10 @@ pub async fn check_site_accepts(
         _ => false,
     };
     if allowed {
-        Ok(())
+        Ok(delegation.map(|d| match d.target_kind.as_str() {
+            "park" => PARK_DEPARTMENT.to_string(),
+            _ => town_government(&d.target_code),
+        }))
     } else {
         Err(AppError::unprocessable(
             "site_may_not_accept",
@@ -162,6 +169,15 @@ pub async fn check_site_accepts(
             ),
         ))
     }
+}
+
+/// The department code of the park's administrative committee, which decides the powers delegated to the park.
+pub const PARK_DEPARTMENT: &str = "park";
+
+/// The department code of the town government deciding powers delegated to a town (9-digit code) or to one of its
+/// villages (12-digit code: the village committee accepts, the town government decides).
+pub fn town_government(code: &str) -> String {
+    format!("town-{}", code.get(..9).unwrap_or(code))
 }
 
 fn channel_label(channel: &str) -> &'static str {
@@ -434,7 +450,7 @@ pub async fn file_bundle(
     let day = today();
     let mut parts = Vec::new();
     for item in items {
-        check_site_accepts(state, region, &f.channel, &f.site_code, &item, day).await?;
+        let decided_by = site_acceptance(state, region, &f.channel, &f.site_code, &item, day).await?;
         let materials: Vec<String> = item
             .guide
             .materials
@@ -461,6 +477,7 @@ pub async fn file_bundle(
                 request_hash: String::new(),
                 day,
                 at: None,
+                decided_by,
             },
             item,
         ));

@@ -122,6 +122,29 @@ const PARTNERS: [(&str, &str); 3] = [
 ];
 
 async fn seed_reform(store: &Store, region: &str, county: &str) -> Result<(), StoreError> {
+    // The bodies that decide delegated powers (赋权): the park's administrative committee and each town government.
+    let park_committee = format!("{county}工业园管委会");
+    store
+        .upsert_department(
+            region,
+            tongban_web::reform::PARK_DEPARTMENT,
+            &park_committee,
+            "",
+            "seed",
+        )
+        .await?;
+    for town in store.region_children(region).await? {
+        let government = format!("{}人民政府", town.name);
+        store
+            .upsert_department(
+                region,
+                &tongban_web::reform::town_government(&town.code),
+                &government,
+                "",
+                "seed",
+            )
+            .await?;
+    }
     for d in store.departments(region).await? {
         if store.department_credit_code(d.id).await?.is_empty() {
             let code = tongban_web::reform::placeholder_credit_code(region, d.id);

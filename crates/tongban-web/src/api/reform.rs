@@ -568,6 +568,8 @@ pub struct BundlePart {
     pub item_code: String,
     pub item_name: String,
     pub department: String,
+    /// The deciding department (a town government or the park committee when the power was delegated there)
+    pub department_code: String,
     pub state: String,
     pub version: i64,
     pub due_date: Option<String>,
@@ -605,6 +607,7 @@ pub async fn bundle_view(
                 item_code: c.item_code,
                 item_name: c.item_name,
                 department: c.department_name,
+                department_code: c.department_code,
                 state: c.state,
                 version: c.version,
                 due_date: c.due_date,

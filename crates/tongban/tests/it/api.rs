@@ -259,7 +259,11 @@ both_backends!(regions_departments_and_bundles, |app: TestApp| async move {
 
     let (_, depts) = app.get_json("/api/v1/departments").await;
     let depts = depts.as_array().unwrap();
-    assert_eq!(depts.len(), 36);
+    assert_eq!(
+        depts.len(),
+        42,
+        "36 departments, the park committee and 5 town governments"
+    );
     assert_eq!(
         depts.iter().map(|d| d["item_count"].as_i64().unwrap()).sum::<i64>(),
         1162

@@ -366,12 +366,7 @@ async fn the_newborn_bundle_at_a_town_centre_to_one_delivery_in_chromium() {
         .get_auth(&format!("/api/v1/bundle-cases/{number}"), &app.token("clerk").await)
         .await;
     for part in bundle["parts"].as_array().expect("parts") {
-        let dept = match part["department"].as_str().unwrap() {
-            "区卫健局" => "wjj",
-            "区人社局" => "rsj",
-            "区医疗保障局" => "ybj",
-            _ => "gafj",
-        };
+        let dept = part["department_code"].as_str().unwrap();
         let reviewer = app.token(&format!("reviewer-{dept}")).await;
         let head = app.token(&format!("head-{dept}")).await;
         let path = format!("/api/v1/cases/{}/actions", part["number"].as_str().unwrap());

@@ -564,19 +564,18 @@ both_backends!(
         );
         // Each department handles its part; the hukou part is denied.
         for part in accepted["parts"].as_array().unwrap() {
-            let dept = match part["department"].as_str().unwrap() {
-                "区卫健局" => "wjj",
-                "区人社局" => "rsj",
-                "区医疗保障局" => "ybj",
-                _ => "gafj",
-            };
+            let dept = part["department_code"].as_str().unwrap();
             let reviewer = app.token(&format!("reviewer-{dept}")).await;
             let head = app.token(&format!("head-{dept}")).await;
             let (_, case) = app
                 .get_auth(&format!("/api/v1/cases/{}", part["number"].as_str().unwrap()), &head)
                 .await;
             let case = step(&app, &reviewer, case, "review").await;
-            if dept == "gafj" {
+            if part["item_code"] == "430603-QR-0054" {
+                assert_eq!(
+                    dept, "town-430603102",
+                    "the delegated power is decided by the town government"
+                );
                 let (status, _) = act(&app, &head, &case, "deny", json!({"comment": "父母户籍不在本区"})).await;
                 assert_eq!(status, StatusCode::OK);
             } else {
@@ -723,6 +722,10 @@ both_backends!(sites_partners_delegations_and_figures, |app: TestApp| async move
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(
+        body["department_code"], "park",
+        "decided by the park committee it was delegated to"
+    );
     let (_, figures) = app.get_json("/api/v1/anywhere/figures").await;
     assert_eq!(figures["delegations"]["park"], 1);
     let by_partner = figures["by_partner"].as_array().unwrap();
