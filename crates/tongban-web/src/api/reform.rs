@@ -932,6 +932,13 @@ pub struct ReformFigures {
     pub by_item: Vec<CountRow>,
     /// Delegations in force by target kind (park, town, village)
     pub delegations: std::collections::BTreeMap<String, i64>,
+    /// Catalog items acceptable anywhere in the district (全域通办; the report: 241)
+    pub items_anywhere: usize,
+    /// Catalog items handled across provinces (跨省通办; the report: 186)
+    pub items_cross_province: usize,
+    /// Catalog items acceptable at town centres and at village stations by their level (the report: 124 and 42)
+    pub items_town: usize,
+    pub items_village: usize,
 }
 
 /// 全域通办 / 跨省通办 figures over a period, and delegations in force by target.
@@ -952,7 +959,14 @@ pub async fn reform_figures(state: &AppState, region: &str, p: &PeriodParams) ->
             *delegations.entry(d.target_kind).or_insert(0) += 1;
         }
     }
+    let guides = state.store.current_guides(region).await?;
+    let count = |f: &dyn Fn(&tongban_core::catalog::Guide) -> bool| guides.iter().filter(|(_, g)| f(g)).count();
+    use tongban_core::catalog::Level;
     Ok(ReformFigures {
+        items_anywhere: count(&|g| g.all_region),
+        items_cross_province: count(&|g| g.cross_province),
+        items_town: count(&|g| g.levels.contains(&Level::Town)),
+        items_village: count(&|g| g.levels.contains(&Level::Village)),
         by_site: state.store.anywhere_counts(region, "site", &start, &end).await?,
         by_partner: state.store.anywhere_counts(region, "partner", &start, &end).await?,
         by_item: state.store.anywhere_counts(region, "item", &start, &end).await?,

@@ -38,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .route("/staff/enterprises", get(enterprise_page))
         .route("/staff/helpers", post(pair_submit))
         .route("/staff/licences/revoke", post(revoke_submit))
+        .route("/staff/tablet", get(tablet_form).post(tablet_submit))
         .route(
             "/staff/bundles/{code}/new",
             get(bundle_new_form).post(bundle_new_submit),
@@ -868,4 +869,66 @@ async fn revoke_submit(
         Ok(_) => Redirect::to(&path).into_response(),
         Err(e) => Redirect::to(&format!("{path}&error={}", super::url_escape(&e.message))).into_response(),
     }
+}
+
+#[derive(Template)]
+#[template(path = "staff_tablet.html")]
+struct TabletPage {
+    layout: Layout,
+    window: String,
+    levels: Vec<(i64, &'static str)>,
+    message: String,
+}
+
+fn tablet_page(s: &tongban_store::Session, message: String) -> Response {
+    render(&TabletPage {
+        layout: Layout::new("服务评价", Some(s)),
+        window: s.staff.window_name.clone().unwrap_or_default(),
+        levels: reform::LEVELS
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (i as i64 + 1, *l))
+            .collect(),
+        message,
+    })
+}
+
+/// The rating tablet at a window runs in the clerk's session: a visit (一次一评), or a finished case by its number.
+async fn tablet_form(WebUser(s): WebUser) -> Response {
+    if s.staff.window_name.is_none() {
+        return error_page(AppError::forbidden("评价器只在窗口使用"));
+    }
+    tablet_page(&s, String::new())
+}
+
+#[derive(Deserialize)]
+struct TabletForm {
+    csrf: String,
+    level: i64,
+    #[serde(default)]
+    number: String,
+    #[serde(default)]
+    comment: String,
+}
+
+async fn tablet_submit(State(state): State<AppState>, WebUser(s): WebUser, Form(f): Form<TabletForm>) -> Response {
+    if !csrf_ok(&s.csrf_token, &f.csrf) {
+        return csrf_refused();
+    }
+    let number = f.number.trim();
+    let result = if number.is_empty() {
+        reform::rate_visit(&state, &s, f.level, &f.comment).await
+    } else {
+        reform::rate_case(
+            &state,
+            &s.staff.region_code,
+            number,
+            f.level,
+            &f.comment,
+            Rater::Window(&s),
+        )
+        .await
+    };
+    let (message, _) = rated_message(result);
+    tablet_page(&s, message)
 }

@@ -71,9 +71,41 @@ fn links_for(role: Role) -> Vec<Link> {
         href: "/search",
         desc: "用群众的说法查找事项，一次性告知所需材料",
     };
+    let reform = Link {
+        label: "改革服务",
+        href: "/staff/reform",
+        desc: "容缺承诺、一件事、全域通办与赋权、差评整改一览",
+    };
+    let rectify = Link {
+        label: "差评整改",
+        href: "/staff/rectifications",
+        desc: "差评限期整改答复、回访评价人、恶意差评申诉",
+    };
+    let bundles = Link {
+        label: "一件事一次办",
+        href: "/staff/bundles",
+        desc: "一张表单、一套材料，多部门并联办理，一次送达",
+    };
+    let tablet = Link {
+        label: "窗口评价器",
+        href: "/staff/tablet",
+        desc: "办事群众在窗口平板上对本次服务或办件作出评价（一次一评、一事一评）",
+    };
+    let delegations = Link {
+        label: "赋权与跨省通办",
+        href: "/staff/delegations",
+        desc: "向园区、镇、村赋权及撤回，跨省通办合作地区",
+    };
+    let enterprises = Link {
+        label: "企业服务",
+        href: "/staff/enterprises",
+        desc: "企业全生命周期办件与证照，帮代办配对",
+    };
     match role {
-        Role::Admin => vec![catalog, quality, users, search],
-        Role::Reviewer | Role::Head | Role::Supervisor => vec![quality, catalog, search],
+        Role::Admin => vec![catalog, quality, users, delegations, enterprises, reform, search],
+        Role::Clerk => vec![bundles, tablet, enterprises, search, catalog],
+        Role::Reviewer | Role::Head => vec![rectify, quality, catalog, search],
+        Role::Supervisor => vec![reform, rectify, quality, catalog, search],
         _ => vec![search, catalog],
     }
 }

@@ -728,6 +728,18 @@ both_backends!(sites_partners_delegations_and_figures, |app: TestApp| async move
     );
     let (_, figures) = app.get_json("/api/v1/anywhere/figures").await;
     assert_eq!(figures["delegations"]["park"], 1);
+    assert_eq!(
+        (
+            figures["items_anywhere"].as_i64(),
+            figures["items_cross_province"].as_i64()
+        ),
+        (Some(241), Some(186)),
+        "the report's 241 全域通办 and 186 跨省通办 items"
+    );
+    assert_eq!(
+        (figures["items_town"].as_i64(), figures["items_village"].as_i64()),
+        (Some(124), Some(42))
+    );
     let by_partner = figures["by_partner"].as_array().unwrap();
     assert_eq!(
         (by_partner[0]["key"].as_str(), by_partner[0]["cases"].as_i64()),
@@ -1068,5 +1080,19 @@ both_backends!(
             mine.contains(&number) && mine.contains("食品经营许可证"),
             "my cases and licences"
         );
+
+        // The tablet at the window: a visit rating (一次一评) in the clerk's session.
+        let tablet = fetch(&clerk, &app, "/staff/tablet").await;
+        assert!(tablet.contains("非常满意") && tablet.contains("综合受理窗口1号"));
+        let thanks = clerk
+            .post(app.url("/staff/tablet"))
+            .form(&[("csrf", csrf.as_str()), ("level", "2"), ("number", ""), ("comment", "")])
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(thanks.contains("感谢您的评价"), "{thanks}");
     }
 );
