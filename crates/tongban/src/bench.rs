@@ -85,6 +85,8 @@ pub struct BenchOptions {
     /// PostgreSQL admin URL without a database name, e.g. `postgres://postgres@127.0.0.1:5432`.
     pub postgres: Option<String>,
     pub sqlite_only: bool,
+    /// Instead of the lifecycle modes: replay this many cases of 2023 in batches (the district's year: 360,969).
+    pub year: Option<usize>,
 }
 
 /// One output line.
@@ -111,13 +113,22 @@ struct Line {
 
 /// Runs every backend asked for and returns the lines it printed.
 pub async fn run(opts: BenchOptions) -> anyhow::Result<Vec<serde_json::Value>> {
-    if opts.cases == 0 || opts.clients == 0 {
-        bail!("--cases和--clients都应大于0");
+    if opts.cases == 0 || opts.clients == 0 || opts.year == Some(0) {
+        bail!("--cases、--clients和--year都应大于0");
     }
-    let mut lines = run_backend(&Backend::Sqlite, &opts).await?;
+    let one = |backend: Backend| {
+        let opts = opts.clone();
+        async move {
+            match opts.year {
+                Some(n) => Ok(vec![crate::replay::run(&backend, n).await?]),
+                None => run_backend(&backend, &opts).await,
+            }
+        }
+    };
+    let mut lines = one(Backend::Sqlite).await?;
     if !opts.sqlite_only {
         match opts.postgres.as_deref() {
-            Some(admin) => lines.extend(run_backend(&Backend::postgres(admin)?, &opts).await?),
+            Some(admin) => lines.extend(one(Backend::postgres(admin)?).await?),
             None => eprintln!(
                 "未测PostgreSQL：用--postgres或TONGBAN_BENCH_POSTGRES给出管理地址（如postgres://postgres@127.0.0.1:5432）"
             ),
@@ -126,7 +137,7 @@ pub async fn run(opts: BenchOptions) -> anyhow::Result<Vec<serde_json::Value>> {
     Ok(lines)
 }
 
-enum Backend {
+pub(crate) enum Backend {
     Sqlite,
     /// The server's admin URL, without a database.
     Postgres(String),
@@ -145,7 +156,7 @@ impl Backend {
         }
     }
 
-    fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             Backend::Sqlite => "sqlite",
             Backend::Postgres(_) => "postgres",
@@ -225,7 +236,7 @@ async fn measure_mode(url: &str, mode: Mode, opts: &BenchOptions) -> anyhow::Res
 }
 
 /// A throw-away database: removed afterwards whether the run succeeded or not.
-enum Scratch {
+pub(crate) enum Scratch {
     Sqlite { dir: PathBuf, url: String },
     Postgres { admin: String, name: String, url: String },
 }
@@ -239,7 +250,7 @@ fn unique_name() -> String {
 }
 
 impl Scratch {
-    async fn create(backend: &Backend) -> anyhow::Result<Scratch> {
+    pub(crate) async fn create(backend: &Backend) -> anyhow::Result<Scratch> {
         let name = unique_name();
         match backend {
             Backend::Sqlite => {
@@ -265,13 +276,13 @@ impl Scratch {
         }
     }
 
-    fn url(&self) -> &str {
+    pub(crate) fn url(&self) -> &str {
         match self {
             Scratch::Sqlite { url, .. } | Scratch::Postgres { url, .. } => url,
         }
     }
 
-    async fn remove(self) -> anyhow::Result<()> {
+    pub(crate) async fn remove(self) -> anyhow::Result<()> {
         match self {
             Scratch::Sqlite { dir, .. } => {
                 std::fs::remove_dir_all(&dir).with_context(|| format!("无法删除临时目录{}", dir.display()))

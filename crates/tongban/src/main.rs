@@ -100,6 +100,10 @@ enum Command {
         /// Only SQLite, even when a PostgreSQL URL is given.
         #[arg(long)]
         sqlite_only: bool,
+        /// Replay a year instead: N cases of 2023 (default the district's 360,969) through the lifecycle, a
+        /// thousand per transaction, timed against the two-minute target, with a sample of hash chains verified.
+        #[arg(long, num_args = 0..=1, default_missing_value = "360969")]
+        year: Option<usize>,
     },
 }
 
@@ -351,12 +355,14 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             clients,
             postgres,
             sqlite_only,
+            year,
         } => {
             tongban::bench::run(tongban::bench::BenchOptions {
                 cases,
                 clients,
                 postgres,
                 sqlite_only,
+                year,
             })
             .await?;
         }
