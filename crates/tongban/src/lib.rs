@@ -3,7 +3,7 @@
 
 pub mod bench;
 pub mod config;
-mod replay;
+pub mod replay;
 pub mod seed;
 
 use std::sync::Arc;

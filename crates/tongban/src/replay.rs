@@ -54,9 +54,35 @@ pub(crate) async fn run(backend: &crate::bench::Backend, cases: usize) -> anyhow
 
 async fn replay(url: &str, backend: &'static str, count: usize) -> anyhow::Result<serde_json::Value> {
     let state = crate::build_state(url, WebConfig::default()).await?;
-    let store = &state.store;
     let region = state.config.default_region.clone();
-    crate::seed::load_reference(store, &state.search, &region).await?;
+    crate::seed::load_reference(&state.store, &state.search, &region).await?;
+    let started = Instant::now();
+    let (events, sample) = replay_year(&state.store, &region, count).await?;
+    let seconds = started.elapsed().as_secs_f64();
+    let verified = verify_sample(&state.store, &region, &sample).await?;
+    state.store.pool().close().await;
+    let line = YearLine {
+        backend,
+        mode: "year_replay",
+        cases: count,
+        events,
+        seconds: (seconds * 10.0).round() / 10.0,
+        cases_per_s: (count as f64 / seconds).round(),
+        transitions_per_s: (events as f64 / seconds).round(),
+        target_seconds: 120.0 * count as f64 / YEAR_CASES as f64,
+        chains_verified: verified,
+    };
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer(&mut out, &line)?;
+    writeln!(out)?;
+    out.flush()?;
+    Ok(serde_json::to_value(&line)?)
+}
+
+/// Replays `count` cases spread over 2023's working days into the store; returns the events written and the
+/// first number of each of the first fifty batches (a sample to verify).
+pub async fn replay_year(store: &Store, region: &str, count: usize) -> anyhow::Result<(usize, Vec<String>)> {
+    let region = region.to_string();
     let items = store.item_ids(&region).await?;
     let guides: Vec<(String, tongban_core::catalog::Guide, i64)> = {
         let mut v = Vec::new();
@@ -80,7 +106,6 @@ async fn replay(url: &str, backend: &'static str, count: usize) -> anyhow::Resul
         v
     };
     let template = default_template();
-    let started = Instant::now();
     let mut batch = Vec::with_capacity(BATCH);
     let mut events = 0;
     let mut sample = Vec::new();
@@ -174,29 +199,11 @@ async fn replay(url: &str, backend: &'static str, count: usize) -> anyhow::Resul
             batch.clear();
         }
     }
-    let seconds = started.elapsed().as_secs_f64();
-    let verified = verify_sample(store, &region, &sample).await?;
-    state.store.pool().close().await;
-    let line = YearLine {
-        backend,
-        mode: "year_replay",
-        cases: count,
-        events,
-        seconds: (seconds * 10.0).round() / 10.0,
-        cases_per_s: (count as f64 / seconds).round(),
-        transitions_per_s: (events as f64 / seconds).round(),
-        target_seconds: 120.0 * count as f64 / YEAR_CASES as f64,
-        chains_verified: verified,
-    };
-    let mut out = std::io::stdout().lock();
-    serde_json::to_writer(&mut out, &line)?;
-    writeln!(out)?;
-    out.flush()?;
-    Ok(serde_json::to_value(&line)?)
+    Ok((events, sample))
 }
 
 /// Recomputes the hash chains of the sampled cases; a broken one fails the run.
-async fn verify_sample(store: &Store, region: &str, numbers: &[String]) -> anyhow::Result<usize> {
+pub async fn verify_sample(store: &Store, region: &str, numbers: &[String]) -> anyhow::Result<usize> {
     for n in numbers {
         let case = store
             .case_by_number(region, n)
