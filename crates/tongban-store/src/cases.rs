@@ -349,7 +349,7 @@ pub(crate) async fn insert_case(
     template: &Template,
     notify: Option<&Notification>,
     bundle_case_id: Option<i64>,
-) -> Result<(i64, String), StoreError> {
+) -> Result<CaseRecord, StoreError> {
     let day = new.day.format("%Y%m%d").to_string();
     let seq_row = sqlx::query(
         "INSERT INTO case_sequences (region_code, day, last) VALUES ($1, $2, 1) \
@@ -365,16 +365,20 @@ pub(crate) async fn insert_case(
         .bind(&new.item_code)
         .fetch_one(&mut **tx)
         .await?;
-    let department_id = match &new.decided_by {
-        None => int(&dept, "department_id")?,
+    let (department_id, department_code, department_name) = match &new.decided_by {
+        None => (
+            int(&dept, "department_id")?,
+            item.department_code.clone(),
+            item.department_name.clone(),
+        ),
         Some(code) => {
-            let row = sqlx::query("SELECT id FROM departments WHERE region_code = $1 AND code = $2")
+            let row = sqlx::query("SELECT id, name FROM departments WHERE region_code = $1 AND code = $2")
                 .bind(&new.region_code)
                 .bind(code)
                 .fetch_optional(&mut **tx)
                 .await?
                 .ok_or_else(|| StoreError::NotFound(format!("承接赋权的部门“{code}”")))?;
-            int(&row, "id")?
+            (int(&row, "id")?, code.clone(), text(&row, "name")?)
         }
     };
     // The applicant is recorded once per region (by ID number or credit code), for the enterprise and person
@@ -441,7 +445,47 @@ pub(crate) async fn insert_case(
     if let Some(n) = notify {
         queue(tx, &new.region_code, case_id, n).await?;
     }
-    Ok((case_id, number))
+    // The record as written, without reading it back.
+    Ok(CaseRecord {
+        id: case_id,
+        region_code: new.region_code.clone(),
+        number,
+        item_code: item.code.clone(),
+        item_name: item.guide.name.clone(),
+        item_version: item.version,
+        department_code,
+        department_name,
+        department_id,
+        workflow_code: template.code.clone(),
+        applicant_kind: new.applicant_kind.clone(),
+        applicant_name: new.applicant_name.clone(),
+        applicant_identifier: new.applicant_identifier.clone(),
+        applicant_phone: new.applicant_phone.clone(),
+        agent: new.agent.clone(),
+        channel: new.channel.clone(),
+        site_code: new.site_code.clone(),
+        filed_by: new.filed_by.clone(),
+        state: start.state.clone(),
+        position: start,
+        version: 1,
+        promised_days: i64::from(item.guide.promised_limit_days),
+        legal_days: i64::from(item.guide.legal_limit_days),
+        accepted_on: None,
+        due_date: None,
+        legal_due_date: None,
+        due_provisional: false,
+        suspended_since: None,
+        suspended_days: 0,
+        form: new.form.clone(),
+        materials: new.materials.clone(),
+        created_at: now.clone(),
+        updated_at: now,
+        closed_at: None,
+        completed_on: None,
+        bundle_case_id,
+        licence_id: None,
+        tolerance: false,
+    })
 }
 
 impl Store {
@@ -594,8 +638,8 @@ impl Store {
         }
         let turn = self.write_turn().await;
         let mut tx = self.pool.begin().await?;
-        let number = match insert_case(&mut tx, new, item, template, notify, None).await {
-            Ok((_, number)) => number,
+        let case = match insert_case(&mut tx, new, item, template, notify, None).await {
+            Ok(case) => case,
             // Two filings raced with one key: the loser answers with the winner's case.
             Err(StoreError::Db(sqlx::Error::Database(e)))
                 if e.is_unique_violation() && new.idempotency_key.is_some() =>
@@ -613,10 +657,6 @@ impl Store {
         };
         tx.commit().await?;
         drop(turn);
-        let case = self
-            .case_by_number(&new.region_code, &number)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("办件“{number}”")))?;
         Ok(Filed::Created(case))
     }
 
