@@ -6,6 +6,7 @@ mod auth;
 mod cases;
 mod catalog;
 mod db;
+mod disclosure;
 mod error;
 mod org;
 mod queue;
@@ -16,6 +17,10 @@ pub use auth::{hash_password, verify_password, Session, SessionKind};
 pub use cases::{CaseEvent, CaseFile, CaseFilter, CaseRecord, CaseUpdate, Filed, NewCase, NewEvent, Notification};
 pub use catalog::{ImportMode, ImportReport, ItemFilter, ItemRecord, ItemSummary, Page};
 pub use db::{Backend, Store};
+pub use disclosure::{
+    Appeal, CatalogEntry, DisclosureRequest, InfoFilter, InfoItem, NewInfoItem, NewRequestEvent, PublishedCount,
+    RequestEvent,
+};
 pub use error::StoreError;
 pub use org::{Department, NewStaff, Site, Staff, Window};
 pub use queue::{seconds_between, NewTicket, QueueCategory, Taken, Ticket, WindowOutcome, WindowRef};
