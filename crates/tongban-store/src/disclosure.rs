@@ -828,6 +828,7 @@ impl Store {
         Ok(rows.iter().map(request_row).collect::<Result<_, _>>()?)
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub async fn record_disclosure_appeal(
         &self,
         region: &str,

@@ -1986,8 +1986,7 @@ pub fn report_xlsx(r: &AnnualReport) -> Result<Vec<u8>, AppError> {
     sheet.merge_range(row + 1, 9, row + 2, 9, "总计", &head).map_err(x)?;
     row += 3;
     for rr in &r.requests {
-        let mut col: u16 = 0;
-        for l in rr.labels.iter() {
+        for (col, l) in (0_u16..).zip(rr.labels.iter()) {
             if let Some(l) = l {
                 let (r2, c2) = (row + l.rowspan - 1, col + l.colspan as u16 - 1);
                 if r2 > row || c2 > col {
@@ -1996,7 +1995,6 @@ pub fn report_xlsx(r: &AnnualReport) -> Result<Vec<u8>, AppError> {
                     sheet.write_string_with_format(row, col, &l.text, &label).map_err(x)?;
                 }
             }
-            col += 1;
         }
         for (i, v) in rr.cells.iter().enumerate() {
             sheet
