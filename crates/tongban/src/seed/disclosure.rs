@@ -115,6 +115,20 @@ pub async fn demo(state: &tongban_web::AppState, region: &str) -> anyhow::Result
             published += 1;
         }
     }
+    // One draft waiting for the officer's approval, so that the workbench shows the second pair of eyes at work.
+    if let Ok(author) = session(store, "reviewer-mzj").await {
+        let input = DraftInput {
+            department: None,
+            catalog_code: "GK-13".into(),
+            title: "区民政局关于调整城乡最低生活保障标准的公告（征求意见稿）".into(),
+            body: "经区人民政府同意，拟自下月起提高城乡最低生活保障标准。".into(),
+            doc_kind: String::new(),
+            doc_number: String::new(),
+        };
+        d::draft_item(state, &author, input, &tongban_store::now_text())
+            .await
+            .map_err(|e| anyhow::anyhow!(e.message))?;
+    }
     let requests = demo_requests(state, region, &discloser, &days).await?;
     Ok((published, requests))
 }
