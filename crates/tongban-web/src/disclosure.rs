@@ -1371,11 +1371,15 @@ pub async fn letter(state: &AppState, s: &Session, number: &str, kind: &str) -> 
     };
     Ok(Letter {
         title: title.into(),
-        reference: format!(
-            "{organ}依申请公开〔{}〕{}号",
-            &r.number[2..6.min(r.number.len())],
-            r.number
-        ),
+        reference: {
+            // GK2026-0007 → 〔2026〕7号, the way organs number their outgoing letters.
+            let (year, seq) = r
+                .number
+                .trim_start_matches(NUMBER_PREFIX)
+                .split_once('-')
+                .unwrap_or(("", &r.number));
+            format!("依申请公开〔{year}〕{}号", seq.trim_start_matches('0'))
+        },
         addressee: format!("{}：", r.applicant_name),
         paragraphs,
         organ,
