@@ -126,3 +126,16 @@ CREATE TABLE disclosure_appeals (
     recorded_by TEXT NOT NULL,
     created_at TEXT NOT NULL
 );
+
+-- The written sections of an annual report (五、存在的主要问题及改进情况; 六、其他需要报告的事项), per year and scope
+-- ('' for the district, else a department code); the tables are always computed from the data.
+CREATE TABLE disclosure_report_texts (
+    region_code TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    year BIGINT NOT NULL,
+    problems TEXT NOT NULL,
+    other_matters TEXT NOT NULL,
+    updated_by TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (region_code, scope, year)
+);

@@ -936,6 +936,62 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The written sections of a report: (problems, other matters), if someone wrote them.
+    pub async fn report_texts(
+        &self,
+        region: &str,
+        scope: &str,
+        year: i64,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT problems, other_matters FROM disclosure_report_texts WHERE region_code = $1 AND scope = $2 AND year = $3",
+        )
+        .bind(region)
+        .bind(scope)
+        .bind(year)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(match row {
+            Some(r) => Some((text(&r, "problems")?, text(&r, "other_matters")?)),
+            None => None,
+        })
+    }
+
+    pub async fn save_report_texts(
+        &self,
+        region: &str,
+        scope: &str,
+        year: i64,
+        problems: &str,
+        other_matters: &str,
+        actor: &str,
+    ) -> Result<(), StoreError> {
+        let turn = self.write_turn().await;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO disclosure_report_texts (region_code, scope, year, problems, other_matters, updated_by, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (region_code, scope, year) DO UPDATE SET \
+             problems = excluded.problems, other_matters = excluded.other_matters, updated_by = excluded.updated_by, \
+             updated_at = excluded.updated_at",
+        )
+        .bind(region)
+        .bind(scope)
+        .bind(year)
+        .bind(problems)
+        .bind(other_matters)
+        .bind(actor)
+        .bind(crate::now_text())
+        .execute(&mut *tx)
+        .await?;
+        let target = format!("report/{year}/{}", if scope.is_empty() { "district" } else { scope });
+        audit(&mut tx, region, actor, "disclosure.report.texts", &target, "").await?;
+        tx.commit().await?;
+        drop(turn);
+        Ok(())
+    }
+}
+
 async fn insert_event(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     request_id: i64,

@@ -1817,6 +1817,28 @@ pub async fn annual_report(
             appeals[9] + appeals[14]
         ),
     ];
+    let paragraphs = |t: &str| -> Vec<String> {
+        t.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(String::from)
+            .collect()
+    };
+    let (problems, other_matters) = match state
+        .store
+        .report_texts(region, department.unwrap_or(""), i64::from(year))
+        .await?
+    {
+        Some((p, o)) => (paragraphs(&p), paragraphs(&o)),
+        // Until someone writes them, the sections say what the platform itself knows.
+        None => (
+            vec!["（尚未填写。）部分部门信息发布的及时性有待提高；本平台按目录公开时限提示起草人，并按部门统计发布数量。".into()],
+            vec![
+                "本年度未收取信息处理费。".into(),
+                "本报告的表格由平台根据政府信息公开工作数据生成，数据统计期限为本年1月1日至12月31日。".into(),
+            ],
+        ),
+    };
     Ok(AnnualReport {
         year,
         department: department.map(String::from),
@@ -1836,13 +1858,8 @@ pub async fn annual_report(
         requests: rows,
         balanced,
         appeals,
-        problems: vec![
-            "部分部门信息发布的及时性有待提高，个别信息在公开时限届满前才审核发布；本平台按目录公开时限提示起草人，并按部门统计发布数量。".into(),
-        ],
-        other_matters: vec![
-            "本年度未收取信息处理费。".into(),
-            "本报告由平台根据政府信息公开工作数据自动生成，数据统计期限为本年1月1日至12月31日。".into(),
-        ],
+        problems,
+        other_matters,
     })
 }
 
@@ -2056,4 +2073,45 @@ pub fn report_xlsx(r: &AnnualReport) -> Result<Vec<u8>, AppError> {
         para(sheet, &mut row, p, None).map_err(x)?;
     }
     book.save_to_buffer().map_err(x)
+}
+
+/// Saves the written sections (五、六) of a report: disclosure officers and administrators for any scope, a
+/// department's head for their department's.
+pub async fn save_report_texts(
+    state: &AppState,
+    s: &Session,
+    department: Option<&str>,
+    year: i32,
+    problems: &str,
+    other_matters: &str,
+) -> Result<(), AppError> {
+    let allowed = match s.staff.role {
+        Role::Discloser | Role::Admin => true,
+        Role::Head => department.is_some_and(|d| own_department(s, d)),
+        _ => false,
+    };
+    if !allowed {
+        return Err(AppError::forbidden("只有政务公开专员或本部门负责人可以填写年度报告"));
+    }
+    if !(2000..=2100).contains(&year) {
+        return Err(AppError::bad_request("invalid_year", "年度应在2000到2100之间"));
+    }
+    if let Some(d) = department {
+        if state.store.department(&s.staff.region_code, d).await?.is_none() {
+            return Err(AppError::not_found(format!("部门“{d}”")));
+        }
+    }
+    let problems = text_field(problems, "存在的主要问题及改进情况", 10_000)?;
+    let other = text_field(other_matters, "其他需要报告的事项", 10_000)?;
+    Ok(state
+        .store
+        .save_report_texts(
+            &s.staff.region_code,
+            department.unwrap_or(""),
+            i64::from(year),
+            &problems,
+            &other,
+            &s.staff.username,
+        )
+        .await?)
 }

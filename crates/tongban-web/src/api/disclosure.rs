@@ -713,3 +713,30 @@ pub fn xlsx_response(r: &AnnualReport) -> Result<Response, AppError> {
     )
         .into_response())
 }
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReportTextsIn {
+    pub year: i32,
+    /// A department's code; the district's report without it
+    pub department: Option<String>,
+    /// 五、存在的主要问题及改进情况 (one paragraph a line)
+    pub problems: String,
+    /// 六、其他需要报告的事项 (one paragraph a line)
+    pub other_matters: String,
+}
+
+/// Write the text sections (五、六) of an annual report; the tables are always computed from the data.
+#[utoipa::path(put, path = "/api/v1/disclosure/report/texts", tag = "disclosure", security(("bearer" = [])),
+    request_body = ReportTextsIn,
+    responses((status = 204, description = "saved"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn put_report_texts(
+    State(state): State<AppState>,
+    ApiUser(s): ApiUser,
+    ApiJson(t): ApiJson<ReportTextsIn>,
+) -> ApiResult<StatusCode> {
+    let department = t.department.as_deref().map(str::trim).filter(|x| !x.is_empty());
+    d::save_report_texts(&state, &s, department, t.year, &t.problems, &t.other_matters).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

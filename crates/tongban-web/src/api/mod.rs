@@ -134,6 +134,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(disclosure::decide_appeal))
         .routes(routes!(disclosure::report))
         .routes(routes!(disclosure::report_xlsx))
+        .routes(routes!(disclosure::put_report_texts))
         .layer(DefaultBodyLimit::max(crate::JSON_BODY_LIMIT))
         .merge(import)
         .split_for_parts()

@@ -37,7 +37,7 @@ pub fn router() -> Router<AppState> {
             get(request_page).post(request_submit),
         )
         .route("/staff/disclosure/requests/{number}/letter/{kind}", get(letter_page))
-        .route("/staff/disclosure/report", get(report_page))
+        .route("/staff/disclosure/report", get(report_page).post(report_texts_submit))
         .route("/staff/disclosure/report.xlsx", get(report_download))
 }
 
@@ -604,12 +604,17 @@ struct ReportPage {
     departments: Vec<Department>,
     department: String,
     xlsx: String,
+    problems: String,
+    other_matters: String,
+    notice: String,
+    error: String,
 }
 
 #[derive(Deserialize, Default)]
 struct ReportQuery {
     year: Option<String>,
     department: Option<String>,
+    msg: Option<String>,
 }
 
 fn report_params(q: &ReportQuery) -> Result<ReportParams, AppError> {
@@ -626,13 +631,14 @@ fn report_params(q: &ReportQuery) -> Result<ReportParams, AppError> {
     })
 }
 
-async fn report_page(State(state): State<AppState>, WebUser(s): WebUser, Query(q): Query<ReportQuery>) -> Response {
+async fn report_view(state: &AppState, s: &Session, q: &ReportQuery, error: Option<AppError>) -> Response {
+    let status = error.as_ref().map(|e| e.status).unwrap_or(StatusCode::OK);
     let result = async {
-        let p = report_params(&q)?;
-        let r = report_for(&state, &s, &p).await?;
+        let p = report_params(q)?;
+        let r = report_for(state, s, &p).await?;
         let department = p.department.clone().unwrap_or_default();
         Ok::<_, AppError>(ReportPage {
-            layout: Layout::new(r.title.clone(), Some(&s)),
+            layout: Layout::new(r.title.clone(), Some(s)),
             xlsx: format!(
                 "/staff/disclosure/report.xlsx?year={}&department={}",
                 r.year,
@@ -640,13 +646,54 @@ async fn report_page(State(state): State<AppState>, WebUser(s): WebUser, Query(q
             ),
             departments: state.store.departments(&s.staff.region_code).await?,
             department,
+            problems: r.problems.join("\n"),
+            other_matters: r.other_matters.join("\n"),
+            notice: q.msg.clone().unwrap_or_default(),
+            error: error.map(|e| e.message).unwrap_or_default(),
             r,
         })
     }
     .await;
     match result {
-        Ok(p) => render(&p),
+        Ok(p) => (status, render(&p)).into_response(),
         Err(e) => error_page(e),
+    }
+}
+
+async fn report_page(State(state): State<AppState>, WebUser(s): WebUser, Query(q): Query<ReportQuery>) -> Response {
+    report_view(&state, &s, &q, None).await
+}
+
+#[derive(Deserialize)]
+struct TextsForm {
+    csrf: String,
+    year: i32,
+    #[serde(default)]
+    department: String,
+    problems: String,
+    other_matters: String,
+}
+
+async fn report_texts_submit(State(state): State<AppState>, WebUser(s): WebUser, Form(f): Form<TextsForm>) -> Response {
+    if !csrf_ok(&s.csrf_token, &f.csrf) {
+        return csrf_error();
+    }
+    let department = Some(f.department.trim()).filter(|d| !d.is_empty());
+    let q = ReportQuery {
+        year: Some(f.year.to_string()),
+        department: department.map(String::from),
+        msg: None,
+    };
+    match d::save_report_texts(&state, &s, department, f.year, &f.problems, &f.other_matters).await {
+        Ok(()) => Redirect::to(&format!(
+            "/staff/disclosure/report?year={}&department={}&msg={}",
+            f.year,
+            url_escape(department.unwrap_or("")),
+            url_escape("已保存报告文字部分")
+        ))
+        .into_response(),
+        Err(e) if e.status == StatusCode::FORBIDDEN => error_page(e),
+        Err(e) => report_view(&state, &s, &q, Some(e)).await,
     }
 }
 

@@ -1019,6 +1019,27 @@ both_backends!(annual_report_matches_a_hand_computed_year, |app: TestApp| async 
     assert_eq!(row(&next, "new"), [1, 0, 0, 0, 0, 0, 1]);
     assert_eq!(next["balanced"], true);
 
+    // The written sections: by the officer (or the department's head for its own report), shown in the report.
+    let texts = json!({"year": 2025, "department": "zfb", "problems": "信息发布及时性不够。\n个别栏目更新慢。",
+        "other_matters": "本年度未收取信息处理费。"});
+    let r = app
+        .client
+        .put(app.url("/api/v1/disclosure/report/texts"))
+        .bearer_auth(&head)
+        .json(&texts)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let mut other = texts.clone();
+    other["department"] = json!("mzj");
+    let (status, _) = app.put_json("/api/v1/disclosure/report/texts", &other, &head).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, zfb) = app
+        .get_auth("/api/v1/disclosure/report?year=2025&department=zfb", &head)
+        .await;
+    assert_eq!(zfb["problems"], json!(["信息发布及时性不够。", "个别栏目更新慢。"]));
+
     // XLSX and the page.
     let r = app
         .client
