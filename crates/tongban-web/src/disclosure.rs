@@ -588,9 +588,11 @@ pub async fn list_items(
         f.state = st;
         if s.staff.role.is_department_bound() {
             match (&f.department_code, &s.staff.department_code) {
-                (Some(d), Some(own)) if d != own && f.state.as_deref() != Some("published") => {
-                    return Err(AppError::forbidden("只能查看本部门未发布的信息"))
-                }
+                // Another department's items: only what the public sees.
+                (Some(d), Some(own)) if d != own => match f.state.as_deref() {
+                    None | Some("published") => f.state = Some("published".into()),
+                    Some(_) => return Err(AppError::forbidden("只能查看本部门未发布的信息")),
+                },
                 (None, Some(own)) if f.state.as_deref() != Some("published") => f.department_code = Some(own.clone()),
                 _ => {}
             }
@@ -2114,4 +2116,47 @@ pub async fn save_report_texts(
             &s.staff.username,
         )
         .await?)
+}
+
+/// What the applicant sees of their request (no login): the state, the deadline and the reply, no personal data.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RequestProgress {
+    pub number: String,
+    pub department_name: String,
+    pub state_label: String,
+    pub received_on: String,
+    pub due_date: String,
+    pub extended_days: i64,
+    pub reply_label: Option<String>,
+    pub replied_on: Option<String>,
+}
+
+/// A request by its number and the last four characters of the applicant's identifier or phone; a wrong code is
+/// the same "not found" as a wrong number, so that numbers cannot be probed.
+pub async fn progress(state: &AppState, region: &str, number: &str, code: &str) -> Result<RequestProgress, AppError> {
+    let not_found = || AppError::not_found(format!("申请“{}”（或查询码不符）", number.trim()));
+    let r = state
+        .store
+        .disclosure_request(region, number.trim())
+        .await?
+        .ok_or_else(not_found)?;
+    let code = code.trim().to_ascii_uppercase();
+    let tail = |s: &str| {
+        let chars: Vec<char> = s.chars().collect();
+        chars[chars.len().saturating_sub(4)..].iter().collect::<String>()
+    };
+    if code.chars().count() != 4 || (tail(&r.applicant_identifier) != code && tail(&r.phone) != code) {
+        return Err(not_found());
+    }
+    let v = request_view(state, r, false, crate::cases::today());
+    Ok(RequestProgress {
+        number: v.number,
+        department_name: v.department_name,
+        state_label: v.state_label,
+        received_on: v.received_on,
+        due_date: v.due_date,
+        extended_days: v.extended_days,
+        reply_label: v.reply_label,
+        replied_on: v.replied_on,
+    })
 }

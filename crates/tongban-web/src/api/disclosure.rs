@@ -740,3 +740,23 @@ pub async fn put_report_texts(
     d::save_report_texts(&state, &s, department, t.year, &t.problems, &t.other_matters).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ProgressParams {
+    /// The request number, e.g. GK2026-0001
+    pub number: String,
+    /// The last 4 characters of the applicant's ID number, credit code or phone
+    pub code: String,
+}
+
+/// The applicant's progress query (no login): state, deadline and reply of a request.
+#[utoipa::path(get, path = "/api/v1/disclosure/progress", tag = "disclosure", params(ProgressParams),
+    responses((status = 200, body = d::RequestProgress), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn progress(
+    State(state): State<AppState>,
+    ApiQuery(p): ApiQuery<ProgressParams>,
+) -> ApiResult<Json<d::RequestProgress>> {
+    let region = state.config.default_region.clone();
+    Ok(Json(d::progress(&state, &region, &p.number, &p.code).await?))
+}

@@ -135,6 +135,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(disclosure::report))
         .routes(routes!(disclosure::report_xlsx))
         .routes(routes!(disclosure::put_report_texts))
+        .routes(routes!(disclosure::progress))
         .layer(DefaultBodyLimit::max(crate::JSON_BODY_LIMIT))
         .merge(import)
         .split_for_parts()

@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/gk/items/{id}", get(item_page))
         .route("/gk/catalog", get(catalog_page))
         .route("/gk/apply", get(apply_form).post(apply_submit))
+        .route("/gk/progress", get(progress_page))
         .route("/staff/disclosure", get(workbench))
         .route("/staff/disclosure/items", post(draft_submit))
         .route("/staff/disclosure/items/{id}", post(item_submit))
@@ -279,6 +280,45 @@ async fn apply_submit(
     }
 }
 
+#[derive(Deserialize, Default)]
+struct ProgressQuery {
+    number: Option<String>,
+    code: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "disclosure_progress.html")]
+struct ProgressPage {
+    layout: Layout,
+    number: String,
+    found: Option<d::RequestProgress>,
+    error: String,
+}
+
+async fn progress_page(
+    State(state): State<AppState>,
+    MaybeWebUser(s): MaybeWebUser,
+    Query(q): Query<ProgressQuery>,
+) -> Response {
+    let number = q.number.unwrap_or_default();
+    let code = q.code.unwrap_or_default();
+    let (found, error, status) = if number.trim().is_empty() {
+        (None, String::new(), StatusCode::OK)
+    } else {
+        match d::progress(&state, &region(&state), &number, &code).await {
+            Ok(p) => (Some(p), String::new(), StatusCode::OK),
+            Err(e) => (None, e.message, e.status),
+        }
+    };
+    let page = ProgressPage {
+        layout: Layout::new("依申请公开进度查询", s.as_ref()),
+        number,
+        found,
+        error,
+    };
+    (status, render(&page)).into_response()
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Staff.
 
@@ -295,6 +335,7 @@ struct Workbench {
     departments: Vec<Department>,
     may_pick_department: bool,
     recent: Vec<ItemView>,
+    may_repeal: bool,
     year: i32,
 }
 
@@ -358,6 +399,7 @@ async fn workbench_view(state: &AppState, s: &Session, notice: String, error: Op
             departments: state.store.departments(&region).await?,
             may_pick_department: !s.staff.role.is_department_bound(),
             recent: d::list_items(state, &region, Some(s), &recent_q, 1, 10).await?.data,
+            may_repeal: matches!(s.staff.role, Role::Discloser | Role::Admin | Role::Head),
             year: chrono::Datelike::year(&today()) - 1,
         })
     }

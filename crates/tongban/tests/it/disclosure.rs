@@ -609,6 +609,25 @@ both_backends!(
             .unwrap();
         assert!(page.contains("答复并生成告知书"));
 
+        // The applicant's progress query: number plus the last four characters of the ID or phone.
+        let (status, p) = app
+            .get_json(&format!("/api/v1/disclosure/progress?number={number}&code=5678"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{p}");
+        assert_eq!(p["state_label"], "已答复");
+        assert!(p.get("phone").is_none());
+        let (status, _) = app
+            .get_json(&format!("/api/v1/disclosure/progress?number={number}&code=0000"))
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let page = app
+            .get(&format!("/gk/progress?number={n2}&code=5678"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("办理中"), "progress page");
+
         // The citizens' form.
         let form = app.get("/gk/apply").await.text().await.unwrap();
         assert!(form.contains("获取信息的方式"));
