@@ -2160,3 +2160,105 @@ pub async fn progress(state: &AppState, region: &str, number: &str, code: &str) 
         replied_on: v.replied_on,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_ground_counts_in_a_row_of_the_official_table() {
+        for g in GROUNDS.iter() {
+            assert!(
+                RESULT_ROWS.iter().any(|(k, _, _)| *k == g.row),
+                "{}/{} → {}",
+                g.kind,
+                g.ground,
+                g.row
+            );
+            assert!(KIND_LABELS.iter().any(|(k, _)| *k == g.kind));
+        }
+        // 予以公开, 部分公开, 不予公开 ×8, 无法提供 ×3, 不予处理 ×5, 其他处理 ×3, 总计.
+        let groups = |prefix: &str| RESULT_ROWS.iter().filter(|(k, _, _)| k.starts_with(prefix)).count();
+        assert_eq!(
+            (
+                groups("withhold."),
+                groups("unavailable."),
+                groups("not_processed."),
+                groups("other.")
+            ),
+            (8, 3, 5, 3)
+        );
+    }
+
+    fn req(received: &str, replied: Option<&str>, kind: &str, org: &str) -> DisclosureRequest {
+        DisclosureRequest {
+            id: 0,
+            number: String::new(),
+            department_code: "zfb".into(),
+            department_name: String::new(),
+            applicant_kind: kind.into(),
+            org_kind: org.into(),
+            applicant_name: String::new(),
+            applicant_identifier: String::new(),
+            phone: String::new(),
+            email: String::new(),
+            address: String::new(),
+            description: String::new(),
+            purpose: String::new(),
+            delivery: "email".into(),
+            channel: "online".into(),
+            state: if replied.is_some() { "replied" } else { "received" }.into(),
+            received_on: received.into(),
+            clock_start: received.into(),
+            extended_days: 0,
+            suspended_days: 0,
+            suspended_since: None,
+            due_date: String::new(),
+            due_provisional: false,
+            correction_on: None,
+            reply_kind: replied.map(|_| "not_processed".into()),
+            reply_ground: replied.map(|_| "repeated".into()),
+            reply_text: String::new(),
+            refer_to: String::new(),
+            replied_on: replied.map(String::from),
+            replied_by: None,
+            filed_by: String::new(),
+            version: 1,
+            created_at: String::new(),
+        }
+    }
+
+    #[test]
+    fn the_request_table_balances_and_skips_other_years() {
+        let rows = vec![
+            req("2024-11-01", Some("2025-02-01"), "person", ""),
+            req("2025-03-01", None, "organisation", "social"),
+            req("2025-04-01", Some("2025-04-02"), "organisation", "unknown-kind"),
+            req("2023-01-01", Some("2023-02-01"), "person", ""),
+        ];
+        let (table, balanced) = request_table(&rows, 2025);
+        assert!(balanced);
+        let get = |k: &str| {
+            table
+                .iter()
+                .find(|r| r.key == k)
+                .map(|r| r.cells.clone())
+                .unwrap_or_default()
+        };
+        assert_eq!(get("new"), vec![0, 0, 0, 1, 0, 1, 2]);
+        assert_eq!(get("carried_in"), vec![1, 0, 0, 0, 0, 0, 1]);
+        assert_eq!(get("not_processed.repeated"), vec![1, 0, 0, 0, 0, 1, 2]);
+        assert_eq!(get("carried_out"), vec![0, 0, 0, 1, 0, 0, 1]);
+        assert_eq!(table.len(), 25);
+    }
+
+    #[test]
+    fn search_words_pair_long_chinese_runs() {
+        assert_eq!(search_words("低保"), vec!["低保"]);
+        assert_eq!(
+            search_words("低保标准公告"),
+            vec!["低保", "保标", "标准", "准公", "公告"]
+        );
+        assert_eq!(search_words("GK-13 救助"), vec!["GK-13", "救助"]);
+    }
+}
