@@ -6,6 +6,7 @@ mod auth;
 mod cases;
 mod catalog;
 mod db;
+mod disclosure;
 mod error;
 mod history;
 mod org;
@@ -17,6 +18,10 @@ pub use auth::{hash_password, verify_password, Session, SessionKind};
 pub use cases::{CaseEvent, CaseFile, CaseFilter, CaseRecord, CaseUpdate, Filed, NewCase, NewEvent, Notification};
 pub use catalog::{ImportMode, ImportReport, ItemFilter, ItemRecord, ItemSummary, Page};
 pub use db::{Backend, Store};
+pub use disclosure::{
+    Appeal, CatalogEntry, DisclosureRequest, InfoFilter, InfoItem, NewInfoItem, NewRequestEvent, PublishedCount,
+    RequestEvent,
+};
 pub use error::StoreError;
 pub use history::{PastCase, PastEvent};
 pub use org::{Department, NewStaff, Site, Staff, Window};

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod auth;
 pub mod cases;
+pub mod disclosure;
 pub mod error;
 pub mod extract;
 pub mod queue;

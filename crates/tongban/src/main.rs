@@ -486,6 +486,8 @@ async fn demo(config: &Config, days: u32, scale: f64) -> anyhow::Result<()> {
     );
     let tickets = tongban::seed::queue::demo(&state, &config.region, days, scale).await?;
     println!("  大厅取号{tickets}张（含今日实时排队，叫号屏 /hall/board）");
+    let (published, requests) = tongban::seed::disclosure::demo(&state, &config.region).await?;
+    println!("  政务公开：主动公开信息{published}条，依申请公开{requests}件（/gk，工作台 /staff/disclosure）");
     println!(
         "演示数据已就绪（{:.1}秒，数据库 {}）",
         started.elapsed().as_secs_f64(),

@@ -3,6 +3,7 @@
 
 pub(crate) mod cases;
 pub(crate) mod catalog;
+pub(crate) mod disclosure;
 pub(crate) mod queue;
 pub mod reform;
 mod session;
@@ -33,7 +34,8 @@ use utoipa_axum::routes;
         (name = "licences", description = "电子证照签发、核验与注销"),
         (name = "reform", description = "容缺受理、一件事一次办、全域通办与跨省通办、赋权、帮代办"),
         (name = "applicant", description = "申请人登录与我的办件"),
-        (name = "queue", description = "取号叫号：取号、预约、窗口叫号、大厅叫号屏、等候与办理时间统计")
+        (name = "queue", description = "取号叫号：取号、预约、窗口叫号、大厅叫号屏、等候与办理时间统计"),
+        (name = "disclosure", description = "政务公开：标准目录、主动公开、依申请公开、行政复议诉讼、年度报告")
     )
 )]
 struct ApiDoc;
@@ -117,6 +119,23 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(queue::finish))
         .routes(routes!(queue::board))
         .routes(routes!(queue::figures))
+        .routes(routes!(disclosure::catalog))
+        .routes(routes!(disclosure::put_entry))
+        .routes(routes!(disclosure::list_items, disclosure::draft))
+        .routes(routes!(disclosure::get_item))
+        .routes(routes!(disclosure::item_action))
+        .routes(routes!(disclosure::figures))
+        .routes(routes!(disclosure::grounds))
+        .routes(routes!(disclosure::file_request, disclosure::inbox))
+        .routes(routes!(disclosure::get_request))
+        .routes(routes!(disclosure::request_events))
+        .routes(routes!(disclosure::request_action))
+        .routes(routes!(disclosure::appeals, disclosure::record_appeal))
+        .routes(routes!(disclosure::decide_appeal))
+        .routes(routes!(disclosure::report))
+        .routes(routes!(disclosure::report_xlsx))
+        .routes(routes!(disclosure::put_report_texts))
+        .routes(routes!(disclosure::progress))
         .layer(DefaultBodyLimit::max(crate::JSON_BODY_LIMIT))
         .merge(import)
         .split_for_parts()

@@ -1,0 +1,753 @@
+//! 政务公开 pages: the public listing with search (/gk), an item, the standard catalog, the citizens' request form;
+//! the disclosure officer's workbench (drafts to approve, returned drafts, requests by deadline), the request page
+//! with its reply form, the printable letters and the annual report with its XLSX download.
+//!
+//! The public request form carries no CSRF token: it needs no session and does what the public API does.
+
+use super::{error_page, render, url_escape, Layout, Pager};
+use crate::api::disclosure::{act, period, report_for, xlsx_response, EntryView, ReportParams, RequestActionIn};
+use crate::auth::{csrf_ok, MaybeWebUser, WebUser};
+use crate::cases::today;
+use crate::disclosure::{
+    self as d, AnnualReport, DraftInput, Figures, ItemAction, ItemView, Letter, ListQuery, RequestInput, RequestView,
+};
+use crate::error::AppError;
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde::Deserialize;
+use tongban_core::role::Role;
+use tongban_store::{Department, RequestEvent, Session};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/gk", get(listing))
+        .route("/gk/items/{id}", get(item_page))
+        .route("/gk/catalog", get(catalog_page))
+        .route("/gk/apply", get(apply_form).post(apply_submit))
+        .route("/gk/progress", get(progress_page))
+        .route("/staff/disclosure", get(workbench))
+        .route("/staff/disclosure/items", post(draft_submit))
+        .route("/staff/disclosure/items/{id}", post(item_submit))
+        .route(
+            "/staff/disclosure/requests/{number}",
+            get(request_page).post(request_submit),
+        )
+        .route("/staff/disclosure/requests/{number}/letter/{kind}", get(letter_page))
+        .route("/staff/disclosure/report", get(report_page).post(report_texts_submit))
+        .route("/staff/disclosure/report.xlsx", get(report_download))
+}
+
+fn region(state: &AppState) -> String {
+    state.config.default_region.clone()
+}
+
+fn csrf_error() -> Response {
+    error_page(AppError::forbidden("表单已过期，请刷新页面后重试"))
+}
+
+#[derive(Deserialize, Default)]
+struct ListingQuery {
+    q: Option<String>,
+    department: Option<String>,
+    catalog: Option<String>,
+    page: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "disclosure_public.html")]
+struct ListingPage {
+    layout: Layout,
+    q: String,
+    department: String,
+    catalog: String,
+    departments: Vec<Department>,
+    entries: Vec<EntryView>,
+    total: i64,
+    items: Vec<ItemView>,
+    pager: Pager,
+    figures: Figures,
+}
+
+const PAGE_SIZE: i64 = 20;
+
+async fn listing(
+    State(state): State<AppState>,
+    MaybeWebUser(s): MaybeWebUser,
+    Query(q): Query<ListingQuery>,
+) -> Response {
+    let region = region(&state);
+    let page = q.page.unwrap_or(1).max(1);
+    let result = async {
+        let lq = ListQuery {
+            department: q.department.clone(),
+            catalog: q.catalog.clone(),
+            q: q.q.clone(),
+            ..Default::default()
+        };
+        let found = d::list_items(&state, &region, None, &lq, page, PAGE_SIZE).await?;
+        let (from, to) = period(None, None)?;
+        let base = format!(
+            "/gk?q={}&department={}&catalog={}&",
+            url_escape(q.q.as_deref().unwrap_or("")),
+            url_escape(q.department.as_deref().unwrap_or("")),
+            url_escape(q.catalog.as_deref().unwrap_or(""))
+        );
+        Ok::<_, AppError>(ListingPage {
+            layout: Layout::new("政务公开", s.as_ref()),
+            q: q.q.clone().unwrap_or_default(),
+            department: q.department.clone().unwrap_or_default(),
+            catalog: q.catalog.clone().unwrap_or_default(),
+            departments: state.store.departments(&region).await?,
+            entries: state
+                .store
+                .disclosure_catalog(&region)
+                .await?
+                .into_iter()
+                .map(EntryView::from)
+                .collect(),
+            total: found.total,
+            pager: Pager::new(page, PAGE_SIZE, found.total, base),
+            items: found.data,
+            figures: d::figures(&state, &region, from, to).await?,
+        })
+    }
+    .await;
+    match result {
+        Ok(p) => render(&p),
+        Err(e) => error_page(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "disclosure_item.html")]
+struct ItemPage {
+    layout: Layout,
+    i: ItemView,
+}
+
+async fn item_page(State(state): State<AppState>, MaybeWebUser(s): MaybeWebUser, Path(id): Path<i64>) -> Response {
+    match d::item(&state, s.as_ref(), &region(&state), id).await {
+        Ok(i) => render(&ItemPage {
+            layout: Layout::new(i.title.clone(), s.as_ref()),
+            i,
+        }),
+        Err(e) => error_page(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "disclosure_catalog.html")]
+struct CatalogPage {
+    layout: Layout,
+    entries: Vec<EntryView>,
+}
+
+async fn catalog_page(State(state): State<AppState>, MaybeWebUser(s): MaybeWebUser) -> Response {
+    match state.store.disclosure_catalog(&region(&state)).await {
+        Ok(e) => render(&CatalogPage {
+            layout: Layout::new("基层政务公开标准目录", s.as_ref()),
+            entries: e.into_iter().map(EntryView::from).collect(),
+        }),
+        Err(e) => error_page(e.into()),
+    }
+}
+
+#[derive(Deserialize, Default, Clone)]
+struct ApplyForm {
+    #[serde(default)]
+    department: String,
+    #[serde(default)]
+    applicant_kind: String,
+    #[serde(default)]
+    org_kind: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    id_number: String,
+    #[serde(default)]
+    credit_code: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    purpose: String,
+    #[serde(default)]
+    delivery: String,
+}
+
+#[derive(Template)]
+#[template(path = "disclosure_apply.html")]
+struct ApplyPage {
+    layout: Layout,
+    f: ApplyForm,
+    departments: Vec<Department>,
+    org_kinds: Vec<(&'static str, &'static str)>,
+    deliveries: Vec<(&'static str, &'static str)>,
+    error: String,
+    done: Option<RequestView>,
+}
+
+async fn apply_view(
+    state: &AppState,
+    s: Option<&Session>,
+    f: ApplyForm,
+    error: Option<AppError>,
+    done: Option<RequestView>,
+) -> Response {
+    let status = error.as_ref().map(|e| e.status).unwrap_or(StatusCode::OK);
+    match state.store.departments(&region(state)).await {
+        Ok(departments) => (
+            status,
+            render(&ApplyPage {
+                layout: Layout::new("政府信息公开申请", s),
+                f,
+                departments,
+                org_kinds: d::APPLICANT_COLUMNS[1..].to_vec(),
+                deliveries: d::DELIVERIES.to_vec(),
+                error: error.map(|e| e.message).unwrap_or_default(),
+                done,
+            }),
+        )
+            .into_response(),
+        Err(e) => error_page(e.into()),
+    }
+}
+
+async fn apply_form(State(state): State<AppState>, MaybeWebUser(s): MaybeWebUser) -> Response {
+    let f = ApplyForm {
+        applicant_kind: "person".into(),
+        delivery: "email".into(),
+        department: "zfb".into(),
+        ..Default::default()
+    };
+    apply_view(&state, s.as_ref(), f, None, None).await
+}
+
+async fn apply_submit(
+    State(state): State<AppState>,
+    MaybeWebUser(s): MaybeWebUser,
+    Form(f): Form<ApplyForm>,
+) -> Response {
+    let opt = |v: &str| (!v.trim().is_empty()).then(|| v.trim().to_string());
+    let input = RequestInput {
+        department: f.department.clone(),
+        applicant_kind: f.applicant_kind.clone(),
+        org_kind: opt(&f.org_kind),
+        name: f.name.clone(),
+        id_number: opt(&f.id_number),
+        credit_code: opt(&f.credit_code),
+        phone: f.phone.clone(),
+        email: opt(&f.email),
+        address: opt(&f.address),
+        description: f.description.clone(),
+        purpose: opt(&f.purpose),
+        delivery: f.delivery.clone(),
+    };
+    // Filed as the public does: a signed-in staff member records letters through the workbench API instead.
+    match d::file_request(
+        &state,
+        &region(&state),
+        input,
+        None,
+        today(),
+        &tongban_store::now_text(),
+    )
+    .await
+    {
+        Ok(mut v) => {
+            v.applicant_identifier = crate::cases::masked_identifier(
+                if v.applicant_kind == "person" {
+                    "person"
+                } else {
+                    "enterprise"
+                },
+                &v.applicant_identifier,
+            );
+            let page = apply_view(&state, s.as_ref(), ApplyForm::default(), None, Some(v)).await;
+            (StatusCode::CREATED, page).into_response()
+        }
+        Err(e) => apply_view(&state, s.as_ref(), f, Some(e), None).await,
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct ProgressQuery {
+    number: Option<String>,
+    code: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "disclosure_progress.html")]
+struct ProgressPage {
+    layout: Layout,
+    number: String,
+    found: Option<d::RequestProgress>,
+    error: String,
+}
+
+async fn progress_page(
+    State(state): State<AppState>,
+    MaybeWebUser(s): MaybeWebUser,
+    Query(q): Query<ProgressQuery>,
+) -> Response {
+    let number = q.number.unwrap_or_default();
+    let code = q.code.unwrap_or_default();
+    let (found, error, status) = if number.trim().is_empty() {
+        (None, String::new(), StatusCode::OK)
+    } else {
+        match d::progress(&state, &region(&state), &number, &code).await {
+            Ok(p) => (Some(p), String::new(), StatusCode::OK),
+            Err(e) => (None, e.message, e.status),
+        }
+    };
+    let page = ProgressPage {
+        layout: Layout::new("依申请公开进度查询", s.as_ref()),
+        number,
+        found,
+        error,
+    };
+    (status, render(&page)).into_response()
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Staff.
+
+#[derive(Template)]
+#[template(path = "disclosure_staff.html")]
+struct Workbench {
+    layout: Layout,
+    notice: String,
+    error: String,
+    to_approve: Vec<ItemView>,
+    mine: Vec<ItemView>,
+    requests: Vec<RequestView>,
+    entries: Vec<EntryView>,
+    departments: Vec<Department>,
+    may_pick_department: bool,
+    recent: Vec<ItemView>,
+    may_repeal: bool,
+    year: i32,
+}
+
+#[derive(Deserialize, Default)]
+struct MsgQuery {
+    msg: Option<String>,
+}
+
+fn may_use_workbench(s: &Session) -> bool {
+    matches!(
+        s.staff.role,
+        Role::Discloser | Role::Admin | Role::Head | Role::Reviewer | Role::Supervisor
+    )
+}
+
+async fn workbench_view(state: &AppState, s: &Session, notice: String, error: Option<AppError>) -> Response {
+    if !may_use_workbench(s) {
+        return error_page(AppError::forbidden("政务公开工作台供政务公开专员和部门人员使用"));
+    }
+    let status = error.as_ref().map(|e| e.status).unwrap_or(StatusCode::OK);
+    let region = s.staff.region_code.clone();
+    let result = async {
+        let list = |st: &str| ListQuery {
+            state: Some(st.into()),
+            ..Default::default()
+        };
+        let drafts = d::list_items(state, &region, Some(s), &list("draft"), 1, 100)
+            .await?
+            .data;
+        let to_approve = drafts
+            .iter()
+            .filter(|i| d::may_approve(s, &i.department) && i.author != s.staff.username)
+            .cloned()
+            .collect();
+        let mut mine: Vec<ItemView> = drafts.into_iter().filter(|i| i.author == s.staff.username).collect();
+        mine.extend(
+            d::list_items(state, &region, Some(s), &list("returned"), 1, 100)
+                .await?
+                .data
+                .into_iter()
+                .filter(|i| i.author == s.staff.username),
+        );
+        let mut recent_q = list("published");
+        if s.staff.role.is_department_bound() {
+            recent_q.department = s.staff.department_code.clone();
+        }
+        Ok::<_, AppError>(Workbench {
+            layout: Layout::new("政务公开工作台", Some(s)),
+            notice,
+            error: error.map(|e| e.message).unwrap_or_default(),
+            to_approve,
+            mine,
+            requests: d::inbox(state, s, today()).await?,
+            entries: state
+                .store
+                .disclosure_catalog(&region)
+                .await?
+                .into_iter()
+                .map(EntryView::from)
+                .collect(),
+            departments: state.store.departments(&region).await?,
+            may_pick_department: !s.staff.role.is_department_bound(),
+            recent: d::list_items(state, &region, Some(s), &recent_q, 1, 10).await?.data,
+            may_repeal: matches!(s.staff.role, Role::Discloser | Role::Admin | Role::Head),
+            year: chrono::Datelike::year(&today()) - 1,
+        })
+    }
+    .await;
+    match result {
+        Ok(p) => (status, render(&p)).into_response(),
+        Err(e) => error_page(e),
+    }
+}
+
+async fn workbench(State(state): State<AppState>, WebUser(s): WebUser, Query(q): Query<MsgQuery>) -> Response {
+    workbench_view(&state, &s, q.msg.unwrap_or_default(), None).await
+}
+
+#[derive(Deserialize)]
+struct DraftForm {
+    csrf: String,
+    #[serde(default)]
+    department: String,
+    catalog: String,
+    title: String,
+    body: String,
+    #[serde(default)]
+    doc_kind: String,
+    #[serde(default)]
+    doc_number: String,
+}
+
+async fn draft_submit(State(state): State<AppState>, WebUser(s): WebUser, Form(f): Form<DraftForm>) -> Response {
+    if !csrf_ok(&s.csrf_token, &f.csrf) {
+        return csrf_error();
+    }
+    let input = DraftInput {
+        department: Some(f.department).filter(|x| !x.is_empty()),
+        catalog_code: f.catalog,
+        title: f.title,
+        body: f.body,
+        doc_kind: f.doc_kind,
+        doc_number: f.doc_number,
+    };
+    match d::draft_item(&state, &s, input, &tongban_store::now_text()).await {
+        Ok(i) => Redirect::to(&format!(
+            "/staff/disclosure?msg={}",
+            url_escape(&format!("已起草“{}”，待另一名审核人发布", i.title))
+        ))
+        .into_response(),
+        Err(e) if e.status == StatusCode::FORBIDDEN => error_page(e),
+        Err(e) => workbench_view(&state, &s, String::new(), Some(e)).await,
+    }
+}
+
+#[derive(Deserialize)]
+struct ItemForm {
+    csrf: String,
+    action: String,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    body: String,
+}
+
+async fn item_submit(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    Path(id): Path<i64>,
+    Form(f): Form<ItemForm>,
+) -> Response {
+    if !csrf_ok(&s.csrf_token, &f.csrf) {
+        return csrf_error();
+    }
+    let action = match f.action.as_str() {
+        "publish" => ItemAction::Publish,
+        "return" => ItemAction::Return(&f.note),
+        "revise" => ItemAction::Revise {
+            title: &f.title,
+            body: &f.body,
+        },
+        "repeal" => ItemAction::Repeal,
+        other => {
+            let e = AppError::bad_request("invalid_action", format!("未知的操作“{other}”"));
+            return workbench_view(&state, &s, String::new(), Some(e)).await;
+        }
+    };
+    match d::act_on_item(&state, &s, id, action, &tongban_store::now_text(), today()).await {
+        Ok(i) => Redirect::to(&format!(
+            "/staff/disclosure?msg={}",
+            url_escape(&format!("“{}”{}", i.title, i.state_label))
+        ))
+        .into_response(),
+        Err(e) if e.status == StatusCode::FORBIDDEN => error_page(e),
+        Err(e) => workbench_view(&state, &s, String::new(), Some(e)).await,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "disclosure_request.html")]
+struct RequestPage {
+    layout: Layout,
+    r: RequestView,
+    events: Vec<RequestEvent>,
+    grounds: Vec<(String, String)>,
+    may_extend: bool,
+    notice: String,
+    error: String,
+}
+
+async fn request_view_page(
+    state: &AppState,
+    s: &Session,
+    number: &str,
+    notice: String,
+    error: Option<AppError>,
+) -> Response {
+    let status = error.as_ref().map(|e| e.status).unwrap_or(StatusCode::OK);
+    let result = async {
+        let r = d::load_request(state, s, number).await?;
+        let events = state.store.disclosure_request_events(&r).await?;
+        let whole = d::may_handle(s, &r.department_code);
+        Ok::<_, AppError>(RequestPage {
+            layout: Layout::new(format!("依申请公开 {number}"), Some(s)),
+            r: d::request_view(state, r, whole, today()),
+            events,
+            grounds: d::GROUNDS
+                .iter()
+                .map(|g| {
+                    (
+                        format!("{}:{}", g.kind, g.ground),
+                        format!("{}：{}", d::kind_label(g.kind), g.label),
+                    )
+                })
+                .collect(),
+            may_extend: matches!(s.staff.role, Role::Discloser | Role::Admin | Role::Head),
+            notice,
+            error: error.map(|e| e.message).unwrap_or_default(),
+        })
+    }
+    .await;
+    match result {
+        Ok(p) => (status, render(&p)).into_response(),
+        Err(e) => error_page(e),
+    }
+}
+
+async fn request_page(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    Path(number): Path<String>,
+    Query(q): Query<MsgQuery>,
+) -> Response {
+    request_view_page(&state, &s, &number, q.msg.unwrap_or_default(), None).await
+}
+
+#[derive(Deserialize)]
+struct RequestForm {
+    csrf: String,
+    action: String,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    third_party: String,
+    #[serde(default)]
+    days: String,
+    #[serde(default)]
+    reason: String,
+    /// "kind:ground"
+    #[serde(default)]
+    ground: String,
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    refer_to: String,
+}
+
+async fn request_submit(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    Path(number): Path<String>,
+    Form(f): Form<RequestForm>,
+) -> Response {
+    if !csrf_ok(&s.csrf_token, &f.csrf) {
+        return csrf_error();
+    }
+    let (kind, ground) = f.ground.split_once(':').unwrap_or(("", ""));
+    let some = |v: &str| Some(v.to_string());
+    let days = if f.action == "extend" {
+        match f.days.trim().parse::<i64>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                let e = AppError::unprocessable("missing_days", "请填写延长的工作日数");
+                return request_view_page(&state, &s, &number, String::new(), Some(e)).await;
+            }
+        }
+    } else {
+        None
+    };
+    let input = RequestActionIn {
+        action: f.action.clone(),
+        note: some(&f.note),
+        third_party: some(&f.third_party),
+        days,
+        reason: some(&f.reason),
+        kind: some(kind),
+        ground: some(ground),
+        text: some(&f.text),
+        refer_to: some(&f.refer_to),
+    };
+    match act(&state, &s, &number, &input, today()).await {
+        Ok(r) => Redirect::to(&format!(
+            "/staff/disclosure/requests/{}?msg={}",
+            r.number,
+            url_escape(&format!("已办理，当前状态：{}", r.state_label))
+        ))
+        .into_response(),
+        Err(e) if e.status == StatusCode::FORBIDDEN => error_page(e),
+        Err(e) => request_view_page(&state, &s, &number, String::new(), Some(e)).await,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "disclosure_letter.html")]
+struct LetterPage {
+    number: String,
+    l: Letter,
+}
+
+async fn letter_page(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    Path((number, kind)): Path<(String, String)>,
+) -> Response {
+    match d::letter(&state, &s, &number, &kind).await {
+        Ok(l) => render(&LetterPage { number, l }),
+        Err(e) => error_page(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "disclosure_report.html")]
+struct ReportPage {
+    layout: Layout,
+    r: AnnualReport,
+    departments: Vec<Department>,
+    department: String,
+    xlsx: String,
+    problems: String,
+    other_matters: String,
+    notice: String,
+    error: String,
+}
+
+#[derive(Deserialize, Default)]
+struct ReportQuery {
+    year: Option<String>,
+    department: Option<String>,
+    msg: Option<String>,
+}
+
+fn report_params(q: &ReportQuery) -> Result<ReportParams, AppError> {
+    let year = match q.year.as_deref().map(str::trim).filter(|y| !y.is_empty()) {
+        Some(y) => Some(
+            y.parse::<i32>()
+                .map_err(|_| AppError::bad_request("invalid_year", format!("年度“{y}”应为四位数字")))?,
+        ),
+        None => None,
+    };
+    Ok(ReportParams {
+        year,
+        department: q.department.clone().filter(|x| !x.is_empty()),
+    })
+}
+
+async fn report_view(state: &AppState, s: &Session, q: &ReportQuery, error: Option<AppError>) -> Response {
+    let status = error.as_ref().map(|e| e.status).unwrap_or(StatusCode::OK);
+    let result = async {
+        let p = report_params(q)?;
+        let r = report_for(state, s, &p).await?;
+        let department = p.department.clone().unwrap_or_default();
+        Ok::<_, AppError>(ReportPage {
+            layout: Layout::new(r.title.clone(), Some(s)),
+            xlsx: format!(
+                "/staff/disclosure/report.xlsx?year={}&department={}",
+                r.year,
+                url_escape(&department)
+            ),
+            departments: state.store.departments(&s.staff.region_code).await?,
+            department,
+            problems: r.problems.join("\n"),
+            other_matters: r.other_matters.join("\n"),
+            notice: q.msg.clone().unwrap_or_default(),
+            error: error.map(|e| e.message).unwrap_or_default(),
+            r,
+        })
+    }
+    .await;
+    match result {
+        Ok(p) => (status, render(&p)).into_response(),
+        Err(e) => error_page(e),
+    }
+}
+
+async fn report_page(State(state): State<AppState>, WebUser(s): WebUser, Query(q): Query<ReportQuery>) -> Response {
+    report_view(&state, &s, &q, None).await
+}
+
+#[derive(Deserialize)]
+struct TextsForm {
+    csrf: String,
+    year: i32,
+    #[serde(default)]
+    department: String,
+    problems: String,
+    other_matters: String,
+}
+
+async fn report_texts_submit(State(state): State<AppState>, WebUser(s): WebUser, Form(f): Form<TextsForm>) -> Response {
+    if !csrf_ok(&s.csrf_token, &f.csrf) {
+        return csrf_error();
+    }
+    let department = Some(f.department.trim()).filter(|d| !d.is_empty());
+    let q = ReportQuery {
+        year: Some(f.year.to_string()),
+        department: department.map(String::from),
+        msg: None,
+    };
+    match d::save_report_texts(&state, &s, department, f.year, &f.problems, &f.other_matters).await {
+        Ok(()) => Redirect::to(&format!(
+            "/staff/disclosure/report?year={}&department={}&msg={}",
+            f.year,
+            url_escape(department.unwrap_or("")),
+            url_escape("已保存报告文字部分")
+        ))
+        .into_response(),
+        Err(e) if e.status == StatusCode::FORBIDDEN => error_page(e),
+        Err(e) => report_view(&state, &s, &q, Some(e)).await,
+    }
+}
+
+async fn report_download(State(state): State<AppState>, WebUser(s): WebUser, Query(q): Query<ReportQuery>) -> Response {
+    let result = async {
+        let p = report_params(&q)?;
+        let r = report_for(&state, &s, &p).await?;
+        xlsx_response(&r)
+    }
+    .await;
+    match result {
+        Ok(r) => r,
+        Err(e) => error_page(e),
+    }
+}
