@@ -7,6 +7,7 @@ mod cases;
 mod catalog;
 mod db;
 mod error;
+mod hotline;
 mod org;
 mod queue;
 mod reform;
@@ -17,6 +18,7 @@ pub use cases::{CaseEvent, CaseFile, CaseFilter, CaseRecord, CaseUpdate, Filed, 
 pub use catalog::{ImportMode, ImportReport, ItemFilter, ItemRecord, ItemSummary, Page};
 pub use db::{Backend, Store};
 pub use error::StoreError;
+pub use hotline::{HotlineCategory, HotlineWarning, Open311Key, OrderEvent, OrderFilter, WorkOrder};
 pub use org::{Department, NewStaff, Site, Staff, Window};
 pub use queue::{seconds_between, NewTicket, QueueCategory, Taken, Ticket, WindowOutcome, WindowRef};
 pub use reform::{
