@@ -197,11 +197,7 @@ fn warning_row(r: &AnyRow) -> Result<HotlineWarning, sqlx::Error> {
     })
 }
 
-async fn insert_event(
-    tx: &mut Transaction<'static, Any>,
-    order_id: i64,
-    e: &OrderEvent,
-) -> Result<(), StoreError> {
+async fn insert_event(tx: &mut Transaction<'static, Any>, order_id: i64, e: &OrderEvent) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO hotline_events (order_id, at, actor, action, from_state, to_state, department, note) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -391,7 +387,9 @@ impl Store {
             let p = push(&mut binds, d);
             if f.include_co {
                 let like = push(&mut binds, &format!("%,{d},%"));
-                clauses.push(format!("(lead_department = {p} OR (',' || co_departments || ',') LIKE {like})"));
+                clauses.push(format!(
+                    "(lead_department = {p} OR (',' || co_departments || ',') LIKE {like})"
+                ));
             } else {
                 clauses.push(format!("lead_department = {p}"));
             }
@@ -505,13 +503,23 @@ impl Store {
                     .fetch_optional(&mut *tx)
                     .await?;
                 return match current {
-                    Some(r) => Err(StoreError::Stale { current: int(&r, "version")? }),
+                    Some(r) => Err(StoreError::Stale {
+                        current: int(&r, "version")?,
+                    }),
                     None => Err(StoreError::NotFound(format!("工单“{}”", o.number))),
                 };
             }
             insert_event(&mut tx, o.id, e).await?;
             let detail = format!("{} → {} {}", e.from_state, e.to_state, e.note);
-            audit(&mut tx, region, &e.actor, &format!("hotline.{}", e.action), &o.number, &detail).await?;
+            audit(
+                &mut tx,
+                region,
+                &e.actor,
+                &format!("hotline.{}", e.action),
+                &o.number,
+                &detail,
+            )
+            .await?;
             let r = sqlx::query(&format!("SELECT {ORDER_COLUMNS} FROM hotline_orders WHERE id = $1"))
                 .bind(o.id)
                 .fetch_one(&mut *tx)
@@ -520,6 +528,30 @@ impl Store {
         }
         tx.commit().await?;
         Ok(saved)
+    }
+
+    /// How many times each action was taken per department in [from, to): returns and approved extensions for
+    /// the bulletin, counted from the history so that a return still counts against the department that made it
+    /// after the order went elsewhere.
+    pub async fn hotline_action_counts(
+        &self,
+        region: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<(String, String, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT e.department, e.action, COUNT(*) AS n FROM hotline_events e \
+             JOIN hotline_orders o ON o.id = e.order_id \
+             WHERE o.region_code = $1 AND e.at >= $2 AND e.at < $3 GROUP BY e.department, e.action",
+        )
+        .bind(region)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((text(r, "department")?, text(r, "action")?, int(r, "n")?)))
+            .collect()
     }
 
     /// Records an early warning once per cluster key; false when it had been raised already.
@@ -572,11 +604,13 @@ impl Store {
                    raised_at, acknowledged_by FROM hotline_warnings WHERE region_code = $1";
         let rows = match department {
             Some(d) => {
-                sqlx::query(&format!("{sql} AND department_code = $2 ORDER BY raised_at DESC, id DESC"))
-                    .bind(region)
-                    .bind(d)
-                    .fetch_all(&self.pool)
-                    .await?
+                sqlx::query(&format!(
+                    "{sql} AND department_code = $2 ORDER BY raised_at DESC, id DESC"
+                ))
+                .bind(region)
+                .bind(d)
+                .fetch_all(&self.pool)
+                .await?
             }
             None => {
                 sqlx::query(&format!("{sql} ORDER BY raised_at DESC, id DESC"))

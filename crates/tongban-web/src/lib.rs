@@ -6,6 +6,7 @@ pub mod auth;
 pub mod cases;
 pub mod error;
 pub mod extract;
+pub mod hotline;
 pub mod queue;
 pub mod reform;
 pub mod services;
@@ -57,6 +58,7 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))
         .merge(ui::router())
+        .merge(hotline::open311::router())
         .fallback(not_found)
         .layer(middleware::from_fn(record_metrics))
         .layer(TimeoutLayer::with_status_code(
