@@ -106,14 +106,18 @@ const STOP_WORDS: &[&str] = &[
     "建议",
 ];
 
-/// The words of a text that carry its subject: jieba's words minus stop words, numbers and single Latin letters.
-pub fn keywords(segmenter: &tongban_search::Segmenter, text: &str) -> BTreeSet<String> {
+/// The words of a text that carry its subject: jieba's words of two characters or more, minus stop words, numbers
+/// and the words of the place (`place`: the address and the community's name). Place is compared on its own, by
+/// code or distance; left in the text, "八字门社区" would make every complaint from there look alike.
+pub fn keywords(segmenter: &tongban_search::Segmenter, text: &str, place: &str) -> BTreeSet<String> {
+    let place = tongban_search::normalize(place);
     segmenter
         .words(text)
         .into_iter()
+        .filter(|w| w.chars().count() >= 2)
         .filter(|w| !STOP_WORDS.contains(&w.as_str()))
         .filter(|w| !w.chars().all(|c| c.is_ascii_digit()))
-        .filter(|w| w.chars().count() > 1 || !w.is_ascii())
+        .filter(|w| place.is_empty() || !place.contains(w.as_str()))
         .collect()
 }
 

@@ -362,7 +362,22 @@ async fn detect_for(state: &AppState, region: &str, o: &WorkOrder, cat: &Hotline
     let (_, recent) = state.store.work_orders(region, &filter).await?;
     let recent: Vec<WorkOrder> = recent.into_iter().filter(|r| r.state != "merged").collect();
     let seg = state.search.segmenter();
-    let signals: Vec<cluster::Signal> = recent.iter().map(|r| signal(seg, r)).collect();
+    let mut places: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    for r in &recent {
+        if !r.area_code.is_empty() && !places.contains_key(&r.area_code) {
+            let name = state
+                .store
+                .region(&r.area_code)
+                .await?
+                .map(|g| g.name)
+                .unwrap_or_default();
+            places.insert(r.area_code.clone(), name);
+        }
+    }
+    let signals: Vec<cluster::Signal> = recent
+        .iter()
+        .map(|r| signal(seg, r, places.get(&r.area_code).map(String::as_str).unwrap_or("")))
+        .collect();
     let Some(me) = recent.iter().position(|r| r.number == o.number) else {
         return Ok(());
     };
@@ -416,14 +431,19 @@ async fn detect_for(state: &AppState, region: &str, o: &WorkOrder, cat: &Hotline
     Ok(())
 }
 
-pub fn signal(seg: &tongban_search::Segmenter, o: &WorkOrder) -> cluster::Signal {
+/// The order as the cluster detection sees it; `area_name` is the community's name, left out of the text words.
+pub fn signal(seg: &tongban_search::Segmenter, o: &WorkOrder, area_name: &str) -> cluster::Signal {
     cluster::Signal {
         category: o.category_code.clone(),
         area: o.area_code.clone(),
         lat: o.lat,
         lon: o.lon,
         at: parse_time(&o.received_at).map(|t| t.timestamp()).unwrap_or(0),
-        words: cluster::keywords(seg, &format!("{} {}", o.title, o.content)),
+        words: cluster::keywords(
+            seg,
+            &format!("{} {}", o.title, o.content),
+            &format!("{} {area_name}", o.address),
+        ),
     }
 }
 

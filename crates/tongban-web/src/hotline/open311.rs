@@ -91,7 +91,11 @@ fn to_xml(list: &str, item: &str, rows: &[Value]) -> String {
     for r in rows {
         out.push_str(&format!("<{item}>"));
         if let Some(o) = r.as_object() {
-            for (k, v) in o {
+            // The spec's element order (clients reading XML as a stream may rely on it), then anything else.
+            for k in FIELD_ORDER.iter().filter(|k| o.contains_key(**k)) {
+                out.push_str(&element(k, &o[*k]));
+            }
+            for (k, v) in o.iter().filter(|(k, _)| !FIELD_ORDER.contains(&k.as_str())) {
                 out.push_str(&element(k, v));
             }
         }
@@ -100,6 +104,34 @@ fn to_xml(list: &str, item: &str, rows: &[Value]) -> String {
     out.push_str(&format!("</{list}>"));
     out
 }
+
+const FIELD_ORDER: [&str; 25] = [
+    "service_request_id",
+    "token",
+    "status",
+    "status_notes",
+    "service_code",
+    "service_name",
+    "description",
+    "metadata",
+    "type",
+    "keywords",
+    "group",
+    "agency_responsible",
+    "service_notice",
+    "account_id",
+    "requested_datetime",
+    "updated_datetime",
+    "expected_datetime",
+    "address",
+    "address_id",
+    "zipcode",
+    "lat",
+    "long",
+    "media_url",
+    "attributes",
+    "code",
+];
 
 fn element(k: &str, v: &Value) -> String {
     match v {

@@ -14,7 +14,14 @@ const CATEGORIES: [(&str, &str, &str, &str, &str, &str); 24] = [
     ("laji", "垃圾清运", "csgl", "complaint", "zhzfj", "垃圾 清运 卫生"),
     ("gongshui", "供水停水", "csgl", "help", "swuj", "停水 水压 水质"),
     ("shbz", "社会保障", "", "consultation", "", ""),
-    ("shebao", "社保咨询", "shbz", "consultation", "rsj", "社保 养老保险 社保卡"),
+    (
+        "shebao",
+        "社保咨询",
+        "shbz",
+        "consultation",
+        "rsj",
+        "社保 养老保险 社保卡",
+    ),
     ("yibao", "医保报销", "shbz", "consultation", "ybj", "医保 报销 异地就医"),
     ("jiuzhu", "低保与救助", "shbz", "help", "mzj", "低保 救助 困难"),
     ("ldbz", "劳动权益", "", "complaint", "", ""),
@@ -54,21 +61,87 @@ pub async fn load_reference(store: &Store, region: &str) -> Result<usize, StoreE
 
 /// Typical texts per leaf, from how callers put it.
 const TEXTS: [(&str, &[&str]); 15] = [
-    ("ludeng", &["小区门口路灯不亮，晚上出行不安全", "路口的路灯坏了很久没人修", "巷子里路灯晚上不亮"]),
-    ("daolu", &["道路坑洼积水，车辆通行困难", "人行道井盖松动有安全隐患", "村道路面破损严重"]),
-    ("laji", &["垃圾桶满了没人清运，气味很大", "小区垃圾堆放多日未清理", "菜市场旁垃圾无人收集"]),
-    ("gongshui", &["家里停水两天了没有通知", "楼上水压太低用不了热水器", "自来水发黄有异味"]),
-    ("shebao", &["咨询灵活就业社保怎么缴纳", "社保卡丢了怎么补办", "养老保险转移接续怎么办理"]),
-    ("yibao", &["异地就医医保怎么备案报销", "门诊慢特病怎么申请", "医保报销比例是多少"]),
-    ("jiuzhu", &["家里困难想申请低保", "临时救助需要什么材料", "残疾人补贴怎么申请"]),
-    ("qianxin", &["工地拖欠农民工工资三个月", "公司拖欠工资不发", "装修队老板欠薪跑路"]),
+    (
+        "ludeng",
+        &[
+            "小区门口路灯不亮，晚上出行不安全",
+            "路口的路灯坏了很久没人修",
+            "巷子里路灯晚上不亮",
+        ],
+    ),
+    (
+        "daolu",
+        &[
+            "道路坑洼积水，车辆通行困难",
+            "人行道井盖松动有安全隐患",
+            "村道路面破损严重",
+        ],
+    ),
+    (
+        "laji",
+        &[
+            "垃圾桶满了没人清运，气味很大",
+            "小区垃圾堆放多日未清理",
+            "菜市场旁垃圾无人收集",
+        ],
+    ),
+    (
+        "gongshui",
+        &["家里停水两天了没有通知", "楼上水压太低用不了热水器", "自来水发黄有异味"],
+    ),
+    (
+        "shebao",
+        &[
+            "咨询灵活就业社保怎么缴纳",
+            "社保卡丢了怎么补办",
+            "养老保险转移接续怎么办理",
+        ],
+    ),
+    (
+        "yibao",
+        &["异地就医医保怎么备案报销", "门诊慢特病怎么申请", "医保报销比例是多少"],
+    ),
+    (
+        "jiuzhu",
+        &["家里困难想申请低保", "临时救助需要什么材料", "残疾人补贴怎么申请"],
+    ),
+    (
+        "qianxin",
+        &["工地拖欠农民工工资三个月", "公司拖欠工资不发", "装修队老板欠薪跑路"],
+    ),
     ("shipin", &["超市卖过期食品", "餐馆后厨卫生很差", "早餐店使用地沟油"]),
-    ("xiaofei", &["健身房关门不退预付款", "网购商品质量问题商家不退货", "理发店办卡后不认账"]),
-    ("zaosheng", &["工地夜间施工噪音扰民", "广场舞音响声音太大", "烧烤店深夜噪音"]),
-    ("wuran", &["化工厂夜间排放刺鼻气体", "河道有工厂偷排污水", "焚烧垃圾烟雾很大"]),
-    ("gongjiao", &["建议增加早高峰公交班次", "公交站点太远希望增设站点", "公交车晚上收班太早"]),
-    ("ruxue", &["咨询小学入学报名时间", "随迁子女入学需要什么材料", "学区划分怎么查询"]),
-    ("banshi", &["办理营业执照需要什么材料", "不动产登记要多久", "居住证怎么办理"]),
+    (
+        "xiaofei",
+        &[
+            "健身房关门不退预付款",
+            "网购商品质量问题商家不退货",
+            "理发店办卡后不认账",
+        ],
+    ),
+    (
+        "zaosheng",
+        &["工地夜间施工噪音扰民", "广场舞音响声音太大", "烧烤店深夜噪音"],
+    ),
+    (
+        "wuran",
+        &["化工厂夜间排放刺鼻气体", "河道有工厂偷排污水", "焚烧垃圾烟雾很大"],
+    ),
+    (
+        "gongjiao",
+        &[
+            "建议增加早高峰公交班次",
+            "公交站点太远希望增设站点",
+            "公交车晚上收班太早",
+        ],
+    ),
+    (
+        "ruxue",
+        &["咨询小学入学报名时间", "随迁子女入学需要什么材料", "学区划分怎么查询"],
+    ),
+    (
+        "banshi",
+        &["办理营业执照需要什么材料", "不动产登记要多久", "居住证怎么办理"],
+    ),
 ];
 
 /// Planted clusters: (category, village, text) repeated over a few days — the problems 未诉即办 should catch.
@@ -76,17 +149,31 @@ const CLUSTERS: [(&str, &str, &[&str]); 3] = [
     (
         "ludeng",
         "430603001002",
-        &["八字门社区东门路灯不亮好几天了", "八字门社区路灯晚上全部不亮", "社区东门那排路灯坏了不亮", "路灯不亮，八字门社区晚上一片漆黑"],
+        &[
+            "八字门社区东门路灯不亮好几天了",
+            "八字门社区路灯晚上全部不亮",
+            "社区东门那排路灯坏了不亮",
+            "路灯不亮，八字门社区晚上一片漆黑",
+        ],
     ),
     (
         "gongshui",
         "430603101201",
-        &["村里停水三天了没有通知", "停水好几天了，什么时候来水", "全村停水，老人吃水困难", "又停水了，一直没有来水"],
+        &[
+            "村里停水三天了没有通知",
+            "停水好几天了，什么时候来水",
+            "全村停水，老人吃水困难",
+            "又停水了，一直没有来水",
+        ],
     ),
     (
         "zaosheng",
         "430603002001",
-        &["工地夜间施工噪音太大睡不着", "晚上十一点还在施工，噪音扰民", "夜间施工噪音严重影响休息"],
+        &[
+            "工地夜间施工噪音太大睡不着",
+            "晚上十一点还在施工，噪音扰民",
+            "夜间施工噪音严重影响休息",
+        ],
     ),
 ];
 
@@ -140,7 +227,9 @@ pub async fn demo(state: &tongban_web::AppState, region: &str, days: u32, scale:
     let now = Utc::now();
     let mut made = 0;
     let mut staff_by_dept = std::collections::HashMap::new();
-    let channels = ["phone", "phone", "phone", "phone", "web", "mailbox", "phone", "web", "npc", "cppcc"];
+    let channels = [
+        "phone", "phone", "phone", "phone", "web", "mailbox", "phone", "web", "npc", "cppcc",
+    ];
     for d in (0..days).rev() {
         for n in 0..per_day {
             let at = now - Duration::days(i64::from(d)) - Duration::minutes((per_day - n) as i64 * 17);
@@ -160,10 +249,23 @@ pub async fn demo(state: &tongban_web::AppState, region: &str, days: u32, scale:
                 caller_phone: format!("13{:09}", rng.next() % 1_000_000_000),
                 attachments: Vec::new(),
             };
-            let o = hotline::intake(state, region, "operator", input, "", None, at).await?;
+            let o = hotline::intake(state, region, "operator", input, "", None, at)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.message))?;
             made += 1;
             let age = i64::from(d);
-            advance(state, &operator, &supervisor, &mut staff_by_dept, &cats, o, age, &mut rng, at).await?;
+            advance(
+                state,
+                &operator,
+                &supervisor,
+                &mut staff_by_dept,
+                &cats,
+                o,
+                age,
+                &mut rng,
+                at,
+            )
+            .await?;
         }
     }
     // The planted clusters arrive over the last three days.
@@ -184,7 +286,9 @@ pub async fn demo(state: &tongban_web::AppState, region: &str, days: u32, scale:
                 caller_phone: format!("13{:09}", rng.next() % 1_000_000_000),
                 attachments: Vec::new(),
             };
-            hotline::intake(state, region, "operator", input, "", None, at).await?;
+            hotline::intake(state, region, "operator", input, "", None, at)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.message))?;
             made += 1;
         }
     }
@@ -226,7 +330,11 @@ async fn advance(
     let mut step = |o: &tongban_store::WorkOrder, s: &tongban_store::Session, req: ActionRequest| {
         t += Duration::hours(2);
         let (s, number, t) = (s.clone(), o.number.clone(), t);
-        async move { hotline::act(state, &s, &number, req, t).await }
+        async move {
+            hotline::act(state, &s, &number, req, t)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.message))
+        }
     };
     let req = |action: &str, version: i64| ActionRequest {
         action: action.into(),
@@ -263,7 +371,16 @@ async fn advance(
     let mut r = req("revisit", o.version);
     let roll = rng.below(1000);
     // 91.7% satisfied in the report.
-    r.satisfaction = Some(if roll < 700 { "满意" } else if roll < 917 { "基本满意" } else { "不满意" }.into());
+    r.satisfaction = Some(
+        if roll < 700 {
+            "满意"
+        } else if roll < 917 {
+            "基本满意"
+        } else {
+            "不满意"
+        }
+        .into(),
+    );
     r.resolved = Some(roll < 950);
     o = step(&o, operator, r).await?;
     if steps < 6 {

@@ -6,6 +6,7 @@ mod api;
 mod browser;
 mod cases;
 mod helpers;
+mod hotline;
 mod queue;
 mod reform;
 mod web;
