@@ -3,6 +3,7 @@
 //! asset is compiled into the binary.
 
 mod cases;
+mod hotline;
 mod queue;
 mod reform;
 mod staff;
@@ -42,6 +43,7 @@ pub fn router() -> Router<AppState> {
         .merge(cases::router())
         .merge(reform::router())
         .merge(queue::router())
+        .merge(hotline::router())
 }
 
 async fn asset(content_type: &'static str, body: &'static str) -> Response {
