@@ -907,3 +907,95 @@ mod clusters {
         assert!(recall >= 0.7, "recall {recall:.3}");
     }
 }
+
+/// In Chromium: an operator takes a call and dispatches it, the department signs and replies, the operator's
+/// revisit lets the order be closed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_takes_a_call_to_closing_in_chromium() {
+    use crate::browser::{browser, sign_in, sign_out, text};
+    use fantoccini::Locator;
+    let Some(b) = browser().await else { return };
+    let app = TestApp::spawn(crate::helpers::Db::Sqlite).await.expect("app");
+    app.department_staff().await;
+    let c = &b.client;
+    let click = |css: &'static str| async move {
+        c.find(Locator::Css(css))
+            .await
+            .expect(css)
+            .click()
+            .await
+            .expect("click");
+    };
+    let fill = |id: &'static str, v: &'static str| async move {
+        c.find(Locator::Id(id))
+            .await
+            .expect(id)
+            .send_keys(v)
+            .await
+            .expect("type");
+    };
+    let choose = |css: &'static str| async move {
+        c.find(Locator::Css(css))
+            .await
+            .expect(css)
+            .click()
+            .await
+            .expect("select");
+    };
+
+    sign_in(c, &app, "operator").await;
+    c.goto(&app.url("/staff/hotline/new")).await.expect("intake");
+    choose("#category option[value='ludeng']").await;
+    choose("#area_code option[value='430603001002']").await;
+    fill("title", "路灯不亮").await;
+    fill("content", "八字门社区东门路灯不亮三天了").await;
+    fill("caller_name", "张三").await;
+    fill("caller_phone", "13812345678").await;
+    click("#intake button").await;
+    assert!(text(c, "#order-state").await.contains("待派单"));
+    let number = text(c, "h1 .mono").await;
+    choose("form.action-dispatch option[value='zhzfj']").await;
+    click("form.action-dispatch button").await;
+    assert!(text(c, "#order-state").await.contains("待签收"));
+    sign_out(c).await;
+
+    sign_in(c, &app, "reviewer-zhzfj").await;
+    c.goto(&app.url("/staff/hotline?list=inbox")).await.expect("inbox");
+    assert!(text(c, "table.grid").await.contains(&number));
+    c.goto(&app.url(&format!("/staff/hotline/orders/{number}")))
+        .await
+        .expect("order");
+    assert!(
+        text(c, "main").await.contains("13812345678"),
+        "the lead department sees the caller's number"
+    );
+    click("form.action-sign button").await;
+    assert!(text(c, "#order-state").await.contains("办理中"));
+    fill("reply", "已更换灯具，恢复照明").await;
+    click("form.action-reply button").await;
+    assert!(text(c, "#order-state").await.contains("待回访"));
+    sign_out(c).await;
+
+    sign_in(c, &app, "operator").await;
+    c.goto(&app.url("/staff/hotline?list=revisit"))
+        .await
+        .expect("revisit list");
+    assert!(
+        text(c, "table.grid").await.contains("138****5678"),
+        "lists mask the phone"
+    );
+    c.goto(&app.url(&format!("/staff/hotline/orders/{number}")))
+        .await
+        .expect("order");
+    assert!(
+        c.find(Locator::Css("form.action-close")).await.is_err(),
+        "no closing before the revisit"
+    );
+    choose("#satisfaction option[value='满意']").await;
+    click("form.action-revisit button").await;
+    assert!(text(c, "#order-state").await.contains("待办结"));
+    click("form.action-close button").await;
+    assert!(text(c, "#order-state").await.contains("已办结"));
+    assert!(text(c, "main").await.contains("回访"));
+    b.client.clone().close().await.expect("close");
+}
