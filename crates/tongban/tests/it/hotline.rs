@@ -908,6 +908,23 @@ mod clusters {
     }
 }
 
+/// Waits for the order page after a form post: the old page's elements go stale while the redirect loads.
+async fn state_becomes(c: &fantoccini::Client, expected: &str) {
+    for _ in 0..100 {
+        if let Ok(e) = c.find(fantoccini::Locator::Css("#order-state")).await {
+            if e.text().await.is_ok_and(|t| t.contains(expected)) {
+                return;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let shown = c.source().await.unwrap_or_default();
+    panic!(
+        "the order never became {expected}: {}",
+        shown.chars().take(3000).collect::<String>()
+    );
+}
+
 /// In Chromium: an operator takes a call and dispatches it, the department signs and replies, the operator's
 /// revisit lets the order be closed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -952,11 +969,11 @@ async fn operator_takes_a_call_to_closing_in_chromium() {
     fill("caller_name", "张三").await;
     fill("caller_phone", "13812345678").await;
     click("#intake button").await;
-    assert!(text(c, "#order-state").await.contains("待派单"));
+    state_becomes(c, "待派单").await;
     let number = text(c, "h1 .mono").await;
     choose("form.action-dispatch option[value='zhzfj']").await;
     click("form.action-dispatch button").await;
-    assert!(text(c, "#order-state").await.contains("待签收"));
+    state_becomes(c, "待签收").await;
     sign_out(c).await;
 
     sign_in(c, &app, "reviewer-zhzfj").await;
@@ -970,10 +987,10 @@ async fn operator_takes_a_call_to_closing_in_chromium() {
         "the lead department sees the caller's number"
     );
     click("form.action-sign button").await;
-    assert!(text(c, "#order-state").await.contains("办理中"));
+    state_becomes(c, "办理中").await;
     fill("reply", "已更换灯具，恢复照明").await;
     click("form.action-reply button").await;
-    assert!(text(c, "#order-state").await.contains("待回访"));
+    state_becomes(c, "待回访").await;
     sign_out(c).await;
 
     sign_in(c, &app, "operator").await;
@@ -993,9 +1010,9 @@ async fn operator_takes_a_call_to_closing_in_chromium() {
     );
     choose("#satisfaction option[value='满意']").await;
     click("form.action-revisit button").await;
-    assert!(text(c, "#order-state").await.contains("待办结"));
+    state_becomes(c, "待办结").await;
     click("form.action-close button").await;
-    assert!(text(c, "#order-state").await.contains("已办结"));
+    state_becomes(c, "已办结").await;
     assert!(text(c, "main").await.contains("回访"));
     b.client.clone().close().await.expect("close");
 }
