@@ -38,15 +38,32 @@ enum Format {
     Xml,
 }
 
-/// Splits "services.json" into ("services", Json); an unknown extension is a 404 in JSON.
-fn split(file: &str) -> Result<(&str, Format), Response> {
+/// An Open311 refusal before it is rendered in the format the client asked for.
+struct Open311Error {
+    status: StatusCode,
+    description: String,
+}
+
+impl Open311Error {
+    fn new(status: StatusCode, description: impl Into<String>) -> Open311Error {
+        Open311Error {
+            status,
+            description: description.into(),
+        }
+    }
+    fn render(self, f: Format) -> Response {
+        error(f, self.status, &self.description)
+    }
+}
+
+/// Splits "services.json" into ("services", Json); an unknown extension is a 404 (in JSON: none was asked for).
+fn split(file: &str) -> Result<(&str, Format), Open311Error> {
     if let Some(stem) = file.strip_suffix(".json") {
         Ok((stem, Format::Json))
     } else if let Some(stem) = file.strip_suffix(".xml") {
         Ok((stem, Format::Xml))
     } else {
-        Err(error(
-            Format::Json,
+        Err(Open311Error::new(
             StatusCode::NOT_FOUND,
             "resource not found: use the .json or .xml extension",
         ))
@@ -194,14 +211,13 @@ fn params(raw: Option<&str>) -> HashMap<String, String> {
 }
 
 /// A jurisdiction_id other than ours is a 404, as the spec's examples show.
-fn check_jurisdiction(state: &AppState, p: &HashMap<String, String>, f: Format) -> Result<(), Response> {
+fn check_jurisdiction(state: &AppState, p: &HashMap<String, String>) -> Result<(), Open311Error> {
     match p.get("jurisdiction_id").map(|s| s.trim()) {
         None | Some("") => Ok(()),
         Some(j) if j == region(state) || j == jurisdiction_host() => Ok(()),
-        Some(j) => Err(error(
-            f,
+        Some(j) => Err(Open311Error::new(
             StatusCode::NOT_FOUND,
-            &format!("jurisdiction_id {j} not found"),
+            format!("jurisdiction_id {j} not found"),
         )),
     }
 }
@@ -229,11 +245,11 @@ async fn leaves(state: &AppState) -> Result<Vec<(HotlineCategory, String)>, crat
 async fn root_get(State(state): State<AppState>, Path(file): Path<String>, RawQuery(q): RawQuery) -> Response {
     let (stem, f) = match split(&file) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(e) => return e.render(Format::Json),
     };
     let p = params(q.as_deref());
-    if let Err(r) = check_jurisdiction(&state, &p, f) {
-        return r;
+    if let Err(e) = check_jurisdiction(&state, &p) {
+        return e.render(f);
     }
     match stem {
         "discovery" => discovery(&state, f),
@@ -299,10 +315,10 @@ async fn service_definition(
 ) -> Response {
     let (code, f) = match split(&file) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(e) => return e.render(Format::Json),
     };
-    if let Err(r) = check_jurisdiction(&state, &params(q.as_deref()), f) {
-        return r;
+    if let Err(e) = check_jurisdiction(&state, &params(q.as_deref())) {
+        return e.render(f);
     }
     match category(&state, &region(&state), code).await {
         Ok(c) => {
@@ -430,21 +446,20 @@ async fn requests(state: &AppState, f: Format, p: &HashMap<String, String>) -> R
                 super::OPEN_STATES.iter().map(|s| s.to_string()).collect()
             };
         }
-        let date = |k: &str| -> Result<Option<DateTime<Utc>>, Response> {
+        let date = |k: &str| -> Result<Option<DateTime<Utc>>, Open311Error> {
             match p.get(k).map(|s| s.trim()).filter(|s| !s.is_empty()) {
                 None => Ok(None),
                 Some(v) => parse_w3c(v).map(Some).ok_or_else(|| {
-                    error(
-                        f,
+                    Open311Error::new(
                         StatusCode::BAD_REQUEST,
-                        &format!("{k} must be a W3C date-time such as 2010-01-01T00:00:00Z"),
+                        format!("{k} must be a W3C date-time such as 2010-01-01T00:00:00Z"),
                     )
                 }),
             }
         };
         let (start, end) = match (date("start_date"), date("end_date")) {
             (Ok(s), Ok(e)) => (s, e),
-            (Err(r), _) | (_, Err(r)) => return r,
+            (Err(e), _) | (_, Err(e)) => return e.render(f),
         };
         let (start, end) = match (start, end) {
             (None, None) => {
@@ -476,10 +491,10 @@ async fn requests(state: &AppState, f: Format, p: &HashMap<String, String>) -> R
 async fn one_request(State(state): State<AppState>, Path(file): Path<String>, RawQuery(q): RawQuery) -> Response {
     let (id, f) = match split(&file) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(e) => return e.render(Format::Json),
     };
-    if let Err(r) = check_jurisdiction(&state, &params(q.as_deref()), f) {
-        return r;
+    if let Err(e) = check_jurisdiction(&state, &params(q.as_deref())) {
+        return e.render(f);
     }
     let found = state.store.work_order(&region(&state), id).await;
     match (found, lookups(&state).await) {
@@ -499,7 +514,7 @@ async fn one_request(State(state): State<AppState>, Path(file): Path<String>, Ra
 async fn token(State(state): State<AppState>, Path(file): Path<String>) -> Response {
     let (tok, f) = match split(&file) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(e) => return e.render(Format::Json),
     };
     match state.store.work_order_by_token(tok).await {
         Ok(Some((r, o))) if r == region(&state) => answer(
@@ -520,14 +535,14 @@ async fn token(State(state): State<AppState>, Path(file): Path<String>) -> Respo
 async fn root_post(State(state): State<AppState>, Path(file): Path<String>, body: Bytes) -> Response {
     let (stem, f) = match split(&file) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(e) => return e.render(Format::Json),
     };
     if stem != "requests" {
         return error(f, StatusCode::NOT_FOUND, "resource not found");
     }
     let p = params(std::str::from_utf8(&body).ok());
-    if let Err(r) = check_jurisdiction(&state, &p, f) {
-        return r;
+    if let Err(e) = check_jurisdiction(&state, &p) {
+        return e.render(f);
     }
     let region = region(&state);
     let key = p.get("api_key").map(|k| k.trim()).unwrap_or("");
@@ -553,18 +568,18 @@ async fn root_post(State(state): State<AppState>, Path(file): Path<String>, body
             )
         }
     };
-    let num = |k: &str| -> Result<Option<f64>, Response> {
+    let num = |k: &str| -> Result<Option<f64>, Open311Error> {
         match p.get(k).map(|s| s.trim()).filter(|s| !s.is_empty()) {
             None => Ok(None),
             Some(v) => v
                 .parse::<f64>()
                 .map(Some)
-                .map_err(|_| error(f, StatusCode::BAD_REQUEST, &format!("{k} must be a number"))),
+                .map_err(|_| Open311Error::new(StatusCode::BAD_REQUEST, format!("{k} must be a number"))),
         }
     };
     let (lat, lon) = match (num("lat"), num("long")) {
         (Ok(a), Ok(b)) => (a, b),
-        (Err(r), _) | (_, Err(r)) => return r,
+        (Err(e), _) | (_, Err(e)) => return e.render(f),
     };
     let address = p.get("address_string").cloned().unwrap_or_default();
     let address_id = p.get("address_id").cloned().unwrap_or_default();

@@ -810,7 +810,7 @@ mod clusters {
         let p = Params::default();
         let (mut tp, mut fp, mut fn_) = (0usize, 0usize, 0usize);
         for stream in 0..3u64 {
-            let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ (stream + 1) * 0x1000_0001);
+            let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ ((stream + 1) * 0x1000_0001));
             let mut signals = Vec::new();
             // Planted: label = Some(cluster id).
             let mut labels: Vec<Option<usize>> = Vec::new();
@@ -858,8 +858,8 @@ mod clusters {
             // Noise: the same categories and places, other subjects, spread over the month.
             // Each (subject, place) at most once: two identical reports from one place would be a real cluster.
             let mut combos: Vec<(usize, usize, usize)> = Vec::new();
-            for c in 0..NOISE.len() {
-                for t in 0..NOISE[c].1.len() {
+            for (c, (_, texts)) in NOISE.iter().enumerate() {
+                for t in 0..texts.len() {
                     for pl in 0..PLACES.len() {
                         combos.push((c, t, pl));
                     }
