@@ -554,7 +554,8 @@ impl Store {
             .collect()
     }
 
-    /// Records an early warning once per cluster key; false when it had been raised already.
+    /// Records an early warning, or widens the one raised for the same cluster key as more orders join it;
+    /// true when it is new (only then is it audited: the department has been told once).
     #[allow(clippy::too_many_arguments)]
     pub async fn raise_hotline_warning(
         &self,
@@ -570,26 +571,42 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let _turn = self.write_turn().await;
         let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(
-            "INSERT INTO hotline_warnings (region_code, department_code, category_code, area_code, orders, \
-             cluster_key, summary, first_at, last_at, raised_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-             ON CONFLICT (region_code, cluster_key) DO NOTHING",
-        )
-        .bind(region)
-        .bind(department)
-        .bind(category)
-        .bind(area)
-        .bind(orders.join(","))
-        .bind(key)
-        .bind(summary)
-        .bind(first_at)
-        .bind(last_at)
-        .bind(now_text())
-        .execute(&mut *tx)
-        .await?;
-        let raised = done.rows_affected() > 0;
+        let existing = sqlx::query("SELECT id FROM hotline_warnings WHERE region_code = $1 AND cluster_key = $2")
+            .bind(region)
+            .bind(key)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let raised = existing.is_none();
         if raised {
+            sqlx::query(
+                "INSERT INTO hotline_warnings (region_code, department_code, category_code, area_code, orders, \
+                 cluster_key, summary, first_at, last_at, raised_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(region)
+            .bind(department)
+            .bind(category)
+            .bind(area)
+            .bind(orders.join(","))
+            .bind(key)
+            .bind(summary)
+            .bind(first_at)
+            .bind(last_at)
+            .bind(now_text())
+            .execute(&mut *tx)
+            .await?;
             audit(&mut tx, region, "system", "hotline.warning", department, summary).await?;
+        } else {
+            sqlx::query(
+                "UPDATE hotline_warnings SET orders = $1, summary = $2, last_at = $3 \
+                 WHERE region_code = $4 AND cluster_key = $5",
+            )
+            .bind(orders.join(","))
+            .bind(summary)
+            .bind(last_at)
+            .bind(region)
+            .bind(key)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(raised)

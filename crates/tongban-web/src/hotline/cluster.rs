@@ -106,13 +106,57 @@ const STOP_WORDS: &[&str] = &[
     "建议",
 ];
 
+/// Everyday words of hotline complaints that must stay whole for texts to be compared word by word.
+pub const HOTLINE_WORDS: &[&str] = &[
+    "路灯",
+    "不亮",
+    "停水",
+    "来水",
+    "断水",
+    "水压",
+    "停电",
+    "噪音",
+    "噪声",
+    "扰民",
+    "施工",
+    "夜间施工",
+    "垃圾",
+    "垃圾桶",
+    "清运",
+    "坑洼",
+    "积水",
+    "井盖",
+    "欠薪",
+    "拖欠",
+    "工资",
+    "过期",
+    "过期食品",
+    "异味",
+    "刺鼻",
+    "排放",
+    "污水",
+    "漏水",
+    "堵塞",
+    "下水道",
+    "占道",
+    "乱停",
+    "广场舞",
+    "油烟",
+];
+
+/// The segmenter for complaints: the search one with `HOTLINE_WORDS`, built once (loading jieba takes a while).
+pub fn segmenter() -> &'static tongban_search::Segmenter {
+    static SEG: std::sync::OnceLock<tongban_search::Segmenter> = std::sync::OnceLock::new();
+    SEG.get_or_init(|| tongban_search::Segmenter::with_words(HOTLINE_WORDS))
+}
+
 /// The words of a text that carry its subject: jieba's words of two characters or more, minus stop words, numbers
 /// and the words of the place (`place`: the address and the community's name). Place is compared on its own, by
 /// code or distance; left in the text, "八字门社区" would make every complaint from there look alike.
 pub fn keywords(segmenter: &tongban_search::Segmenter, text: &str, place: &str) -> BTreeSet<String> {
     let place = tongban_search::normalize(place);
     segmenter
-        .words(text)
+        .dictionary_words(text)
         .into_iter()
         .filter(|w| w.chars().count() >= 2)
         .filter(|w| !STOP_WORDS.contains(&w.as_str()))

@@ -361,7 +361,7 @@ async fn detect_for(state: &AppState, region: &str, o: &WorkOrder, cat: &Hotline
     };
     let (_, recent) = state.store.work_orders(region, &filter).await?;
     let recent: Vec<WorkOrder> = recent.into_iter().filter(|r| r.state != "merged").collect();
-    let seg = state.search.segmenter();
+    let seg = cluster::segmenter();
     let mut places: std::collections::HashMap<String, String> = std::collections::HashMap::new();
     for r in &recent {
         if !r.area_code.is_empty() && !places.contains_key(&r.area_code) {
@@ -386,7 +386,7 @@ async fn detect_for(state: &AppState, region: &str, o: &WorkOrder, cat: &Hotline
             continue;
         }
         let mut members: Vec<&WorkOrder> = group.iter().map(|&i| &recent[i]).collect();
-        members.sort_by(|a, b| a.received_at.cmp(&b.received_at));
+        members.sort_by(|a, b| (&a.received_at, &a.number).cmp(&(&b.received_at, &b.number)));
         let numbers: Vec<String> = members.iter().map(|m| m.number.clone()).collect();
         let first = members.first().map(|m| m.received_at.clone()).unwrap_or_default();
         let last = members.last().map(|m| m.received_at.clone()).unwrap_or_default();

@@ -806,7 +806,7 @@ mod clusters {
 
     #[test]
     fn precision_and_recall_on_generated_streams() {
-        let seg = tongban_search::Segmenter::new();
+        let seg = tongban_web::hotline::cluster::segmenter();
         let p = Params::default();
         let (mut tp, mut fp, mut fn_) = (0usize, 0usize, 0usize);
         for stream in 0..3u64 {
@@ -844,7 +844,7 @@ mod clusters {
                         lat: pos.map(|p| p.0),
                         lon: pos.map(|p| p.1),
                         at: start + rng.below(2 * 24 * 3600) as i64,
-                        words: keywords(&seg, &text, PLACES[place]),
+                        words: keywords(seg, &text, PLACES[place]),
                     });
                     labels.push(Some(c));
                     // Half of the points also carry the position.
@@ -875,7 +875,7 @@ mod clusters {
                     lat: None,
                     lon: None,
                     at: rng.below(span) as i64,
-                    words: keywords(&seg, &text, PLACES[place]),
+                    words: keywords(seg, &text, PLACES[place]),
                 });
                 labels.push(None);
             }
@@ -1016,3 +1016,71 @@ async fn operator_takes_a_call_to_closing_in_chromium() {
     assert!(text(c, "main").await.contains("回访"));
     b.client.clone().close().await.expect("close");
 }
+
+both_backends!(
+    similar_orders_raise_one_warning_to_the_department,
+    |app: TestApp| async move {
+        let op = app.token("operator").await;
+        let texts = [
+            "八字门社区东门路灯不亮好几天了",
+            "八字门社区路灯晚上全部不亮",
+            "路灯坏了不亮，八字门社区一片漆黑",
+            "八字门社区那排路灯不亮了",
+        ];
+        let mut numbers = Vec::new();
+        for t in texts {
+            let mut b = street_light();
+            b["content"] = json!(t);
+            b["title"] = json!("");
+            let (s, o) = new_order(&app, &op, b).await;
+            assert_eq!(s, StatusCode::CREATED, "{o}");
+            numbers.push(o["number"].as_str().unwrap().to_string());
+        }
+        // Unrelated orders of the same place and category do not join it.
+        let mut b = street_light();
+        b["content"] = json!("建议在八字门社区新增一个篮球场");
+        b["category"] = json!("jianyi");
+        new_order(&app, &op, b).await;
+        let (s, w) = app.get_auth("/api/v1/hotline/warnings", &op).await;
+        assert_eq!(s, StatusCode::OK, "{w}");
+        let w = w.as_array().unwrap();
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert_eq!(w[0]["department_code"], "zhzfj");
+        let got: Vec<String> = w[0]["orders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect();
+        assert!(got.len() >= 3, "{got:?}");
+        assert!(got.iter().all(|n| numbers.contains(n)));
+        // The department sees it on its page.
+        app.department_staff().await;
+        let (s, w) = app
+            .get_auth("/api/v1/hotline/warnings", &app.token("reviewer-zhzfj").await)
+            .await;
+        assert_eq!((s, w.as_array().unwrap().len()), (StatusCode::OK, 1));
+    }
+);
+
+both_backends!(hotline_pages_render, |app: TestApp| async move {
+    let page = app.get("/hotline").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.unwrap().contains("区长信箱"));
+    let r = app
+        .client
+        .post(app.url("/hotline"))
+        .form(&[
+            ("channel", "mailbox"),
+            ("category", "jianyi"),
+            ("title", "建议"),
+            ("content", "建议增设公交站"),
+            ("name", "王五"),
+            ("phone", "13912345678"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().contains("工单编号"));
+});
