@@ -646,8 +646,3 @@ async fn root_post(State(state): State<AppState>, Path(file): Path<String>, body
         Err(e) => error(f, StatusCode::INTERNAL_SERVER_ERROR, &e.message),
     }
 }
-
-/// Whether a stored time lies within the default window (used by tests of the defaults).
-pub fn within_default_window(received_at: &str, now: DateTime<Utc>) -> bool {
-    parse_time(received_at).is_some_and(|t| t >= now - Duration::days(DEFAULT_DAYS))
-}

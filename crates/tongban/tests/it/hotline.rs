@@ -1083,4 +1083,67 @@ both_backends!(hotline_pages_render, |app: TestApp| async move {
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.text().await.unwrap().contains("工单编号"));
+
+    // The leaders' bulletin page shows the formulas; the export is a workbook.
+    let (sup, _) = crate::web::sign_in(&app, "supervisor").await;
+    let page = sup
+        .get(app.url("/staff/hotline/bulletin"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("办结率 = 已办结 ÷ 受理量") && page.contains("满意率"),
+        "{page}"
+    );
+    let x = sup.get(app.url("/staff/hotline/bulletin.xlsx")).send().await.unwrap();
+    assert_eq!(x.status(), StatusCode::OK);
+    assert!(x.headers()["content-type"].to_str().unwrap().contains("spreadsheetml"));
+    assert!(x.bytes().await.unwrap().starts_with(b"PK"));
+    let page = sup
+        .get(app.url("/staff/hotline?list=review"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("督办（不满意）"));
+
+    // An administrator issues a key on the page; it is shown once and works on Open311.
+    let (admin, home) = crate::web::sign_in(&app, "admin").await;
+    assert!(home.contains("/staff/hotline/keys"));
+    let form = admin
+        .get(app.url("/staff/hotline/keys"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = crate::web::hidden(&form, "csrf");
+    let page = admin
+        .post(app.url("/staff/hotline/keys"))
+        .form(&[("csrf", csrf.as_str()), ("mode", "add"), ("name", "市级平台")])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let start = page.find("id=\"new-key\">").expect("key shown") + "id=\"new-key\">".len();
+    let key: String = page[start..].chars().take_while(|c| c.is_ascii_hexdigit()).collect();
+    let (s, body) = form_post(
+        &app,
+        "/open311/v2/requests.json",
+        &[
+            ("api_key", &key),
+            ("service_code", "daolu"),
+            ("address_string", "云溪大道88号"),
+        ],
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
 });

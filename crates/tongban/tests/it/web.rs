@@ -4,7 +4,7 @@ use crate::both_backends;
 use crate::helpers::{TestApp, PASSWORD};
 use reqwest::StatusCode;
 
-fn hidden(html: &str, name: &str) -> String {
+pub(crate) fn hidden(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
     let start = html.find(&marker).map(|i| i + marker.len()).expect("hidden field");
     html[start..].split('"').next().unwrap_or("").to_string()
@@ -16,7 +16,7 @@ async fn fetch(client: &reqwest::Client, app: &TestApp, path: &str) -> String {
 }
 
 /// A browser-like client (cookies kept) signed in through the login form.
-async fn sign_in(app: &TestApp, username: &str) -> (reqwest::Client, String) {
+pub(crate) async fn sign_in(app: &TestApp, username: &str) -> (reqwest::Client, String) {
     let client = reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
