@@ -6,7 +6,7 @@
 //! for everything else. Orders that came in through other channels (a phone call, a mayor's-mailbox letter) are
 //! listed without their text: the caller did not publish it, so only the category and status are public.
 
-use super::{category, intake, local_iso, parse_time, time_text, Intake};
+use super::{category, intake, local_iso, time_text, Intake};
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
