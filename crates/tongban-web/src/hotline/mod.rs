@@ -9,7 +9,7 @@ pub mod open311;
 use crate::error::AppError;
 use crate::state::AppState;
 use axum::http::StatusCode;
-use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use tongban_core::ids::mask_middle;
 use tongban_core::role::Role;
@@ -94,9 +94,6 @@ pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
 fn china() -> FixedOffset {
     FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| Utc.fix())
 }
-
-use chrono::Offset;
-use chrono::TimeZone;
 
 /// A stored UTC time as China local time with its offset (ISO 8601), e.g. `2026-11-28T09:05:00+08:00`.
 pub fn local_iso(s: &str) -> String {

@@ -406,12 +406,14 @@ fn parse_w3c(s: &str) -> Option<DateTime<Utc>> {
         })
 }
 
+/// A comma list parameter, capped at the answer's own ceiling so that a long list cannot blow up the query.
 fn list(p: &HashMap<String, String>, k: &str) -> Vec<String> {
     p.get(k)
         .map(|v| {
             v.split(',')
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
+                .take(MAX_REQUESTS as usize)
                 .map(String::from)
                 .collect()
         })

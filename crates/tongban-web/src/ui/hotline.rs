@@ -311,6 +311,7 @@ struct OrderPage {
     departments: Vec<Department>,
     satisfaction: Vec<&'static str>,
     channel: String,
+    kind: String,
     error: String,
     msg: String,
 }
@@ -359,6 +360,7 @@ async fn order_view(state: &AppState, s: &Session, number: &str, msg: String, er
         received: hotline::local_short(&o.received_at),
         due: hotline::local_short(&o.due_at),
         channel: hotline::label(&CHANNELS, &o.channel).into(),
+        kind: hotline::kind_label(&o.kind).into(),
         allowed: view.allowed_actions.clone(),
         o: view,
         events: events
