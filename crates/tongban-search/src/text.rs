@@ -54,6 +54,30 @@ impl Segmenter {
             .collect()
     }
 
+    /// The search segmenter plus `extra` words kept whole (e.g. a hotline's everyday problem words such as 路灯 and
+    /// 不亮, which jieba's statistics would otherwise split as 路 + 灯不亮).
+    pub fn with_words(extra: &[&str]) -> Segmenter {
+        let mut s = Segmenter::new();
+        if let Some(jieba) = Arc::get_mut(&mut s.jieba) {
+            for w in extra {
+                jieba.add_word(w, Some(100_000), None);
+            }
+        }
+        s
+    }
+
+    /// Like `words`, but only dictionary words: without HMM guessing, "路灯不亮" stays 路灯 + 不亮 instead of
+    /// becoming 路 + 灯不亮. Comparing two short complaints needs the stable words more than new-word discovery.
+    pub fn dictionary_words(&self, text: &str) -> Vec<String> {
+        let text = normalize(text);
+        self.jieba
+            .cut_for_search(&text, false)
+            .into_iter()
+            .filter(|w| w.chars().any(char::is_alphanumeric))
+            .map(str::to_string)
+            .collect()
+    }
+
     pub(crate) fn tokenizer(&self) -> JiebaTokenizer {
         JiebaTokenizer {
             segmenter: self.clone(),

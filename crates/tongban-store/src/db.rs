@@ -41,6 +41,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "cases", include_str!("../migrations/0002_cases.sql")),
     (3, "reform", include_str!("../migrations/0003_reform.sql")),
     (4, "queue", include_str!("../migrations/0004_queue.sql")),
+    (5, "hotline", include_str!("../migrations/0005_hotline.sql")),
     (6, "disclosure", include_str!("../migrations/0006_disclosure.sql")),
 ];
 

@@ -7,6 +7,7 @@ pub mod cases;
 pub mod disclosure;
 pub mod error;
 pub mod extract;
+pub mod hotline;
 pub mod queue;
 pub mod reform;
 pub mod services;
@@ -58,6 +59,7 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))
         .merge(ui::router())
+        .merge(hotline::open311::router())
         .fallback(not_found)
         .layer(middleware::from_fn(record_metrics))
         .layer(TimeoutLayer::with_status_code(

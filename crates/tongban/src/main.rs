@@ -77,6 +77,11 @@ enum Command {
         #[command(subcommand)]
         command: CalendarCommand,
     },
+    /// The Open311 GeoReport v2 API of the 12345 hotline.
+    Open311 {
+        #[command(subcommand)]
+        command: Open311Command,
+    },
     /// The hash-chained case history.
     Audit {
         #[command(subcommand)]
@@ -142,6 +147,21 @@ enum CatalogCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum Open311Command {
+    /// API keys of Open311 clients (only a hash is stored).
+    Key {
+        #[command(subcommand)]
+        command: Open311KeyCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum Open311KeyCommand {
+    /// Issue a key for NAME and print it (it cannot be shown again).
+    Add { name: String },
 }
 
 #[derive(Subcommand)]
@@ -366,6 +386,23 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             })
             .await?;
         }
+        Command::Open311 {
+            command: Open311Command::Key {
+                command: Open311KeyCommand::Add { name },
+            },
+        } => {
+            let store = open_store(&config).await?;
+            let name = name.trim().to_string();
+            if name.is_empty() {
+                bail!("密钥名称不能为空");
+            }
+            let key = tongban_web::hotline::new_api_key();
+            store
+                .add_open311_key(&config.region, &name, &tongban_web::hotline::hash_key(&key), "cli")
+                .await?;
+            println!("已为“{name}”签发Open311接口密钥（只显示这一次）：");
+            println!("{key}");
+        }
         Command::User {
             command:
                 UserCommand::Add {
@@ -488,6 +525,8 @@ async fn demo(config: &Config, days: u32, scale: f64) -> anyhow::Result<()> {
     println!("  大厅取号{tickets}张（含今日实时排队，叫号屏 /hall/board）");
     let (published, requests) = tongban::seed::disclosure::demo(&state, &config.region).await?;
     println!("  政务公开：主动公开信息{published}条，依申请公开{requests}件（/gk，工作台 /staff/disclosure）");
+    let orders = tongban::seed::hotline::demo(&state, &config.region, days, scale).await?;
+    println!("  12345热线工单{orders}件（含未诉即办预警，/staff/hotline）");
     println!(
         "演示数据已就绪（{:.1}秒，数据库 {}）",
         started.elapsed().as_secs_f64(),

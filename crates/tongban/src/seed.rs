@@ -2,6 +2,7 @@
 //! the region tree, departments, service sites and windows, the catalog and bundles, and one user per role.
 
 pub mod disclosure;
+pub mod hotline;
 pub mod queue;
 
 use tongban_core::catalog::parse_bundles;
@@ -105,6 +106,7 @@ pub async fn load_reference(store: &Store, search: &SearchIndex, region: &str) -
         .await?;
     queue::load_reference(store, region).await?;
     disclosure::load_reference(store, region).await?;
+    hotline::load_reference(store, region).await?;
 
     report.catalog =
         crate::catalog_import(store, search, region, CATALOG_CSV, ImportMode::AllOrNothing, "seed").await?;

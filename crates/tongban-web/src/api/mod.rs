@@ -4,6 +4,7 @@
 pub(crate) mod cases;
 pub(crate) mod catalog;
 pub(crate) mod disclosure;
+pub(crate) mod hotline;
 pub(crate) mod queue;
 pub mod reform;
 mod session;
@@ -35,7 +36,8 @@ use utoipa_axum::routes;
         (name = "reform", description = "容缺受理、一件事一次办、全域通办与跨省通办、赋权、帮代办"),
         (name = "applicant", description = "申请人登录与我的办件"),
         (name = "queue", description = "取号叫号：取号、预约、窗口叫号、大厅叫号屏、等候与办理时间统计"),
-        (name = "disclosure", description = "政务公开：标准目录、主动公开、依申请公开、行政复议诉讼、年度报告")
+        (name = "disclosure", description = "政务公开：标准目录、主动公开、依申请公开、行政复议诉讼、年度报告"),
+        (name = "hotline", description = "12345热线工单：受理、派单、签收、退单、延期、答复、回访、督办、合并；通报、未诉即办预警、Open311接口密钥")
     )
 )]
 struct ApiDoc;
@@ -136,6 +138,17 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(disclosure::report_xlsx))
         .routes(routes!(disclosure::put_report_texts))
         .routes(routes!(disclosure::progress))
+        .routes(routes!(hotline::categories))
+        .routes(routes!(hotline::put_category))
+        .routes(routes!(hotline::create_order, hotline::list_orders))
+        .routes(routes!(hotline::public_request))
+        .routes(routes!(hotline::get_order))
+        .routes(routes!(hotline::act))
+        .routes(routes!(hotline::get_bulletin))
+        .routes(routes!(hotline::overdue))
+        .routes(routes!(hotline::warnings))
+        .routes(routes!(hotline::add_key, hotline::list_keys))
+        .routes(routes!(hotline::revoke_key))
         .layer(DefaultBodyLimit::max(crate::JSON_BODY_LIMIT))
         .merge(import)
         .split_for_parts()

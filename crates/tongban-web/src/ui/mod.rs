@@ -4,6 +4,7 @@
 
 mod cases;
 mod disclosure;
+mod hotline;
 mod queue;
 mod reform;
 mod staff;
@@ -44,6 +45,7 @@ pub fn router() -> Router<AppState> {
         .merge(reform::router())
         .merge(queue::router())
         .merge(disclosure::router())
+        .merge(hotline::router())
 }
 
 async fn asset(content_type: &'static str, body: &'static str) -> Response {

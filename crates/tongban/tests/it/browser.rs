@@ -6,8 +6,8 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-struct Browser {
-    client: Client,
+pub(crate) struct Browser {
+    pub(crate) client: Client,
     driver: Child,
     profile: std::path::PathBuf,
 }
@@ -29,7 +29,7 @@ fn find_chromedriver() -> Option<String> {
 }
 
 /// Starts chromedriver on a free port and a headless Chromium with a phone-width window and a fresh profile.
-async fn browser() -> Option<Browser> {
+pub(crate) async fn browser() -> Option<Browser> {
     let Some(driver_path) = find_chromedriver() else {
         assert!(
             !require_all(),
@@ -79,7 +79,7 @@ async fn browser() -> Option<Browser> {
     panic!("could not connect to chromedriver");
 }
 
-async fn sign_in(c: &Client, app: &TestApp, user: &str) {
+pub(crate) async fn sign_in(c: &Client, app: &TestApp, user: &str) {
     c.goto(&app.url("/login")).await.expect("login page");
     c.find(Locator::Id("username"))
         .await
@@ -105,7 +105,7 @@ async fn sign_in(c: &Client, app: &TestApp, user: &str) {
         .expect("workbench");
 }
 
-async fn sign_out(c: &Client) {
+pub(crate) async fn sign_out(c: &Client) {
     c.find(Locator::Css("form[action='/logout'] button"))
         .await
         .expect("logout")
@@ -118,7 +118,7 @@ async fn sign_out(c: &Client) {
         .expect("signed out");
 }
 
-async fn text(c: &Client, css: &str) -> String {
+pub(crate) async fn text(c: &Client, css: &str) -> String {
     c.wait()
         .for_element(Locator::Css(css))
         .await

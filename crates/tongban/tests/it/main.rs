@@ -7,6 +7,7 @@ mod browser;
 mod cases;
 mod disclosure;
 mod helpers;
+mod hotline;
 mod queue;
 mod reform;
 pub(crate) mod web;

@@ -1,0 +1,480 @@
+//! The 12345 hotline API (tag `hotline`): categories, intake by operators and from the public portal, the order
+//! life cycle, worklists, bulletins, early warnings and the Open311 API keys. Open311 itself is at /open311/v2.
+
+use crate::auth::ApiUser;
+use crate::error::{ApiResult, AppError, ErrorBody};
+use crate::extract::{ApiJson, ApiQuery};
+use crate::hotline::bulletin::{self, Bulletin};
+use crate::hotline::{self, ActionRequest, EventView, Intake, OrderView};
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::{NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use tongban_core::role::Role;
+use tongban_store::{HotlineCategory, HotlineWarning, Open311Key, Session};
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Serialize, ToSchema)]
+pub struct CategoryView {
+    pub code: String,
+    pub name: String,
+    pub parent_code: String,
+    pub kind: String,
+    pub department_code: String,
+    /// Working days allowed (the category's own limit or the kind's default)
+    pub limit_days: u32,
+    pub keywords: String,
+    pub position: i64,
+    pub active: bool,
+}
+
+fn category_view(c: &HotlineCategory) -> CategoryView {
+    CategoryView {
+        code: c.code.clone(),
+        name: c.name.clone(),
+        parent_code: c.parent_code.clone(),
+        kind: c.kind.clone(),
+        department_code: c.department_code.clone(),
+        limit_days: hotline::limit_days(c),
+        keywords: c.keywords.clone(),
+        position: c.position,
+        active: c.active,
+    }
+}
+
+/// The category tree (public: the portal's form offers it).
+#[utoipa::path(get, path = "/api/v1/hotline/categories", tag = "hotline",
+    responses((status = 200, body = Vec<CategoryView>)))]
+pub async fn categories(State(state): State<AppState>) -> ApiResult<Json<Vec<CategoryView>>> {
+    let list = state.store.hotline_categories(&state.config.default_region).await?;
+    Ok(Json(list.iter().map(category_view).collect()))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryIn {
+    pub name: String,
+    /// Empty for a top-level group
+    #[serde(default)]
+    pub parent_code: String,
+    /// consultation, help, suggestion, complaint or report
+    pub kind: String,
+    /// Default department; empty for a group (orders are filed under leaves)
+    #[serde(default)]
+    pub department_code: String,
+    /// Working days; omitted: the kind's default
+    pub limit_days: Option<i64>,
+    #[serde(default)]
+    pub keywords: String,
+    #[serde(default)]
+    pub position: i64,
+    pub active: Option<bool>,
+}
+
+/// Create or change a category (administrators).
+#[utoipa::path(put, path = "/api/v1/hotline/categories/{code}", tag = "hotline", security(("bearer" = [])),
+    params(("code" = String, Path)), request_body = CategoryIn,
+    responses((status = 200, body = CategoryView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn put_category(
+    State(state): State<AppState>,
+    ApiUser(s): ApiUser,
+    Path(code): Path<String>,
+    ApiJson(c): ApiJson<CategoryIn>,
+) -> ApiResult<Json<CategoryView>> {
+    if s.staff.role != Role::Admin {
+        return Err(AppError::forbidden("只有系统管理员可以设置工单分类"));
+    }
+    let region = &s.staff.region_code;
+    if !hotline::KINDS.iter().any(|(k, _, _)| *k == c.kind) {
+        return Err(AppError::unprocessable(
+            "invalid_kind",
+            "类型应为consultation、help、suggestion、complaint或report",
+        ));
+    }
+    if code.trim().is_empty() || c.name.trim().is_empty() {
+        return Err(AppError::unprocessable("invalid_category", "分类编码和名称不能为空"));
+    }
+    if !c.department_code.is_empty()
+        && !state
+            .store
+            .departments(region)
+            .await?
+            .iter()
+            .any(|d| d.code == c.department_code)
+    {
+        return Err(AppError::unprocessable(
+            "unknown_department",
+            format!("部门“{}”不存在", c.department_code),
+        ));
+    }
+    if let Some(d) = c.limit_days {
+        if !(1..=60).contains(&d) {
+            return Err(AppError::unprocessable("invalid_limit", "办理时限应为1到60个工作日"));
+        }
+    }
+    let cat = HotlineCategory {
+        code: code.trim().to_string(),
+        name: c.name.trim().to_string(),
+        parent_code: c.parent_code,
+        kind: c.kind,
+        department_code: c.department_code,
+        limit_days: c.limit_days,
+        keywords: c.keywords,
+        position: c.position,
+        active: c.active.unwrap_or(true),
+    };
+    state
+        .store
+        .upsert_hotline_category(region, &cat, &s.staff.username)
+        .await?;
+    Ok(Json(category_view(&cat)))
+}
+
+fn require_operator(s: &Session) -> Result<(), AppError> {
+    if s.staff.role != Role::Operator {
+        return Err(AppError::forbidden("只有12345热线话务员可以登记工单"));
+    }
+    Ok(())
+}
+
+/// Register an order taken by an operator (phone call, mayor's-mailbox letter, NPC/CPPCC suggestion). Unknown
+/// category or a region outside the district: 422, nothing written.
+#[utoipa::path(post, path = "/api/v1/hotline/orders", tag = "hotline", security(("bearer" = [])),
+    request_body = Intake,
+    responses((status = 201, body = OrderView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn create_order(
+    State(state): State<AppState>,
+    ApiUser(s): ApiUser,
+    ApiJson(input): ApiJson<Intake>,
+) -> ApiResult<(StatusCode, Json<OrderView>)> {
+    require_operator(&s)?;
+    if input.channel == "open311" {
+        return Err(AppError::unprocessable(
+            "invalid_channel",
+            "Open311工单请通过/open311/v2接口提交",
+        ));
+    }
+    let now = Utc::now();
+    let o = hotline::intake(&state, &s.staff.region_code, &s.staff.username, input, "", None, now).await?;
+    let cats = state.store.hotline_categories(&s.staff.region_code).await?;
+    Ok((StatusCode::CREATED, Json(hotline::view(&o, Some(&s), &cats, now))))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PublicRequest {
+    /// web (网上诉求) or mailbox (区长信箱)
+    pub channel: String,
+    pub category: String,
+    #[serde(default)]
+    pub title: String,
+    pub content: String,
+    #[serde(default)]
+    pub address: String,
+    #[serde(default)]
+    pub area_code: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub name: String,
+    /// Mobile number for the revisit call
+    pub phone: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Receipt {
+    pub number: String,
+    /// When the answer is due (ISO 8601 with offset)
+    pub due_at: String,
+}
+
+/// Submit a request or a mayor's-mailbox letter from the portal (no login). A mobile number is required so that
+/// the operator can revisit.
+#[utoipa::path(post, path = "/api/v1/hotline/requests", tag = "hotline", request_body = PublicRequest,
+    responses((status = 201, body = Receipt), (status = 422, body = ErrorBody)))]
+pub async fn public_request(
+    State(state): State<AppState>,
+    ApiJson(r): ApiJson<PublicRequest>,
+) -> ApiResult<(StatusCode, Json<Receipt>)> {
+    let o = submit_public(&state, r).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Receipt {
+            number: o.number,
+            due_at: hotline::local_iso(&o.due_at),
+        }),
+    ))
+}
+
+pub(crate) async fn submit_public(state: &AppState, r: PublicRequest) -> Result<tongban_store::WorkOrder, AppError> {
+    if r.channel != "web" && r.channel != "mailbox" {
+        return Err(AppError::unprocessable(
+            "invalid_channel",
+            "渠道应为web（网上诉求）或mailbox（区长信箱）",
+        ));
+    }
+    tongban_core::ids::Phone::parse(&r.phone)?;
+    if r.name.trim().is_empty() {
+        return Err(AppError::unprocessable("name_required", "请填写姓名"));
+    }
+    let input = Intake {
+        channel: r.channel,
+        category: r.category,
+        urgency: None,
+        title: r.title,
+        content: r.content,
+        address: r.address,
+        area_code: r.area_code,
+        lat: r.lat,
+        lon: r.lon,
+        caller_name: r.name,
+        caller_phone: r.phone,
+        attachments: Vec::new(),
+    };
+    let region = state.config.default_region.clone();
+    hotline::intake(state, &region, "portal", input, "", None, Utc::now()).await
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// dispatch, extensions, revisit, review or inbox
+    pub list: String,
+}
+
+/// A worklist: `dispatch`, `extensions`, `revisit` (operators), `review` (leaders), `inbox` (a department).
+/// Phones masked.
+#[utoipa::path(get, path = "/api/v1/hotline/orders", tag = "hotline", security(("bearer" = [])), params(ListQuery),
+    responses((status = 200, body = Vec<OrderView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)))]
+pub async fn list_orders(
+    State(state): State<AppState>,
+    ApiUser(s): ApiUser,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<Json<Vec<OrderView>>> {
+    if !hotline::may_see_list(&s, &q.list) {
+        return Err(AppError::forbidden("无权查看该工单列表"));
+    }
+    let now = Utc::now();
+    let cats = state.store.hotline_categories(&s.staff.region_code).await?;
+    let orders = hotline::worklist(&state, &s, &q.list).await?;
+    Ok(Json(
+        orders
+            .iter()
+            .map(|o| {
+                let mut v = hotline::view(o, Some(&s), &cats, now);
+                v.caller_phone = hotline::masked_phone(&o.caller_phone);
+                v
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OrderDetail {
+    pub order: OrderView,
+    pub events: Vec<EventView>,
+}
+
+/// One order with its history.
+#[utoipa::path(get, path = "/api/v1/hotline/orders/{number}", tag = "hotline", security(("bearer" = [])),
+    params(("number" = String, Path)),
+    responses((status = 200, body = OrderDetail), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+pub async fn get_order(
+    State(state): State<AppState>,
+    ApiUser(s): ApiUser,
+    Path(number): Path<String>,
+) -> ApiResult<Json<OrderDetail>> {
+    let o = hotline::load(&state, &s, &number).await?;
+    let cats = state.store.hotline_categories(&s.staff.region_code).await?;
+    let events = state.store.work_order_events(o.id).await?;
+    Ok(Json(OrderDetail {
+        order: hotline::view(&o, Some(&s), &cats, Utc::now()),
+        events: events.into_iter().map(EventView::from).collect(),
+    }))
+}
+
+/// Act on an order. Stale version: 409; action not possible in this state: 422 with `allowed_actions`; not the
+/// caller's to take: 403; a return or extension without a reason, closing before the revisit: 422.
+#[utoipa::path(post, path = "/api/v1/hotline/orders/{number}/actions", tag = "hotline", security(("bearer" = [])),
+    params(("number" = String, Path)), request_body = ActionRequest,
+    responses((status = 200, body = OrderView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn act(
+    State(state): State<AppState>,
+    ApiUser(s): ApiUser,
+    Path(number): Path<String>,
+    ApiJson(req): ApiJson<ActionRequest>,
+) -> ApiResult<Json<OrderView>> {
+    let now = Utc::now();
+    let o = hotline::act(&state, &s, &number, req, now).await?;
+    let cats = state.store.hotline_categories(&s.staff.region_code).await?;
+    Ok(Json(hotline::view(&o, Some(&s), &cats, now)))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PeriodQuery {
+    /// First day, YYYY-MM-DD (default: the first of this month)
+    pub from: Option<String>,
+    /// Last day, YYYY-MM-DD (default: today)
+    pub to: Option<String>,
+}
+
+pub(crate) fn period(from: Option<&str>, to: Option<&str>) -> Result<(NaiveDate, NaiveDate), AppError> {
+    let today = crate::cases::today();
+    let parse = |s: &str| {
+        NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+            .map_err(|_| AppError::bad_request("invalid_date", format!("日期“{s}”格式应为YYYY-MM-DD")))
+    };
+    let from = match from.filter(|s| !s.trim().is_empty()) {
+        Some(s) => parse(s)?,
+        None => today.with_day(1).unwrap_or(today),
+    };
+    let to = match to.filter(|s| !s.trim().is_empty()) {
+        Some(s) => parse(s)?,
+        None => today,
+    };
+    Ok((from, to))
+}
+
+use chrono::Datelike;
+
+fn may_read_figures(s: &Session) -> bool {
+    matches!(s.staff.role, Role::Supervisor | Role::Admin | Role::Operator) || s.staff.role.is_department_bound()
+}
+
+/// The bulletin (通报) for a period: per department received, closed, closed on time, returned, extended and the
+/// rates, each with its formula.
+#[utoipa::path(get, path = "/api/v1/hotline/bulletin", tag = "hotline", security(("bearer" = [])), params(PeriodQuery),
+    responses((status = 200, body = Bulletin), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)))]
+pub async fn get_bulletin(
+    State(state): State<AppState>,
+    ApiUser(s): ApiUser,
+    ApiQuery(q): ApiQuery<PeriodQuery>,
+) -> ApiResult<Json<Bulletin>> {
+    if !may_read_figures(&s) {
+        return Err(AppError::forbidden("无权查看热线通报"));
+    }
+    let (from, to) = period(q.from.as_deref(), q.to.as_deref())?;
+    Ok(Json(bulletin::bulletin(&state, &s.staff.region_code, from, to).await?))
+}
+
+/// Overdue open orders: a department's own, or all for hotline staff and leaders.
+#[utoipa::path(get, path = "/api/v1/hotline/overdue", tag = "hotline", security(("bearer" = [])),
+    responses((status = 200, body = Vec<OrderView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn overdue(State(state): State<AppState>, ApiUser(s): ApiUser) -> ApiResult<Json<Vec<OrderView>>> {
+    if !may_read_figures(&s) {
+        return Err(AppError::forbidden("无权查看超期工单"));
+    }
+    let dept = if s.staff.role.is_department_bound() {
+        Some(s.staff.department_code.clone().unwrap_or_default())
+    } else {
+        None
+    };
+    let now = Utc::now();
+    let orders = bulletin::overdue(&state, &s.staff.region_code, dept.as_deref(), now).await?;
+    let cats = state.store.hotline_categories(&s.staff.region_code).await?;
+    Ok(Json(
+        orders
+            .iter()
+            .map(|o| {
+                let mut v = hotline::view(o, Some(&s), &cats, now);
+                v.caller_phone = hotline::masked_phone(&o.caller_phone);
+                v
+            })
+            .collect(),
+    ))
+}
+
+/// Early warnings of 未诉即办: clusters of similar orders, each with the orders behind it (a department sees its own).
+#[utoipa::path(get, path = "/api/v1/hotline/warnings", tag = "hotline", security(("bearer" = [])),
+    responses((status = 200, body = Vec<Object>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn warnings(State(state): State<AppState>, ApiUser(s): ApiUser) -> ApiResult<Json<Vec<HotlineWarning>>> {
+    if !may_read_figures(&s) {
+        return Err(AppError::forbidden("无权查看预警"));
+    }
+    let dept = s
+        .staff
+        .role
+        .is_department_bound()
+        .then(|| s.staff.department_code.clone().unwrap_or_default());
+    Ok(Json(
+        state
+            .store
+            .hotline_warnings(&s.staff.region_code, dept.as_deref())
+            .await?,
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KeyIn {
+    /// Who the key is for, e.g. "市级平台"
+    pub name: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct NewKey {
+    pub name: String,
+    /// Shown once; only its hash is kept
+    pub api_key: String,
+}
+
+fn require_admin(s: &Session) -> Result<(), AppError> {
+    if s.staff.role != Role::Admin {
+        return Err(AppError::forbidden("只有系统管理员可以管理Open311接口密钥"));
+    }
+    Ok(())
+}
+
+/// Issue an Open311 API key (administrators). The key is in this answer only.
+#[utoipa::path(post, path = "/api/v1/open311/keys", tag = "hotline", security(("bearer" = [])), request_body = KeyIn,
+    responses((status = 201, body = NewKey), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn add_key(
+    State(state): State<AppState>,
+    ApiUser(s): ApiUser,
+    ApiJson(k): ApiJson<KeyIn>,
+) -> ApiResult<(StatusCode, Json<NewKey>)> {
+    require_admin(&s)?;
+    let key = hotline::add_api_key(&state, &s.staff.region_code, &k.name, &s.staff.username).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(NewKey {
+            name: k.name.trim().to_string(),
+            api_key: key,
+        }),
+    ))
+}
+
+/// The Open311 API keys (names and dates, never the keys).
+#[utoipa::path(get, path = "/api/v1/open311/keys", tag = "hotline", security(("bearer" = [])),
+    responses((status = 200, body = Vec<Object>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn list_keys(State(state): State<AppState>, ApiUser(s): ApiUser) -> ApiResult<Json<Vec<Open311Key>>> {
+    require_admin(&s)?;
+    Ok(Json(state.store.open311_keys(&s.staff.region_code).await?))
+}
+
+/// Revoke an Open311 API key (administrators).
+#[utoipa::path(post, path = "/api/v1/open311/keys/{name}/revoke", tag = "hotline", security(("bearer" = [])),
+    params(("name" = String, Path)),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+pub async fn revoke_key(
+    State(state): State<AppState>,
+    ApiUser(s): ApiUser,
+    Path(name): Path<String>,
+) -> ApiResult<StatusCode> {
+    require_admin(&s)?;
+    state
+        .store
+        .revoke_open311_key(&s.staff.region_code, &name, &s.staff.username)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

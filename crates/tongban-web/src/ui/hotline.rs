@@ -1,0 +1,723 @@
+//! 12345 hotline pages: the operator's intake form and worklists (dispatch, extensions, revisit), a department's
+//! inbox, the leaders' review queue, the order page with the caller's allowed actions, the bulletin with its XLSX,
+//! the early warnings, the Open311 key administration, and the public request / mayor's-mailbox form.
+//!
+//! The public form carries no CSRF token: it needs no session and grants nothing the public API does not.
+
+use super::{error_page, render, url_escape, Layout};
+use crate::api::hotline::{period, submit_public, PublicRequest};
+use crate::auth::{csrf_ok, WebUser};
+use crate::error::AppError;
+use crate::hotline::bulletin::{self, pct_text, Bulletin};
+use crate::hotline::{self, ActionRequest, Intake, CHANNELS, SATISFACTION, URGENCIES};
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use chrono::Utc;
+use serde::Deserialize;
+use tongban_core::role::Role;
+use tongban_store::{Department, HotlineCategory, HotlineWarning, Open311Key, Session, WorkOrder};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/hotline", get(public_form).post(public_submit))
+        .route("/staff/hotline", get(worklist_page))
+        .route("/staff/hotline/new", get(new_form).post(new_submit))
+        .route("/staff/hotline/orders/{number}", get(order_page).post(order_submit))
+        .route("/staff/hotline/bulletin", get(bulletin_page))
+        .route("/staff/hotline/bulletin.xlsx", get(bulletin_xlsx))
+        .route("/staff/hotline/warnings", get(warnings_page))
+        .route("/staff/hotline/keys", get(keys_page).post(keys_submit))
+}
+
+/// One order in a list: phone masked, times local.
+pub struct Row {
+    pub number: String,
+    pub received: String,
+    pub category: String,
+    pub title: String,
+    pub department: String,
+    pub state: String,
+    pub due: String,
+    pub overdue: bool,
+    pub phone: String,
+    pub note: String,
+}
+
+fn row(o: &WorkOrder, cats: &[HotlineCategory], now: chrono::DateTime<Utc>) -> Row {
+    Row {
+        number: o.number.clone(),
+        received: hotline::local_short(&o.received_at),
+        category: cats
+            .iter()
+            .find(|c| c.code == o.category_code)
+            .map(|c| c.name.clone())
+            .unwrap_or_default(),
+        title: o.title.clone(),
+        department: o.lead_department.clone(),
+        state: hotline::state_label(&o.state).into(),
+        due: hotline::local_short(&o.due_at),
+        overdue: hotline::is_overdue(o, now),
+        phone: hotline::masked_phone(&o.caller_phone),
+        note: if o.extension_requested > 0 {
+            format!("申请延期{}个工作日：{}", o.extension_requested, o.extension_reason)
+        } else if o.state == "returned" {
+            format!("退单理由：{}", o.return_reason)
+        } else if let Some(s) = &o.satisfaction {
+            s.clone()
+        } else {
+            String::new()
+        },
+    }
+}
+
+#[derive(Template)]
+#[template(path = "hotline_list.html")]
+struct ListPage {
+    layout: Layout,
+    lists: Vec<(&'static str, &'static str)>,
+    current: String,
+    heading: String,
+    rows: Vec<Row>,
+    operator: bool,
+    msg: String,
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    list: Option<String>,
+    msg: Option<String>,
+}
+
+fn lists_for(s: &Session) -> Vec<(&'static str, &'static str)> {
+    [
+        ("dispatch", "待派单与退单审核"),
+        ("extensions", "延期审批"),
+        ("revisit", "待回访与待办结"),
+        ("review", "督办（不满意）"),
+        ("inbox", "部门待办"),
+    ]
+    .into_iter()
+    .filter(|(l, _)| hotline::may_see_list(s, l))
+    .collect()
+}
+
+async fn worklist_page(State(state): State<AppState>, WebUser(s): WebUser, Query(q): Query<ListQuery>) -> Response {
+    let lists = lists_for(&s);
+    let Some(first) = lists.first() else {
+        return error_page(AppError::forbidden("12345热线工作台仅供话务员、承办部门和督办领导使用"));
+    };
+    let current = q.list.unwrap_or_else(|| first.0.to_string());
+    if !hotline::may_see_list(&s, &current) {
+        return error_page(AppError::forbidden("无权查看该工单列表"));
+    }
+    let orders = match hotline::worklist(&state, &s, &current).await {
+        Ok(o) => o,
+        Err(e) => return error_page(e),
+    };
+    let cats = state
+        .store
+        .hotline_categories(&s.staff.region_code)
+        .await
+        .unwrap_or_default();
+    let now = Utc::now();
+    let heading = lists
+        .iter()
+        .find(|(l, _)| *l == current)
+        .map(|(_, t)| t.to_string())
+        .unwrap_or_default();
+    render(&ListPage {
+        layout: Layout::new("12345热线", Some(&s)),
+        heading,
+        lists,
+        current,
+        rows: orders.iter().map(|o| row(o, &cats, now)).collect(),
+        operator: s.staff.role == Role::Operator,
+        msg: q.msg.unwrap_or_default(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "hotline_new.html")]
+struct NewPage {
+    layout: Layout,
+    categories: Vec<(String, String)>,
+    channels: Vec<(&'static str, &'static str)>,
+    urgencies: Vec<(&'static str, &'static str)>,
+    areas: Vec<(String, String)>,
+    form: NewOrderForm,
+    error: String,
+}
+
+#[derive(Deserialize, Default)]
+struct NewOrderForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    channel: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    urgency: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    content: String,
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    area_code: String,
+    #[serde(default)]
+    lat: String,
+    #[serde(default)]
+    lon: String,
+    #[serde(default)]
+    caller_name: String,
+    #[serde(default)]
+    caller_phone: String,
+}
+
+/// Leaves as "group / name", for the select.
+fn leaf_options(cats: &[HotlineCategory]) -> Vec<(String, String)> {
+    cats.iter()
+        .filter(|c| c.active && !c.department_code.is_empty())
+        .map(|c| {
+            let group = cats
+                .iter()
+                .find(|p| p.code == c.parent_code)
+                .map(|p| p.name.as_str())
+                .unwrap_or("");
+            (
+                c.code.clone(),
+                format!("{group} / {}（{}）", c.name, hotline::kind_label(&c.kind)),
+            )
+        })
+        .collect()
+}
+
+/// Towns and their villages of the district, for the place select.
+async fn areas(state: &AppState, region: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for town in state.store.region_children(region).await.unwrap_or_default() {
+        out.push((town.code.clone(), town.name.clone()));
+        for v in state.store.region_children(&town.code).await.unwrap_or_default() {
+            out.push((v.code, format!("{} {}", town.name, v.name)));
+        }
+    }
+    out
+}
+
+async fn new_view(state: &AppState, s: &Session, form: NewOrderForm, error: String) -> Response {
+    let cats = state
+        .store
+        .hotline_categories(&s.staff.region_code)
+        .await
+        .unwrap_or_default();
+    render(&NewPage {
+        layout: Layout::new("登记工单", Some(s)),
+        categories: leaf_options(&cats),
+        channels: CHANNELS.iter().copied().filter(|(c, _)| *c != "open311").collect(),
+        urgencies: URGENCIES.to_vec(),
+        areas: areas(state, &s.staff.region_code).await,
+        form,
+        error,
+    })
+}
+
+async fn new_form(State(state): State<AppState>, WebUser(s): WebUser) -> Response {
+    if s.staff.role != Role::Operator {
+        return error_page(AppError::forbidden("只有12345热线话务员可以登记工单"));
+    }
+    let form = NewOrderForm {
+        channel: "phone".into(),
+        urgency: "normal".into(),
+        ..Default::default()
+    };
+    new_view(&state, &s, form, String::new()).await
+}
+
+fn opt_f64(s: &str) -> Result<Option<f64>, AppError> {
+    if s.trim().is_empty() {
+        return Ok(None);
+    }
+    s.trim()
+        .parse()
+        .map(Some)
+        .map_err(|_| AppError::unprocessable("invalid_location", "经纬度应为数字"))
+}
+
+async fn new_submit(State(state): State<AppState>, WebUser(s): WebUser, Form(f): Form<NewOrderForm>) -> Response {
+    if !csrf_ok(&s.csrf_token, &f.csrf) {
+        return error_page(AppError::forbidden("表单已过期，请刷新页面后重试"));
+    }
+    if s.staff.role != Role::Operator {
+        return error_page(AppError::forbidden("只有12345热线话务员可以登记工单"));
+    }
+    let (lat, lon) = match (opt_f64(&f.lat), opt_f64(&f.lon)) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => return new_view(&state, &s, f, e.message).await,
+    };
+    let input = Intake {
+        channel: f.channel.clone(),
+        category: f.category.clone(),
+        urgency: Some(f.urgency.clone()).filter(|u| !u.is_empty()),
+        title: f.title.clone(),
+        content: f.content.clone(),
+        address: f.address.clone(),
+        area_code: f.area_code.clone(),
+        lat,
+        lon,
+        caller_name: f.caller_name.clone(),
+        caller_phone: f.caller_phone.clone(),
+        attachments: Vec::new(),
+    };
+    match hotline::intake(
+        &state,
+        &s.staff.region_code,
+        &s.staff.username,
+        input,
+        "",
+        None,
+        Utc::now(),
+    )
+    .await
+    {
+        Ok(o) => Redirect::to(&format!("/staff/hotline/orders/{}", o.number)).into_response(),
+        Err(e) => new_view(&state, &s, f, e.message).await,
+    }
+}
+
+struct EventRow {
+    at: String,
+    actor: String,
+    action: String,
+    to_state: String,
+    note: String,
+}
+
+#[derive(Template)]
+#[template(path = "hotline_order.html")]
+struct OrderPage {
+    layout: Layout,
+    o: hotline::OrderView,
+    received: String,
+    due: String,
+    events: Vec<EventRow>,
+    allowed: Vec<String>,
+    departments: Vec<Department>,
+    satisfaction: Vec<&'static str>,
+    channel: String,
+    kind: String,
+    error: String,
+    msg: String,
+}
+
+#[derive(Deserialize)]
+struct OrderQuery {
+    msg: Option<String>,
+}
+
+fn action_label(a: &str) -> &'static str {
+    match a {
+        "receive" => "受理",
+        "dispatch" => "派单",
+        "merge" => "合并",
+        "absorb" => "并入重复工单",
+        "sign" => "签收",
+        "return" => "退单",
+        "accept_return" => "同意退单并改派",
+        "reject_return" => "不同意退单",
+        "request_extension" => "申请延期",
+        "approve_extension" => "同意延期",
+        "reject_extension" => "不同意延期",
+        "reply" => "答复",
+        "revisit" => "回访",
+        "close" => "办结",
+        "review_close" => "督办办结",
+        "reopen" => "督办重办",
+        _ => "",
+    }
+}
+
+async fn order_view(state: &AppState, s: &Session, number: &str, msg: String, error: String) -> Response {
+    let o = match hotline::load(state, s, number).await {
+        Ok(o) => o,
+        Err(e) => return error_page(e),
+    };
+    let cats = state
+        .store
+        .hotline_categories(&s.staff.region_code)
+        .await
+        .unwrap_or_default();
+    let events = state.store.work_order_events(o.id).await.unwrap_or_default();
+    let view = hotline::view(&o, Some(s), &cats, Utc::now());
+    render(&OrderPage {
+        layout: Layout::new(format!("工单{}", o.number), Some(s)),
+        received: hotline::local_short(&o.received_at),
+        due: hotline::local_short(&o.due_at),
+        channel: hotline::label(&CHANNELS, &o.channel).into(),
+        kind: hotline::kind_label(&o.kind).into(),
+        allowed: view.allowed_actions.clone(),
+        o: view,
+        events: events
+            .into_iter()
+            .map(|e| EventRow {
+                at: hotline::local_short(&e.at),
+                actor: e.actor,
+                action: action_label(&e.action).into(),
+                to_state: hotline::state_label(&e.to_state).into(),
+                note: e.note,
+            })
+            .collect(),
+        departments: state.store.departments(&s.staff.region_code).await.unwrap_or_default(),
+        satisfaction: SATISFACTION.to_vec(),
+        error,
+        msg,
+    })
+}
+
+async fn order_page(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    Path(number): Path<String>,
+    Query(q): Query<OrderQuery>,
+) -> Response {
+    order_view(&state, &s, &number, q.msg.unwrap_or_default(), String::new()).await
+}
+
+#[derive(Deserialize)]
+struct ActForm {
+    csrf: String,
+    action: String,
+    version: i64,
+    #[serde(default)]
+    department: String,
+    #[serde(default)]
+    co_departments: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    days: String,
+    #[serde(default)]
+    reply: String,
+    #[serde(default)]
+    resolved: String,
+    #[serde(default)]
+    satisfaction: String,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    into: String,
+}
+
+fn some(s: &str) -> Option<String> {
+    Some(s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+async fn order_submit(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    Path(number): Path<String>,
+    Form(f): Form<ActForm>,
+) -> Response {
+    if !csrf_ok(&s.csrf_token, &f.csrf) {
+        return error_page(AppError::forbidden("表单已过期，请刷新页面后重试"));
+    }
+    let req = ActionRequest {
+        action: f.action.clone(),
+        version: f.version,
+        department: some(&f.department),
+        co_departments: f
+            .co_departments
+            .split([',', '，', ' '])
+            .filter(|c| !c.is_empty())
+            .map(String::from)
+            .collect(),
+        reason: some(&f.reason),
+        days: f.days.trim().parse().ok(),
+        reply: some(&f.reply),
+        resolved: match f.resolved.as_str() {
+            "yes" => Some(true),
+            "no" => Some(false),
+            _ => None,
+        },
+        satisfaction: some(&f.satisfaction),
+        note: some(&f.note),
+        into: some(&f.into),
+    };
+    match hotline::act(&state, &s, &number, req, Utc::now()).await {
+        Ok(o) => {
+            let msg = format!(
+                "已{}，工单现为“{}”",
+                action_label(&f.action),
+                hotline::state_label(&o.state)
+            );
+            Redirect::to(&format!("/staff/hotline/orders/{number}?msg={}", url_escape(&msg))).into_response()
+        }
+        Err(e) if e.status == axum::http::StatusCode::FORBIDDEN || e.status == axum::http::StatusCode::NOT_FOUND => {
+            error_page(e)
+        }
+        Err(e) => order_view(&state, &s, &number, String::new(), e.message).await,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "hotline_bulletin.html")]
+struct BulletinPage {
+    layout: Layout,
+    b: Bulletin,
+    dissatisfied: Vec<Row>,
+    overdue: Vec<Row>,
+    department_view: bool,
+}
+
+impl BulletinPage {
+    fn pct(&self, v: &Option<f64>) -> String {
+        pct_text(v)
+    }
+}
+
+#[derive(Deserialize)]
+struct PeriodForm {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+fn may_read_figures(s: &Session) -> bool {
+    matches!(s.staff.role, Role::Supervisor | Role::Admin | Role::Operator) || s.staff.role.is_department_bound()
+}
+
+async fn bulletin_data(
+    state: &AppState,
+    s: &Session,
+    q: &PeriodForm,
+) -> Result<(Bulletin, Vec<WorkOrder>, Vec<WorkOrder>), AppError> {
+    if !may_read_figures(s) {
+        return Err(AppError::forbidden("无权查看热线通报"));
+    }
+    let (from, to) = period(q.from.as_deref(), q.to.as_deref())?;
+    let region = &s.staff.region_code;
+    let b = bulletin::bulletin(state, region, from, to).await?;
+    let dept = s
+        .staff
+        .role
+        .is_department_bound()
+        .then(|| s.staff.department_code.clone().unwrap_or_default());
+    let mut dis = bulletin::dissatisfied(state, region, from, to).await?;
+    if let Some(d) = &dept {
+        dis.retain(|o| &o.lead_department == d);
+    }
+    let over = bulletin::overdue(state, region, dept.as_deref(), Utc::now()).await?;
+    Ok((b, dis, over))
+}
+
+async fn bulletin_page(State(state): State<AppState>, WebUser(s): WebUser, Query(q): Query<PeriodForm>) -> Response {
+    match bulletin_data(&state, &s, &q).await {
+        Ok((b, dis, over)) => {
+            let cats = state
+                .store
+                .hotline_categories(&s.staff.region_code)
+                .await
+                .unwrap_or_default();
+            let now = Utc::now();
+            render(&BulletinPage {
+                layout: Layout::new("热线通报", Some(&s)),
+                b,
+                dissatisfied: dis.iter().map(|o| row(o, &cats, now)).collect(),
+                overdue: over.iter().map(|o| row(o, &cats, now)).collect(),
+                department_view: s.staff.role.is_department_bound(),
+            })
+        }
+        Err(e) => error_page(e),
+    }
+}
+
+async fn bulletin_xlsx(State(state): State<AppState>, WebUser(s): WebUser, Query(q): Query<PeriodForm>) -> Response {
+    let (b, dis, over) = match bulletin_data(&state, &s, &q).await {
+        Ok(x) => x,
+        Err(e) => return error_page(e),
+    };
+    match bulletin::xlsx(&b, &dis, &over) {
+        Ok(bytes) => (
+            [
+                (
+                    header::CONTENT_TYPE,
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+                ),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"hotline-bulletin-{}-{}.xlsx\"", b.from, b.to),
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(e) => error_page(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "hotline_warnings.html")]
+struct WarningsPage {
+    layout: Layout,
+    warnings: Vec<HotlineWarning>,
+}
+
+async fn warnings_page(State(state): State<AppState>, WebUser(s): WebUser) -> Response {
+    if !may_read_figures(&s) {
+        return error_page(AppError::forbidden("无权查看预警"));
+    }
+    let dept = s
+        .staff
+        .role
+        .is_department_bound()
+        .then(|| s.staff.department_code.clone().unwrap_or_default());
+    match state
+        .store
+        .hotline_warnings(&s.staff.region_code, dept.as_deref())
+        .await
+    {
+        Ok(warnings) => render(&WarningsPage {
+            layout: Layout::new("未诉即办预警", Some(&s)),
+            warnings,
+        }),
+        Err(e) => error_page(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "hotline_keys.html")]
+struct KeysPage {
+    layout: Layout,
+    keys: Vec<Open311Key>,
+    new_key: String,
+    error: String,
+}
+
+#[derive(Deserialize)]
+struct KeyForm {
+    csrf: String,
+    mode: String,
+    name: String,
+}
+
+async fn keys_view(state: &AppState, s: &Session, new_key: String, error: String) -> Response {
+    if s.staff.role != Role::Admin {
+        return error_page(AppError::forbidden("只有系统管理员可以管理Open311接口密钥"));
+    }
+    match state.store.open311_keys(&s.staff.region_code).await {
+        Ok(keys) => render(&KeysPage {
+            layout: Layout::new("Open311接口密钥", Some(s)),
+            keys,
+            new_key,
+            error,
+        }),
+        Err(e) => error_page(e.into()),
+    }
+}
+
+async fn keys_page(State(state): State<AppState>, WebUser(s): WebUser) -> Response {
+    keys_view(&state, &s, String::new(), String::new()).await
+}
+
+async fn keys_submit(State(state): State<AppState>, WebUser(s): WebUser, Form(f): Form<KeyForm>) -> Response {
+    if !csrf_ok(&s.csrf_token, &f.csrf) {
+        return error_page(AppError::forbidden("表单已过期，请刷新页面后重试"));
+    }
+    if s.staff.role != Role::Admin {
+        return error_page(AppError::forbidden("只有系统管理员可以管理Open311接口密钥"));
+    }
+    let region = s.staff.region_code.clone();
+    let result = if f.mode == "revoke" {
+        state
+            .store
+            .revoke_open311_key(&region, &f.name, &s.staff.username)
+            .await
+            .map(|_| String::new())
+            .map_err(AppError::from)
+    } else {
+        hotline::add_api_key(&state, &region, &f.name, &s.staff.username).await
+    };
+    match result {
+        Ok(key) => keys_view(&state, &s, key, String::new()).await,
+        Err(e) => keys_view(&state, &s, String::new(), e.message).await,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "hotline_public.html")]
+struct PublicPage {
+    layout: Layout,
+    categories: Vec<(String, String)>,
+    areas: Vec<(String, String)>,
+    form: PublicForm,
+    error: String,
+    receipt: Option<(String, String)>,
+}
+
+#[derive(Deserialize, Default)]
+struct PublicForm {
+    #[serde(default)]
+    channel: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    content: String,
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    area_code: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    phone: String,
+}
+
+async fn public_view(state: &AppState, form: PublicForm, error: String, receipt: Option<(String, String)>) -> Response {
+    let region = state.config.default_region.clone();
+    let cats = state.store.hotline_categories(&region).await.unwrap_or_default();
+    render(&PublicPage {
+        layout: Layout::new("我要留言 · 区长信箱", None),
+        categories: leaf_options(&cats),
+        areas: areas(state, &region).await,
+        form,
+        error,
+        receipt,
+    })
+}
+
+async fn public_form(State(state): State<AppState>) -> Response {
+    let form = PublicForm {
+        channel: "web".into(),
+        ..Default::default()
+    };
+    public_view(&state, form, String::new(), None).await
+}
+
+async fn public_submit(State(state): State<AppState>, Form(f): Form<PublicForm>) -> Response {
+    let req = PublicRequest {
+        channel: f.channel.clone(),
+        category: f.category.clone(),
+        title: f.title.clone(),
+        content: f.content.clone(),
+        address: f.address.clone(),
+        area_code: f.area_code.clone(),
+        lat: None,
+        lon: None,
+        name: f.name.clone(),
+        phone: f.phone.clone(),
+    };
+    match submit_public(&state, req).await {
+        Ok(o) => {
+            let due = hotline::local_short(&o.due_at);
+            public_view(&state, PublicForm::default(), String::new(), Some((o.number, due))).await
+        }
+        Err(e) => public_view(&state, f, e.message, None).await,
+    }
+}
