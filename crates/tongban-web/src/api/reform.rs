@@ -495,7 +495,12 @@ pub async fn put_bundle(
     Path(code): Path<String>,
     ApiJson(req): ApiJson<BundleEdit>,
 ) -> ApiResult<Json<BundleGuide>> {
-    require(&s, &[Role::Admin], "编辑一件事")?;
+    Ok(Json(save_bundle(&state, &s, &code, &req).await?))
+}
+
+/// Creates or edits a bundle (an unknown item refuses the whole edit); shared with the page.
+pub async fn save_bundle(state: &AppState, s: &Session, code: &str, req: &BundleEdit) -> Result<BundleGuide, AppError> {
+    require(s, &[Role::Admin], "编辑一件事")?;
     if req.name.trim().is_empty() || req.item_codes.len() < 2 {
         return Err(AppError::unprocessable(
             "invalid_bundle",
@@ -506,7 +511,7 @@ pub async fn put_bundle(
         rows: vec![tongban_core::catalog::Parsed {
             line: 2,
             value: tongban_core::catalog::Bundle {
-                code: code.clone(),
+                code: code.to_string(),
                 name: req.name.trim().to_string(),
                 item_codes: req.item_codes.clone(),
             },
@@ -522,7 +527,7 @@ pub async fn put_bundle(
             &s.staff.username,
         )
         .await?;
-    Ok(Json(reform::bundle_guide(&state, &s.staff.region_code, &code).await?.0))
+    Ok(reform::bundle_guide(state, &s.staff.region_code, code).await?.0)
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -728,8 +733,13 @@ pub async fn put_partner(
     Path(code): Path<String>,
     ApiJson(req): ApiJson<PartnerEdit>,
 ) -> ApiResult<Json<Partner>> {
-    require(&s, &[Role::Admin], "配置跨省通办合作地区")?;
-    let region = tongban_core::ids::RegionCode::parse(&code)?;
+    Ok(Json(save_partner(&state, &s, &code, req).await?))
+}
+
+/// Creates or replaces a partner and its agreed items, each of which must be a 跨省通办 item; shared with the page.
+pub async fn save_partner(state: &AppState, s: &Session, code: &str, req: PartnerEdit) -> Result<Partner, AppError> {
+    require(s, &[Role::Admin], "配置跨省通办合作地区")?;
+    let region = tongban_core::ids::RegionCode::parse(code)?;
     if req.name.trim().is_empty() {
         return Err(AppError::unprocessable("missing_name", "合作地区名称不能为空"));
     }
@@ -756,7 +766,7 @@ pub async fn put_partner(
         .store
         .save_partner(&s.staff.region_code, &p, &s.staff.username)
         .await?;
-    Ok(Json(p))
+    Ok(p)
 }
 
 /// Delegations (赋权), current and undone.

@@ -39,6 +39,8 @@ pub fn router() -> Router<AppState> {
         .route("/staff/helpers", post(pair_submit))
         .route("/staff/licences/revoke", post(revoke_submit))
         .route("/staff/tablet", get(tablet_form).post(tablet_submit))
+        .route("/staff/partners", post(partner_submit))
+        .route("/staff/bundles/edit", post(bundle_edit_submit))
         .route(
             "/staff/bundles/{code}/new",
             get(bundle_new_form).post(bundle_new_submit),
@@ -411,6 +413,9 @@ async fn supplement_submit(
 #[template(path = "staff_bundles.html")]
 struct BundlesPage {
     layout: Layout,
+    admin: bool,
+    error: String,
+    notice: String,
     bundles: Vec<(String, String, String)>,
     recent: Vec<(String, String, String, String, String)>,
 }
@@ -434,7 +439,7 @@ async fn bundle_rows(
     Ok(rows)
 }
 
-async fn bundles_page(State(state): State<AppState>, WebUser(s): WebUser) -> Response {
+async fn bundles_page(State(state): State<AppState>, WebUser(s): WebUser, Query(q): Query<NoticeQuery>) -> Response {
     let region = s.staff.region_code.clone();
     let result: Result<BundlesPage, AppError> = async {
         let bundles = state
@@ -442,10 +447,22 @@ async fn bundles_page(State(state): State<AppState>, WebUser(s): WebUser) -> Res
             .bundles(&region)
             .await?
             .into_iter()
-            .map(|(b, names)| (b.code, b.name, names.join("、")))
+            .map(|(b, names)| {
+                let listed = b
+                    .item_codes
+                    .iter()
+                    .zip(&names)
+                    .map(|(c, n)| format!("{n}（{c}）"))
+                    .collect::<Vec<_>>()
+                    .join("、");
+                (b.code, b.name, listed)
+            })
             .collect();
         Ok(BundlesPage {
             layout: Layout::new("一件事一次办", Some(&s)),
+            admin: s.staff.role == tongban_core::role::Role::Admin,
+            error: q.error.unwrap_or_default(),
+            notice: q.done.unwrap_or_default(),
             bundles,
             recent: bundle_rows(&state, &region).await?,
         })
@@ -931,4 +948,63 @@ async fn tablet_submit(State(state): State<AppState>, WebUser(s): WebUser, Form(
     };
     let (message, _) = rated_message(result);
     tablet_page(&s, message)
+}
+
+/// Codes typed one per line or separated by commas, spaces or semicolons.
+fn code_list(text: &str) -> Vec<String> {
+    text.split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '，' | '；' | '、'))
+        .filter(|c| !c.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+#[derive(Deserialize)]
+struct PartnerForm {
+    csrf: String,
+    code: String,
+    name: String,
+    #[serde(default)]
+    agreement: String,
+    items: String,
+}
+
+async fn partner_submit(State(state): State<AppState>, WebUser(s): WebUser, Form(f): Form<PartnerForm>) -> Response {
+    if !csrf_ok(&s.csrf_token, &f.csrf) {
+        return csrf_refused();
+    }
+    let req = crate::api::reform::PartnerEdit {
+        name: f.name,
+        agreement: f.agreement,
+        items: code_list(&f.items),
+    };
+    let result = crate::api::reform::save_partner(&state, &s, f.code.trim(), req)
+        .await
+        .map(|_| "已保存合作地区");
+    back("/staff/delegations", result)
+}
+
+#[derive(Deserialize)]
+struct BundleEditForm {
+    csrf: String,
+    code: String,
+    name: String,
+    items: String,
+}
+
+async fn bundle_edit_submit(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    Form(f): Form<BundleEditForm>,
+) -> Response {
+    if !csrf_ok(&s.csrf_token, &f.csrf) {
+        return csrf_refused();
+    }
+    let req = crate::api::reform::BundleEdit {
+        name: f.name,
+        item_codes: code_list(&f.items),
+    };
+    let result = crate::api::reform::save_bundle(&state, &s, f.code.trim(), &req)
+        .await
+        .map(|_| "已保存一件事");
+    back("/staff/bundles", result)
 }

@@ -1096,3 +1096,87 @@ both_backends!(
         assert!(thanks.contains("感谢您的评价"), "{thanks}");
     }
 );
+
+both_backends!(
+    administrators_edit_bundles_and_partners_on_their_pages,
+    |app: TestApp| async move {
+        use crate::web::{fetch, hidden, sign_in};
+        let (admin, _) = sign_in(&app, "admin").await;
+        let page = fetch(&admin, &app, "/staff/bundles").await;
+        let csrf = hidden(&page, "csrf");
+        let to = post_form(
+            &admin,
+            &app,
+            "/staff/bundles/edit",
+            &[
+                ("csrf", &csrf),
+                ("code", "YJS-010"),
+                ("name", "开办餐饮店一件事"),
+                ("items", "430603-XK-0537\n430603-NOPE-1"),
+            ],
+        )
+        .await;
+        assert!(to.contains("error="), "an unknown item refuses the edit: {to}");
+        assert_eq!(
+            app.get_json("/api/v1/bundles/YJS-010").await.0,
+            StatusCode::NOT_FOUND,
+            "nothing written"
+        );
+        let to = post_form(
+            &admin,
+            &app,
+            "/staff/bundles/edit",
+            &[
+                ("csrf", &csrf),
+                ("code", "YJS-010"),
+                ("name", "开办餐饮店一件事"),
+                ("items", "430603-XK-0537\n430603-QT-0001"),
+            ],
+        )
+        .await;
+        assert!(to.contains("done="), "{to}");
+        let (status, guide) = app.get_json("/api/v1/bundles/YJS-010").await;
+        assert_eq!(
+            (status, guide["items"].as_array().map(|a| a.len())),
+            (StatusCode::OK, Some(2))
+        );
+        assert!(fetch(&admin, &app, "/staff/bundles").await.contains("开办餐饮店一件事"));
+
+        let to = post_form(
+            &admin,
+            &app,
+            "/staff/partners",
+            &[
+                ("csrf", &csrf),
+                ("code", "440203"),
+                ("name", "广东省韶关市武江区"),
+                ("agreement", ""),
+                ("items", "430603-XK-0213"),
+            ],
+        )
+        .await;
+        assert!(to.contains("error="), "not a 跨省通办 item: {to}");
+        let to = post_form(
+            &admin,
+            &app,
+            "/staff/partners",
+            &[
+                ("csrf", &csrf),
+                ("code", "440203"),
+                ("name", "广东省韶关市武江区"),
+                ("agreement", "2023年协议"),
+                ("items", "430603-GG-0348, 430603-GG-0347"),
+            ],
+        )
+        .await;
+        assert!(to.contains("done="), "{to}");
+        let (_, partners) = app.get_json("/api/v1/partners").await;
+        let wj = partners
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["code"] == "440203")
+            .unwrap();
+        assert_eq!(wj["items"].as_array().unwrap().len(), 2, "{wj}");
+    }
+);
