@@ -684,15 +684,6 @@ impl Store {
         row.as_ref().map(case_row).transpose()
     }
 
-    pub async fn site_exists(&self, region: &str, code: &str) -> Result<bool, StoreError> {
-        Ok(sqlx::query("SELECT 1 FROM sites WHERE region_code = $1 AND code = $2")
-            .bind(region)
-            .bind(code)
-            .fetch_optional(&self.pool)
-            .await?
-            .is_some())
-    }
-
     pub async fn case_by_number(&self, region: &str, number: &str) -> Result<Option<CaseRecord>, StoreError> {
         let row = sqlx::query(&format!("{CASE_SELECT} WHERE c.region_code = $1 AND c.number = $2"))
             .bind(region)

@@ -87,6 +87,18 @@ pub(crate) fn staff_row(r: &AnyRow) -> Result<Staff, StoreError> {
     })
 }
 
+fn site_row(r: &AnyRow) -> Result<Site, sqlx::Error> {
+    Ok(Site {
+        id: int(r, "id")?,
+        code: text(r, "code")?,
+        name: text(r, "name")?,
+        kind: text(r, "kind")?,
+        located_in: text(r, "located_in")?,
+        address: text(r, "address")?,
+        hours: text(r, "hours")?,
+    })
+}
+
 fn department_row(r: &AnyRow) -> Result<Department, sqlx::Error> {
     Ok(Department {
         id: int(r, "id")?,
@@ -198,19 +210,19 @@ impl Store {
         .bind(region)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Site {
-                    id: int(r, "id")?,
-                    code: text(r, "code")?,
-                    name: text(r, "name")?,
-                    kind: text(r, "kind")?,
-                    located_in: text(r, "located_in")?,
-                    address: text(r, "address")?,
-                    hours: text(r, "hours")?,
-                })
-            })
-            .collect()
+        Ok(rows.iter().map(site_row).collect::<Result<_, _>>()?)
+    }
+
+    /// One site by its code: what a filing checks.
+    pub async fn site(&self, region: &str, code: &str) -> Result<Option<Site>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, code, name, kind, located_in, address, hours FROM sites WHERE region_code = $1 AND code = $2",
+        )
+        .bind(region)
+        .bind(code)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.as_ref().map(site_row).transpose()?)
     }
 
     /// Adds or renames a window of a site; `department_code` is set for a department's own window (专窗), empty for a

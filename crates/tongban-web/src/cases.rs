@@ -179,9 +179,6 @@ pub async fn file_at(
     if f.channel != "online" && f.site_code.is_empty() && by.is_none() {
         return Err(AppError::unprocessable("missing_site", "须填写受理场所（site）"));
     }
-    if !f.site_code.is_empty() && !state.store.site_exists(region, &f.site_code).await? {
-        return Err(AppError::not_found(format!("服务场所“{}”", f.site_code)));
-    }
     let item = state
         .store
         .item(region, &f.item_code, None)
