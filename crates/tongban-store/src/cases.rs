@@ -360,14 +360,9 @@ pub(crate) async fn insert_case(
     .fetch_one(&mut **tx)
     .await?;
     let number = format!("{}-{day}-{:06}", new.region_code, int(&seq_row, "last")?);
-    let dept = sqlx::query("SELECT i.id, i.department_id FROM items i WHERE i.region_code = $1 AND i.code = $2")
-        .bind(&new.region_code)
-        .bind(&new.item_code)
-        .fetch_one(&mut **tx)
-        .await?;
     let (department_id, department_code, department_name) = match &new.decided_by {
         None => (
-            int(&dept, "department_id")?,
+            item.department_id,
             item.department_code.clone(),
             item.department_name.clone(),
         ),
@@ -406,7 +401,7 @@ pub(crate) async fn insert_case(
         )
         .bind(&new.region_code)
         .bind(&number)
-        .bind(int(&dept, "id")?)
+        .bind(item.id)
         .bind(&item.code)
         .bind(&item.guide.name)
         .bind(item.version)

@@ -28,6 +28,11 @@ pub struct ImportReport {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ItemRecord {
+    /// Row ids, for the cases filed under the item (not part of the API's view).
+    #[serde(skip)]
+    pub id: i64,
+    #[serde(skip)]
+    pub department_id: i64,
     pub code: String,
     pub version: i64,
     pub current_version: i64,
@@ -38,6 +43,33 @@ pub struct ItemRecord {
     pub published_by: String,
     pub versions: Vec<i64>,
     pub guide: Guide,
+}
+
+/// What an item row says now, without its guide: which version is current and who handles it.
+#[derive(Debug, Clone)]
+pub struct ItemHead {
+    pub id: i64,
+    pub current_version: i64,
+    pub status: String,
+    pub department_id: i64,
+    pub department_code: String,
+    pub department_name: String,
+}
+
+impl ItemRecord {
+    /// This version's guide under the item's current head: a cached published version stays valid, while the
+    /// current version number and the handling department are the row's as of now.
+    pub fn under(&self, head: &ItemHead) -> ItemRecord {
+        ItemRecord {
+            id: head.id,
+            department_id: head.department_id,
+            current_version: head.current_version,
+            status: head.status.clone(),
+            department_code: head.department_code.clone(),
+            department_name: head.department_name.clone(),
+            ..self.clone()
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -241,18 +273,36 @@ impl Store {
     }
 
     /// An item's guide: the current version, or `version` when given.
-    pub async fn item(&self, region: &str, code: &str, version: Option<i64>) -> Result<Option<ItemRecord>, StoreError> {
-        let head = sqlx::query(
-            "SELECT i.id, i.current_version, i.status, d.code AS department_code, d.name AS department_name \
-             FROM items i JOIN departments d ON d.id = i.department_id WHERE i.region_code = $1 AND i.code = $2",
+    /// The item row with its department, in one look-up.
+    pub async fn item_head(&self, region: &str, code: &str) -> Result<Option<ItemHead>, StoreError> {
+        let row = sqlx::query(
+            "SELECT i.id, i.current_version, i.status, i.department_id, d.code AS department_code, \
+             d.name AS department_name FROM items i JOIN departments d ON d.id = i.department_id \
+             WHERE i.region_code = $1 AND i.code = $2",
         )
         .bind(region)
         .bind(code)
         .fetch_optional(&self.pool)
         .await?;
-        let Some(head) = head else { return Ok(None) };
-        let item_id = int(&head, "id")?;
-        let current_version = int(&head, "current_version")?;
+        row.map(|r| {
+            Ok(ItemHead {
+                id: int(&r, "id")?,
+                current_version: int(&r, "current_version")?,
+                status: text(&r, "status")?,
+                department_id: int(&r, "department_id")?,
+                department_code: text(&r, "department_code")?,
+                department_name: text(&r, "department_name")?,
+            })
+        })
+        .transpose()
+    }
+
+    pub async fn item(&self, region: &str, code: &str, version: Option<i64>) -> Result<Option<ItemRecord>, StoreError> {
+        let Some(head) = self.item_head(region, code).await? else {
+            return Ok(None);
+        };
+        let item_id = head.id;
+        let current_version = head.current_version;
         let wanted = version.unwrap_or(current_version);
         let versions: Vec<i64> = sqlx::query("SELECT version FROM item_versions WHERE item_id = $1 ORDER BY version")
             .bind(item_id)
@@ -272,12 +322,14 @@ impl Store {
             return Ok(None);
         };
         Ok(Some(ItemRecord {
+            id: head.id,
+            department_id: head.department_id,
             code: code.to_string(),
             version: wanted,
             current_version,
-            status: text(&head, "status")?,
-            department_code: text(&head, "department_code")?,
-            department_name: text(&head, "department_name")?,
+            status: head.status,
+            department_code: head.department_code,
+            department_name: head.department_name,
             published_at: text(&v, "published_at")?,
             published_by: text(&v, "published_by")?,
             versions,

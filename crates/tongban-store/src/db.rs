@@ -65,7 +65,13 @@ impl Store {
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
         let backend = Backend::from_url(url)?;
-        let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
+        // No ping before handing out a connection: it would add a round trip to every query and transaction
+        // (most of ours are a few statements). A connection the server dropped fails the one request that gets
+        // it (503 database_unavailable, for the caller to retry) and is then discarded; idle and aged
+        // connections are recycled anyway.
+        let options = AnyPoolOptions::new()
+            .acquire_timeout(Duration::from_secs(30))
+            .test_before_acquire(false);
         let pool = match backend {
             Backend::Sqlite => {
                 options

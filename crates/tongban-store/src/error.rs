@@ -20,3 +20,16 @@ pub enum StoreError {
     #[error("数据损坏：{0}")]
     Corrupt(String),
 }
+
+impl StoreError {
+    /// Whether the database could not be reached (restarted, network, pool exhausted), so that retrying later
+    /// may succeed — as opposed to a query that failed.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Db(
+                sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Tls(_)
+            )
+        )
+    }
+}

@@ -17,7 +17,7 @@ mod regions;
 
 pub use auth::{hash_password, verify_password, Session, SessionKind};
 pub use cases::{CaseEvent, CaseFile, CaseFilter, CaseRecord, CaseUpdate, Filed, NewCase, NewEvent, Notification};
-pub use catalog::{ImportMode, ImportReport, ItemFilter, ItemRecord, ItemSummary, Page};
+pub use catalog::{ImportMode, ImportReport, ItemFilter, ItemHead, ItemRecord, ItemSummary, Page};
 pub use db::{Backend, Store};
 pub use disclosure::{
     Appeal, CatalogEntry, DisclosureRequest, InfoFilter, InfoItem, NewInfoItem, NewRequestEvent, PublishedCount,

@@ -115,6 +115,21 @@ pub async fn guide_version(
     Ok(Some(item))
 }
 
+/// The item's current guide for a new filing: the row is read every time (which version is current and who
+/// handles it may change), the published guide comes from the cache of `guide_version`.
+pub async fn current_item(
+    state: &AppState,
+    region: &str,
+    code: &str,
+) -> Result<Option<tongban_store::ItemRecord>, AppError> {
+    let Some(head) = state.store.item_head(region, code).await? else {
+        return Ok(None);
+    };
+    Ok(guide_version(state, region, code, head.current_version)
+        .await?
+        .map(|g| g.under(&head)))
+}
+
 /// Forgets a cached template after it was saved.
 pub fn forget_template(state: &AppState, region: &str, code: &str) {
     if let Ok(mut m) = state.templates.write() {
@@ -179,9 +194,7 @@ pub async fn file_at(
     if f.channel != "online" && f.site_code.is_empty() && by.is_none() {
         return Err(AppError::unprocessable("missing_site", "须填写受理场所（site）"));
     }
-    let item = state
-        .store
-        .item(region, &f.item_code, None)
+    let item = current_item(state, region, &f.item_code)
         .await?
         .ok_or_else(|| AppError::not_found(format!("事项“{}”", f.item_code)))?;
     let decided_by = crate::reform::site_acceptance(state, region, &f.channel, &f.site_code, &item, day).await?;

@@ -114,6 +114,15 @@ impl From<StoreError> for AppError {
                 let details = serde_json::to_value(&rows).unwrap_or_default();
                 AppError::unprocessable("import_rejected", message).with_details(details)
             }
+            // The database could not be reached (restarted, network, pool exhausted): worth retrying.
+            e if e.is_unavailable() => {
+                tracing::error!(error = %e, "database unavailable");
+                AppError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "database_unavailable",
+                    "数据库暂时无法连接，请稍后重试",
+                )
+            }
             other => AppError::internal(other),
         }
     }

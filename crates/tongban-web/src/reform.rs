@@ -357,9 +357,7 @@ pub async fn bundle_guide(
         .ok_or_else(|| AppError::not_found(format!("一件事“{code}”")))?;
     let mut items = Vec::new();
     for c in &bundle.item_codes {
-        let item = state
-            .store
-            .item(region, c, None)
+        let item = cases::current_item(state, region, c)
             .await?
             .ok_or_else(|| AppError::not_found(format!("事项“{c}”")))?;
         items.push(item);

@@ -364,6 +364,8 @@ struct BenchItem {
     legal_days: i64,
     /// The required materials of the guide, all handed in at filing so that acceptance finds nothing missing.
     materials: Vec<String>,
+    /// The licence the approval issues (电子证照), if the item yields one.
+    licence: Option<String>,
 }
 
 impl Fixture {
@@ -380,17 +382,12 @@ impl Fixture {
             let Some(item) = store.item(region, &summary.code, None).await? else {
                 continue;
             };
-            let ids = sqlx::query("SELECT id, department_id FROM items WHERE region_code = $1 AND code = $2")
-                .bind(region)
-                .bind(&item.code)
-                .fetch_one(store.pool())
-                .await?;
             items.push(BenchItem {
                 code: item.code.clone(),
                 name: item.guide.name.clone(),
                 version: item.version,
-                item_id: ids.try_get::<i64, _>("id")?,
-                department_id: ids.try_get::<i64, _>("department_id")?,
+                item_id: item.id,
+                department_id: item.department_id,
                 promised_days: i64::from(item.guide.promised_limit_days),
                 legal_days: i64::from(item.guide.legal_limit_days),
                 materials: item
@@ -400,6 +397,7 @@ impl Fixture {
                     .filter(|m| m.required)
                     .map(|m| m.name.clone())
                     .collect(),
+                licence: Some(item.guide.result_licence.clone()).filter(|l| !l.is_empty()),
             });
         }
         if items.is_empty() {
@@ -786,8 +784,14 @@ struct RawStep {
     closed: bool,
     /// From this step on the case carries its completion day (`issue` and every step after it).
     completes: bool,
+    /// From this step on the case carries its licence id (`approve` and every step after it).
+    licensed: bool,
     notice: String,
 }
+
+/// Constants in place of what the application computes for a licence.
+const RAW_CREDIT_CODE: &str = "11371100MB0000000X";
+const RAW_SIGNATURE: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==";
 
 /// A constant in place of the event hash: the floor does no hashing.
 const RAW_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -799,6 +803,7 @@ impl RawDriver {
         let mut position = start.clone();
         let mut steps = Vec::with_capacity(STEPS.len());
         let mut completed = false;
+        let mut licensed = false;
         for step in &STEPS {
             let role = match step.username {
                 "reviewer" => Role::Reviewer,
@@ -810,6 +815,7 @@ impl RawDriver {
                 .map_err(|e| anyhow!("默认流程不能{}：{e}", step.action))?;
             let closed = tpl.actions.iter().all(|a| !a.from.contains(&next.state));
             completed = completed || next.state == "issued" || closed;
+            licensed = licensed || step.action == "approve";
             steps.push(RawStep {
                 actor: step.username,
                 role: role.as_str(),
@@ -820,6 +826,7 @@ impl RawDriver {
                 position: serde_json::to_string(&next)?,
                 closed,
                 completes: completed,
+                licensed,
                 notice: format!("【云溪区政务服务】您的办件已{}。", step.action),
             });
             position = next;
@@ -861,6 +868,11 @@ impl RawDriver {
         let region = self.fixture.region.as_str();
         let (name, id_number, phone) = applicant(index)?;
         let materials = serde_json::to_string(&item.materials)?;
+        // A licence id per case (the real one is GB/T 36904-shaped; its length does not matter here).
+        let licence = item
+            .licence
+            .as_ref()
+            .map(|l| (format!("bench-{region}-{index}"), l.clone()));
 
         let t = Instant::now();
         let mut tx = self.pool.begin().await?;
@@ -874,6 +886,18 @@ impl RawDriver {
         .await?
         .try_get::<i64, _>("last")?;
         let number = format!("{region}-{}-{seq:06}", self.day);
+        sqlx::query(
+            "INSERT INTO applicants (region_code, kind, name, identifier, phone, created_at) VALUES ($1, $2, $3, $4, $5, \
+             $6) ON CONFLICT (region_code, kind, identifier) DO UPDATE SET name = excluded.name, phone = excluded.phone",
+        )
+        .bind(region)
+        .bind("person")
+        .bind(&name)
+        .bind(&id_number)
+        .bind(&phone)
+        .bind(&self.now)
+        .execute(&mut *tx)
+        .await?;
         let case_id = sqlx::query(
             "INSERT INTO cases (region_code, number, item_id, item_code, item_name, item_version, department_id, \
              workflow_code, applicant_kind, applicant_name, applicant_identifier, applicant_phone, agent, channel, \
@@ -932,7 +956,8 @@ impl RawDriver {
             let done = sqlx::query(
                 "UPDATE cases SET state = $1, position = $2, version = version + 1, accepted_on = $3, due_date = $4, \
                  legal_due_date = $5, due_provisional = $6, suspended_since = $7, suspended_days = $8, updated_at = $9, \
-                 closed_at = $10, materials = $13, completed_on = $14 WHERE id = $11 AND version = $12",
+                 closed_at = $10, materials = $13, completed_on = $14, tolerance = $15, licence_id = $16 \
+                 WHERE id = $11 AND version = $12",
             )
             .bind(&step.to_state)
             .bind(&step.position)
@@ -948,6 +973,8 @@ impl RawDriver {
             .bind(version)
             .bind(&materials)
             .bind(step.completes.then(|| deadline.0.clone()))
+            .bind(0i64)
+            .bind(licence.as_ref().filter(|_| step.licensed).map(|l| l.0.clone()))
             .execute(&mut *tx)
             .await?;
             if done.rows_affected() != 1 {
@@ -966,6 +993,10 @@ impl RawDriver {
             )
             .await?;
             self.outbox(&mut tx, case_id, &phone, &step.notice).await?;
+            if let Some((licence_id, type_name)) = licence.as_ref().filter(|_| step.action == "approve") {
+                self.licence(&mut tx, licence_id, type_name, &number, &name, &id_number)
+                    .await?;
+            }
             tx.commit().await?;
             latencies.push(millis(t));
         }
@@ -1011,6 +1042,53 @@ impl RawDriver {
         .bind(attachments)
         .bind(&prev_hash)
         .bind(RAW_HASH)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    /// The licence row and its audit line, as `approve` writes them for an item that yields a licence; the
+    /// signature is a constant of the real one's length (the floor does no signing).
+    async fn licence(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        licence_id: &str,
+        type_name: &str,
+        case_number: &str,
+        holder: &str,
+        holder_code: &str,
+    ) -> anyhow::Result<()> {
+        let region = self.fixture.region.as_str();
+        sqlx::query(
+            "INSERT INTO licences (region_code, licence_id, number, type_name, type_code, holder, holder_code, issuer, \
+             issuer_code, issued_on, valid_until, case_number, fields, signature) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        )
+        .bind(region)
+        .bind(licence_id)
+        .bind(case_number)
+        .bind(type_name)
+        .bind("bench")
+        .bind(holder)
+        .bind(holder_code)
+        .bind("区行政审批局")
+        .bind(RAW_CREDIT_CODE)
+        .bind(&self.now[..10])
+        .bind(None::<String>)
+        .bind(case_number)
+        .bind("{}")
+        .bind(RAW_SIGNATURE)
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO audit_log (region_code, actor, action, target, detail, at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(region)
+        .bind("head")
+        .bind("licence.issue")
+        .bind(licence_id)
+        .bind(case_number)
+        .bind(&self.now)
         .execute(&mut **tx)
         .await?;
         Ok(())
