@@ -43,6 +43,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "queue", include_str!("../migrations/0004_queue.sql")),
     (5, "hotline", include_str!("../migrations/0005_hotline.sql")),
     (6, "disclosure", include_str!("../migrations/0006_disclosure.sql")),
+    (7, "hotline_files", include_str!("../migrations/0007_hotline_files.sql")),
 ];
 
 #[derive(Clone)]

@@ -107,7 +107,21 @@ pub struct HotlineWarning {
     pub first_at: String,
     pub last_at: String,
     pub raised_at: String,
+    /// Who took the warning on (the department, or the hotline for it), when, and what they said they will do.
     pub acknowledged_by: Option<String>,
+    pub acknowledged_at: Option<String>,
+    pub acknowledgement: String,
+}
+
+/// A file attached to a work order; the bytes are kept under the data directory by their SHA-256.
+#[derive(Debug, Clone, Serialize)]
+pub struct HotlineFile {
+    pub name: String,
+    pub sha256: String,
+    pub size: i64,
+    pub content_type: String,
+    pub uploaded_by: String,
+    pub uploaded_at: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -194,7 +208,54 @@ fn warning_row(r: &AnyRow) -> Result<HotlineWarning, sqlx::Error> {
         last_at: text(r, "last_at")?,
         raised_at: text(r, "raised_at")?,
         acknowledged_by: opt_text(r, "acknowledged_by")?,
+        acknowledged_at: opt_text(r, "acknowledged_at")?,
+        acknowledgement: text(r, "acknowledgement")?,
     })
+}
+
+const WARNING_COLUMNS: &str = "id, department_code, category_code, area_code, orders, summary, first_at, last_at, \
+     raised_at, acknowledged_by, acknowledged_at, acknowledgement";
+
+fn file_row(r: &AnyRow) -> Result<HotlineFile, sqlx::Error> {
+    Ok(HotlineFile {
+        name: text(r, "name")?,
+        sha256: text(r, "sha256")?,
+        size: int(r, "size")?,
+        content_type: text(r, "content_type")?,
+        uploaded_by: text(r, "uploaded_by")?,
+        uploaded_at: text(r, "uploaded_at")?,
+    })
+}
+
+async fn insert_file(
+    tx: &mut Transaction<'static, Any>,
+    order_id: i64,
+    f: &HotlineFile,
+    at: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO hotline_files (order_id, name, sha256, size, content_type, uploaded_by, uploaded_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(order_id)
+    .bind(&f.name)
+    .bind(&f.sha256)
+    .bind(f.size)
+    .bind(&f.content_type)
+    .bind(&f.uploaded_by)
+    .bind(at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The history line of an upload: the file names and the first characters of their hashes.
+fn attach_note(files: &[HotlineFile]) -> String {
+    let names: Vec<String> = files
+        .iter()
+        .map(|f| format!("{}（{}）", f.name, &f.sha256[..f.sha256.len().min(12)]))
+        .collect();
+    format!("上传附件：{}", names.join("、"))
 }
 
 async fn insert_event(tx: &mut Transaction<'static, Any>, order_id: i64, e: &OrderEvent) -> Result<(), StoreError> {
@@ -263,12 +324,14 @@ impl Store {
     }
 
     /// Files a new order: numbers it (`RX` + local date + 4 digits, per day), writes the `receive` event and the
-    /// audit entry. `order.number`, `id` and `version` are assigned here.
+    /// audit entry, and the files handed in with it (an `attach` event), all in one transaction. `order.number`,
+    /// `id` and `version` are assigned here.
     pub async fn file_work_order(
         &self,
         region: &str,
         day: &str,
         order: &WorkOrder,
+        files: &[HotlineFile],
         actor: &str,
     ) -> Result<WorkOrder, StoreError> {
         let _turn = self.write_turn().await;
@@ -288,7 +351,8 @@ impl Store {
             "INSERT INTO hotline_orders (region_code, number, channel, category_code, kind, urgency, title, content, \
              address, area_code, lat, lon, caller_name, caller_phone, attachments, state, lead_department, \
              co_departments, received_at, due_at, api_client, token, version, updated_at) VALUES ($1, $2, $3, $4, \
-             $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, 1, $23) RETURNING id",
+             $5, $6, $7, $8, $9, $10, CASE WHEN $24 = 1 THEN $11 END, CASE WHEN $24 = 1 THEN $12 END, $13, $14, \
+             $15, $16, $17, $18, $19, $20, $21, $22, 1, $23) RETURNING id",
         )
         .bind(region)
         .bind(&number)
@@ -300,8 +364,10 @@ impl Store {
         .bind(&order.content)
         .bind(&order.address)
         .bind(&order.area_code)
-        .bind(order.lat)
-        .bind(order.lon)
+        // Always a float8: sqlx 0.8's Any driver sends a NULL f64 to PostgreSQL as float4, and a statement first
+        // prepared with that NULL then refuses the next order's 8-byte lat ("incorrect binary data format").
+        .bind(order.lat.unwrap_or(0.0))
+        .bind(order.lon.unwrap_or(0.0))
         .bind(&order.caller_name)
         .bind(&order.caller_phone)
         .bind(&order.attachments)
@@ -313,6 +379,7 @@ impl Store {
         .bind(&order.api_client)
         .bind(&order.token)
         .bind(&now)
+        .bind(i64::from(order.lat.is_some() && order.lon.is_some()))
         .fetch_one(&mut *tx)
         .await?
         .try_get::<i64, _>(0)?;
@@ -327,6 +394,20 @@ impl Store {
         };
         insert_event(&mut tx, id, &event).await?;
         audit(&mut tx, region, actor, "hotline.receive", &number, &order.category_code).await?;
+        if !files.is_empty() {
+            for f in files {
+                insert_file(&mut tx, id, f, &order.received_at).await?;
+            }
+            let note = attach_note(files);
+            let e = OrderEvent {
+                action: "attach".into(),
+                from_state: order.state.clone(),
+                note: note.clone(),
+                ..event
+            };
+            insert_event(&mut tx, id, &e).await?;
+            audit(&mut tx, region, actor, "hotline.attach", &number, &note).await?;
+        }
         let saved = sqlx::query(&format!("SELECT {ORDER_COLUMNS} FROM hotline_orders WHERE id = $1"))
             .bind(id)
             .fetch_one(&mut *tx)
@@ -530,6 +611,48 @@ impl Store {
         Ok(saved)
     }
 
+    /// Attaches files to an order with an `attach` event and the audit entry, in one transaction. The order's own
+    /// fields do not change, so neither does its version.
+    pub async fn attach_work_order_files(
+        &self,
+        region: &str,
+        order: &WorkOrder,
+        files: &[HotlineFile],
+        actor: &str,
+        at: &str,
+    ) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
+        let mut tx = self.pool.begin().await?;
+        for f in files {
+            insert_file(&mut tx, order.id, f, at).await?;
+        }
+        let note = attach_note(files);
+        let event = OrderEvent {
+            at: at.to_string(),
+            actor: actor.to_string(),
+            action: "attach".into(),
+            from_state: order.state.clone(),
+            to_state: order.state.clone(),
+            department: order.lead_department.clone(),
+            note: note.clone(),
+        };
+        insert_event(&mut tx, order.id, &event).await?;
+        audit(&mut tx, region, actor, "hotline.attach", &order.number, &note).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn work_order_files(&self, order_id: i64) -> Result<Vec<HotlineFile>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT name, sha256, size, content_type, uploaded_by, uploaded_at FROM hotline_files \
+             WHERE order_id = $1 ORDER BY id",
+        )
+        .bind(order_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(file_row).collect::<Result<_, _>>()?)
+    }
+
     /// How many times each action was taken per department in [from, to): returns and approved extensions for
     /// the bulletin, counted from the history so that a return still counts against the department that made it
     /// after the order went elsewhere.
@@ -617,8 +740,7 @@ impl Store {
         region: &str,
         department: Option<&str>,
     ) -> Result<Vec<HotlineWarning>, StoreError> {
-        let sql = "SELECT id, department_code, category_code, area_code, orders, summary, first_at, last_at, \
-                   raised_at, acknowledged_by FROM hotline_warnings WHERE region_code = $1";
+        let sql = format!("SELECT {WARNING_COLUMNS} FROM hotline_warnings WHERE region_code = $1");
         let rows = match department {
             Some(d) => {
                 sqlx::query(&format!(
@@ -637,6 +759,62 @@ impl Store {
             }
         };
         Ok(rows.iter().map(warning_row).collect::<Result<_, _>>()?)
+    }
+
+    pub async fn hotline_warning(&self, region: &str, id: i64) -> Result<Option<HotlineWarning>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {WARNING_COLUMNS} FROM hotline_warnings WHERE region_code = $1 AND id = $2"
+        ))
+        .bind(region)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.as_ref().map(warning_row).transpose()?)
+    }
+
+    /// Records who took a warning on and what they will do, once: a warning already acknowledged (by anyone,
+    /// even a moment ago) is a `Conflict` and nothing is written.
+    pub async fn acknowledge_hotline_warning(
+        &self,
+        region: &str,
+        id: i64,
+        actor: &str,
+        note: &str,
+    ) -> Result<HotlineWarning, StoreError> {
+        let _turn = self.write_turn().await;
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE hotline_warnings SET acknowledged_by = $1, acknowledged_at = $2, acknowledgement = $3 \
+             WHERE region_code = $4 AND id = $5 AND acknowledged_by IS NULL",
+        )
+        .bind(actor)
+        .bind(now_text())
+        .bind(note)
+        .bind(region)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {WARNING_COLUMNS} FROM hotline_warnings WHERE region_code = $1 AND id = $2"
+        ))
+        .bind(region)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Err(StoreError::NotFound(format!("预警{id}")));
+        };
+        let w = warning_row(&row)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict(format!(
+                "预警{id}已由{}认领",
+                w.acknowledged_by.clone().unwrap_or_default()
+            )));
+        }
+        let detail = format!("{}：{note}", w.department_code);
+        audit(&mut tx, region, actor, "hotline.warning_ack", &id.to_string(), &detail).await?;
+        tx.commit().await?;
+        Ok(w)
     }
 
     pub async fn add_open311_key(&self, region: &str, name: &str, hash: &str, actor: &str) -> Result<(), StoreError> {

@@ -25,7 +25,7 @@ pub use disclosure::{
 };
 pub use error::StoreError;
 pub use history::{PastCase, PastEvent};
-pub use hotline::{HotlineCategory, HotlineWarning, Open311Key, OrderEvent, OrderFilter, WorkOrder};
+pub use hotline::{HotlineCategory, HotlineFile, HotlineWarning, Open311Key, OrderEvent, OrderFilter, WorkOrder};
 pub use org::{Department, NewStaff, Site, Staff, Window};
 pub use queue::{seconds_between, NewTicket, QueueCategory, Taken, Ticket, WindowOutcome, WindowRef};
 pub use reform::{

@@ -839,6 +839,77 @@ pub fn sniff_file(bytes: &[u8]) -> Option<&'static str> {
     }
 }
 
+/// A file kept under the data directory by its content hash.
+#[derive(Debug, Clone)]
+pub struct StoredFile {
+    pub sha256: String,
+    pub content_type: &'static str,
+    pub size: i64,
+}
+
+/// Checks an uploaded file without keeping it: not empty (422 `empty_file`), not larger than
+/// `max_upload_bytes` (413 `file_too_large`), and by its content a PDF, JPG, PNG or OFD (422
+/// `unsupported_file_type`). Returns the content type.
+pub fn check_file(state: &AppState, bytes: &[u8]) -> Result<&'static str, AppError> {
+    if bytes.is_empty() {
+        return Err(AppError::unprocessable("empty_file", "文件为空"));
+    }
+    if bytes.len() > state.config.max_upload_bytes {
+        return Err(too_large(state));
+    }
+    sniff_file(bytes).ok_or_else(|| {
+        AppError::unprocessable(
+            "unsupported_file_type",
+            "文件内容不是PDF、JPG、PNG或OFD（按文件内容判断，与文件名无关）",
+        )
+    })
+}
+
+/// 413 `file_too_large`, naming the limit.
+pub fn too_large(state: &AppState) -> AppError {
+    AppError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "file_too_large",
+        format!("文件不能超过{}MB", state.config.max_upload_bytes / 1024 / 1024),
+    )
+}
+
+/// Where a stored file's bytes are: `<data dir>/files/<first two hex digits>/<sha256>`.
+pub fn file_path(state: &AppState, sha256: &str) -> std::path::PathBuf {
+    let prefix = sha256.get(..2).unwrap_or("00");
+    state.config.data_dir.join("files").join(prefix).join(sha256)
+}
+
+/// Checks a file (`check_file`) and keeps it under the data directory by its SHA-256; the same content is kept
+/// once. Shared by case materials and hotline attachments.
+pub async fn store_file(state: &AppState, bytes: &[u8]) -> Result<StoredFile, AppError> {
+    use sha2::{Digest, Sha256};
+    let content_type = check_file(state, bytes)?;
+    let sha = hex::encode(Sha256::digest(bytes));
+    let path = file_path(state, &sha);
+    if !path.exists() {
+        let dir = path
+            .parent()
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_else(|| state.config.data_dir.join("files"));
+        let tmp = dir.join(format!("{sha}.part"));
+        let data = bytes.to_vec();
+        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            std::fs::create_dir_all(&dir)?;
+            std::fs::write(&tmp, &data)?;
+            std::fs::rename(&tmp, &path)
+        })
+        .await
+        .map_err(AppError::internal)?
+        .map_err(AppError::internal)?;
+    }
+    Ok(StoredFile {
+        sha256: sha,
+        content_type,
+        size: bytes.len() as i64,
+    })
+}
+
 /// Stores a material's file under the data directory by content hash and records it with the case.
 pub async fn attach(
     state: &AppState,
@@ -847,7 +918,6 @@ pub async fn attach(
     material: &str,
     bytes: &[u8],
 ) -> Result<CaseRecord, AppError> {
-    use sha2::{Digest, Sha256};
     if !s.staff.role.handles_cases() || s.staff.role == Role::Supervisor {
         return Err(AppError::forbidden(format!(
             "“{}”不能上传办件材料",
@@ -868,37 +938,8 @@ pub async fn attach(
             format!("“{material}”不是本事项办事指南所列的材料"),
         ));
     }
-    if bytes.is_empty() {
-        return Err(AppError::unprocessable("empty_file", "文件为空"));
-    }
-    if bytes.len() > state.config.max_upload_bytes {
-        return Err(AppError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "file_too_large",
-            format!("文件不能超过{}MB", state.config.max_upload_bytes / 1024 / 1024),
-        ));
-    }
-    let content_type = sniff_file(bytes).ok_or_else(|| {
-        AppError::unprocessable(
-            "unsupported_file_type",
-            "文件内容不是PDF、JPG、PNG或OFD（按文件内容判断，与文件名无关）",
-        )
-    })?;
-    let sha = hex::encode(Sha256::digest(bytes));
-    let dir = state.config.data_dir.join("files").join(&sha[..2]);
-    let path = dir.join(&sha);
-    if !path.exists() {
-        let tmp = dir.join(format!("{sha}.part"));
-        let data = bytes.to_vec();
-        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-            std::fs::create_dir_all(&dir)?;
-            std::fs::write(&tmp, &data)?;
-            std::fs::rename(&tmp, &path)
-        })
-        .await
-        .map_err(AppError::internal)?
-        .map_err(AppError::internal)?;
-    }
+    let stored = store_file(state, bytes).await?;
+    let (sha, content_type) = (stored.sha256, stored.content_type);
     let mut materials = case.materials.clone();
     if !materials.iter().any(|m| m == material) {
         materials.push(material.to_string());

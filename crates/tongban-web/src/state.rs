@@ -23,6 +23,8 @@ pub struct WebConfig {
     pub tolerance_days: u32,
     /// 差评整改: working days the department has to rectify and reply to a bad rating.
     pub rectification_days: u32,
+    /// 12345 hotline: default time limits per kind, emergency hours, the optional bounding box of accepted points.
+    pub hotline: crate::hotline::HotlineSettings,
 }
 
 impl Default for WebConfig {
@@ -37,6 +39,7 @@ impl Default for WebConfig {
             max_upload_bytes: 10 * 1024 * 1024,
             tolerance_days: 10,
             rectification_days: 5,
+            hotline: Default::default(),
         }
     }
 }

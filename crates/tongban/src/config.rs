@@ -14,6 +14,24 @@ pub struct FileConfig {
     pub region: Option<String>,
     pub secure_cookies: Option<bool>,
     pub session_hours: Option<i64>,
+    #[serde(default)]
+    pub hotline: HotlineSection,
+}
+
+/// `[hotline]` of tongban.toml; each key also `TONGBAN_HOTLINE_<KEY>` in the environment, which wins.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HotlineSection {
+    /// Default working days of each kind (a category may set its own).
+    pub consultation_days: Option<u32>,
+    pub help_days: Option<u32>,
+    pub suggestion_days: Option<u32>,
+    pub complaint_days: Option<u32>,
+    pub report_days: Option<u32>,
+    /// Hours from receipt an emergency is due.
+    pub emergency_hours: Option<i64>,
+    /// `[south, west, north, east]`: points outside are refused (Open311 and every intake).
+    pub bbox: Option<Vec<f64>>,
 }
 
 #[derive(Debug, Clone)]
@@ -24,6 +42,7 @@ pub struct Config {
     pub region: String,
     pub secure_cookies: bool,
     pub session_hours: i64,
+    pub hotline: tongban_web::hotline::HotlineSettings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -94,6 +113,7 @@ impl Config {
                 reason: "应在1到720之间".into(),
             });
         }
+        let hotline = hotline_settings(&file.hotline, &|k| std::env::var(k).ok())?;
         Ok(Config {
             listen,
             database_url,
@@ -101,6 +121,7 @@ impl Config {
             region,
             secure_cookies: file.secure_cookies.unwrap_or(false),
             session_hours,
+            hotline,
         })
     }
 
@@ -110,6 +131,7 @@ impl Config {
             secure_cookies: self.secure_cookies,
             session_hours: self.session_hours,
             data_dir: self.data_dir.clone(),
+            hotline: self.hotline.clone(),
             ..Default::default()
         }
     }
@@ -124,6 +146,110 @@ impl Config {
             .strip_prefix("sqlite://")
             .map(|rest| PathBuf::from(rest.split('?').next().unwrap_or(rest)))
     }
+}
+
+/// The hotline settings: the environment (`TONGBAN_HOTLINE_*`), else `[hotline]` of the file, else the defaults
+/// (`KINDS`, `EMERGENCY_HOURS`, no bounding box). `env` looks a variable up (the process environment, or a test's).
+pub fn hotline_settings(
+    file: &HotlineSection,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<tongban_web::hotline::HotlineSettings, ConfigError> {
+    use tongban_web::hotline::HotlineSettings;
+    let mut h = HotlineSettings::default();
+    let days = [
+        (
+            "consultation",
+            "hotline.consultation_days",
+            "TONGBAN_HOTLINE_CONSULTATION_DAYS",
+            file.consultation_days,
+        ),
+        ("help", "hotline.help_days", "TONGBAN_HOTLINE_HELP_DAYS", file.help_days),
+        (
+            "suggestion",
+            "hotline.suggestion_days",
+            "TONGBAN_HOTLINE_SUGGESTION_DAYS",
+            file.suggestion_days,
+        ),
+        (
+            "complaint",
+            "hotline.complaint_days",
+            "TONGBAN_HOTLINE_COMPLAINT_DAYS",
+            file.complaint_days,
+        ),
+        (
+            "report",
+            "hotline.report_days",
+            "TONGBAN_HOTLINE_REPORT_DAYS",
+            file.report_days,
+        ),
+    ];
+    for (kind, key, var, from_file) in days {
+        let value = match env(var) {
+            Some(v) => Some(v.trim().parse::<u32>().map_err(|_| ConfigError::Invalid {
+                key,
+                reason: format!("{var}=“{v}”不是整数"),
+            })?),
+            None => from_file,
+        };
+        if let Some(d) = value {
+            if !(1..=60).contains(&d) {
+                return Err(ConfigError::Invalid {
+                    key,
+                    reason: format!("应在1到60个工作日之间（是{d}）"),
+                });
+            }
+            if let Some(slot) = h.kind_days.iter_mut().find(|(k, _)| k == kind) {
+                slot.1 = d;
+            }
+        }
+    }
+    let hours = match env("TONGBAN_HOTLINE_EMERGENCY_HOURS") {
+        Some(v) => Some(v.trim().parse::<i64>().map_err(|_| ConfigError::Invalid {
+            key: "hotline.emergency_hours",
+            reason: format!("TONGBAN_HOTLINE_EMERGENCY_HOURS=“{v}”不是整数"),
+        })?),
+        None => file.emergency_hours,
+    };
+    if let Some(hours) = hours {
+        if !(1..=72).contains(&hours) {
+            return Err(ConfigError::Invalid {
+                key: "hotline.emergency_hours",
+                reason: format!("应在1到72小时之间（是{hours}）"),
+            });
+        }
+        h.emergency_hours = hours;
+    }
+    let bbox = match env("TONGBAN_HOTLINE_BBOX") {
+        Some(v) if v.trim().is_empty() => None,
+        Some(v) => Some(
+            v.split(',')
+                .map(|x| x.trim().parse::<f64>())
+                .collect::<Result<Vec<f64>, _>>()
+                .map_err(|_| ConfigError::Invalid {
+                    key: "hotline.bbox",
+                    reason: format!("TONGBAN_HOTLINE_BBOX=“{v}”应为“南纬度,西经度,北纬度,东经度”四个数"),
+                })?,
+        ),
+        None => file.bbox.clone(),
+    };
+    if let Some(b) = bbox {
+        let ok = b.len() == 4
+            && b.iter().all(|x| x.is_finite())
+            && (-90.0..=90.0).contains(&b[0])
+            && (-90.0..=90.0).contains(&b[2])
+            && (-180.0..=180.0).contains(&b[1])
+            && (-180.0..=180.0).contains(&b[3])
+            && b[0] < b[2]
+            && b[1] < b[3];
+        if !ok {
+            return Err(ConfigError::Invalid {
+                key: "hotline.bbox",
+                reason: "应为[南, 西, 北, 东]四个度数，南小于北、西小于东，纬度在−90到90、经度在−180到180之间".into(),
+            });
+        }
+        h.bbox = Some([b[0], b[1], b[2], b[3]]);
+    }
+    Ok(h)
 }
 
 fn read_file(p: &Path) -> Result<FileConfig, ConfigError> {
@@ -177,5 +303,48 @@ mod tests {
             Config::load(&bad, "x"),
             Err(ConfigError::Invalid { key: "listen", .. })
         ));
+    }
+
+    #[test]
+    fn hotline_settings_from_file_and_environment() {
+        let none = |_: &str| -> Option<String> { None };
+        let d = hotline_settings(&HotlineSection::default(), &none).unwrap();
+        assert_eq!(d, tongban_web::hotline::HotlineSettings::default());
+        assert_eq!(
+            (d.days_for("consultation"), d.days_for("complaint"), d.emergency_hours),
+            (2, 15, 4)
+        );
+        let file: FileConfig = toml::from_str(
+            "[hotline]\nconsultation_days = 3\nemergency_hours = 2\nbbox = [29.3, 113.1, 29.6, 113.5]\n",
+        )
+        .unwrap();
+        let h = hotline_settings(&file.hotline, &none).unwrap();
+        assert_eq!(
+            (h.days_for("consultation"), h.days_for("help"), h.emergency_hours),
+            (3, 10, 2)
+        );
+        assert_eq!(h.bbox, Some([29.3, 113.1, 29.6, 113.5]));
+        // The environment wins over the file.
+        let env = |k: &str| match k {
+            "TONGBAN_HOTLINE_CONSULTATION_DAYS" => Some("5".to_string()),
+            "TONGBAN_HOTLINE_BBOX" => Some(String::new()),
+            _ => None,
+        };
+        let h = hotline_settings(&file.hotline, &env).unwrap();
+        assert_eq!((h.days_for("consultation"), h.bbox), (5, None));
+        for bad in [
+            "consultation_days = 0",
+            "emergency_hours = -1",
+            "bbox = [29.6, 113.1, 29.3, 113.5]",
+            "bbox = [1.0]",
+        ] {
+            let file: FileConfig = toml::from_str(&format!("[hotline]\n{bad}\n")).unwrap();
+            assert!(
+                matches!(hotline_settings(&file.hotline, &none), Err(ConfigError::Invalid { .. })),
+                "{bad}"
+            );
+        }
+        let env = |k: &str| (k == "TONGBAN_HOTLINE_HELP_DAYS").then(|| "many".to_string());
+        assert!(hotline_settings(&HotlineSection::default(), &env).is_err());
     }
 }

@@ -5,7 +5,8 @@ use crate::auth::ApiUser;
 use crate::error::{ApiResult, AppError, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::hotline::bulletin::{self, Bulletin};
-use crate::hotline::{self, ActionRequest, EventView, Intake, OrderView};
+use crate::hotline::files;
+use crate::hotline::{self, ActionRequest, CategoryIn, EventView, Intake, OrderView};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -13,7 +14,7 @@ use axum::Json;
 use chrono::{NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use tongban_core::role::Role;
-use tongban_store::{HotlineCategory, HotlineWarning, Open311Key, Session};
+use tongban_store::{HotlineCategory, HotlineFile, HotlineWarning, Open311Key, Session};
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Serialize, ToSchema)]
@@ -30,14 +31,14 @@ pub struct CategoryView {
     pub active: bool,
 }
 
-fn category_view(c: &HotlineCategory) -> CategoryView {
+fn category_view(state: &AppState, c: &HotlineCategory) -> CategoryView {
     CategoryView {
         code: c.code.clone(),
         name: c.name.clone(),
         parent_code: c.parent_code.clone(),
         kind: c.kind.clone(),
         department_code: c.department_code.clone(),
-        limit_days: hotline::limit_days(c),
+        limit_days: hotline::limit_days(&state.config.hotline, c),
         keywords: c.keywords.clone(),
         position: c.position,
         active: c.active,
@@ -49,31 +50,12 @@ fn category_view(c: &HotlineCategory) -> CategoryView {
     responses((status = 200, body = Vec<CategoryView>)))]
 pub async fn categories(State(state): State<AppState>) -> ApiResult<Json<Vec<CategoryView>>> {
     let list = state.store.hotline_categories(&state.config.default_region).await?;
-    Ok(Json(list.iter().map(category_view).collect()))
+    Ok(Json(list.iter().map(|c| category_view(&state, c)).collect()))
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CategoryIn {
-    pub name: String,
-    /// Empty for a top-level group
-    #[serde(default)]
-    pub parent_code: String,
-    /// consultation, help, suggestion, complaint or report
-    pub kind: String,
-    /// Default department; empty for a group (orders are filed under leaves)
-    #[serde(default)]
-    pub department_code: String,
-    /// Working days; omitted: the kind's default
-    pub limit_days: Option<i64>,
-    #[serde(default)]
-    pub keywords: String,
-    #[serde(default)]
-    pub position: i64,
-    pub active: Option<bool>,
-}
-
-/// Create or change a category (administrators).
+/// Create or change a category (administrators): the same use case as the page `/staff/hotline/categories`.
+/// Unknown kind, department or parent, a limit outside 1–60, a parent under the category itself: 422, nothing
+/// written.
 #[utoipa::path(put, path = "/api/v1/hotline/categories/{code}", tag = "hotline", security(("bearer" = [])),
     params(("code" = String, Path)), request_body = CategoryIn,
     responses((status = 200, body = CategoryView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
@@ -84,53 +66,8 @@ pub async fn put_category(
     Path(code): Path<String>,
     ApiJson(c): ApiJson<CategoryIn>,
 ) -> ApiResult<Json<CategoryView>> {
-    if s.staff.role != Role::Admin {
-        return Err(AppError::forbidden("只有系统管理员可以设置工单分类"));
-    }
-    let region = &s.staff.region_code;
-    if !hotline::KINDS.iter().any(|(k, _, _)| *k == c.kind) {
-        return Err(AppError::unprocessable(
-            "invalid_kind",
-            "类型应为consultation、help、suggestion、complaint或report",
-        ));
-    }
-    if code.trim().is_empty() || c.name.trim().is_empty() {
-        return Err(AppError::unprocessable("invalid_category", "分类编码和名称不能为空"));
-    }
-    if !c.department_code.is_empty()
-        && !state
-            .store
-            .departments(region)
-            .await?
-            .iter()
-            .any(|d| d.code == c.department_code)
-    {
-        return Err(AppError::unprocessable(
-            "unknown_department",
-            format!("部门“{}”不存在", c.department_code),
-        ));
-    }
-    if let Some(d) = c.limit_days {
-        if !(1..=60).contains(&d) {
-            return Err(AppError::unprocessable("invalid_limit", "办理时限应为1到60个工作日"));
-        }
-    }
-    let cat = HotlineCategory {
-        code: code.trim().to_string(),
-        name: c.name.trim().to_string(),
-        parent_code: c.parent_code,
-        kind: c.kind,
-        department_code: c.department_code,
-        limit_days: c.limit_days,
-        keywords: c.keywords,
-        position: c.position,
-        active: c.active.unwrap_or(true),
-    };
-    state
-        .store
-        .upsert_hotline_category(region, &cat, &s.staff.username)
-        .await?;
-    Ok(Json(category_view(&cat)))
+    let cat = hotline::save_category(&state, &s, &code, c).await?;
+    Ok(Json(category_view(&state, &cat)))
 }
 
 fn require_operator(s: &Session) -> Result<(), AppError> {
@@ -199,7 +136,7 @@ pub async fn public_request(
     State(state): State<AppState>,
     ApiJson(r): ApiJson<PublicRequest>,
 ) -> ApiResult<(StatusCode, Json<Receipt>)> {
-    let o = submit_public(&state, r).await?;
+    let o = submit_public(&state, r, &[]).await?;
     Ok((
         StatusCode::CREATED,
         Json(Receipt {
@@ -209,7 +146,12 @@ pub async fn public_request(
     ))
 }
 
-pub(crate) async fn submit_public(state: &AppState, r: PublicRequest) -> Result<tongban_store::WorkOrder, AppError> {
+/// The portal's request, with the files the web form handed in (none from the JSON API).
+pub(crate) async fn submit_public(
+    state: &AppState,
+    r: PublicRequest,
+    uploads: &[files::Upload],
+) -> Result<tongban_store::WorkOrder, AppError> {
     if r.channel != "web" && r.channel != "mailbox" {
         return Err(AppError::unprocessable(
             "invalid_channel",
@@ -235,7 +177,7 @@ pub(crate) async fn submit_public(state: &AppState, r: PublicRequest) -> Result<
         attachments: Vec::new(),
     };
     let region = state.config.default_region.clone();
-    hotline::intake(state, &region, "portal", input, "", None, Utc::now()).await
+    hotline::intake_with_files(state, &region, "portal", input, uploads, "", None, Utc::now()).await
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -277,6 +219,9 @@ pub async fn list_orders(
 pub struct OrderDetail {
     pub order: OrderView,
     pub events: Vec<EventView>,
+    /// Files attached (download: `…/files/{sha256}`)
+    #[schema(value_type = Vec<Object>)]
+    pub files: Vec<HotlineFile>,
 }
 
 /// One order with its history.
@@ -292,10 +237,58 @@ pub async fn get_order(
     let o = hotline::load(&state, &s, &number).await?;
     let cats = state.store.hotline_categories(&s.staff.region_code).await?;
     let events = state.store.work_order_events(o.id).await?;
+    let files = state.store.work_order_files(o.id).await?;
     Ok(Json(OrderDetail {
         order: hotline::view(&o, Some(&s), &cats, Utc::now()),
         events: events.into_iter().map(EventView::from).collect(),
+        files,
     }))
+}
+
+/// Attach files to an order (multipart/form-data, one or more parts with a file name; at most 10 files, each at
+/// most 10 MB, PDF, JPG, PNG or OFD told by content). Kept by SHA-256 under the data directory; recorded in the
+/// order's history. Operators and the handling departments; a file of another type 422
+/// `unsupported_file_type`, too large 413 `file_too_large`, a finished order 422 `order_finished`.
+#[utoipa::path(post, path = "/api/v1/hotline/orders/{number}/files", tag = "hotline", security(("bearer" = [])),
+    params(("number" = String, Path)), request_body(content = Vec<u8>, content_type = "multipart/form-data"),
+    responses((status = 201, body = Vec<Object>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn upload_files(
+    State(state): State<AppState>,
+    ApiUser(s): ApiUser,
+    Path(number): Path<String>,
+    m: axum::extract::Multipart,
+) -> ApiResult<(StatusCode, Json<Vec<HotlineFile>>)> {
+    let data = files::read_multipart(&state, m).await?;
+    let list = files::attach(&state, &s, &number, &data.files, Utc::now()).await?;
+    Ok((StatusCode::CREATED, Json(list)))
+}
+
+/// The files attached to an order (readers of the order).
+#[utoipa::path(get, path = "/api/v1/hotline/orders/{number}/files", tag = "hotline", security(("bearer" = [])),
+    params(("number" = String, Path)),
+    responses((status = 200, body = Vec<Object>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+pub async fn list_files(
+    State(state): State<AppState>,
+    ApiUser(s): ApiUser,
+    Path(number): Path<String>,
+) -> ApiResult<Json<Vec<HotlineFile>>> {
+    Ok(Json(files::list(&state, &s, &number).await?))
+}
+
+/// Download one file of an order (readers of the order only: another department 403).
+#[utoipa::path(get, path = "/api/v1/hotline/orders/{number}/files/{sha256}", tag = "hotline",
+    security(("bearer" = [])), params(("number" = String, Path), ("sha256" = String, Path)),
+    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn download_file(
+    State(state): State<AppState>,
+    ApiUser(s): ApiUser,
+    Path((number, sha256)): Path<(String, String)>,
+) -> ApiResult<axum::response::Response> {
+    files::download(&state, &s, &number, &sha256).await
 }
 
 /// Act on an order. Stale version: 409; action not possible in this state: 422 with `allowed_actions`; not the
@@ -410,6 +403,28 @@ pub async fn warnings(State(state): State<AppState>, ApiUser(s): ApiUser) -> Api
             .hotline_warnings(&s.staff.region_code, dept.as_deref())
             .await?,
     ))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcknowledgeIn {
+    /// What the department will do about it (required)
+    pub note: String,
+}
+
+/// Acknowledge an early warning (the department it was raised to, or hotline operators and supervisors) with what
+/// will be done. A second acknowledgement: 409 `already_acknowledged`; no note: 422 `note_required`.
+#[utoipa::path(post, path = "/api/v1/hotline/warnings/{id}/acknowledge", tag = "hotline", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body = AcknowledgeIn,
+    responses((status = 200, body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn acknowledge_warning(
+    State(state): State<AppState>,
+    ApiUser(s): ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(a): ApiJson<AcknowledgeIn>,
+) -> ApiResult<Json<HotlineWarning>> {
+    Ok(Json(hotline::acknowledge_warning(&state, &s, id, &a.note).await?))
 }
 
 #[derive(Deserialize, ToSchema)]

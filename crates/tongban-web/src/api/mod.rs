@@ -59,6 +59,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
     let import = OpenApiRouter::new()
         .routes(routes!(catalog::import))
         .routes(routes!(cases::upload_material, cases::materials))
+        .routes(routes!(hotline::upload_files, hotline::list_files))
         .layer(DefaultBodyLimit::max(crate::IMPORT_BODY_LIMIT));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(session::login))
@@ -147,6 +148,8 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(hotline::get_bulletin))
         .routes(routes!(hotline::overdue))
         .routes(routes!(hotline::warnings))
+        .routes(routes!(hotline::acknowledge_warning))
+        .routes(routes!(hotline::download_file))
         .routes(routes!(hotline::add_key, hotline::list_keys))
         .routes(routes!(hotline::revoke_key))
         .layer(DefaultBodyLimit::max(crate::JSON_BODY_LIMIT))

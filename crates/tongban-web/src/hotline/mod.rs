@@ -4,6 +4,7 @@
 
 pub mod bulletin;
 pub mod cluster;
+pub mod files;
 pub mod open311;
 
 use crate::error::AppError;
@@ -13,11 +14,11 @@ use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, Offset, 
 use serde::{Deserialize, Serialize};
 use tongban_core::ids::mask_middle;
 use tongban_core::role::Role;
-use tongban_store::{HotlineCategory, OrderEvent, OrderFilter, Session, StoreError, WorkOrder};
+use tongban_store::{HotlineCategory, HotlineWarning, OrderEvent, OrderFilter, Session, StoreError, WorkOrder};
 use utoipa::ToSchema;
 
-/// Kinds with their names and default time limits in working days (广东省 rules, shared/DOMAIN.md); a category
-/// may set its own limit.
+/// Kinds with their names and the default time limits in working days (广东省 rules, shared/DOMAIN.md), which a
+/// deployment may change (`[hotline]` in tongban.toml, `HotlineSettings`) and a category may override.
 pub const KINDS: [(&str, &str, u32); 5] = [
     ("consultation", "咨询", 2),
     ("help", "求助", 10),
@@ -26,8 +27,69 @@ pub const KINDS: [(&str, &str, u32); 5] = [
     ("report", "举报", 15),
 ];
 
-/// Emergencies are answered the same day: this many hours from receipt.
+/// Emergencies are answered the same day: by default this many hours from receipt.
 pub const EMERGENCY_HOURS: i64 = 4;
+
+/// The deployment's hotline settings (tongban.toml `[hotline]`, `TONGBAN_HOTLINE_*`); the defaults are `KINDS`
+/// and `EMERGENCY_HOURS`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HotlineSettings {
+    /// Working days per kind (the codes of `KINDS`), used when a category sets no limit of its own.
+    pub kind_days: Vec<(String, u32)>,
+    /// Hours from receipt an emergency is due.
+    pub emergency_hours: i64,
+    /// Points accepted (Open311 lat/long and every intake): `[south, west, north, east]` in degrees; None: anywhere
+    /// on the globe.
+    pub bbox: Option<[f64; 4]>,
+}
+
+impl Default for HotlineSettings {
+    fn default() -> Self {
+        HotlineSettings {
+            kind_days: KINDS.iter().map(|(k, _, d)| (k.to_string(), *d)).collect(),
+            emergency_hours: EMERGENCY_HOURS,
+            bbox: None,
+        }
+    }
+}
+
+impl HotlineSettings {
+    /// The default working days of a kind (15 for a kind not configured).
+    pub fn days_for(&self, kind: &str) -> u32 {
+        self.kind_days
+            .iter()
+            .find(|(k, _)| k == kind)
+            .map(|(_, d)| *d)
+            .unwrap_or(15)
+    }
+
+    /// "咨询2个工作日，求助10个…" for pages.
+    pub fn describe(&self) -> String {
+        let kinds: Vec<String> = KINDS
+            .iter()
+            .map(|(k, l, _)| format!("{l}{}个工作日", self.days_for(k)))
+            .collect();
+        format!("{}，特急{}小时", kinds.join("，"), self.emergency_hours)
+    }
+}
+
+/// Checks a point: both coordinates or neither, in range, and inside the deployment's bounding box if it has one.
+pub fn check_location(settings: &HotlineSettings, lat: Option<f64>, lon: Option<f64>) -> Result<(), AppError> {
+    match (lat, lon) {
+        (None, None) => Ok(()),
+        (Some(la), Some(lo)) if (-90.0..=90.0).contains(&la) && (-180.0..=180.0).contains(&lo) => match settings.bbox {
+            Some([s, w, n, e]) if !(s..=n).contains(&la) || !(w..=e).contains(&lo) => Err(AppError::unprocessable(
+                "location_outside",
+                format!("位置（纬度{la}，经度{lo}）不在本区受理范围内（纬度{s}到{n}，经度{w}到{e}）"),
+            )),
+            _ => Ok(()),
+        },
+        _ => Err(AppError::unprocessable(
+            "invalid_location",
+            "经纬度应同时给出，纬度在−90到90之间，经度在−180到180之间",
+        )),
+    }
+}
 
 pub const CHANNELS: [(&str, &str); 6] = [
     ("phone", "电话"),
@@ -131,23 +193,19 @@ fn calendar(state: &AppState) -> std::sync::Arc<tongban_core::calendar::Calendar
         .unwrap_or_else(|_| std::sync::Arc::new(tongban_core::calendar::Calendar::official()))
 }
 
-/// Working days allowed for a category.
-pub fn limit_days(c: &HotlineCategory) -> u32 {
+/// Working days allowed for a category: its own limit, else the deployment's default for its kind.
+pub fn limit_days(settings: &HotlineSettings, c: &HotlineCategory) -> u32 {
     match c.limit_days {
         Some(d) if d > 0 => d as u32,
-        _ => KINDS
-            .iter()
-            .find(|(k, _, _)| *k == c.kind)
-            .map(|(_, _, d)| *d)
-            .unwrap_or(15),
+        _ => settings.days_for(&c.kind),
     }
 }
 
-/// When an order received at `at` is due: emergencies `EMERGENCY_HOURS` later, the others at the end of the
+/// When an order received at `at` is due: emergencies `emergency_hours` later, the others at the end of the
 /// `days`-th working day after the day of receipt (day 0), on the same calendar as cases.
 pub fn due_at(state: &AppState, at: DateTime<Utc>, urgency: &str, days: u32) -> DateTime<Utc> {
     if urgency == "emergency" {
-        return at + Duration::hours(EMERGENCY_HOURS);
+        return at + Duration::hours(state.config.hotline.emergency_hours);
     }
     let d = calendar(state).add_working_days(local_date(at), days);
     end_of_local_day(d.date)
@@ -252,6 +310,22 @@ pub async fn intake(
     token: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<WorkOrder, AppError> {
+    intake_with_files(state, region, actor, input, &[], api_client, token, now).await
+}
+
+/// `intake` with files handed in with the order (the phone desk's and the portal's forms): the files are checked
+/// with everything else before anything is written, and recorded with the order in its transaction.
+#[allow(clippy::too_many_arguments)]
+pub async fn intake_with_files(
+    state: &AppState,
+    region: &str,
+    actor: &str,
+    input: Intake,
+    uploads: &[files::Upload],
+    api_client: &str,
+    token: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<WorkOrder, AppError> {
     if !CHANNELS.iter().any(|(c, _)| *c == input.channel) {
         return Err(AppError::unprocessable(
             "invalid_channel",
@@ -286,18 +360,10 @@ pub async fn intake(
         title
     };
     check_area(state, region, input.area_code.trim()).await?;
-    match (input.lat, input.lon) {
-        (None, None) => {}
-        (Some(la), Some(lo)) if (-90.0..=90.0).contains(&la) && (-180.0..=180.0).contains(&lo) => {}
-        _ => {
-            return Err(AppError::unprocessable(
-                "invalid_location",
-                "经纬度应同时给出，纬度在−90到90之间，经度在−180到180之间",
-            ))
-        }
-    }
+    check_location(&state.config.hotline, input.lat, input.lon)?;
     let phone = check_phone(&input.caller_phone)?;
-    let due = due_at(state, now, &urgency, limit_days(&cat));
+    files::check_uploads(state, uploads)?;
+    let due = due_at(state, now, &urgency, limit_days(&state.config.hotline, &cat));
     let order = WorkOrder {
         id: 0,
         number: String::new(),
@@ -337,7 +403,8 @@ pub async fn intake(
         updated_at: time_text(now),
     };
     let day = local_date(now).format("%Y-%m-%d").to_string();
-    let saved = state.store.file_work_order(region, &day, &order, actor).await?;
+    let kept = files::keep(state, uploads, actor, now).await?;
+    let saved = state.store.file_work_order(region, &day, &order, &kept, actor).await?;
     // A warning is a by-product: failing to compute one must not undo the citizen's order.
     if let Err(e) = detect_for(state, region, &saved, &cat).await {
         tracing::warn!(error = %e.message, order = %saved.number, "cluster detection failed");
@@ -987,6 +1054,193 @@ pub fn may_see_list(s: &Session, list: &str) -> bool {
         "review" => matches!(s.staff.role, Role::Supervisor | Role::Admin | Role::Operator),
         "inbox" => s.staff.role.is_department_bound(),
         _ => false,
+    }
+}
+
+/// A category as an administrator sets it (API body and the categories page).
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryIn {
+    pub name: String,
+    /// Empty for a top-level group
+    #[serde(default)]
+    pub parent_code: String,
+    /// consultation, help, suggestion, complaint or report
+    pub kind: String,
+    /// Default department; empty for a group (orders are filed under leaves)
+    #[serde(default)]
+    pub department_code: String,
+    /// Working days (1–60); omitted: the kind's default
+    pub limit_days: Option<i64>,
+    #[serde(default)]
+    pub keywords: String,
+    #[serde(default)]
+    pub position: i64,
+    pub active: Option<bool>,
+}
+
+/// Creates or changes a category of the tree (administrators only). Checked before anything is written: code
+/// and name, kind (422 `invalid_kind`), department (`unknown_department`), parent (`unknown_parent`; a parent
+/// under the category itself: `category_cycle`), time limit 1–60 (`invalid_limit`). Saved with its audit entry.
+pub async fn save_category(
+    state: &AppState,
+    s: &Session,
+    code: &str,
+    c: CategoryIn,
+) -> Result<HotlineCategory, AppError> {
+    if s.staff.role != Role::Admin {
+        return Err(AppError::forbidden("只有系统管理员可以设置工单分类"));
+    }
+    let region = &s.staff.region_code;
+    let code = code.trim();
+    if code.is_empty() || c.name.trim().is_empty() {
+        return Err(AppError::unprocessable("invalid_category", "分类编码和名称不能为空"));
+    }
+    if code.chars().count() > 40
+        || !code
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_')
+    {
+        return Err(AppError::unprocessable(
+            "invalid_category",
+            "分类编码应为不超过40位的字母、数字、“-”或“_”",
+        ));
+    }
+    if !KINDS.iter().any(|(k, _, _)| *k == c.kind) {
+        return Err(AppError::unprocessable(
+            "invalid_kind",
+            format!(
+                "类型“{}”无效，应为consultation（咨询）、help（求助）、suggestion（建议）、complaint（投诉）或report（举报）",
+                c.kind
+            ),
+        ));
+    }
+    let department = c.department_code.trim().to_string();
+    if !department.is_empty()
+        && !state
+            .store
+            .departments(region)
+            .await?
+            .iter()
+            .any(|d| d.code == department)
+    {
+        return Err(AppError::unprocessable(
+            "unknown_department",
+            format!("部门“{department}”不存在"),
+        ));
+    }
+    if let Some(d) = c.limit_days {
+        if !(1..=60).contains(&d) {
+            return Err(AppError::unprocessable(
+                "invalid_limit",
+                format!("办理时限应为1到60个工作日（填写的是{d}）"),
+            ));
+        }
+    }
+    let parent = c.parent_code.trim().to_string();
+    if !parent.is_empty() {
+        let all = state.store.hotline_categories(region).await?;
+        if !all.iter().any(|p| p.code == parent) {
+            return Err(AppError::unprocessable(
+                "unknown_parent",
+                format!("上级分类“{parent}”不存在"),
+            ));
+        }
+        // Walk up from the new parent: reaching the category itself would close a loop.
+        let mut at = parent.clone();
+        let mut steps = 0;
+        loop {
+            if at == code {
+                return Err(AppError::unprocessable(
+                    "category_cycle",
+                    format!("不能把“{parent}”设为“{code}”的上级：“{parent}”是“{code}”本身或它的下级，分类树会形成环"),
+                ));
+            }
+            steps += 1;
+            match all.iter().find(|p| p.code == at) {
+                Some(p) if !p.parent_code.is_empty() && steps <= all.len() => at = p.parent_code.clone(),
+                _ => break,
+            }
+        }
+    }
+    let cat = HotlineCategory {
+        code: code.to_string(),
+        name: c.name.trim().to_string(),
+        parent_code: parent,
+        kind: c.kind,
+        department_code: department,
+        limit_days: c.limit_days,
+        keywords: c.keywords.trim().to_string(),
+        position: c.position,
+        active: c.active.unwrap_or(true),
+    };
+    state
+        .store
+        .upsert_hotline_category(region, &cat, &s.staff.username)
+        .await?;
+    Ok(cat)
+}
+
+/// Who may take an early warning on: staff of the department it was raised to, and the hotline (operators,
+/// supervisors) for it.
+pub fn may_acknowledge(s: &Session, w: &HotlineWarning) -> bool {
+    matches!(s.staff.role, Role::Operator | Role::Supervisor)
+        || (s.staff.role.is_department_bound()
+            && s.staff.department_code.as_deref() == Some(w.department_code.as_str()))
+}
+
+/// Acknowledges a 未诉即办 warning with what will be done (required, 422 `note_required`): unknown or another
+/// district's warning 404, not the caller's to take 403, already acknowledged 409 `already_acknowledged`.
+pub async fn acknowledge_warning(
+    state: &AppState,
+    s: &Session,
+    id: i64,
+    note: &str,
+) -> Result<HotlineWarning, AppError> {
+    let region = &s.staff.region_code;
+    let w = state
+        .store
+        .hotline_warning(region, id)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("预警{id}")))?;
+    if !may_acknowledge(s, &w) {
+        return Err(AppError::forbidden(
+            "只有预警所指向的部门或12345热线话务员、督办领导可以认领预警",
+        ));
+    }
+    let already = |by: &str| {
+        AppError::new(
+            StatusCode::CONFLICT,
+            "already_acknowledged",
+            format!("预警{id}已由{by}认领"),
+        )
+    };
+    if let Some(by) = &w.acknowledged_by {
+        return Err(already(by));
+    }
+    let note = note.trim();
+    if note.is_empty() {
+        return Err(AppError::unprocessable("note_required", "请填写拟采取的处置措施"));
+    }
+    if note.chars().count() > 1000 {
+        return Err(AppError::unprocessable("too_long", "处置措施不超过1000字"));
+    }
+    match state
+        .store
+        .acknowledge_hotline_warning(region, id, &s.staff.username, note)
+        .await
+    {
+        Ok(w) => Ok(w),
+        Err(StoreError::Conflict(_)) => {
+            let by = state
+                .store
+                .hotline_warning(region, id)
+                .await?
+                .and_then(|w| w.acknowledged_by)
+                .unwrap_or_default();
+            Err(already(&by))
+        }
+        Err(e) => Err(e.into()),
     }
 }
 

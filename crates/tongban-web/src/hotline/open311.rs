@@ -296,7 +296,7 @@ async fn services(state: &AppState, f: Format) -> Response {
             json!({
                 "service_code": c.code,
                 "service_name": c.name,
-                "description": format!("{}类诉求，办理时限{}个工作日", super::kind_label(&c.kind), super::limit_days(c)),
+                "description": format!("{}类诉求，办理时限{}个工作日", super::kind_label(&c.kind), super::limit_days(&state.config.hotline, c)),
                 "metadata": false,
                 "type": "realtime",
                 "keywords": c.keywords,
@@ -531,6 +531,32 @@ async fn token(State(state): State<AppState>, Path(file): Path<String>) -> Respo
     }
 }
 
+/// A point as GeoReport sends it: lat and long together, finite, in range (−90..90, −180..180), and inside the
+/// deployment's bounding box when it has one (`[hotline] bbox`); 400 in the spec's error format otherwise.
+fn check_point(settings: &super::HotlineSettings, lat: Option<f64>, lon: Option<f64>) -> Result<(), Open311Error> {
+    let bad = |m: String| Err(Open311Error::new(StatusCode::BAD_REQUEST, m));
+    match (lat, lon) {
+        (None, None) => Ok(()),
+        (Some(_), None) => bad("lat was given without long: both are required for a location".into()),
+        (None, Some(_)) => bad("long was given without lat: both are required for a location".into()),
+        (Some(la), Some(lo)) => {
+            if !la.is_finite() || !(-90.0..=90.0).contains(&la) {
+                return bad(format!("lat {la} is out of range: it must be between -90 and 90"));
+            }
+            if !lo.is_finite() || !(-180.0..=180.0).contains(&lo) {
+                return bad(format!("long {lo} is out of range: it must be between -180 and 180"));
+            }
+            match settings.bbox {
+                Some([s, w, n, e]) if !(s..=n).contains(&la) || !(w..=e).contains(&lo) => bad(format!(
+                    "the location {la},{lo} is outside the area this jurisdiction serves \
+                     (lat {s} to {n}, long {w} to {e})"
+                )),
+                _ => Ok(()),
+            }
+        }
+    }
+}
+
 /// POST requests: form-encoded, `api_key` required (403), a known `service_code` (400) and a location (lat and
 /// long, address_string or address_id; 400). Creates the order at once, so the answer carries its id as well as a
 /// token for clients that poll tokens.
@@ -583,6 +609,9 @@ async fn root_post(State(state): State<AppState>, Path(file): Path<String>, body
         (Ok(a), Ok(b)) => (a, b),
         (Err(e), _) | (_, Err(e)) => return e.render(f),
     };
+    if let Err(e) = check_point(&state.config.hotline, lat, lon) {
+        return e.render(f);
+    }
     let address = p.get("address_string").cloned().unwrap_or_default();
     let address_id = p.get("address_id").cloned().unwrap_or_default();
     if (lat.is_none() || lon.is_none()) && address.trim().is_empty() && address_id.trim().is_empty() {

@@ -9,13 +9,14 @@ use crate::api::hotline::{period, submit_public, PublicRequest};
 use crate::auth::{csrf_ok, WebUser};
 use crate::error::AppError;
 use crate::hotline::bulletin::{self, pct_text, Bulletin};
+use crate::hotline::files::{self, FormWithFiles};
 use crate::hotline::{self, ActionRequest, Intake, CHANNELS, SATISFACTION, URGENCIES};
 use crate::state::AppState;
 use askama::Template;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Form, Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use chrono::Utc;
 use serde::Deserialize;
@@ -23,14 +24,25 @@ use tongban_core::role::Role;
 use tongban_store::{Department, HotlineCategory, HotlineWarning, Open311Key, Session, WorkOrder};
 
 pub fn router() -> Router<AppState> {
+    // Forms that carry files take bodies as large as the API's uploads.
+    let files = || DefaultBodyLimit::max(crate::IMPORT_BODY_LIMIT);
     Router::new()
-        .route("/hotline", get(public_form).post(public_submit))
+        .route("/hotline", get(public_form).post(public_submit).layer(files()))
         .route("/staff/hotline", get(worklist_page))
-        .route("/staff/hotline/new", get(new_form).post(new_submit))
+        .route("/staff/hotline/new", get(new_form).post(new_submit).layer(files()))
         .route("/staff/hotline/orders/{number}", get(order_page).post(order_submit))
+        .route(
+            "/staff/hotline/orders/{number}/files",
+            post(files_submit).layer(files()),
+        )
+        .route("/staff/hotline/orders/{number}/files/{sha256}", get(file_download))
         .route("/staff/hotline/bulletin", get(bulletin_page))
         .route("/staff/hotline/bulletin.xlsx", get(bulletin_xlsx))
-        .route("/staff/hotline/warnings", get(warnings_page))
+        .route("/staff/hotline/warnings", get(warnings_page).post(warnings_submit))
+        .route(
+            "/staff/hotline/categories",
+            get(categories_page).post(categories_submit),
+        )
         .route("/staff/hotline/keys", get(keys_page).post(keys_submit))
 }
 
@@ -84,6 +96,7 @@ struct ListPage {
     heading: String,
     rows: Vec<Row>,
     operator: bool,
+    admin: bool,
     msg: String,
 }
 
@@ -137,6 +150,7 @@ async fn worklist_page(State(state): State<AppState>, WebUser(s): WebUser, Query
         current,
         rows: orders.iter().map(|o| row(o, &cats, now)).collect(),
         operator: s.staff.role == Role::Operator,
+        admin: s.staff.role == Role::Admin,
         msg: q.msg.unwrap_or_default(),
     })
 }
@@ -151,6 +165,8 @@ struct NewPage {
     areas: Vec<(String, String)>,
     form: NewOrderForm,
     error: String,
+    limits: String,
+    max_files: usize,
 }
 
 #[derive(Deserialize, Default)]
@@ -225,6 +241,8 @@ async fn new_view(state: &AppState, s: &Session, form: NewOrderForm, error: Stri
         areas: areas(state, &s.staff.region_code).await,
         form,
         error,
+        limits: state.config.hotline.describe(),
+        max_files: files::MAX_FILES,
     })
 }
 
@@ -250,7 +268,18 @@ fn opt_f64(s: &str) -> Result<Option<f64>, AppError> {
         .map_err(|_| AppError::unprocessable("invalid_location", "经纬度应为数字"))
 }
 
-async fn new_submit(State(state): State<AppState>, WebUser(s): WebUser, Form(f): Form<NewOrderForm>) -> Response {
+async fn new_submit(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    form: Result<FormWithFiles<NewOrderForm>, AppError>,
+) -> Response {
+    let FormWithFiles {
+        form: f,
+        files: uploads,
+    } = match form {
+        Ok(x) => x,
+        Err(e) => return error_page(e),
+    };
     if !csrf_ok(&s.csrf_token, &f.csrf) {
         return error_page(AppError::forbidden("表单已过期，请刷新页面后重试"));
     }
@@ -275,11 +304,12 @@ async fn new_submit(State(state): State<AppState>, WebUser(s): WebUser, Form(f):
         caller_phone: f.caller_phone.clone(),
         attachments: Vec::new(),
     };
-    match hotline::intake(
+    match hotline::intake_with_files(
         &state,
         &s.staff.region_code,
         &s.staff.username,
         input,
+        &uploads,
         "",
         None,
         Utc::now(),
@@ -314,6 +344,26 @@ struct OrderPage {
     kind: String,
     error: String,
     msg: String,
+    files: Vec<FileRow>,
+    may_attach: bool,
+    max_files: usize,
+}
+
+struct FileRow {
+    name: String,
+    sha256: String,
+    size: String,
+    content_type: String,
+    uploaded_by: String,
+    uploaded_at: String,
+}
+
+fn size_text(n: i64) -> String {
+    if n >= 1024 * 1024 {
+        format!("{:.1} MB", n as f64 / 1024.0 / 1024.0)
+    } else {
+        format!("{} KB", (n + 1023) / 1024)
+    }
 }
 
 #[derive(Deserialize)]
@@ -339,6 +389,7 @@ fn action_label(a: &str) -> &'static str {
         "close" => "办结",
         "review_close" => "督办办结",
         "reopen" => "督办重办",
+        "attach" => "上传附件",
         _ => "",
     }
 }
@@ -354,7 +405,9 @@ async fn order_view(state: &AppState, s: &Session, number: &str, msg: String, er
         .await
         .unwrap_or_default();
     let events = state.store.work_order_events(o.id).await.unwrap_or_default();
+    let order_files = state.store.work_order_files(o.id).await.unwrap_or_default();
     let view = hotline::view(&o, Some(s), &cats, Utc::now());
+    let may_attach = files::may_attach(s, &o) && !matches!(o.state.as_str(), "closed" | "merged");
     render(&OrderPage {
         layout: Layout::new(format!("工单{}", o.number), Some(s)),
         received: hotline::local_short(&o.received_at),
@@ -377,7 +430,65 @@ async fn order_view(state: &AppState, s: &Session, number: &str, msg: String, er
         satisfaction: SATISFACTION.to_vec(),
         error,
         msg,
+        files: order_files
+            .into_iter()
+            .map(|f| FileRow {
+                size: size_text(f.size),
+                uploaded_at: hotline::local_short(&f.uploaded_at),
+                name: f.name,
+                sha256: f.sha256,
+                content_type: f.content_type,
+                uploaded_by: f.uploaded_by,
+            })
+            .collect(),
+        may_attach,
+        max_files: files::MAX_FILES,
     })
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn files_submit(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    Path(number): Path<String>,
+    form: Result<FormWithFiles<CsrfForm>, AppError>,
+) -> Response {
+    let FormWithFiles {
+        form: f,
+        files: uploads,
+    } = match form {
+        Ok(x) => x,
+        Err(e) => return order_view(&state, &s, &number, String::new(), e.message).await,
+    };
+    if !csrf_ok(&s.csrf_token, &f.csrf) {
+        return error_page(AppError::forbidden("表单已过期，请刷新页面后重试"));
+    }
+    match files::attach(&state, &s, &number, &uploads, Utc::now()).await {
+        Ok(_) => {
+            let msg = format!("已上传{}个附件", uploads.len());
+            Redirect::to(&format!("/staff/hotline/orders/{number}?msg={}", url_escape(&msg))).into_response()
+        }
+        Err(e) if e.status == axum::http::StatusCode::FORBIDDEN || e.status == axum::http::StatusCode::NOT_FOUND => {
+            error_page(e)
+        }
+        Err(e) => order_view(&state, &s, &number, String::new(), e.message).await,
+    }
+}
+
+async fn file_download(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    Path((number, sha256)): Path<(String, String)>,
+) -> Response {
+    match files::download(&state, &s, &number, &sha256).await {
+        Ok(r) => r,
+        Err(e) => error_page(e),
+    }
 }
 
 async fn order_page(
@@ -564,11 +675,36 @@ async fn bulletin_xlsx(State(state): State<AppState>, WebUser(s): WebUser, Query
 #[template(path = "hotline_warnings.html")]
 struct WarningsPage {
     layout: Layout,
-    warnings: Vec<HotlineWarning>,
+    open: Vec<WarningRow>,
+    acknowledged: Vec<WarningRow>,
+    error: String,
+    msg: String,
 }
 
-async fn warnings_page(State(state): State<AppState>, WebUser(s): WebUser) -> Response {
-    if !may_read_figures(&s) {
+struct WarningRow {
+    w: HotlineWarning,
+    raised: String,
+    acknowledged: String,
+    may_acknowledge: bool,
+}
+
+#[derive(Deserialize)]
+struct WarningsQuery {
+    msg: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct AcknowledgeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    id: i64,
+    #[serde(default)]
+    note: String,
+}
+
+async fn warnings_view(state: &AppState, s: &Session, msg: String, error: String) -> Response {
+    if !may_read_figures(s) {
         return error_page(AppError::forbidden("无权查看预警"));
     }
     let dept = s
@@ -581,11 +717,265 @@ async fn warnings_page(State(state): State<AppState>, WebUser(s): WebUser) -> Re
         .hotline_warnings(&s.staff.region_code, dept.as_deref())
         .await
     {
-        Ok(warnings) => render(&WarningsPage {
-            layout: Layout::new("未诉即办预警", Some(&s)),
-            warnings,
-        }),
+        Ok(warnings) => {
+            let (acknowledged, open): (Vec<WarningRow>, Vec<WarningRow>) = warnings
+                .into_iter()
+                .map(|w| WarningRow {
+                    raised: hotline::local_short(&w.raised_at),
+                    acknowledged: w
+                        .acknowledged_at
+                        .as_deref()
+                        .map(hotline::local_short)
+                        .unwrap_or_default(),
+                    may_acknowledge: hotline::may_acknowledge(s, &w),
+                    w,
+                })
+                .partition(|r| r.w.acknowledged_by.is_some());
+            render(&WarningsPage {
+                layout: Layout::new("未诉即办预警", Some(s)),
+                open,
+                acknowledged,
+                error,
+                msg,
+            })
+        }
         Err(e) => error_page(e.into()),
+    }
+}
+
+async fn warnings_page(State(state): State<AppState>, WebUser(s): WebUser, Query(q): Query<WarningsQuery>) -> Response {
+    warnings_view(&state, &s, q.msg.unwrap_or_default(), String::new()).await
+}
+
+async fn warnings_submit(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    Form(f): Form<AcknowledgeForm>,
+) -> Response {
+    if !csrf_ok(&s.csrf_token, &f.csrf) {
+        return error_page(AppError::forbidden("表单已过期，请刷新页面后重试"));
+    }
+    match hotline::acknowledge_warning(&state, &s, f.id, &f.note).await {
+        Ok(w) => {
+            let msg = format!("已认领预警{}", w.id);
+            Redirect::to(&format!("/staff/hotline/warnings?msg={}", url_escape(&msg))).into_response()
+        }
+        Err(e) if e.status == axum::http::StatusCode::FORBIDDEN || e.status == axum::http::StatusCode::NOT_FOUND => {
+            error_page(e)
+        }
+        Err(e) => warnings_view(&state, &s, String::new(), e.message).await,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "hotline_categories.html")]
+struct CategoriesPage {
+    layout: Layout,
+    rows: Vec<CategoryRow>,
+    kinds: Vec<(&'static str, &'static str, u32)>,
+    departments: Vec<Department>,
+    groups: Vec<(String, String)>,
+    form: CategoryForm,
+    editing: bool,
+    error: String,
+    msg: String,
+}
+
+struct CategoryRow {
+    c: HotlineCategory,
+    /// Full-width spaces showing the depth in the tree.
+    indent: String,
+    kind: &'static str,
+    department: String,
+    limit: String,
+}
+
+#[derive(Deserialize, Default)]
+struct CategoryForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    parent_code: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    department_code: String,
+    #[serde(default)]
+    limit_days: String,
+    #[serde(default)]
+    keywords: String,
+    #[serde(default)]
+    position: String,
+    #[serde(default)]
+    active: String,
+}
+
+#[derive(Deserialize)]
+struct CategoriesQuery {
+    edit: Option<String>,
+    msg: Option<String>,
+}
+
+/// The tree in display order: each group followed by its children, depth first; orphans last.
+fn tree_order(cats: &[HotlineCategory]) -> Vec<(usize, &HotlineCategory)> {
+    fn walk<'a>(cats: &'a [HotlineCategory], parent: &str, depth: usize, out: &mut Vec<(usize, &'a HotlineCategory)>) {
+        for c in cats.iter().filter(|c| c.parent_code == parent) {
+            if out.iter().any(|(_, o)| o.code == c.code) || depth > cats.len() {
+                continue;
+            }
+            out.push((depth, c));
+            walk(cats, &c.code, depth + 1, out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(cats, "", 0, &mut out);
+    for c in cats {
+        if !out.iter().any(|(_, o)| o.code == c.code) {
+            out.push((0, c));
+        }
+    }
+    out
+}
+
+async fn categories_view(
+    state: &AppState,
+    s: &Session,
+    form: CategoryForm,
+    editing: bool,
+    msg: String,
+    error: String,
+) -> Response {
+    if s.staff.role != Role::Admin {
+        return error_page(AppError::forbidden("只有系统管理员可以设置工单分类"));
+    }
+    let region = &s.staff.region_code;
+    let cats = match state.store.hotline_categories(region).await {
+        Ok(c) => c,
+        Err(e) => return error_page(e.into()),
+    };
+    let departments = state.store.departments(region).await.unwrap_or_default();
+    let rows = tree_order(&cats)
+        .into_iter()
+        .map(|(depth, c)| CategoryRow {
+            indent: "　　".repeat(depth),
+            kind: hotline::kind_label(&c.kind),
+            department: departments
+                .iter()
+                .find(|d| d.code == c.department_code)
+                .map(|d| d.name.clone())
+                .unwrap_or_default(),
+            limit: match c.limit_days {
+                Some(d) if d > 0 => format!("{d}个工作日"),
+                _ => format!("{}个工作日（类型默认）", hotline::limit_days(&state.config.hotline, c)),
+            },
+            c: c.clone(),
+        })
+        .collect();
+    let groups = cats
+        .iter()
+        .filter(|c| c.department_code.is_empty())
+        .map(|c| (c.code.clone(), c.name.clone()))
+        .collect();
+    let kinds = hotline::KINDS
+        .iter()
+        .map(|(k, l, _)| (*k, *l, state.config.hotline.days_for(k)))
+        .collect();
+    render(&CategoriesPage {
+        layout: Layout::new("工单分类", Some(s)),
+        rows,
+        kinds,
+        departments,
+        groups,
+        form,
+        editing,
+        error,
+        msg,
+    })
+}
+
+async fn categories_page(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    Query(q): Query<CategoriesQuery>,
+) -> Response {
+    let mut form = CategoryForm {
+        kind: "help".into(),
+        active: "1".into(),
+        position: "0".into(),
+        ..Default::default()
+    };
+    let mut editing = false;
+    if let Some(code) = q.edit.as_deref().filter(|c| !c.is_empty()) {
+        let cats = state
+            .store
+            .hotline_categories(&s.staff.region_code)
+            .await
+            .unwrap_or_default();
+        let Some(c) = cats.into_iter().find(|c| c.code == code) else {
+            return error_page(AppError::not_found(format!("工单分类“{code}”")));
+        };
+        editing = true;
+        form = CategoryForm {
+            csrf: String::new(),
+            code: c.code,
+            name: c.name,
+            parent_code: c.parent_code,
+            kind: c.kind,
+            department_code: c.department_code,
+            limit_days: c.limit_days.map(|d| d.to_string()).unwrap_or_default(),
+            keywords: c.keywords,
+            position: c.position.to_string(),
+            active: if c.active { "1".into() } else { String::new() },
+        };
+    }
+    categories_view(&state, &s, form, editing, q.msg.unwrap_or_default(), String::new()).await
+}
+
+async fn categories_submit(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    Form(f): Form<CategoryForm>,
+) -> Response {
+    if !csrf_ok(&s.csrf_token, &f.csrf) {
+        return error_page(AppError::forbidden("表单已过期，请刷新页面后重试"));
+    }
+    let limit_days = match f.limit_days.trim() {
+        "" => Ok(None),
+        t => t.parse::<i64>().map(Some).map_err(|_| {
+            AppError::unprocessable("invalid_limit", format!("办理时限“{t}”应为1到60之间的整数（工作日）"))
+        }),
+    };
+    let position = match f.position.trim() {
+        "" => Ok(0),
+        t => t
+            .parse::<i64>()
+            .map_err(|_| AppError::unprocessable("invalid_position", format!("排序“{t}”应为整数"))),
+    };
+    let input = match (limit_days, position) {
+        (Ok(limit_days), Ok(position)) => hotline::CategoryIn {
+            name: f.name.clone(),
+            parent_code: f.parent_code.clone(),
+            kind: f.kind.clone(),
+            department_code: f.department_code.clone(),
+            limit_days,
+            keywords: f.keywords.clone(),
+            position,
+            active: Some(f.active == "1"),
+        },
+        (Err(e), _) | (_, Err(e)) => return categories_view(&state, &s, f, false, String::new(), e.message).await,
+    };
+    let code = f.code.clone();
+    match hotline::save_category(&state, &s, &code, input).await {
+        Ok(c) => {
+            let msg = format!("已保存工单分类“{}”（{}）", c.name, c.code);
+            Redirect::to(&format!("/staff/hotline/categories?msg={}", url_escape(&msg))).into_response()
+        }
+        Err(e) if e.status == axum::http::StatusCode::FORBIDDEN => error_page(e),
+        Err(e) => categories_view(&state, &s, f, false, String::new(), e.message).await,
     }
 }
 
@@ -657,6 +1047,7 @@ struct PublicPage {
     form: PublicForm,
     error: String,
     receipt: Option<(String, String)>,
+    max_files: usize,
 }
 
 #[derive(Deserialize, Default)]
@@ -689,6 +1080,7 @@ async fn public_view(state: &AppState, form: PublicForm, error: String, receipt:
         form,
         error,
         receipt,
+        max_files: files::MAX_FILES,
     })
 }
 
@@ -700,7 +1092,14 @@ async fn public_form(State(state): State<AppState>) -> Response {
     public_view(&state, form, String::new(), None).await
 }
 
-async fn public_submit(State(state): State<AppState>, Form(f): Form<PublicForm>) -> Response {
+async fn public_submit(State(state): State<AppState>, form: Result<FormWithFiles<PublicForm>, AppError>) -> Response {
+    let FormWithFiles {
+        form: f,
+        files: uploads,
+    } = match form {
+        Ok(x) => x,
+        Err(e) => return public_view(&state, PublicForm::default(), e.message, None).await,
+    };
     let req = PublicRequest {
         channel: f.channel.clone(),
         category: f.category.clone(),
@@ -713,7 +1112,7 @@ async fn public_submit(State(state): State<AppState>, Form(f): Form<PublicForm>)
         name: f.name.clone(),
         phone: f.phone.clone(),
     };
-    match submit_public(&state, req).await {
+    match submit_public(&state, req, &uploads).await {
         Ok(o) => {
             let due = hotline::local_short(&o.due_at);
             public_view(&state, PublicForm::default(), String::new(), Some((o.number, due))).await

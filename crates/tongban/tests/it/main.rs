@@ -8,6 +8,7 @@ mod cases;
 mod disclosure;
 mod helpers;
 mod hotline;
+mod hotline_config;
 mod queue;
 mod reform;
 pub(crate) mod web;
