@@ -777,8 +777,9 @@ pub struct RequestView {
     /// paper, email or pickup
     pub delivery: String,
     pub delivery_label: String,
-    /// online, letter or window
+    /// online, window, letter or fax
     pub channel: String,
+    pub channel_label: String,
     /// received, correction, consulting or replied
     pub state: String,
     pub state_label: String,
@@ -852,6 +853,7 @@ pub fn request_view(state: &AppState, r: DisclosureRequest, whole: bool, today: 
         purpose: r.purpose,
         delivery_label: delivery_label(&r.delivery).into(),
         delivery: r.delivery,
+        channel_label: channel_label(&r.channel).into(),
         channel: r.channel,
         state_label: state_label(&r.state).into(),
         state: r.state,
@@ -899,6 +901,52 @@ pub struct RequestInput {
     pub description: String,
     pub purpose: Option<String>,
     pub delivery: String,
+    /// Staff only: how the request came (`STAFF_CHANNELS`); the default is a visit at the window.
+    pub channel: Option<String>,
+    /// Staff only: the day the agency signed for a letter or fax (条例 art. 31), when it is not today.
+    pub received_on: Option<NaiveDate>,
+}
+
+/// How staff receive a request (条例 art. 29: in writing, or orally at the window and recorded), with labels.
+pub const STAFF_CHANNELS: [(&str, &str); 3] = [("window", "当面提交"), ("letter", "信函"), ("fax", "传真")];
+
+pub fn channel_label(channel: &str) -> &'static str {
+    STAFF_CHANNELS
+        .iter()
+        .find(|(c, _)| *c == channel)
+        .map(|(_, l)| *l)
+        .unwrap_or("网上申请")
+}
+
+/// The day a request counts as received: today, or for staff recording a letter or fax the day it was signed
+/// for (条例 art. 31) — not in the future, and not so long ago that its 20 working days have already run out,
+/// since such a late entry would hide an overdue request rather than record it.
+fn receipt_day(state: &AppState, input: &RequestInput, staff: bool, today: NaiveDate) -> Result<NaiveDate, AppError> {
+    let Some(day) = input.received_on else {
+        return Ok(today);
+    };
+    if !staff {
+        return Err(AppError::unprocessable(
+            "received_on_not_allowed",
+            "收到日期（received_on）由工作人员登记信函、传真申请时填写",
+        ));
+    }
+    if day > today {
+        return Err(AppError::unprocessable(
+            "received_on_in_future",
+            format!("收到日期{}晚于今天", ymd(day)),
+        ));
+    }
+    if calendar(state).working_days_between(day, today) > i64::from(DUE_DAYS) {
+        return Err(AppError::unprocessable(
+            "received_on_too_old",
+            format!(
+                "收到日期{}距今已超过{DUE_DAYS}个工作日，答复期限已过，不能补登；请报告督查",
+                ymd(day)
+            ),
+        ));
+    }
+    Ok(day)
 }
 
 /// The deadline of a request from its clock start, extension and consultation days.
@@ -926,10 +974,24 @@ pub async fn file_request(
                     s.staff.role.label()
                 )));
             }
-            (s.staff.username.clone(), "window")
+            let channel = input.channel.as_deref().unwrap_or("window");
+            let Some((channel, _)) = STAFF_CHANNELS.iter().find(|(c, _)| *c == channel) else {
+                return Err(AppError::unprocessable(
+                    "invalid_channel",
+                    format!("收件方式“{channel}”应为window（当面）、letter（信函）或fax（传真）"),
+                ));
+            };
+            (s.staff.username.clone(), *channel)
+        }
+        None if input.channel.as_deref().is_some_and(|c| c != "online") => {
+            return Err(AppError::unprocessable(
+                "invalid_channel",
+                "网上申请的收件方式只能是online",
+            ))
         }
         None => ("applicant".to_string(), "online"),
     };
+    let received = receipt_day(state, &input, by.is_some(), today)?;
     let (kind, org_kind, applicant) = match input.applicant_kind.as_str() {
         "person" => (
             "person",
@@ -1008,8 +1070,8 @@ pub async fn file_request(
         delivery: input.delivery.clone(),
         channel: channel.into(),
         state: "received".into(),
-        received_on: ymd(today),
-        clock_start: ymd(today),
+        received_on: ymd(received),
+        clock_start: ymd(received),
         extended_days: 0,
         suspended_days: 0,
         suspended_since: None,
@@ -1030,7 +1092,11 @@ pub async fn file_request(
     r.due_date = d;
     r.due_provisional = p;
     let day = ymd(today);
-    let detail = format!("答复期限{}", r.due_date);
+    let detail = if received == today {
+        format!("答复期限{}", r.due_date)
+    } else {
+        format!("{}签收；答复期限{}", ymd(received), r.due_date)
+    };
     let stored = state
         .store
         .file_disclosure_request(

@@ -89,6 +89,36 @@ pub fn rating_token(state: &AppState, number: &str) -> String {
 /// A delegated power is also decided where it was delegated (赋权: 放得下、接得住): the answer is then the code of
 /// the deciding body — the park's administrative committee, or the town government (for a village, its town's) —
 /// instead of the competent district department.
+/// How long a site read from the database is used without reading it again (see `AppState::sites`).
+pub const SITE_CACHE_SECONDS: u64 = 60;
+
+/// A service site, from the cache when it was read less than `SITE_CACHE_SECONDS` ago. Unknown codes are not
+/// cached, so a site added by an import is found at once.
+pub async fn site(
+    state: &AppState,
+    region: &str,
+    code: &str,
+) -> Result<Option<std::sync::Arc<tongban_store::Site>>, AppError> {
+    let key = format!("{region}|{code}");
+    let fresh = |(at, _): &(std::time::Instant, _)| at.elapsed().as_secs() < SITE_CACHE_SECONDS;
+    if let Some((_, site)) = state
+        .sites
+        .read()
+        .ok()
+        .and_then(|m| m.get(&key).filter(|e| fresh(e)).cloned())
+    {
+        return Ok(Some(site));
+    }
+    let Some(site) = state.store.site(region, code).await? else {
+        return Ok(None);
+    };
+    let site = std::sync::Arc::new(site);
+    if let Ok(mut m) = state.sites.write() {
+        m.insert(key, (std::time::Instant::now(), site.clone()));
+    }
+    Ok(Some(site))
+}
+
 pub async fn site_acceptance(
     state: &AppState,
     region: &str,
@@ -107,9 +137,7 @@ pub async fn site_acceptance(
             Ok(None)
         };
     }
-    let site = state
-        .store
-        .site(region, site_code)
+    let site = site(state, region, site_code)
         .await?
         .ok_or_else(|| AppError::not_found(format!("服务场所“{site_code}”")))?;
 

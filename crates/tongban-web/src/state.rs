@@ -44,6 +44,9 @@ impl Default for WebConfig {
     }
 }
 
+/// A site and when it was read.
+pub type CachedSite = (std::time::Instant, Arc<tongban_store::Site>);
+
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
@@ -56,6 +59,9 @@ pub struct AppState {
     pub templates: Arc<RwLock<std::collections::HashMap<String, Arc<tongban_core::workflow::Template>>>>,
     /// Published guide versions by "region|code|version" (immutable once published).
     pub guides: Arc<RwLock<std::collections::HashMap<String, Arc<tongban_store::ItemRecord>>>>,
+    /// Service sites by "region|code" with when they were read: filing checks its site on every case, and sites
+    /// are written only by seeding and imports, so a read is trusted for `SITE_CACHE_SECONDS`.
+    pub sites: Arc<RwLock<std::collections::HashMap<String, CachedSite>>>,
     /// The deployment's Ed25519 key: signs e-licences, and keys the rating links sent to applicants.
     pub signing_key: Arc<ed25519_dalek::SigningKey>,
 }

@@ -31,6 +31,7 @@ pub async fn build_state(database_url: &str, web: WebConfig) -> anyhow::Result<A
         calendar: Arc::new(std::sync::RwLock::new(Arc::new(calendar))),
         templates: Default::default(),
         guides: Default::default(),
+        sites: Default::default(),
         signing_key: Arc::new(signing_key),
     })
 }

@@ -361,6 +361,12 @@ pub struct RequestIn {
     pub purpose: Option<String>,
     /// paper, email or pickup
     pub delivery: String,
+    /// Staff recording a request: window (default), letter or fax; online applicants leave it out
+    pub channel: Option<String>,
+    /// Staff recording a letter or fax: the day it was signed for (YYYY-MM-DD), if not today; the 20 working days
+    /// count from it (条例 art. 31)
+    #[schema(value_type = Option<String>, format = Date)]
+    pub received_on: Option<chrono::NaiveDate>,
 }
 
 /// Submit a request for disclosure: online without a token, or recorded by staff (letter, window) with one. The
@@ -390,6 +396,8 @@ pub async fn file_request(
         description: r.description,
         purpose: r.purpose,
         delivery: r.delivery,
+        channel: r.channel,
+        received_on: r.received_on,
     };
     let v = d::file_request(&state, &region, input, s.as_ref(), today(), &now()).await?;
     Ok((StatusCode::CREATED, Json(v)))

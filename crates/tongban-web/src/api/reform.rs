@@ -576,6 +576,8 @@ pub struct BundlePart {
     /// The deciding department (a town government or the park committee when the power was delegated there)
     pub department_code: String,
     pub state: String,
+    /// The state's name in the case's workflow (办结, 审查中 …)
+    pub state_label: String,
     pub version: i64,
     pub due_date: Option<String>,
     pub materials: Vec<String>,
@@ -588,6 +590,15 @@ pub async fn bundle_view(
     whole: bool,
 ) -> Result<BundleCaseView, AppError> {
     let status = reform::bundle_status(state, &b, &parts).await?;
+    let mut labelled = Vec::with_capacity(parts.len());
+    for c in parts {
+        let tpl = crate::cases::template(state, &c.region_code, &c.workflow_code).await?;
+        let label = tpl
+            .state(&c.state)
+            .map(|st| st.label.clone())
+            .unwrap_or_else(|| c.state.clone());
+        labelled.push((c, label));
+    }
     Ok(BundleCaseView {
         applicant_identifier: if whole {
             b.applicant_identifier.clone()
@@ -605,9 +616,10 @@ pub async fn bundle_view(
         created_at: b.created_at,
         delivered_at: b.delivered_at,
         status,
-        parts: parts
+        parts: labelled
             .into_iter()
-            .map(|c| BundlePart {
+            .map(|(c, state_label)| BundlePart {
+                state_label,
                 number: c.number,
                 item_code: c.item_code,
                 item_name: c.item_name,

@@ -33,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/staff/disclosure", get(workbench))
         .route("/staff/disclosure/items", post(draft_submit))
         .route("/staff/disclosure/items/{id}", post(item_submit))
+        .route("/staff/disclosure/requests/new", get(record_form).post(record_submit))
         .route(
             "/staff/disclosure/requests/{number}",
             get(request_page).post(request_submit),
@@ -159,6 +160,14 @@ async fn catalog_page(State(state): State<AppState>, MaybeWebUser(s): MaybeWebUs
 
 #[derive(Deserialize, Default, Clone)]
 struct ApplyForm {
+    /// Staff recording a request only (the public form needs no session, so no token).
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    channel: String,
+    /// YYYY-MM-DD, empty for today
+    #[serde(default)]
+    received_on: String,
     #[serde(default)]
     department: String,
     #[serde(default)]
@@ -185,6 +194,28 @@ struct ApplyForm {
     delivery: String,
 }
 
+impl ApplyForm {
+    fn input(&self, channel: Option<String>, received_on: Option<chrono::NaiveDate>) -> RequestInput {
+        let opt = |v: &str| (!v.trim().is_empty()).then(|| v.trim().to_string());
+        RequestInput {
+            department: self.department.clone(),
+            applicant_kind: self.applicant_kind.clone(),
+            org_kind: opt(&self.org_kind),
+            name: self.name.clone(),
+            id_number: opt(&self.id_number),
+            credit_code: opt(&self.credit_code),
+            phone: self.phone.clone(),
+            email: opt(&self.email),
+            address: opt(&self.address),
+            description: self.description.clone(),
+            purpose: opt(&self.purpose),
+            delivery: self.delivery.clone(),
+            channel,
+            received_on,
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "disclosure_apply.html")]
 struct ApplyPage {
@@ -193,6 +224,10 @@ struct ApplyPage {
     departments: Vec<Department>,
     org_kinds: Vec<(&'static str, &'static str)>,
     deliveries: Vec<(&'static str, &'static str)>,
+    /// A disclosure officer recording a letter, fax or visit: the form posts to the workbench and asks how and
+    /// when the request came.
+    staff: bool,
+    channels: Vec<(&'static str, &'static str)>,
     error: String,
     done: Option<RequestView>,
 }
@@ -204,16 +239,42 @@ async fn apply_view(
     error: Option<AppError>,
     done: Option<RequestView>,
 ) -> Response {
+    apply_page(state, s, f, error, done, false).await
+}
+
+async fn apply_page(
+    state: &AppState,
+    s: Option<&Session>,
+    f: ApplyForm,
+    error: Option<AppError>,
+    done: Option<RequestView>,
+    staff: bool,
+) -> Response {
     let status = error.as_ref().map(|e| e.status).unwrap_or(StatusCode::OK);
     match state.store.departments(&region(state)).await {
-        Ok(departments) => (
+        Ok(mut departments) => (
             status,
             render(&ApplyPage {
-                layout: Layout::new("政府信息公开申请", s),
+                layout: Layout::new(
+                    if staff {
+                        "登记政府信息公开申请"
+                    } else {
+                        "政府信息公开申请"
+                    },
+                    s,
+                ),
                 f,
-                departments,
+                departments: match s.filter(|_| staff) {
+                    Some(s) => {
+                        departments.retain(|dep| d::may_handle(s, &dep.code));
+                        departments
+                    }
+                    None => departments,
+                },
                 org_kinds: d::APPLICANT_COLUMNS[1..].to_vec(),
                 deliveries: d::DELIVERIES.to_vec(),
+                staff,
+                channels: d::STAFF_CHANNELS.to_vec(),
                 error: error.map(|e| e.message).unwrap_or_default(),
                 done,
             }),
@@ -238,22 +299,8 @@ async fn apply_submit(
     MaybeWebUser(s): MaybeWebUser,
     Form(f): Form<ApplyForm>,
 ) -> Response {
-    let opt = |v: &str| (!v.trim().is_empty()).then(|| v.trim().to_string());
-    let input = RequestInput {
-        department: f.department.clone(),
-        applicant_kind: f.applicant_kind.clone(),
-        org_kind: opt(&f.org_kind),
-        name: f.name.clone(),
-        id_number: opt(&f.id_number),
-        credit_code: opt(&f.credit_code),
-        phone: f.phone.clone(),
-        email: opt(&f.email),
-        address: opt(&f.address),
-        description: f.description.clone(),
-        purpose: opt(&f.purpose),
-        delivery: f.delivery.clone(),
-    };
-    // Filed as the public does: a signed-in staff member records letters through the workbench API instead.
+    let input = f.input(None, None);
+    // Filed as the public does, signed in or not: staff record letters on /staff/disclosure/requests/new.
     match d::file_request(
         &state,
         &region(&state),
@@ -277,6 +324,52 @@ async fn apply_submit(
             (StatusCode::CREATED, page).into_response()
         }
         Err(e) => apply_view(&state, s.as_ref(), f, Some(e), None).await,
+    }
+}
+
+/// The disclosure officer's form for a request that came by letter, fax or in person.
+async fn record_form(State(state): State<AppState>, WebUser(s): WebUser) -> Response {
+    if !matches!(s.staff.role, Role::Discloser | Role::Admin) {
+        return error_page(AppError::forbidden("只有政务公开工作人员可以登记申请"));
+    }
+    let f = ApplyForm {
+        applicant_kind: "person".into(),
+        delivery: "paper".into(),
+        channel: "letter".into(),
+        department: s.staff.department_code.clone().unwrap_or_else(|| "zfb".into()),
+        ..Default::default()
+    };
+    apply_page(&state, Some(&s), f, None, None, true).await
+}
+
+async fn record_submit(State(state): State<AppState>, WebUser(s): WebUser, Form(f): Form<ApplyForm>) -> Response {
+    if !csrf_ok(&s.csrf_token, &f.csrf) {
+        return csrf_error();
+    }
+    let received_on = match f.received_on.trim() {
+        "" => None,
+        day => match chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d") {
+            Ok(d) => Some(d),
+            Err(_) => {
+                let e = AppError::unprocessable("invalid_date", format!("收到日期“{day}”应为YYYY-MM-DD"));
+                return apply_page(&state, Some(&s), f, Some(e), None, true).await;
+            }
+        },
+    };
+    let input = f.input(Some(f.channel.clone()).filter(|c| !c.trim().is_empty()), received_on);
+    match d::file_request(
+        &state,
+        &s.staff.region_code,
+        input,
+        Some(&s),
+        today(),
+        &tongban_store::now_text(),
+    )
+    .await
+    {
+        Ok(v) => Redirect::to(&format!("/staff/disclosure/requests/{}", v.number)).into_response(),
+        Err(e) if e.status == StatusCode::FORBIDDEN => error_page(e),
+        Err(e) => apply_page(&state, Some(&s), f, Some(e), None, true).await,
     }
 }
 

@@ -257,6 +257,8 @@ async fn demo_requests(
             description: asked.into(),
             purpose: None,
             delivery: delivery.into(),
+            channel: None,
+            received_on: None,
         };
         let at = format!("{}T01:30:00Z", received.format("%Y-%m-%d"));
         let r = match d::file_request(state, region, input, None, received, &at).await {

@@ -403,13 +403,18 @@ async fn the_newborn_bundle_at_a_town_centre_to_one_delivery_in_chromium() {
         .expect("click");
     assert!(text(c, "p.notice").await.contains("已一次送达"));
     assert_eq!(text(c, "#bundle-status").await, "已送达");
-    let states: Vec<String> = {
+    let states: Vec<(String, String)> = {
         let mut v = Vec::new();
         for td in c.find_all(Locator::Css("td.part-state")).await.expect("parts") {
-            v.push(td.text().await.expect("state"));
+            let code = td.attr("data-state").await.expect("state code").unwrap_or_default();
+            v.push((code, td.text().await.expect("state")));
         }
         v
     };
-    assert_eq!(states, vec!["closed"; 4], "every part delivered");
+    assert_eq!(
+        states,
+        vec![("closed".to_string(), "已办结".to_string()); 4],
+        "every part delivered, named in words"
+    );
     b.client.clone().close().await.expect("close");
 }

@@ -671,6 +671,8 @@ both_backends!(
             description: "区政府常务会议纪要".into(),
             purpose: None,
             delivery: "email".into(),
+            channel: None,
+            received_on: None,
         };
         let r = d::file_request(
             st,
@@ -794,6 +796,8 @@ both_backends!(annual_report_matches_a_hand_computed_year, |app: TestApp| async 
                 description: "某项政府信息".into(),
                 purpose: None,
                 delivery: "email".into(),
+                channel: None,
+                received_on: None,
             };
             d::file_request(st, "430603", input, Some(&s), day(received), "t")
                 .await
@@ -1086,3 +1090,132 @@ both_backends!(annual_report_matches_a_hand_computed_year, |app: TestApp| async 
     );
     assert!(page.contains("保护第三方合法权益") && page.contains("下载XLSX"));
 });
+
+both_backends!(
+    letters_count_from_the_day_they_were_signed_for,
+    |app: TestApp| async move {
+        let cal = tongban_core::calendar::Calendar::official();
+        let today = tongban_web::cases::today();
+        let ymd = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+        // The day that lies `n` working days before today.
+        let back = |n: i64| {
+            let mut d = today;
+            while cal.working_days_between(d, today) < n {
+                d = d.pred_opt().unwrap();
+            }
+            d
+        };
+        let signed = back(3);
+        let discloser = app.token("discloser").await;
+        let with = |change: Value| {
+            let mut body = person_request("zrzyj");
+            for (k, v) in change.as_object().unwrap() {
+                body[k] = v.clone();
+            }
+            body
+        };
+
+        let (status, r) = app
+            .post_json(
+                "/api/v1/disclosure/requests",
+                &with(json!({"channel": "letter", "received_on": ymd(signed)})),
+                Some(&discloser),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{r}");
+        assert_eq!(r["channel"], "letter");
+        assert_eq!(r["channel_label"], "信函");
+        assert_eq!(r["received_on"], ymd(signed));
+        assert_eq!(
+            r["due_date"],
+            ymd(cal.add_working_days(signed, 20).date),
+            "20 working days from the day the letter was signed for, not from its entry"
+        );
+
+        for (change, token, code) in [
+            (json!({"received_on": ymd(signed)}), None, "received_on_not_allowed"),
+            (json!({"channel": "letter"}), None, "invalid_channel"),
+            (
+                json!({"channel": "pigeon"}),
+                Some(discloser.as_str()),
+                "invalid_channel",
+            ),
+            (
+                json!({"channel": "letter", "received_on": ymd(today.succ_opt().unwrap())}),
+                Some(discloser.as_str()),
+                "received_on_in_future",
+            ),
+            (
+                json!({"channel": "letter", "received_on": ymd(back(21))}),
+                Some(discloser.as_str()),
+                "received_on_too_old",
+            ),
+        ] {
+            let (s, b) = app
+                .post_json("/api/v1/disclosure/requests", &with(change.clone()), token)
+                .await;
+            assert_eq!((s, err(&b)), (StatusCode::UNPROCESSABLE_ENTITY, code), "{change}: {b}");
+        }
+        assert_eq!(
+            count(&app, "SELECT COUNT(*) FROM disclosure_requests").await,
+            1,
+            "refusals write nothing"
+        );
+
+        // The workbench page records a fax with its day.
+        let (client, csrf) = sign_in(&app, "discloser").await;
+        let form = client
+            .get(app.url("/staff/disclosure/requests/new"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(form.status(), StatusCode::OK);
+        let form = form.text().await.unwrap();
+        assert!(form.contains("签收日期") && form.contains("传真"), "{form}");
+        let id = person_id("43060319850712001");
+        let fields = |received: String| {
+            vec![
+                ("csrf", csrf.clone()),
+                ("channel", "fax".to_string()),
+                ("received_on", received),
+                ("department", "zrzyj".to_string()),
+                ("applicant_kind", "person".to_string()),
+                ("name", "王小红".to_string()),
+                ("id_number", id.clone()),
+                ("phone", "13812345678".to_string()),
+                ("description", "2025年度城乡建设用地增减挂钩项目批复".to_string()),
+                ("delivery", "paper".to_string()),
+                ("address", "岳阳市云溪区云溪镇".to_string()),
+            ]
+        };
+        let bad = client
+            .post(app.url("/staff/disclosure/requests/new"))
+            .form(&fields("2026-02-30".into()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bad.text().await.unwrap().contains("应为YYYY-MM-DD"));
+        let done = client
+            .post(app.url("/staff/disclosure/requests/new"))
+            .form(&fields(ymd(back(1))))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(done.status(), StatusCode::SEE_OTHER);
+        let to = done.headers()["location"].to_str().unwrap().to_string();
+        assert!(to.starts_with("/staff/disclosure/requests/GK"), "{to}");
+        let page = client.get(app.url(&to)).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("传真") && page.contains(&ymd(back(1))), "{page}");
+        assert_eq!(count(&app, "SELECT COUNT(*) FROM disclosure_requests").await, 2);
+
+        // Not a page for window clerks.
+        let (clerk, _) = crate::web::sign_in(&app, "clerk").await;
+        let r = clerk
+            .get(app.url("/staff/disclosure/requests/new"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    }
+);
