@@ -114,6 +114,9 @@ pub async fn load_reference(store: &Store, search: &SearchIndex, region: &str) -
         .import_bundles(region, parse_bundles(BUNDLES_CSV), ImportMode::AllOrNothing, "seed")
         .await?;
     seed_reform(store, region, &county.name).await?;
+    // The reform seed adds the deciding bodies of delegated powers and the park's and partners' sites.
+    report.departments = store.departments(region).await?.len();
+    report.sites = store.sites(region).await?.len();
     Ok(report)
 }
 
