@@ -4,7 +4,8 @@
 //! and the annual report checked cell by cell against a small year computed by hand.
 
 use crate::both_backends;
-use crate::helpers::{urlencode, TestApp, PASSWORD};
+use crate::helpers::{urlencode, TestApp};
+use crate::web::sign_in_with_csrf as sign_in;
 use chrono::NaiveDate;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -46,51 +47,6 @@ fn credit_code(first17: &str) -> String {
 
 fn day(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
-}
-
-fn hidden(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker).map(|i| i + marker.len()).expect("hidden field");
-    html[start..].split('"').next().unwrap_or("").to_string()
-}
-
-/// A browser-like client signed in through the login form, with the session's CSRF token.
-async fn sign_in(app: &TestApp, username: &str) -> (reqwest::Client, String) {
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let form = client
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = hidden(&form, "csrf");
-    let r = client
-        .post(app.url("/login"))
-        .form(&[
-            ("username", username),
-            ("password", PASSWORD),
-            ("csrf", &csrf),
-            ("next", "/staff/disclosure"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "login of {username}");
-    let page = client
-        .get(app.url("/staff/disclosure"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    (client, hidden(&page, "csrf"))
 }
 
 both_backends!(

@@ -4,6 +4,7 @@
 
 use crate::both_backends;
 use crate::helpers::{TestApp, PASSWORD};
+use crate::web::{hidden, sign_in};
 use chrono::{TimeZone, Utc};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -418,42 +419,6 @@ both_backends!(
     }
 );
 
-fn hidden(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker).map(|i| i + marker.len()).expect("hidden field");
-    html[start..].split('"').next().unwrap_or("").to_string()
-}
-
-async fn sign_in(app: &TestApp, username: &str) -> reqwest::Client {
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let form = client
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = hidden(&form, "csrf");
-    let r = client
-        .post(app.url("/login"))
-        .form(&[
-            ("username", username),
-            ("password", PASSWORD),
-            ("csrf", &csrf),
-            ("next", "/staff"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "login of {username}");
-    client
-}
-
 both_backends!(the_kiosk_board_and_window_pages_work, |app: TestApp| async move {
     let kiosk = app.get("/hall/ticket").await.text().await.unwrap();
     assert!(
@@ -495,7 +460,7 @@ both_backends!(the_kiosk_board_and_window_pages_work, |app: TestApp| async move 
     let css = app.get("/assets/queue.css").await.text().await.unwrap();
     assert!(!css.contains("http"), "no external assets");
 
-    let clerk = sign_in(&app, "clerk").await;
+    let (clerk, _) = sign_in(&app, "clerk").await;
     let page = clerk
         .get(app.url("/staff/queue"))
         .send()
@@ -541,11 +506,11 @@ both_backends!(the_kiosk_board_and_window_pages_work, |app: TestApp| async move 
         "the board shows where A001 is called"
     );
 
-    let operator = sign_in(&app, "operator").await;
+    let (operator, _) = sign_in(&app, "operator").await;
     let r = operator.get(app.url("/staff/queue")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 
-    let admin = sign_in(&app, "admin").await;
+    let (admin, _) = sign_in(&app, "admin").await;
     let page = admin
         .get(app.url("/staff/queue/categories"))
         .send()
@@ -555,7 +520,7 @@ both_backends!(the_kiosk_board_and_window_pages_work, |app: TestApp| async move 
         .await
         .unwrap();
     assert!(page.contains("取号类别") && page.contains("zq-bdcdj"), "{page}");
-    let supervisor = sign_in(&app, "supervisor").await;
+    let (supervisor, _) = sign_in(&app, "supervisor").await;
     let r = supervisor.get(app.url("/staff/queue/figures")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.text().await.unwrap().contains("接待人次"));

@@ -41,6 +41,13 @@ pub(crate) async fn sign_in(app: &TestApp, username: &str) -> (reqwest::Client, 
     (client, home)
 }
 
+/// `sign_in`, giving the session's CSRF token for the forms to post.
+pub(crate) async fn sign_in_with_csrf(app: &TestApp, username: &str) -> (reqwest::Client, String) {
+    let (client, home) = sign_in(app, username).await;
+    let csrf = hidden(&home, "csrf");
+    (client, csrf)
+}
+
 both_backends!(portal_pages_show_the_catalog, |app: TestApp| async move {
     let home = app.get("/").await.text().await.unwrap();
     assert!(
