@@ -1,22 +1,18 @@
-//! The one HTTP error type: a status, a stable snake_case code for programs and a Chinese message for people.
+//! The one HTTP error type: the use cases' error (`tongban_app::Error`) with the one mapping from its kind to a
+//! status, answered as `{"error": {"code", "message"}}`.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
+use tongban_app::{Error, ErrorKind};
 use tongban_core::DomainError;
 use tongban_search::SearchError;
 use tongban_store::StoreError;
 use utoipa::ToSchema;
 
 #[derive(Debug, Clone)]
-pub struct AppError {
-    pub status: StatusCode,
-    pub code: &'static str,
-    pub message: String,
-    /// Extra machine-readable detail, e.g. the bad rows of an import.
-    pub details: Option<serde_json::Value>,
-}
+pub struct HttpError(pub Error);
 
 /// `{"error": {"code", "message"}}`
 #[derive(Serialize, ToSchema)]
@@ -35,55 +31,60 @@ pub struct ErrorDetail {
     pub details: Option<serde_json::Value>,
 }
 
-impl AppError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> AppError {
-        AppError {
-            status,
-            code,
-            message: message.into(),
-            details: None,
-        }
-    }
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> AppError {
-        AppError::new(StatusCode::BAD_REQUEST, code, message)
-    }
-    pub fn not_found(what: impl std::fmt::Display) -> AppError {
-        AppError::new(StatusCode::NOT_FOUND, "not_found", format!("{what}不存在"))
-    }
-    pub fn unauthorized(message: impl Into<String>) -> AppError {
-        AppError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
-    }
-    pub fn forbidden(message: impl Into<String>) -> AppError {
-        AppError::new(StatusCode::FORBIDDEN, "forbidden", message)
-    }
-    pub fn unprocessable(code: &'static str, message: impl Into<String>) -> AppError {
-        AppError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
-    }
-    pub fn internal(message: impl std::fmt::Display) -> AppError {
-        tracing::error!(error = %message, "internal error");
-        AppError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "服务器内部错误，请稍后再试",
-        )
-    }
-    pub fn with_details(mut self, details: serde_json::Value) -> AppError {
-        self.details = Some(details);
-        self
+/// The status each kind of failure answers: the one place this is decided.
+pub fn status_of(kind: ErrorKind) -> StatusCode {
+    match kind {
+        ErrorKind::Malformed => StatusCode::BAD_REQUEST,
+        ErrorKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorKind::Unauthenticated => StatusCode::UNAUTHORIZED,
+        ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+        ErrorKind::NotFound => StatusCode::NOT_FOUND,
+        ErrorKind::Conflict => StatusCode::CONFLICT,
+        ErrorKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorKind::TooMany => StatusCode::TOO_MANY_REQUESTS,
+        ErrorKind::UnsupportedFormat => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 
-impl IntoResponse for AppError {
+/// The kind of a rejection axum's own extractors answered with a status (a form or multipart body that could not
+/// be read), so that it is reported like every other error.
+pub fn kind_of(status: StatusCode) -> ErrorKind {
+    match status {
+        StatusCode::UNPROCESSABLE_ENTITY => ErrorKind::Invalid,
+        StatusCode::PAYLOAD_TOO_LARGE => ErrorKind::TooLarge,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorKind::UnsupportedFormat,
+        s if s.is_server_error() => ErrorKind::Internal,
+        _ => ErrorKind::Malformed,
+    }
+}
+
+impl HttpError {
+    pub fn status(&self) -> StatusCode {
+        status_of(self.0.kind)
+    }
+}
+
+impl std::ops::Deref for HttpError {
+    type Target = Error;
+    fn deref(&self) -> &Error {
+        &self.0
+    }
+}
+
+impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
+        let status = self.status();
         let body = ErrorBody {
             error: ErrorDetail {
-                code: self.code.to_string(),
-                message: self.message,
-                details: self.details,
+                code: self.0.code.to_string(),
+                message: self.0.message,
+                details: self.0.details,
             },
         };
-        let mut response = (self.status, Json(body)).into_response();
-        if self.status == StatusCode::PAYLOAD_TOO_LARGE {
+        let mut response = (status, Json(body)).into_response();
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
             // The rest of the body was never read, so the connection cannot carry another request; saying so
             // keeps a keep-alive client from sending its next request down a socket the server is closing.
             response.headers_mut().insert(
@@ -95,49 +96,28 @@ impl IntoResponse for AppError {
     }
 }
 
-impl From<StoreError> for AppError {
-    fn from(e: StoreError) -> AppError {
-        match e {
-            StoreError::NotFound(what) => AppError::not_found(what),
-            StoreError::Conflict(m) => AppError::new(StatusCode::CONFLICT, "conflict", m),
-            StoreError::Invalid(m) => AppError::unprocessable("invalid", m),
-            StoreError::Import(rows) => {
-                let message = format!(
-                    "导入文件有{}处错误，未导入任何数据：{}",
-                    rows.len(),
-                    rows.iter()
-                        .take(3)
-                        .map(|r| r.to_string())
-                        .collect::<Vec<_>>()
-                        .join("；")
-                );
-                let details = serde_json::to_value(&rows).unwrap_or_default();
-                AppError::unprocessable("import_rejected", message).with_details(details)
-            }
-            // The database could not be reached (restarted, network, pool exhausted): worth retrying.
-            e if e.is_unavailable() => {
-                tracing::error!(error = %e, "database unavailable");
-                AppError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "database_unavailable",
-                    "数据库暂时无法连接，请稍后重试",
-                )
-            }
-            other => AppError::internal(other),
-        }
+impl From<Error> for HttpError {
+    fn from(e: Error) -> HttpError {
+        HttpError(e)
     }
 }
 
-impl From<DomainError> for AppError {
-    fn from(e: DomainError) -> AppError {
-        AppError::unprocessable(e.code(), e.to_string())
+impl From<StoreError> for HttpError {
+    fn from(e: StoreError) -> HttpError {
+        HttpError(e.into())
     }
 }
 
-impl From<SearchError> for AppError {
-    fn from(e: SearchError) -> AppError {
-        AppError::internal(e)
+impl From<DomainError> for HttpError {
+    fn from(e: DomainError) -> HttpError {
+        HttpError(e.into())
     }
 }
 
-pub type ApiResult<T> = Result<T, AppError>;
+impl From<SearchError> for HttpError {
+    fn from(e: SearchError) -> HttpError {
+        HttpError(e.into())
+    }
+}
+
+pub type ApiResult<T> = Result<T, HttpError>;

@@ -1,71 +1,71 @@
 //! JSON and query extractors whose rejections speak our error format instead of axum's plain text.
 
-use crate::error::AppError;
+use crate::error::HttpError;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
+use tongban_app::{Error, ErrorKind};
 
 pub struct ApiJson<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
-    type Rejection = AppError;
+    type Rejection = HttpError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(ApiJson(v)),
-            Err(rejection) => Err(json_rejection(rejection)),
+            Err(rejection) => Err(json_rejection(rejection).into()),
         }
     }
 }
 
-fn json_rejection(r: JsonRejection) -> AppError {
+fn json_rejection(r: JsonRejection) -> Error {
     match r {
-        JsonRejection::MissingJsonContentType(_) => AppError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        JsonRejection::MissingJsonContentType(_) => Error::new(
+            ErrorKind::UnsupportedFormat,
             "unsupported_media_type",
             "请求体应为JSON，并带有Content-Type: application/json",
         ),
         JsonRejection::JsonSyntaxError(e) => {
-            AppError::bad_request("invalid_json", format!("JSON格式错误：{}", e.body_text()))
+            Error::bad_request("invalid_json", format!("JSON格式错误：{}", e.body_text()))
         }
         JsonRejection::JsonDataError(e) => {
-            AppError::unprocessable("invalid_fields", format!("JSON字段不符合要求：{}", e.body_text()))
+            Error::unprocessable("invalid_fields", format!("JSON字段不符合要求：{}", e.body_text()))
         }
         JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "请求体过大")
+            Error::new(ErrorKind::TooLarge, "payload_too_large", "请求体过大")
         }
-        other => AppError::bad_request("invalid_body", format!("无法读取请求体：{}", other.body_text())),
+        other => Error::bad_request("invalid_body", format!("无法读取请求体：{}", other.body_text())),
     }
 }
 
 pub struct ApiQuery<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
-    type Rejection = AppError;
+    type Rejection = HttpError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
-            Err(QueryRejection::FailedToDeserializeQueryString(e)) => Err(AppError::bad_request(
-                "invalid_query",
-                format!("查询参数不符合要求：{}", e.body_text()),
-            )),
-            Err(other) => Err(AppError::bad_request("invalid_query", other.body_text())),
+            Err(QueryRejection::FailedToDeserializeQueryString(e)) => {
+                Err(Error::bad_request("invalid_query", format!("查询参数不符合要求：{}", e.body_text())).into())
+            }
+            Err(other) => Err(Error::bad_request("invalid_query", other.body_text()).into()),
         }
     }
 }
 
 /// Page and page size with bounds, shared by every paged list.
-pub fn paging(page: Option<i64>, per_page: Option<i64>) -> Result<(i64, i64), AppError> {
+pub fn paging(page: Option<i64>, per_page: Option<i64>) -> Result<(i64, i64), Error> {
     let page = page.unwrap_or(1);
     let per_page = per_page.unwrap_or(20);
     if page < 1 {
-        return Err(AppError::bad_request("invalid_page", "page应为从1开始的页码"));
+        return Err(Error::bad_request("invalid_page", "page应为从1开始的页码"));
     }
     if !(1..=100).contains(&per_page) {
-        return Err(AppError::bad_request("invalid_per_page", "per_page应在1到100之间"));
+        return Err(Error::bad_request("invalid_per_page", "per_page应在1到100之间"));
     }
     Ok((page, per_page))
 }

@@ -3,18 +3,14 @@
 
 pub mod api;
 pub mod auth;
-pub mod cases;
-pub mod disclosure;
 pub mod error;
 pub mod extract;
-pub mod hotline;
-pub mod queue;
-pub mod reform;
-pub mod services;
+pub mod open311;
 pub mod state;
 pub mod ui;
+pub mod upload;
 
-pub use error::AppError;
+pub use error::HttpError;
 pub use state::{AppState, WebConfig};
 
 use axum::extract::{MatchedPath, Request, State};
@@ -26,6 +22,7 @@ use axum::{Json, Router};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
+use tongban_app::{Error, ErrorKind};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -59,7 +56,7 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))
         .merge(ui::router())
-        .merge(hotline::open311::router())
+        .merge(open311::router())
         .fallback(not_found)
         .layer(middleware::from_fn(record_metrics))
         .layer(TimeoutLayer::with_status_code(
@@ -77,11 +74,11 @@ async fn healthz(State(state): State<AppState>) -> Response {
             Json(serde_json::json!({"status": "ok", "database": state.store.backend().name()})),
         )
             .into_response(),
-        Err(e) => AppError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
+        Err(e) => HttpError::from(Error::new(
+            ErrorKind::Unavailable,
             "database_unavailable",
             format!("数据库不可用：{e}"),
-        )
+        ))
         .into_response(),
     }
 }
@@ -96,7 +93,7 @@ async fn metrics_text(State(state): State<AppState>) -> Response {
 
 async fn not_found(req: Request) -> Response {
     if req.uri().path().starts_with("/api/") {
-        AppError::not_found(format!("接口“{} {}”", req.method(), req.uri().path())).into_response()
+        HttpError::from(Error::not_found(format!("接口“{} {}”", req.method(), req.uri().path()))).into_response()
     } else {
         ui::not_found_page()
     }

@@ -21,12 +21,12 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tongban_app::cases::{self, Filing};
+use tongban_app::{App, Settings};
 use tongban_core::ids::ResidentId;
 use tongban_core::role::Role;
 use tongban_core::workflow::{default_template, Actor, Template};
 use tongban_store::{ItemFilter, Session, SessionKind};
-use tongban_web::cases::{self, Filing};
-use tongban_web::{AppError, AppState, WebConfig};
 
 /// Demo accounts' password in the throw-away databases (the demo users need at least eight characters).
 const PASSWORD: &str = "bench-password-1";
@@ -207,7 +207,7 @@ async fn on_fresh_database(backend: &Backend, mode: Mode, opts: &BenchOptions) -
 }
 
 async fn measure_mode(url: &str, mode: Mode, opts: &BenchOptions) -> anyhow::Result<Measured> {
-    let state = crate::build_state(url, WebConfig::default()).await?;
+    let state = crate::build_app(url, Settings::default()).await?;
     let region = state.config.default_region.clone();
     crate::seed::load_reference(&state.store, &state.search, &region).await?;
     crate::seed::demo_users(&state.store, &region, PASSWORD).await?;
@@ -369,7 +369,7 @@ struct BenchItem {
 }
 
 impl Fixture {
-    async fn load(state: &AppState, region: &str) -> anyhow::Result<Fixture> {
+    async fn load(state: &App, region: &str) -> anyhow::Result<Fixture> {
         let store = &state.store;
         // Items of 区行政审批局: the demo reviewer and head work there, so they may act on these cases.
         let filter = ItemFilter {
@@ -516,13 +516,13 @@ impl Driver {
     }
 }
 
-fn app_error(step: &str) -> impl Fn(AppError) -> anyhow::Error + '_ {
+fn app_error(step: &str) -> impl Fn(tongban_app::Error) -> anyhow::Error + '_ {
     move |e| anyhow!("{step}：{}（{}）", e.message, e.code)
 }
 
 /// The use cases called directly, as the API handlers call them, with sessions opened once.
 struct InProcess {
-    state: AppState,
+    state: App,
     fixture: Arc<Fixture>,
     clerk: Session,
     reviewer: Session,
@@ -530,7 +530,7 @@ struct InProcess {
 }
 
 impl InProcess {
-    async fn new(state: &AppState, fixture: &Arc<Fixture>) -> anyhow::Result<InProcess> {
+    async fn new(state: &App, fixture: &Arc<Fixture>) -> anyhow::Result<InProcess> {
         let session = |username: &'static str| async move {
             let (staff, _) = state
                 .store
@@ -610,11 +610,11 @@ struct Server {
 }
 
 impl Server {
-    async fn start(state: AppState) -> anyhow::Result<Server> {
+    async fn start(state: App) -> anyhow::Result<Server> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
-        let app = tongban_web::app(state);
+        let app = tongban_web::app(tongban_web::AppState::new(state, Default::default()));
         let task = tokio::spawn(async move {
             axum::serve(
                 listener,
@@ -797,7 +797,7 @@ const RAW_SIGNATURE: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
 const RAW_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 impl RawDriver {
-    fn new(state: &AppState, fixture: &Arc<Fixture>) -> anyhow::Result<RawDriver> {
+    fn new(state: &App, fixture: &Arc<Fixture>) -> anyhow::Result<RawDriver> {
         let tpl: Template = default_template();
         let start = tpl.start();
         let mut position = start.clone();

@@ -42,7 +42,7 @@ pub struct Config {
     pub region: String,
     pub secure_cookies: bool,
     pub session_hours: i64,
-    pub hotline: tongban_web::hotline::HotlineSettings,
+    pub hotline: tongban_app::hotline::HotlineSettings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -127,8 +127,13 @@ impl Config {
 
     pub fn web(&self) -> tongban_web::WebConfig {
         tongban_web::WebConfig {
-            default_region: self.region.clone(),
             secure_cookies: self.secure_cookies,
+        }
+    }
+
+    pub fn settings(&self) -> tongban_app::Settings {
+        tongban_app::Settings {
+            default_region: self.region.clone(),
             session_hours: self.session_hours,
             data_dir: self.data_dir.clone(),
             hotline: self.hotline.clone(),
@@ -153,8 +158,8 @@ impl Config {
 pub fn hotline_settings(
     file: &HotlineSection,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<tongban_web::hotline::HotlineSettings, ConfigError> {
-    use tongban_web::hotline::HotlineSettings;
+) -> Result<tongban_app::hotline::HotlineSettings, ConfigError> {
+    use tongban_app::hotline::HotlineSettings;
     let mut h = HotlineSettings::default();
     let days = [
         (
@@ -309,7 +314,7 @@ mod tests {
     fn hotline_settings_from_file_and_environment() {
         let none = |_: &str| -> Option<String> { None };
         let d = hotline_settings(&HotlineSection::default(), &none).unwrap();
-        assert_eq!(d, tongban_web::hotline::HotlineSettings::default());
+        assert_eq!(d, tongban_app::hotline::HotlineSettings::default());
         assert_eq!(
             (d.days_for("consultation"), d.days_for("complaint"), d.emergency_hours),
             (2, 15, 4)

@@ -6,43 +6,18 @@ pub mod config;
 pub mod replay;
 pub mod seed;
 
-use std::sync::Arc;
+use tongban_app::{App, Settings};
 use tongban_search::SearchIndex;
 use tongban_store::{ImportMode, ImportReport, Store, StoreError};
-use tongban_web::{AppState, WebConfig};
 
-pub use tongban_web::services::import_catalog as catalog_import;
+pub use tongban_app::catalog::import_catalog as catalog_import;
 
-/// Connects, migrates, builds the search index of every district that has a catalog, and returns the app state.
-pub async fn build_state(database_url: &str, web: WebConfig) -> anyhow::Result<AppState> {
+/// Connects, migrates and opens the use cases over the database: the search index of the default region built,
+/// every calendar notice loaded, the signing key read.
+pub async fn build_app(database_url: &str, settings: Settings) -> anyhow::Result<App> {
     let store = Store::connect(database_url).await?;
     store.migrate().await?;
-    let search = SearchIndex::new()?;
-    tongban_web::services::reindex(&store, &search, &web.default_region)
-        .await
-        .map_err(|e| anyhow::anyhow!(e.message))?;
-    let calendar = load_calendar(&store).await?;
-    let signing_key = tongban_web::reform::signing_key(&web.data_dir)?;
-    Ok(AppState {
-        store,
-        search,
-        config: Arc::new(web),
-        metrics: tongban_web::metrics_handle(),
-        calendar: Arc::new(std::sync::RwLock::new(Arc::new(calendar))),
-        templates: Default::default(),
-        guides: Default::default(),
-        sites: Default::default(),
-        signing_key: Arc::new(signing_key),
-    })
-}
-
-/// The shipped official notices, then every notice loaded into the database since.
-pub async fn load_calendar(store: &Store) -> anyhow::Result<tongban_core::calendar::Calendar> {
-    let mut calendar = tongban_core::calendar::Calendar::official();
-    for definition in store.calendar_notices().await? {
-        calendar.load_notice(tongban_core::calendar::YearNotice::parse_toml(&definition)?);
-    }
-    Ok(calendar)
+    App::open(store, settings).await.map_err(|e| anyhow::anyhow!(e.message))
 }
 
 /// Imports a catalog or bundles file, told apart by its header.

@@ -303,7 +303,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         } => {
             let store = open_store(&config).await?;
             let report =
-                tongban_web::services::quality_report(&store, &config.region, department.as_deref(), None).await?;
+                tongban_app::catalog::quality_report(&store, &config.region, department.as_deref(), None).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
@@ -326,7 +326,9 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             let from = chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d")
                 .map_err(|_| anyhow::anyhow!("日期“{date}”应为YYYY-MM-DD格式"))?;
             let store = open_store(&config).await?;
-            let calendar = tongban::load_calendar(&store).await?;
+            let calendar = tongban_app::load_calendar(&store)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.message))?;
             let d = calendar.add_working_days(from, days);
             println!(
                 "{}{}",
@@ -344,7 +346,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             let text = std::fs::read_to_string(&file).with_context(|| format!("无法读取{}", file.display()))?;
             let notice = tongban_core::calendar::YearNotice::parse_toml(&text)?;
             let store = open_store(&config).await?;
-            let moved = tongban_web::cases::import_notice(&store, &notice, &text, "cli")
+            let moved = tongban_app::cases::import_notice(&store, &notice, &text, "cli")
                 .await
                 .map_err(|e| anyhow::anyhow!(e.message))?;
             println!("已载入{}年放假安排（{}）", notice.year, notice.source);
@@ -397,9 +399,9 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             if name.is_empty() {
                 bail!("密钥名称不能为空");
             }
-            let key = tongban_web::hotline::new_api_key();
+            let key = tongban_app::hotline::new_api_key();
             store
-                .add_open311_key(&config.region, &name, &tongban_web::hotline::hash_key(&key), "cli")
+                .add_open311_key(&config.region, &name, &tongban_app::hotline::hash_key(&key), "cli")
                 .await?;
             println!("已为“{name}”签发Open311接口密钥（只显示这一次）：");
             println!("{key}");
@@ -511,7 +513,7 @@ async fn demo(config: &Config, days: u32, scale: f64) -> anyhow::Result<()> {
     let users = tongban::seed::demo_users_with_hash(&store, &config.region, &hash).await?;
     let department_staff = tongban::seed::department_staff(&store, &config.region, &hash).await?;
     let activity_started = std::time::Instant::now();
-    let state = tongban::build_state(&config.database_url, config.web()).await?;
+    let state = tongban::build_app(&config.database_url, config.settings()).await?;
     let cases = tongban::seed::demo_activity(&state, &config.region, days, scale).await?;
     println!(
         "  近{days}个工作日的办件{cases}件（{:.1}秒）",
@@ -563,7 +565,10 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
     if config.is_sqlite() {
         std::fs::create_dir_all(&config.data_dir)?;
     }
-    let state = tongban::build_state(&config.database_url, config.web()).await?;
+    let state = tongban_web::AppState::new(
+        tongban::build_app(&config.database_url, config.settings()).await?,
+        config.web(),
+    );
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("无法监听{}", config.listen))?;
@@ -577,9 +582,9 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
     tokio::spawn(async move {
         // The outbox worker: one pass every few seconds; a failed pass is logged and the next one retries.
         loop {
-            if let Err(e) = tongban_web::cases::deliver_notifications(
+            if let Err(e) = tongban_app::cases::deliver_notifications(
                 &worker_store,
-                &tongban_web::cases::LogSink,
+                &tongban_app::cases::LogSink,
                 chrono::Utc::now(),
             )
             .await
@@ -589,12 +594,12 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
             tokio::time::sleep(std::time::Duration::from_secs(5)).await;
         }
     });
-    let sweep_state = state.clone();
+    let sweep_state = state.app.clone();
     tokio::spawn(async move {
         // 容缺 commitments fall due by the day; an hourly pass marks the broken ones soon after midnight.
         loop {
             let region = sweep_state.config.default_region.clone();
-            match tongban_web::reform::sweep_commitments(&sweep_state, &region, tongban_web::cases::today()).await {
+            match tongban_app::reform::sweep_commitments(&sweep_state, &region, tongban_app::time::today()).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(commitments = n, "overdue tolerance commitments marked"),
                 Err(e) => tracing::warn!(error = %e.message, "commitment sweep failed"),

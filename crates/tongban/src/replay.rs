@@ -8,13 +8,13 @@ use anyhow::{anyhow, Context};
 use serde::Serialize;
 use std::io::Write;
 use std::time::Instant;
+use tongban_app::Settings;
 use tongban_core::calendar::Calendar;
 use tongban_core::deadline;
 use tongban_core::ids::ResidentId;
 use tongban_core::role::Role;
 use tongban_core::workflow::{default_template, Actor};
 use tongban_store::{NewCase, PastCase, PastEvent, Store};
-use tongban_web::WebConfig;
 
 /// The report's 2023 applications.
 pub const YEAR_CASES: usize = 360_969;
@@ -53,7 +53,7 @@ pub(crate) async fn run(backend: &crate::bench::Backend, cases: usize) -> anyhow
 }
 
 async fn replay(url: &str, backend: &'static str, count: usize) -> anyhow::Result<serde_json::Value> {
-    let state = crate::build_state(url, WebConfig::default()).await?;
+    let state = crate::build_app(url, Settings::default()).await?;
     let region = state.config.default_region.clone();
     crate::seed::load_reference(&state.store, &state.search, &region).await?;
     let started = Instant::now();

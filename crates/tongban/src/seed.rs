@@ -134,7 +134,7 @@ async fn seed_reform(store: &Store, region: &str, county: &str) -> Result<(), St
     store
         .upsert_department(
             region,
-            tongban_web::reform::PARK_DEPARTMENT,
+            tongban_app::reform::PARK_DEPARTMENT,
             &park_committee,
             "",
             "seed",
@@ -145,7 +145,7 @@ async fn seed_reform(store: &Store, region: &str, county: &str) -> Result<(), St
         store
             .upsert_department(
                 region,
-                &tongban_web::reform::town_government(&town.code),
+                &tongban_app::reform::town_government(&town.code),
                 &government,
                 "",
                 "seed",
@@ -154,7 +154,7 @@ async fn seed_reform(store: &Store, region: &str, county: &str) -> Result<(), St
     }
     for d in store.departments(region).await? {
         if store.department_credit_code(d.id).await?.is_empty() {
-            let code = tongban_web::reform::placeholder_credit_code(region, d.id);
+            let code = tongban_app::reform::placeholder_credit_code(region, d.id);
             store.set_department_credit_code(region, &d.code, &code).await?;
         }
     }
@@ -360,15 +360,10 @@ fn target_steps(rng: &mut Rng, age_working_days: i64, promised: i64) -> Vec<&'st
 /// Seeds `days` working days of activity ending today at the report's daily rates, through the same use cases the
 /// windows use (so numbers, deadlines, events and notifications are real): cases across departments, channels and
 /// states, some near or past their deadline. `scale` (0–1] thins the rate for quick starts.
-pub async fn demo_activity(
-    state: &tongban_web::AppState,
-    region: &str,
-    days: u32,
-    scale: f64,
-) -> anyhow::Result<usize> {
-    use tongban_web::cases::{act_at, file_at, parse_applicant, Filing};
+pub async fn demo_activity(state: &tongban_app::App, region: &str, days: u32, scale: f64) -> anyhow::Result<usize> {
+    use tongban_app::cases::{act_at, file_at, parse_applicant, Filing};
     let store = &state.store;
-    let calendar = crate::load_calendar(store).await?;
+    let calendar = state.calendar();
     let session = |username: String| async move {
         let (staff, _) = store
             .staff_by_username(&username)
@@ -401,7 +396,7 @@ pub async fn demo_activity(
             .collect()
     };
     let (towns, villages) = (of_kind("town_centre"), of_kind("village_station"));
-    let today = tongban_web::cases::today();
+    let today = tongban_app::time::today();
     let mut day = today;
     let mut working_days = Vec::new();
     while working_days.len() < days as usize {
@@ -523,7 +518,7 @@ pub async fn demo_activity(
                         action,
                         case.version,
                         comment,
-                        &tongban_web::cases::ActOptions::default(),
+                        &tongban_app::cases::ActOptions::default(),
                         step_day,
                         Some(stamp),
                     )
@@ -555,7 +550,7 @@ struct Plan {
     minute: usize,
     span: usize,
     department: String,
-    filing: tongban_web::cases::Filing,
+    filing: tongban_app::cases::Filing,
     steps: Vec<&'static str>,
 }
 
@@ -570,9 +565,9 @@ pub struct ReformDemo {
 /// delegated to every town (so the newborn bundle can be filed at a town centre) and a few enterprise items to the
 /// park; ratings of most finished cases, mostly good, a few bad ones with their rectification tasks; one newborn
 /// bundle filed at a town centre and accepted.
-pub async fn demo_reform(state: &tongban_web::AppState, region: &str) -> anyhow::Result<ReformDemo> {
-    use tongban_web::api::reform::{grant_delegation, DelegationRequest};
-    use tongban_web::reform::{self, Rater};
+pub async fn demo_reform(state: &tongban_app::App, region: &str) -> anyhow::Result<ReformDemo> {
+    use tongban_app::reform::{self, Rater};
+    use tongban_app::reform::{grant_delegation, DelegationRequest};
     let store = &state.store;
     let session = |username: &'static str| async move {
         let (staff, _) = store
@@ -662,7 +657,7 @@ pub async fn demo_reform(state: &tongban_web::AppState, region: &str) -> anyhow:
         .await
         .map_err(|e| anyhow::anyhow!(e.message))?;
     let (name, id, phone) = person(&mut rng);
-    let applicant = tongban_web::cases::parse_applicant("person", &name, Some(&id), None, &phone)
+    let applicant = tongban_app::cases::parse_applicant("person", &name, Some(&id), None, &phone)
         .map_err(|e| anyhow::anyhow!(e.message))?;
     let filing = reform::BundleFiling {
         bundle_code: guide.code.clone(),

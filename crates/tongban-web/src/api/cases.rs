@@ -1,6 +1,5 @@
 use crate::auth::{ApiUser, OptionalApiUser};
-use crate::cases::{self, masked_identifier, masked_phone, parse_applicant, timing, Filing, Timing};
-use crate::error::{ApiResult, AppError, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{paging, ApiJson, ApiQuery};
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -9,6 +8,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use tongban_app::cases::{self, masked_identifier, masked_phone, parse_applicant, timing, Filing, Timing};
+use tongban_app::Error;
 use tongban_core::workflow::Actor;
 use tongban_store::{CaseFilter, CaseRecord, Session};
 use utoipa::{IntoParams, ToSchema};
@@ -169,10 +170,7 @@ pub async fn create(
         .map(|k| k.trim().to_string())
         .filter(|k| !k.is_empty());
     if key.as_ref().is_some_and(|k| k.len() > 128) {
-        return Err(AppError::bad_request(
-            "invalid_idempotency_key",
-            "Idempotency-Key不能超过128个字符",
-        ));
+        return Err(Error::bad_request("invalid_idempotency_key", "Idempotency-Key不能超过128个字符").into());
     }
     let request_hash = hex::encode(Sha256::digest(serde_json::to_vec(&req).unwrap_or_default()));
     let a = &req.applicant;
@@ -246,7 +244,7 @@ pub async fn list(
         .calendar
         .read()
         .map(|c| c.clone())
-        .map_err(|_| AppError::internal("calendar lock"))?;
+        .map_err(|_| Error::internal("calendar lock"))?;
     let warn_by = cal
         .add_working_days(today, cases::WARN_DAYS as u32)
         .date
@@ -322,7 +320,7 @@ pub async fn action(
     ApiJson(req): ApiJson<ActionRequest>,
 ) -> ApiResult<Json<CaseView>> {
     if req.comment.chars().count() > 2000 {
-        return Err(AppError::unprocessable("comment_too_long", "意见不能超过2000字"));
+        return Err(Error::unprocessable("comment_too_long", "意见不能超过2000字").into());
     }
     let c = cases::act(
         &state,
@@ -388,12 +386,12 @@ pub async fn progress(
     State(state): State<AppState>,
     ApiQuery(p): ApiQuery<ProgressParams>,
 ) -> ApiResult<Json<Progress>> {
-    progress_of(&state, &p.number, &p.code).await.map(Json)
+    Ok(Json(progress_of(&state, &p.number, &p.code).await?))
 }
 
-pub(crate) async fn progress_of(state: &AppState, number: &str, code: &str) -> ApiResult<Progress> {
+pub(crate) async fn progress_of(state: &AppState, number: &str, code: &str) -> Result<Progress, Error> {
     let region = state.config.default_region.clone();
-    let not_found = || AppError::not_found(format!("办件“{number}”（或查询码不符）"));
+    let not_found = || Error::not_found(format!("办件“{number}”（或查询码不符）"));
     let c = state
         .store
         .case_by_number(&region, number.trim())
@@ -460,9 +458,9 @@ pub struct DateAnswer {
     pub provisional: bool,
 }
 
-fn day(field: &str, s: &str) -> ApiResult<chrono::NaiveDate> {
+fn day(field: &str, s: &str) -> Result<chrono::NaiveDate, Error> {
     chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map_err(|_| AppError::bad_request("invalid_date", format!("{field}“{s}”应为YYYY-MM-DD格式的日期")))
+        .map_err(|_| Error::bad_request("invalid_date", format!("{field}“{s}”应为YYYY-MM-DD格式的日期")))
 }
 
 /// The N-th working day after a date on the official calendar (the day itself is day 0).
@@ -474,9 +472,9 @@ pub async fn add_working_days(
 ) -> ApiResult<Json<DateAnswer>> {
     let from = day("from", &p.from)?;
     if p.days > 3650 {
-        return Err(AppError::bad_request("invalid_days", "days不能超过3650"));
+        return Err(Error::bad_request("invalid_days", "days不能超过3650").into());
     }
-    let cal = state.calendar.read().map_err(|_| AppError::internal("calendar lock"))?;
+    let cal = state.calendar.read().map_err(|_| Error::internal("calendar lock"))?;
     let d = cal.add_working_days(from, p.days);
     Ok(Json(DateAnswer {
         date: d.date.format("%Y-%m-%d").to_string(),
@@ -506,9 +504,9 @@ pub async fn working_days(
 ) -> ApiResult<Json<CountAnswer>> {
     let (from, to) = (day("from", &p.from)?, day("to", &p.to)?);
     if (to - from).num_days().abs() > 3660 {
-        return Err(AppError::bad_request("invalid_range", "日期范围不能超过十年"));
+        return Err(Error::bad_request("invalid_range", "日期范围不能超过十年").into());
     }
-    let cal = state.calendar.read().map_err(|_| AppError::internal("calendar lock"))?;
+    let cal = state.calendar.read().map_err(|_| Error::internal("calendar lock"))?;
     Ok(Json(CountAnswer {
         working_days: cal.working_days_between(from, to),
     }))
@@ -544,12 +542,12 @@ pub(crate) fn supervision_scope(
     s: &Session,
     from: Option<&str>,
     to: Option<&str>,
-) -> ApiResult<(chrono::NaiveDate, chrono::NaiveDate, Option<i64>)> {
+) -> Result<(chrono::NaiveDate, chrono::NaiveDate, Option<i64>), Error> {
     use tongban_core::role::Role;
     let dept = match s.staff.role {
         Role::Supervisor | Role::Admin => None,
         Role::Head | Role::Reviewer => s.staff.department_id,
-        other => return Err(AppError::forbidden(format!("“{}”无权查看效能监察数据", other.label()))),
+        other => return Err(Error::forbidden(format!("“{}”无权查看效能监察数据", other.label()))),
     };
     let today = cases::today();
     let to = match to.filter(|t| !t.is_empty()) {
@@ -561,7 +559,7 @@ pub(crate) fn supervision_scope(
         None => to - chrono::Duration::days(30),
     };
     if from > to {
-        return Err(AppError::bad_request("invalid_range", "起始日期不能晚于结束日期"));
+        return Err(Error::bad_request("invalid_range", "起始日期不能晚于结束日期"));
     }
     Ok((from, to, dept))
 }
@@ -577,7 +575,7 @@ pub async fn get_workflow(
     match state.store.workflow_template(&s.staff.region_code, &code).await? {
         Some(t) => Ok(Json(t)),
         None if code == "default" => Ok(Json(tongban_core::workflow::default_template())),
-        None => Err(AppError::not_found(format!("流程模板“{code}”"))),
+        None => Err(Error::not_found(format!("流程模板“{code}”")).into()),
     }
 }
 
@@ -603,16 +601,15 @@ pub(crate) async fn save_workflow(
     t: tongban_core::workflow::Template,
 ) -> ApiResult<tongban_core::workflow::Template> {
     if s.staff.role != tongban_core::role::Role::Admin {
-        return Err(AppError::forbidden("只有系统管理员可以修改流程模板"));
+        return Err(Error::forbidden("只有系统管理员可以修改流程模板").into());
     }
     if t.code != code {
-        return Err(AppError::unprocessable(
-            "code_mismatch",
-            format!("模板编码“{}”与地址中的“{code}”不一致", t.code),
-        ));
+        return Err(
+            Error::unprocessable("code_mismatch", format!("模板编码“{}”与地址中的“{code}”不一致", t.code)).into(),
+        );
     }
     t.validate()
-        .map_err(|e| AppError::unprocessable(e.code(), e.to_string()))?;
+        .map_err(|e| Error::unprocessable(e.code(), e.to_string()))?;
     let in_use: Vec<String> = state
         .store
         .open_case_states(&s.staff.region_code, code)
@@ -621,10 +618,11 @@ pub(crate) async fn save_workflow(
         .filter(|st| t.state(st).is_none())
         .collect();
     if !in_use.is_empty() {
-        return Err(AppError::unprocessable(
+        return Err(Error::unprocessable(
             "state_in_use",
             format!("仍有在办件处于这些状态，不能删除：{}", in_use.join("、")),
-        ));
+        )
+        .into());
     }
     state
         .store

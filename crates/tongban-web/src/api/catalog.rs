@@ -1,12 +1,13 @@
 use crate::auth::ApiUser;
-use crate::error::{ApiResult, AppError, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{paging, ApiJson, ApiQuery};
-use crate::services::{self, QualityReport};
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::Json;
 use serde::{Deserialize, Serialize};
+use tongban_app::catalog::QualityReport;
+use tongban_app::Error;
 use tongban_core::catalog::{validate, Guide, Level, Material};
 use tongban_core::ids::RegionCode;
 use tongban_store::{ImportMode, ImportReport, ItemFilter};
@@ -20,7 +21,7 @@ pub(crate) async fn public_region(state: &AppState, region: Option<&str>) -> Api
             let code = RegionCode::parse(r)?;
             match state.store.region(code.as_str()).await? {
                 Some(_) => Ok(code.as_str().to_string()),
-                None => Err(AppError::not_found(format!("行政区划“{r}”"))),
+                None => Err(Error::not_found(format!("行政区划“{r}”")).into()),
             }
         }
     }
@@ -62,10 +63,10 @@ pub struct SearchPage {
 pub async fn search(State(state): State<AppState>, ApiQuery(p): ApiQuery<SearchParams>) -> ApiResult<Json<SearchPage>> {
     let (page, per_page) = paging(p.page, p.per_page)?;
     if p.q.trim().is_empty() {
-        return Err(AppError::bad_request("empty_query", "请输入要搜索的内容（参数q）"));
+        return Err(Error::bad_request("empty_query", "请输入要搜索的内容（参数q）").into());
     }
     if p.q.chars().count() > 200 {
-        return Err(AppError::bad_request("query_too_long", "搜索内容不能超过200个字"));
+        return Err(Error::bad_request("query_too_long", "搜索内容不能超过200个字").into());
     }
     let region = public_region(&state, p.region.as_deref()).await?;
     let started = std::time::Instant::now();
@@ -75,7 +76,7 @@ pub async fn search(State(state): State<AppState>, ApiQuery(p): ApiQuery<SearchP
         search.search(&region, &q, per_page as usize, ((page - 1) * per_page) as usize)
     })
     .await
-    .map_err(AppError::internal)??;
+    .map_err(Error::internal)??;
     metrics::histogram!("tongban_search_seconds").record(started.elapsed().as_secs_f64());
     Ok(Json(SearchPage {
         total: total as i64,
@@ -179,17 +180,17 @@ pub(crate) async fn item_filter(
     department: Option<String>,
     level: Option<String>,
     item_type: Option<String>,
-) -> ApiResult<ItemFilter> {
+) -> Result<ItemFilter, Error> {
     let department = department.filter(|d| !d.is_empty());
     if let Some(d) = &department {
         if state.store.department(region, d).await?.is_none() {
-            return Err(AppError::not_found(format!("部门“{d}”")));
+            return Err(Error::not_found(format!("部门“{d}”")));
         }
     }
     let level = level.filter(|l| !l.is_empty());
     if let Some(l) = &level {
         if Level::parse(l).is_none() {
-            return Err(AppError::bad_request(
+            return Err(Error::bad_request(
                 "invalid_level",
                 format!("level“{l}”应为county、town或village"),
             ));
@@ -198,10 +199,7 @@ pub(crate) async fn item_filter(
     let item_type = item_type.filter(|t| !t.is_empty());
     if let Some(t) = &item_type {
         if tongban_core::catalog::item_type_label(t).is_none() {
-            return Err(AppError::bad_request(
-                "invalid_type",
-                format!("未知的事项类型代码“{t}”"),
-            ));
+            return Err(Error::bad_request("invalid_type", format!("未知的事项类型代码“{t}”")));
         }
     }
     Ok(ItemFilter {
@@ -256,8 +254,8 @@ async fn item_detail(state: &AppState, region: &str, code: &str, version: Option
         .item(region, code, version)
         .await?
         .ok_or_else(|| match version {
-            Some(v) => AppError::not_found(format!("事项“{code}”的第{v}版")),
-            None => AppError::not_found(format!("事项“{code}”")),
+            Some(v) => Error::not_found(format!("事项“{code}”的第{v}版")),
+            None => Error::not_found(format!("事项“{code}”")),
         })?;
     Ok(ItemDetail {
         item_type: item.guide.item_type_label().to_string(),
@@ -307,7 +305,7 @@ pub struct GuideChange {
 
 impl GuideChange {
     /// Applies the change to a copy of the guide; an unknown level is named.
-    pub fn apply(self, mut g: Guide) -> ApiResult<Guide> {
+    pub fn apply(self, mut g: Guide) -> Result<Guide, Error> {
         macro_rules! set {
             ($($f:ident),*) => {$( if let Some(v) = self.$f { g.$f = v; } )*};
         }
@@ -338,8 +336,7 @@ impl GuideChange {
             g.levels = levels
                 .iter()
                 .map(|l| {
-                    Level::parse(l)
-                        .ok_or_else(|| AppError::unprocessable("invalid_level", format!("未知的办理层级“{l}”")))
+                    Level::parse(l).ok_or_else(|| Error::unprocessable("invalid_level", format!("未知的办理层级“{l}”")))
                 })
                 .collect::<Result<_, _>>()?;
         }
@@ -368,7 +365,7 @@ impl GuideChange {
         }
         let faults = validate(&g);
         if let Some((field, reason)) = faults.first() {
-            return Err(AppError::unprocessable("invalid_guide", format!("“{field}”：{reason}")));
+            return Err(Error::unprocessable("invalid_guide", format!("“{field}”：{reason}")));
         }
         Ok(g)
     }
@@ -388,16 +385,16 @@ pub async fn put_item(
 ) -> ApiResult<Json<ItemDetail>> {
     let staff = &session.staff;
     if !staff.role.may_edit_catalog() {
-        return Err(AppError::forbidden(format!("“{}”不能修改办事指南", staff.role.label())));
+        return Err(Error::forbidden(format!("“{}”不能修改办事指南", staff.role.label())).into());
     }
     let region = &staff.region_code;
     let current = state
         .store
         .item(region, &code, None)
         .await?
-        .ok_or_else(|| AppError::not_found(format!("事项“{code}”")))?;
+        .ok_or_else(|| Error::not_found(format!("事项“{code}”")))?;
     let guide = change.apply(current.guide)?;
-    services::publish_guide(&state, region, &guide, &staff.username).await?;
+    tongban_app::catalog::publish_guide(&state, region, &guide, &staff.username).await?;
     item_detail(&state, region, &code, None).await.map(Json)
 }
 
@@ -474,7 +471,7 @@ pub async fn get_region(State(state): State<AppState>, Path(code): Path<String>)
         .store
         .region(code.as_str())
         .await?
-        .ok_or_else(|| AppError::not_found(format!("行政区划“{code}”")))?;
+        .ok_or_else(|| Error::not_found(format!("行政区划“{code}”")))?;
     let children = state.store.region_children(code.as_str()).await?;
     let path = state.store.region_path(code.as_str()).await?;
     Ok(Json(RegionDetail {
@@ -546,15 +543,15 @@ pub async fn quality(
     let department = quality_scope(&session.staff, p.department.as_deref())?;
     if let Some(d) = &department {
         if state.store.department(&session.staff.region_code, d).await?.is_none() {
-            return Err(AppError::not_found(format!("部门“{d}”")));
+            return Err(Error::not_found(format!("部门“{d}”")).into());
         }
     }
     if let Some(r) = &p.rule {
-        if !services::RULE_LABELS.iter().any(|(code, _)| code == r) {
-            return Err(AppError::bad_request("invalid_rule", format!("未知的规则“{r}”")));
+        if !tongban_app::catalog::RULE_LABELS.iter().any(|(code, _)| code == r) {
+            return Err(Error::bad_request("invalid_rule", format!("未知的规则“{r}”")).into());
         }
     }
-    let report = services::quality_report(
+    let report = tongban_app::catalog::quality_report(
         &state.store,
         &session.staff.region_code,
         department.as_deref(),
@@ -565,9 +562,9 @@ pub async fn quality(
 }
 
 /// Who may see which department's quality report: department staff only their own department.
-pub(crate) fn quality_scope(staff: &tongban_store::Staff, wanted: Option<&str>) -> ApiResult<Option<String>> {
+pub(crate) fn quality_scope(staff: &tongban_store::Staff, wanted: Option<&str>) -> Result<Option<String>, Error> {
     if !staff.role.may_check_guides() {
-        return Err(AppError::forbidden(format!(
+        return Err(Error::forbidden(format!(
             "“{}”无权查看办事指南质量报告",
             staff.role.label()
         )));
@@ -576,7 +573,7 @@ pub(crate) fn quality_scope(staff: &tongban_store::Staff, wanted: Option<&str>) 
         let own = staff.department_code.clone();
         if let Some(w) = wanted.filter(|w| !w.is_empty()) {
             if Some(w) != own.as_deref() {
-                return Err(AppError::forbidden("只能查看本部门的办事指南"));
+                return Err(Error::forbidden("只能查看本部门的办事指南"));
             }
         }
         return Ok(own);
@@ -604,14 +601,14 @@ pub async fn import(
 ) -> ApiResult<Json<ImportReport>> {
     let staff = &session.staff;
     if !staff.role.may_edit_catalog() {
-        return Err(AppError::forbidden(format!("“{}”不能导入事项目录", staff.role.label())));
+        return Err(Error::forbidden(format!("“{}”不能导入事项目录", staff.role.label())).into());
     }
     let mode = if p.skip_bad.unwrap_or(false) {
         ImportMode::SkipBad
     } else {
         ImportMode::AllOrNothing
     };
-    let report = services::import_catalog(
+    let report = tongban_app::catalog::import_catalog(
         &state.store,
         &state.search,
         &staff.region_code,

@@ -2,12 +2,7 @@
 //! and figures, requests for disclosure (public intake, staff handling), appeals and the annual report (JSON, XLSX).
 
 use crate::auth::{ApiUser, OptionalApiUser};
-use crate::cases::today;
-use crate::disclosure::{
-    self as d, AnnualReport, DraftInput, Figures, ItemAction, ItemView, ListQuery, RequestAction, RequestInput,
-    RequestView,
-};
-use crate::error::{ApiResult, AppError, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{paging, ApiJson, ApiQuery};
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -16,6 +11,12 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
+use tongban_app::cases::today;
+use tongban_app::disclosure::{
+    self as d, AnnualReport, DraftInput, Figures, ItemAction, ItemView, ListQuery, RequestAction, RequestInput,
+    RequestView,
+};
+use tongban_app::Error;
 use tongban_store::{CatalogEntry, RequestEvent};
 use utoipa::{IntoParams, ToSchema};
 
@@ -268,10 +269,11 @@ pub async fn item_action(
         },
         "repeal" => ItemAction::Repeal,
         other => {
-            return Err(AppError::unprocessable(
+            return Err(Error::unprocessable(
                 "invalid_action",
                 format!("操作“{other}”应为publish、return、revise或repeal"),
-            ))
+            )
+            .into())
         }
     };
     Ok(Json(d::act_on_item(&state, &s, id, action, &now(), today()).await?))
@@ -286,7 +288,7 @@ pub struct PeriodParams {
     pub to: Option<String>,
 }
 
-pub fn period(from: Option<&str>, to: Option<&str>) -> Result<(NaiveDate, NaiveDate), AppError> {
+pub fn period(from: Option<&str>, to: Option<&str>) -> Result<(NaiveDate, NaiveDate), Error> {
     let t = today();
     let from = match from.filter(|x| !x.is_empty()) {
         Some(f) => d::parse_date(f)?,
@@ -500,7 +502,7 @@ pub async fn request_action(
     Path(number): Path<String>,
     ApiJson(r): ApiJson<RequestActionIn>,
 ) -> ApiResult<Json<RequestView>> {
-    act(&state, &s, &number, &r, today()).await.map(Json)
+    Ok(Json(act(&state, &s, &number, &r, today()).await?))
 }
 
 /// Shared with the pages.
@@ -510,7 +512,7 @@ pub async fn act(
     number: &str,
     r: &RequestActionIn,
     day: NaiveDate,
-) -> Result<RequestView, AppError> {
+) -> Result<RequestView, Error> {
     let o = |v: &Option<String>| v.clone().unwrap_or_default();
     let (note, third, reason, kind, ground, text, refer) = (
         o(&r.note),
@@ -529,7 +531,7 @@ pub async fn act(
         "extend" => RequestAction::Extend {
             days: r
                 .days
-                .ok_or_else(|| AppError::unprocessable("missing_days", "延期须写明延长的工作日数（days）"))?,
+                .ok_or_else(|| Error::unprocessable("missing_days", "延期须写明延长的工作日数（days）"))?,
             reason: &reason,
         },
         "reply" => RequestAction::Reply {
@@ -539,7 +541,7 @@ pub async fn act(
             refer_to: &refer,
         },
         other => {
-            return Err(AppError::unprocessable(
+            return Err(Error::unprocessable(
                 "invalid_action",
                 format!("操作“{other}”应为request_correction、corrected、consult、resume、extend或reply"),
             ))
@@ -590,7 +592,7 @@ impl From<tongban_store::Appeal> for AppealView {
     responses((status = 200, body = Vec<AppealView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn appeals(State(state): State<AppState>, ApiUser(s): ApiUser) -> ApiResult<Json<Vec<AppealView>>> {
     if !d::may_read_reports(&s, None) {
-        return Err(AppError::forbidden("无权查看行政复议、行政诉讼情况"));
+        return Err(Error::forbidden("无权查看行政复议、行政诉讼情况").into());
     }
     Ok(Json(
         state
@@ -660,16 +662,10 @@ pub struct ReportParams {
     pub department: Option<String>,
 }
 
-pub async fn report_for(
-    state: &AppState,
-    s: &tongban_store::Session,
-    p: &ReportParams,
-) -> Result<AnnualReport, AppError> {
+pub async fn report_for(state: &AppState, s: &tongban_store::Session, p: &ReportParams) -> Result<AnnualReport, Error> {
     let department = p.department.as_deref().map(str::trim).filter(|x| !x.is_empty());
     if !d::may_read_reports(s, department) {
-        return Err(AppError::forbidden(
-            "无权查看该年度报告（部门人员只能查看本部门的报告）",
-        ));
+        return Err(Error::forbidden("无权查看该年度报告（部门人员只能查看本部门的报告）"));
     }
     let year = p.year.unwrap_or(today().year() - 1);
     d::annual_report(state, &s.staff.region_code, department, year).await
@@ -699,10 +695,10 @@ pub async fn report_xlsx(
     ApiQuery(p): ApiQuery<ReportParams>,
 ) -> ApiResult<Response> {
     let r = report_for(&state, &s, &p).await?;
-    xlsx_response(&r)
+    Ok(xlsx_response(&r)?)
 }
 
-pub fn xlsx_response(r: &AnnualReport) -> Result<Response, AppError> {
+pub fn xlsx_response(r: &AnnualReport) -> Result<Response, Error> {
     let bytes = d::report_xlsx(r)?;
     let name = format!(
         "disclosure-report-{}{}.xlsx",

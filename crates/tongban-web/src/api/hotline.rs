@@ -2,17 +2,18 @@
 //! life cycle, worklists, bulletins, early warnings and the Open311 API keys. Open311 itself is at /open311/v2.
 
 use crate::auth::ApiUser;
-use crate::error::{ApiResult, AppError, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery};
-use crate::hotline::bulletin::{self, Bulletin};
-use crate::hotline::files;
-use crate::hotline::{self, ActionRequest, CategoryIn, EventView, Intake, OrderView};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::{NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+use tongban_app::hotline::bulletin::{self, Bulletin};
+use tongban_app::hotline::files;
+use tongban_app::hotline::{self, ActionRequest, CategoryIn, EventView, Intake, OrderView};
+use tongban_app::Error;
 use tongban_core::role::Role;
 use tongban_store::{HotlineCategory, HotlineFile, HotlineWarning, Open311Key, Session};
 use utoipa::{IntoParams, ToSchema};
@@ -70,9 +71,9 @@ pub async fn put_category(
     Ok(Json(category_view(&state, &cat)))
 }
 
-fn require_operator(s: &Session) -> Result<(), AppError> {
+fn require_operator(s: &Session) -> Result<(), Error> {
     if s.staff.role != Role::Operator {
-        return Err(AppError::forbidden("只有12345热线话务员可以登记工单"));
+        return Err(Error::forbidden("只有12345热线话务员可以登记工单"));
     }
     Ok(())
 }
@@ -90,10 +91,7 @@ pub async fn create_order(
 ) -> ApiResult<(StatusCode, Json<OrderView>)> {
     require_operator(&s)?;
     if input.channel == "open311" {
-        return Err(AppError::unprocessable(
-            "invalid_channel",
-            "Open311工单请通过/open311/v2接口提交",
-        ));
+        return Err(Error::unprocessable("invalid_channel", "Open311工单请通过/open311/v2接口提交").into());
     }
     let now = Utc::now();
     let o = hotline::intake(&state, &s.staff.region_code, &s.staff.username, input, "", None, now).await?;
@@ -151,16 +149,16 @@ pub(crate) async fn submit_public(
     state: &AppState,
     r: PublicRequest,
     uploads: &[files::Upload],
-) -> Result<tongban_store::WorkOrder, AppError> {
+) -> Result<tongban_store::WorkOrder, Error> {
     if r.channel != "web" && r.channel != "mailbox" {
-        return Err(AppError::unprocessable(
+        return Err(Error::unprocessable(
             "invalid_channel",
             "渠道应为web（网上诉求）或mailbox（区长信箱）",
         ));
     }
     tongban_core::ids::Phone::parse(&r.phone)?;
     if r.name.trim().is_empty() {
-        return Err(AppError::unprocessable("name_required", "请填写姓名"));
+        return Err(Error::unprocessable("name_required", "请填写姓名"));
     }
     let input = Intake {
         channel: r.channel,
@@ -198,7 +196,7 @@ pub async fn list_orders(
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<Vec<OrderView>>> {
     if !hotline::may_see_list(&s, &q.list) {
-        return Err(AppError::forbidden("无权查看该工单列表"));
+        return Err(Error::forbidden("无权查看该工单列表").into());
     }
     let now = Utc::now();
     let cats = state.store.hotline_categories(&s.staff.region_code).await?;
@@ -260,7 +258,7 @@ pub async fn upload_files(
     Path(number): Path<String>,
     m: axum::extract::Multipart,
 ) -> ApiResult<(StatusCode, Json<Vec<HotlineFile>>)> {
-    let data = files::read_multipart(&state, m).await?;
+    let data = crate::upload::read_multipart(&state, m).await?;
     let list = files::attach(&state, &s, &number, &data.files, Utc::now()).await?;
     Ok((StatusCode::CREATED, Json(list)))
 }
@@ -288,7 +286,8 @@ pub async fn download_file(
     ApiUser(s): ApiUser,
     Path((number, sha256)): Path<(String, String)>,
 ) -> ApiResult<axum::response::Response> {
-    files::download(&state, &s, &number, &sha256).await
+    let (f, bytes) = files::download(&state, &s, &number, &sha256).await?;
+    Ok(crate::upload::download(&f.name, &f.sha256, &f.content_type, bytes))
 }
 
 /// Act on an order. Stale version: 409; action not possible in this state: 422 with `allowed_actions`; not the
@@ -318,11 +317,11 @@ pub struct PeriodQuery {
     pub to: Option<String>,
 }
 
-pub(crate) fn period(from: Option<&str>, to: Option<&str>) -> Result<(NaiveDate, NaiveDate), AppError> {
-    let today = crate::cases::today();
+pub(crate) fn period(from: Option<&str>, to: Option<&str>) -> Result<(NaiveDate, NaiveDate), Error> {
+    let today = tongban_app::cases::today();
     let parse = |s: &str| {
         NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-            .map_err(|_| AppError::bad_request("invalid_date", format!("日期“{s}”格式应为YYYY-MM-DD")))
+            .map_err(|_| Error::bad_request("invalid_date", format!("日期“{s}”格式应为YYYY-MM-DD")))
     };
     let from = match from.filter(|s| !s.trim().is_empty()) {
         Some(s) => parse(s)?,
@@ -352,7 +351,7 @@ pub async fn get_bulletin(
     ApiQuery(q): ApiQuery<PeriodQuery>,
 ) -> ApiResult<Json<Bulletin>> {
     if !may_read_figures(&s) {
-        return Err(AppError::forbidden("无权查看热线通报"));
+        return Err(Error::forbidden("无权查看热线通报").into());
     }
     let (from, to) = period(q.from.as_deref(), q.to.as_deref())?;
     Ok(Json(bulletin::bulletin(&state, &s.staff.region_code, from, to).await?))
@@ -363,7 +362,7 @@ pub async fn get_bulletin(
     responses((status = 200, body = Vec<OrderView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn overdue(State(state): State<AppState>, ApiUser(s): ApiUser) -> ApiResult<Json<Vec<OrderView>>> {
     if !may_read_figures(&s) {
-        return Err(AppError::forbidden("无权查看超期工单"));
+        return Err(Error::forbidden("无权查看超期工单").into());
     }
     let dept = if s.staff.role.is_department_bound() {
         Some(s.staff.department_code.clone().unwrap_or_default())
@@ -390,7 +389,7 @@ pub async fn overdue(State(state): State<AppState>, ApiUser(s): ApiUser) -> ApiR
     responses((status = 200, body = Vec<Object>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn warnings(State(state): State<AppState>, ApiUser(s): ApiUser) -> ApiResult<Json<Vec<HotlineWarning>>> {
     if !may_read_figures(&s) {
-        return Err(AppError::forbidden("无权查看预警"));
+        return Err(Error::forbidden("无权查看预警").into());
     }
     let dept = s
         .staff
@@ -441,9 +440,9 @@ pub struct NewKey {
     pub api_key: String,
 }
 
-fn require_admin(s: &Session) -> Result<(), AppError> {
+fn require_admin(s: &Session) -> Result<(), Error> {
     if s.staff.role != Role::Admin {
-        return Err(AppError::forbidden("只有系统管理员可以管理Open311接口密钥"));
+        return Err(Error::forbidden("只有系统管理员可以管理Open311接口密钥"));
     }
     Ok(())
 }

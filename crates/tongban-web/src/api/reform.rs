@@ -2,20 +2,23 @@
 //! delegations, helpers and the enterprise view, and applicants signing in to see their own cases.
 
 use crate::auth::ApiUser;
-use crate::cases::{self, masked_identifier, parse_applicant};
-use crate::error::{ApiResult, AppError, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery};
-use crate::reform::{self, BundleGuide, BundleStatus, LicenceView, Rater, Verification};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
+use tongban_app::cases::{self, masked_identifier, parse_applicant};
+use tongban_app::policy::require;
+use tongban_app::reform::{self, BundleGuide, BundleStatus, LicenceView, Rater, Verification};
+use tongban_app::reform::{grant_delegation, DelegationRequest};
+use tongban_app::{Error, ErrorKind};
 use tongban_core::role::Role;
 use tongban_store::{
-    ApplicantSession, CaseRecord, Commitment, CountRow, CreditRecord, Delegation, HelperPair, NewDelegation, Partner,
-    RateRow, Rating, Rectification, Session, SessionKind, ToleranceFigures,
+    ApplicantSession, CaseRecord, Commitment, CountRow, CreditRecord, Delegation, HelperPair, Partner, RateRow, Rating,
+    Rectification, Session, SessionKind, ToleranceFigures,
 };
 use utoipa::{IntoParams, ToSchema};
 
@@ -29,19 +32,11 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-fn require(s: &Session, roles: &[Role], what: &str) -> Result<(), AppError> {
-    if roles.contains(&s.staff.role) {
-        Ok(())
-    } else {
-        Err(AppError::forbidden(format!("“{}”不能{what}", s.staff.role.label())))
-    }
-}
-
-async fn applicant_session(state: &AppState, headers: &HeaderMap) -> Result<ApplicantSession, AppError> {
-    let token = bearer(headers).ok_or_else(|| AppError::unauthorized("需要申请人登录：请提供Bearer访问令牌"))?;
+async fn applicant_session(state: &AppState, headers: &HeaderMap) -> Result<ApplicantSession, Error> {
+    let token = bearer(headers).ok_or_else(|| Error::unauthorized("需要申请人登录：请提供Bearer访问令牌"))?;
     state.store.applicant_session(token).await?.ok_or_else(|| {
-        AppError::new(
-            StatusCode::UNAUTHORIZED,
+        Error::new(
+            ErrorKind::Unauthenticated,
             "invalid_token",
             "访问令牌无效或已过期，请重新登录",
         )
@@ -96,16 +91,18 @@ pub async fn rate(
         (None, Some(a), _) => (a.region_code.clone(), Rater::Applicant(a)),
         (None, None, Some(link)) if token.is_none() => (state.config.default_region.clone(), Rater::Link(link)),
         (None, None, _) if token.is_some() => {
-            return Err(AppError::new(
-                StatusCode::UNAUTHORIZED,
+            return Err(Error::new(
+                ErrorKind::Unauthenticated,
                 "invalid_token",
                 "访问令牌无效或已过期，请重新登录",
-            ))
+            )
+            .into())
         }
         _ => {
-            return Err(AppError::unauthorized(
+            return Err(Error::unauthorized(
                 "评价须由申请人登录后进行，或使用办结短信中的评价链接，或在窗口评价器上进行",
-            ))
+            )
+            .into())
         }
     };
     let (rating, task) = reform::rate_case(&state, &region, &number, req.level, &req.comment, rater).await?;
@@ -159,11 +156,11 @@ pub struct PeriodParams {
 }
 
 /// The period as stored timestamps [from, to+1 day).
-pub fn period(from: Option<&str>, to: Option<&str>) -> Result<(String, String, String, String), AppError> {
+pub fn period(from: Option<&str>, to: Option<&str>) -> Result<(String, String, String, String), Error> {
     let today = cases::today();
     let parse = |s: &str, what: &str| {
         chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-            .map_err(|_| AppError::bad_request("invalid_date", format!("{what}“{s}”应为YYYY-MM-DD")))
+            .map_err(|_| Error::bad_request("invalid_date", format!("{what}“{s}”应为YYYY-MM-DD")))
     };
     let from = match from {
         Some(f) => parse(f, "起始日期")?,
@@ -174,7 +171,7 @@ pub fn period(from: Option<&str>, to: Option<&str>) -> Result<(String, String, S
         None => today,
     };
     if to < from {
-        return Err(AppError::bad_request("invalid_period", "截止日期早于起始日期"));
+        return Err(Error::bad_request("invalid_period", "截止日期早于起始日期"));
     }
     let end = to.succ_opt().unwrap_or(to);
     Ok((
@@ -206,10 +203,10 @@ pub async fn rating_summary(
     Ok(Json(summary(&state, &state.config.default_region, &p).await?))
 }
 
-pub async fn summary(state: &AppState, region: &str, p: &PeriodParams) -> Result<RateSummary, AppError> {
+pub async fn summary(state: &AppState, region: &str, p: &PeriodParams) -> Result<RateSummary, Error> {
     let by = p.by.clone().unwrap_or_else(|| "department".into());
     if !matches!(by.as_str(), "department" | "window" | "item") {
-        return Err(AppError::bad_request("invalid_by", "by应为department、window或item"));
+        return Err(Error::bad_request("invalid_by", "by应为department、window或item"));
     }
     let (from, to, start, end) = period(p.from.as_deref(), p.to.as_deref())?;
     let rows = state.store.rating_rates(region, &by, &start, &end).await?;
@@ -298,7 +295,7 @@ pub async fn get_licence(
 ) -> ApiResult<Json<LicenceView>> {
     match state.store.licence(&licence_id).await? {
         Some(l) if l.region_code == s.staff.region_code => Ok(Json(reform::licence_view(&l, true))),
-        _ => Err(AppError::not_found(format!("证照“{licence_id}”"))),
+        _ => Err(Error::not_found(format!("证照“{licence_id}”")).into()),
     }
 }
 
@@ -323,31 +320,31 @@ pub async fn revoke_licence(
 }
 
 /// Revokes a licence: the head of the issuing department or an administrator, with a reason; audited.
-pub async fn revoke(state: &AppState, s: &Session, licence_id: &str, reason: &str) -> Result<LicenceView, AppError> {
+pub async fn revoke(state: &AppState, s: &Session, licence_id: &str, reason: &str) -> Result<LicenceView, Error> {
     require(s, &[Role::Head, Role::Admin], "注销证照")?;
     let l = match state.store.licence(licence_id).await? {
         Some(l) if l.region_code == s.staff.region_code => l,
-        _ => return Err(AppError::not_found(format!("证照“{licence_id}”"))),
+        _ => return Err(Error::not_found(format!("证照“{licence_id}”"))),
     };
     if s.staff.role == Role::Head && s.staff.department_name.as_deref() != Some(l.content.issuer.as_str()) {
-        return Err(AppError::forbidden("只能注销本部门签发的证照"));
+        return Err(Error::forbidden("只能注销本部门签发的证照"));
     }
     if reason.trim().is_empty() {
-        return Err(AppError::unprocessable("missing_reason", "注销须说明理由"));
+        return Err(Error::unprocessable("missing_reason", "注销须说明理由"));
     }
     state
         .store
         .revoke_licence(&s.staff.region_code, licence_id, reason.trim(), &s.staff.username)
         .await
         .map_err(|e| match e {
-            tongban_store::StoreError::Conflict(m) => AppError::new(StatusCode::CONFLICT, "already_revoked", m),
+            tongban_store::StoreError::Conflict(m) => Error::new(ErrorKind::Conflict, "already_revoked", m),
             other => other.into(),
         })?;
     let l = state
         .store
         .licence(licence_id)
         .await?
-        .ok_or_else(|| AppError::not_found(format!("证照“{licence_id}”")))?;
+        .ok_or_else(|| Error::not_found(format!("证照“{licence_id}”")))?;
     Ok(reform::licence_view(&l, true))
 }
 
@@ -456,7 +453,7 @@ pub async fn clear_credit_record(
 ) -> ApiResult<StatusCode> {
     require(&s, &[Role::Admin], "清除失信记录")?;
     if req.reason.trim().is_empty() {
-        return Err(AppError::unprocessable("missing_reason", "清除失信记录须说明理由"));
+        return Err(Error::unprocessable("missing_reason", "清除失信记录须说明理由").into());
     }
     state
         .store
@@ -499,10 +496,10 @@ pub async fn put_bundle(
 }
 
 /// Creates or edits a bundle (an unknown item refuses the whole edit); shared with the page.
-pub async fn save_bundle(state: &AppState, s: &Session, code: &str, req: &BundleEdit) -> Result<BundleGuide, AppError> {
+pub async fn save_bundle(state: &AppState, s: &Session, code: &str, req: &BundleEdit) -> Result<BundleGuide, Error> {
     require(s, &[Role::Admin], "编辑一件事")?;
     if req.name.trim().is_empty() || req.item_codes.len() < 2 {
-        return Err(AppError::unprocessable(
+        return Err(Error::unprocessable(
             "invalid_bundle",
             "一件事须有名称，且至少包含两个事项",
         ));
@@ -588,11 +585,11 @@ pub async fn bundle_view(
     b: tongban_store::BundleCase,
     parts: Vec<CaseRecord>,
     whole: bool,
-) -> Result<BundleCaseView, AppError> {
+) -> Result<BundleCaseView, Error> {
     let status = reform::bundle_status(state, &b, &parts).await?;
     let mut labelled = Vec::with_capacity(parts.len());
     for c in parts {
-        let tpl = crate::cases::template(state, &c.region_code, &c.workflow_code).await?;
+        let tpl = tongban_app::cases::template(state, &c.region_code, &c.workflow_code).await?;
         let label = tpl
             .state(&c.state)
             .map(|st| st.label.clone())
@@ -707,10 +704,9 @@ pub async fn bundle_action(
         "accept" => reform::accept_bundle(&state, &s, &number).await?,
         "deliver" => reform::deliver_bundle(&state, &s, &number, req.comment.trim()).await?,
         other => {
-            return Err(AppError::unprocessable(
-                "unknown_action",
-                format!("未知的操作“{other}”（accept或deliver）"),
-            ))
+            return Err(
+                Error::unprocessable("unknown_action", format!("未知的操作“{other}”（accept或deliver）")).into(),
+            )
         }
     }
     let (b, parts) = reform::load_bundle(&state, &s, &number).await?;
@@ -749,18 +745,18 @@ pub async fn put_partner(
 }
 
 /// Creates or replaces a partner and its agreed items, each of which must be a 跨省通办 item; shared with the page.
-pub async fn save_partner(state: &AppState, s: &Session, code: &str, req: PartnerEdit) -> Result<Partner, AppError> {
+pub async fn save_partner(state: &AppState, s: &Session, code: &str, req: PartnerEdit) -> Result<Partner, Error> {
     require(s, &[Role::Admin], "配置跨省通办合作地区")?;
     let region = tongban_core::ids::RegionCode::parse(code)?;
     if req.name.trim().is_empty() {
-        return Err(AppError::unprocessable("missing_name", "合作地区名称不能为空"));
+        return Err(Error::unprocessable("missing_name", "合作地区名称不能为空"));
     }
     for item in &req.items {
         let found = state.store.item(&s.staff.region_code, item, None).await?;
         match found {
-            None => return Err(AppError::unprocessable("unknown_item", format!("未知的事项“{item}”"))),
+            None => return Err(Error::unprocessable("unknown_item", format!("未知的事项“{item}”"))),
             Some(i) if !i.guide.cross_province => {
-                return Err(AppError::unprocessable(
+                return Err(Error::unprocessable(
                     "not_cross_province",
                     format!("事项“{}”未列入跨省通办", i.guide.name),
                 ))
@@ -787,23 +783,6 @@ pub async fn delegations(State(state): State<AppState>) -> ApiResult<Json<Vec<De
     Ok(Json(state.store.delegations(&state.config.default_region).await?))
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DelegationRequest {
-    pub item_code: String,
-    /// park, town or village
-    pub target_kind: String,
-    /// The park's site code, or the town's (9-digit) or village's (12-digit) region code
-    pub target_code: String,
-    /// district or city
-    #[serde(default)]
-    pub delegated_by: String,
-    /// YYYY-MM-DD
-    pub from_date: String,
-    /// The document that delegates it (e.g. 云政发〔2023〕5号)
-    pub document: String,
-}
-
 /// Record a delegation (administrator): from its date the item can be accepted and decided at the target.
 #[utoipa::path(post, path = "/api/v1/delegations", tag = "reform", security(("bearer" = [])),
     request_body = DelegationRequest,
@@ -816,83 +795,6 @@ pub async fn delegate(
 ) -> ApiResult<Response> {
     let d = grant_delegation(&state, &s, &req).await?;
     Ok((StatusCode::CREATED, Json(d)).into_response())
-}
-
-/// Records a delegation after checking the item, the date, the document and the target; shared with the page.
-pub async fn grant_delegation(state: &AppState, s: &Session, req: &DelegationRequest) -> Result<Delegation, AppError> {
-    require(s, &[Role::Admin], "记录赋权")?;
-    let region = &s.staff.region_code;
-    let item = state
-        .store
-        .item(region, &req.item_code, None)
-        .await?
-        .ok_or_else(|| AppError::unprocessable("unknown_item", format!("未知的事项“{}”", req.item_code)))?;
-    chrono::NaiveDate::parse_from_str(&req.from_date, "%Y-%m-%d")
-        .map_err(|_| AppError::unprocessable("invalid_date", "生效日期应为YYYY-MM-DD"))?;
-    if req.document.trim().is_empty() {
-        return Err(AppError::unprocessable("missing_document", "须写明赋权依据的文件"));
-    }
-    let target_name = match req.target_kind.as_str() {
-        "park" => state
-            .store
-            .sites(region)
-            .await?
-            .into_iter()
-            .find(|x| x.code == req.target_code && x.kind == "park")
-            .map(|x| x.name),
-        "town" | "village" => {
-            let want = if req.target_kind == "town" { 9 } else { 12 };
-            match state.store.region(&req.target_code).await? {
-                Some(r) if req.target_code.len() == want && req.target_code.starts_with(region.as_str()) => {
-                    Some(r.name)
-                }
-                _ => None,
-            }
-        }
-        other => {
-            return Err(AppError::unprocessable(
-                "invalid_target_kind",
-                format!("赋权对象类型“{other}”应为park、town或village"),
-            ))
-        }
-    }
-    .ok_or_else(|| {
-        AppError::unprocessable(
-            "unknown_target",
-            format!("“{}”不是本区的{}", req.target_code, req.target_kind),
-        )
-    })?;
-    let by = if req.delegated_by.is_empty() {
-        "district"
-    } else {
-        req.delegated_by.as_str()
-    };
-    if !matches!(by, "district" | "city") {
-        return Err(AppError::unprocessable(
-            "invalid_delegated_by",
-            "赋权主体应为district或city",
-        ));
-    }
-    state
-        .store
-        .delegate(
-            region,
-            &NewDelegation {
-                item_code: &item.code,
-                target_kind: &req.target_kind,
-                target_code: &req.target_code,
-                target_name: &target_name,
-                delegated_by: by,
-                from_date: &req.from_date,
-                document: req.document.trim(),
-            },
-            &s.staff.username,
-        )
-        .await
-        .map_err(|e| match e {
-            tongban_store::StoreError::Conflict(m) => AppError::new(StatusCode::CONFLICT, "already_delegated", m),
-            other => other.into(),
-        })
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -922,12 +824,12 @@ pub async fn undo_delegation(
     s: &Session,
     id: i64,
     req: &RevokeDelegation,
-) -> Result<Delegation, AppError> {
+) -> Result<Delegation, Error> {
     require(s, &[Role::Admin], "撤回赋权")?;
     chrono::NaiveDate::parse_from_str(&req.on, "%Y-%m-%d")
-        .map_err(|_| AppError::unprocessable("invalid_date", "撤回日期应为YYYY-MM-DD"))?;
+        .map_err(|_| Error::unprocessable("invalid_date", "撤回日期应为YYYY-MM-DD"))?;
     if req.document.trim().is_empty() {
-        return Err(AppError::unprocessable("missing_document", "须写明撤回依据的文件"));
+        return Err(Error::unprocessable("missing_document", "须写明撤回依据的文件"));
     }
     Ok(state
         .store
@@ -973,7 +875,7 @@ pub async fn anywhere_figures(
     Ok(Json(reform_figures(&state, &state.config.default_region, &p).await?))
 }
 
-pub async fn reform_figures(state: &AppState, region: &str, p: &PeriodParams) -> Result<ReformFigures, AppError> {
+pub async fn reform_figures(state: &AppState, region: &str, p: &PeriodParams) -> Result<ReformFigures, Error> {
     let (from, to, start, end) = period(p.from.as_deref(), p.to.as_deref())?;
     let mut delegations = std::collections::BTreeMap::new();
     for d in state.store.delegations(region).await? {
@@ -1022,20 +924,20 @@ pub async fn pair_helper(
     Ok((StatusCode::CREATED, Json(p)).into_response())
 }
 
-pub async fn pair(state: &AppState, s: &Session, req: &PairRequest) -> Result<HelperPair, AppError> {
+pub async fn pair(state: &AppState, s: &Session, req: &PairRequest) -> Result<HelperPair, Error> {
     require(s, &[Role::Admin], "配置帮代办")?;
     let code = tongban_core::ids::CreditCode::parse(&req.credit_code)?;
     match state.store.staff_by_username(&req.helper).await? {
         Some((h, _)) if h.region_code == s.staff.region_code && h.role == Role::Clerk && h.active => {}
         _ => {
-            return Err(AppError::unprocessable(
+            return Err(Error::unprocessable(
                 "unknown_helper",
                 format!("“{}”不是本区在岗的窗口人员", req.helper),
             ))
         }
     }
     if req.enterprise_name.trim().is_empty() {
-        return Err(AppError::unprocessable("missing_name", "企业名称不能为空"));
+        return Err(Error::unprocessable("missing_name", "企业名称不能为空"));
     }
     state
         .store
@@ -1048,7 +950,7 @@ pub async fn pair(state: &AppState, s: &Session, req: &PairRequest) -> Result<He
         )
         .await
         .map_err(|e| match e {
-            tongban_store::StoreError::Conflict(m) => AppError::new(StatusCode::CONFLICT, "already_paired", m),
+            tongban_store::StoreError::Conflict(m) => Error::new(ErrorKind::Conflict, "already_paired", m),
             other => other.into(),
         })
 }
@@ -1084,7 +986,7 @@ pub struct EnterpriseCase {
     pub created_at: String,
 }
 
-pub async fn enterprise(state: &AppState, s: &Session, code: &str) -> Result<EnterpriseView, AppError> {
+pub async fn enterprise(state: &AppState, s: &Session, code: &str) -> Result<EnterpriseView, Error> {
     require(
         s,
         &[Role::Clerk, Role::Supervisor, Role::Admin, Role::Policy],
@@ -1104,7 +1006,7 @@ pub async fn enterprise(state: &AppState, s: &Session, code: &str) -> Result<Ent
         .last()
         .map(|c| c.applicant_name.clone())
         .or_else(|| helpers.first().map(|p| p.enterprise_name.clone()))
-        .ok_or_else(|| AppError::not_found(format!("企业“{}”的办件", code.as_str())))?;
+        .ok_or_else(|| Error::not_found(format!("企业“{}”的办件", code.as_str())))?;
     let licences = state
         .store
         .licences_of_holder(region, code.as_str())
@@ -1214,7 +1116,7 @@ pub async fn my_cases(State(state): State<AppState>, headers: HeaderMap) -> ApiR
     Ok(Json(my_case_list(&state, &a).await?))
 }
 
-pub async fn my_case_list(state: &AppState, a: &ApplicantSession) -> Result<Vec<MyCase>, AppError> {
+pub async fn my_case_list(state: &AppState, a: &ApplicantSession) -> Result<Vec<MyCase>, Error> {
     let mut out = Vec::new();
     for c in state
         .store
@@ -1245,7 +1147,7 @@ pub async fn my_licences(State(state): State<AppState>, headers: HeaderMap) -> A
 }
 
 /// The licences issued on the applicant's own cases.
-pub async fn my_licence_list(state: &AppState, a: &ApplicantSession) -> Result<Vec<LicenceView>, AppError> {
+pub async fn my_licence_list(state: &AppState, a: &ApplicantSession) -> Result<Vec<LicenceView>, Error> {
     let cases = state
         .store
         .applicant_cases(&a.region_code, &a.identifier, &a.phone)

@@ -1,4 +1,4 @@
-use crate::auth::{login as do_login, ApiUser};
+use crate::auth::ApiUser;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::ApiJson;
 use crate::state::AppState;
@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
 use serde::{Deserialize, Serialize};
+use tongban_app::auth::login as do_login;
 use tongban_store::{Session, SessionKind};
 use utoipa::ToSchema;
 

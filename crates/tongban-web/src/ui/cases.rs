@@ -4,8 +4,6 @@
 use super::{csrf_refused, error_page, render, render_result, Layout, Pager};
 use crate::api::cases::{progress_of, supervision_scope, Progress};
 use crate::auth::{csrf_ok, MaybeWebUser, WebUser};
-use crate::cases::{self, masked_identifier, masked_phone, parse_applicant, timing, Filing};
-use crate::error::AppError;
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, RawForm, State};
@@ -13,6 +11,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
+use tongban_app::cases::{self, masked_identifier, masked_phone, parse_applicant, timing, Filing};
+use tongban_app::{Error, ErrorKind};
 use tongban_core::catalog::Guide;
 use tongban_core::workflow::Actor;
 use tongban_store::{CaseEvent, CaseFilter, CaseRecord, Session};
@@ -76,7 +76,7 @@ struct InboxQuery {
 
 async fn inbox(State(state): State<AppState>, WebUser(s): WebUser, Query(q): Query<InboxQuery>) -> Response {
     if !s.staff.role.handles_cases() {
-        return error_page(AppError::forbidden(format!("“{}”不办理办件", s.staff.role.label())));
+        return error_page(Error::forbidden(format!("“{}”不办理办件", s.staff.role.label())));
     }
     let page = q.page.unwrap_or(1).max(1);
     let result = async {
@@ -86,7 +86,7 @@ async fn inbox(State(state): State<AppState>, WebUser(s): WebUser, Query(q): Que
             .calendar
             .read()
             .map(|c| c.clone())
-            .map_err(|_| AppError::internal("calendar lock"))?;
+            .map_err(|_| Error::internal("calendar lock"))?;
         let f_state = q.state.clone().unwrap_or_default();
         let f_due = q.due.clone().unwrap_or_default();
         let f_applicant = q.applicant.clone().unwrap_or_default();
@@ -133,7 +133,7 @@ async fn inbox(State(state): State<AppState>, WebUser(s): WebUser, Query(q): Que
             Some(d) if s.staff.role.is_department_bound() => format!("{d}的办件"),
             _ => "办件".to_string(),
         };
-        Ok::<_, AppError>(Inbox {
+        Ok::<_, Error>(Inbox {
             layout: Layout::new("办件", Some(&s)),
             heading,
             states: tpl.states.iter().map(|x| (x.code.clone(), x.label.clone())).collect(),
@@ -200,7 +200,7 @@ async fn new_page(
     error: String,
 ) -> Response {
     if !s.staff.role.may_file_cases() {
-        return error_page(AppError::forbidden(format!("“{}”不在窗口受理", s.staff.role.label())));
+        return error_page(Error::forbidden(format!("“{}”不在窗口受理", s.staff.role.label())));
     }
     let region = s.staff.region_code.clone();
     let mut page = NewCasePage {
@@ -237,7 +237,7 @@ async fn new_page(
                 page.version = item.version;
                 page.item = Some(item.guide);
             }
-            Ok(None) => return error_page(AppError::not_found(format!("事项“{code}”"))),
+            Ok(None) => return error_page(Error::not_found(format!("事项“{code}”"))),
             Err(e) => return error_page(e.into()),
         }
     } else if !page.q.trim().is_empty() {
@@ -342,7 +342,7 @@ async fn new_submit(State(state): State<AppState>, WebUser(s): WebUser, RawForm(
     } else {
         get("decision")
     };
-    let retry = |e: AppError, f: FilingForm, checked: Vec<String>| {
+    let retry = |e: Error, f: FilingForm, checked: Vec<String>| {
         let state = state.clone();
         let s = s.clone();
         let item = item.clone();
@@ -371,7 +371,7 @@ async fn new_submit(State(state): State<AppState>, WebUser(s): WebUser, RawForm(
         Err(e) => return retry(e, f, checked).await,
     };
     if matches!(decision.as_str(), "request_correction" | "refuse") && f.comment.trim().is_empty() {
-        let e = AppError::unprocessable(
+        let e = Error::unprocessable(
             "comment_required",
             if decision == "refuse" {
                 "不予受理须写明理由"
@@ -403,7 +403,7 @@ async fn new_submit(State(state): State<AppState>, WebUser(s): WebUser, RawForm(
                 .map(|m| m.name.clone())
                 .collect();
             if !missing.is_empty() {
-                let e = AppError::unprocessable(
+                let e = Error::unprocessable(
                     "missing_materials",
                     format!("缺少必要材料：{}。请出具一次性告知书", missing.join("、")),
                 );
@@ -531,7 +531,7 @@ async fn case_page(
             c.applicant_identifier = masked_identifier(&c.applicant_kind, &c.applicant_identifier);
             c.applicant_phone = masked_phone(&c.applicant_phone);
         }
-        Ok::<_, AppError>(CasePage {
+        Ok::<_, Error>(CasePage {
             layout: Layout::new(format!("办件 {number}"), Some(&s)),
             state_label: label(&c.state),
             channel_label: channel_label(&c.channel).to_string(),
@@ -586,7 +586,7 @@ async fn act_submit(
                 .unwrap_or_default();
             Redirect::to(&format!("/staff/cases/{number}?done={}", super::url_escape(&label))).into_response()
         }
-        Err(e) if e.status == axum::http::StatusCode::NOT_FOUND => error_page(e),
+        Err(e) if e.kind == ErrorKind::NotFound => error_page(e),
         Err(e) => Redirect::to(&format!(
             "/staff/cases/{number}?error={}",
             super::url_escape(&e.message)
@@ -620,7 +620,7 @@ async fn notice_page(
         "correction" => "补正材料一次性告知书",
         "refusal" => "不予受理通知书",
         "commitment" => "容缺受理承诺书",
-        _ => return error_page(AppError::not_found(format!("通知书“{kind}”"))),
+        _ => return error_page(Error::not_found(format!("通知书“{kind}”"))),
     };
     let result = async {
         let c = cases::load(&state, &s, &number).await?;
@@ -631,7 +631,7 @@ async fn notice_page(
             _ => "refuse",
         };
         let Some(event) = events.iter().rev().find(|e| e.action == wanted) else {
-            return Err(AppError::unprocessable(
+            return Err(Error::unprocessable(
                 "no_such_decision",
                 format!("该办件没有作出“{title}”所对应的决定"),
             ));
@@ -644,10 +644,7 @@ async fn notice_page(
         let missing = match (&commitment, kind.as_str()) {
             (Some(m), "commitment") => m.materials.clone(),
             (None, "commitment") => {
-                return Err(AppError::unprocessable(
-                    "not_tolerance",
-                    "该办件不是容缺受理，没有承诺书",
-                ))
+                return Err(Error::unprocessable("not_tolerance", "该办件不是容缺受理，没有承诺书"))
             }
             _ => item
                 .map(|i| {
@@ -661,7 +658,7 @@ async fn notice_page(
                 .unwrap_or_default(),
         };
         let dept = state.store.department(&c.region_code, &c.department_code).await?;
-        Ok::<_, AppError>(NoticePage {
+        Ok::<_, Error>(NoticePage {
             title: title.to_string(),
             office: c.department_name.clone(),
             kind: kind.clone(),
@@ -708,7 +705,7 @@ async fn supervision_page(
             ("受理场所".to_string(), sup.by_site.clone()),
             ("事项".to_string(), sup.by_item.iter().take(30).cloned().collect()),
         ];
-        Ok::<_, AppError>(SupervisionPage {
+        Ok::<_, Error>(SupervisionPage {
             layout: Layout::new("效能监察", Some(&s)),
             s: sup,
             tables,
@@ -793,7 +790,7 @@ async fn workflow_view(
         let t = match state.store.workflow_template(&s.staff.region_code, code).await? {
             Some(t) => t,
             None if code == "default" => tongban_core::workflow::default_template(),
-            None => return Err(AppError::not_found(format!("流程模板“{code}”"))),
+            None => return Err(Error::not_found(format!("流程模板“{code}”"))),
         };
         let label = |st: &str| t.state(st).map(|x| x.label.clone()).unwrap_or_else(|| st.to_string());
         let rows = t
@@ -818,7 +815,7 @@ async fn workflow_view(
             })
             .collect();
         let json = draft.unwrap_or_else(|| serde_json::to_string_pretty(&t).unwrap_or_default());
-        Ok::<_, AppError>(WorkflowPage {
+        Ok::<_, Error>(WorkflowPage {
             layout: Layout::new("流程模板", Some(s)),
             can_edit: s.staff.role == tongban_core::role::Role::Admin,
             t,
@@ -852,11 +849,11 @@ async fn workflow_submit(
         return csrf_refused();
     }
     if s.staff.role != tongban_core::role::Role::Admin {
-        return error_page(AppError::forbidden("只有系统管理员可以修改流程模板"));
+        return error_page(Error::forbidden("只有系统管理员可以修改流程模板"));
     }
     let saved = async {
         let t: tongban_core::workflow::Template = serde_json::from_str(&f.definition)
-            .map_err(|e| AppError::unprocessable("invalid_json", format!("模板不是有效的JSON：{e}")))?;
+            .map_err(|e| Error::unprocessable("invalid_json", format!("模板不是有效的JSON：{e}")))?;
         crate::api::cases::save_workflow(&state, &s, &code, t).await
     }
     .await;
@@ -872,6 +869,6 @@ async fn workflow_submit(
             )
             .await
         }
-        Err(e) => workflow_view(&state, &s, &code, Some(f.definition), e.message, String::new()).await,
+        Err(e) => workflow_view(&state, &s, &code, Some(f.definition), e.0.message, String::new()).await,
     }
 }

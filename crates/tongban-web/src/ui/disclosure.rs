@@ -7,11 +7,6 @@
 use super::{error_page, render, url_escape, Layout, Pager};
 use crate::api::disclosure::{act, period, report_for, xlsx_response, EntryView, ReportParams, RequestActionIn};
 use crate::auth::{csrf_ok, MaybeWebUser, WebUser};
-use crate::cases::today;
-use crate::disclosure::{
-    self as d, AnnualReport, DraftInput, Figures, ItemAction, ItemView, Letter, ListQuery, RequestInput, RequestView,
-};
-use crate::error::AppError;
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Form, Path, Query, State};
@@ -20,6 +15,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
+use tongban_app::cases::today;
+use tongban_app::disclosure::{
+    self as d, AnnualReport, DraftInput, Figures, ItemAction, ItemView, Letter, ListQuery, RequestInput, RequestView,
+};
+use tongban_app::{Error, ErrorKind};
 use tongban_core::role::Role;
 use tongban_store::{Department, RequestEvent, Session};
 
@@ -48,7 +48,7 @@ fn region(state: &AppState) -> String {
 }
 
 fn csrf_error() -> Response {
-    error_page(AppError::forbidden("表单已过期，请刷新页面后重试"))
+    error_page(Error::forbidden("表单已过期，请刷新页面后重试"))
 }
 
 #[derive(Deserialize, Default)]
@@ -98,7 +98,7 @@ async fn listing(
             url_escape(q.department.as_deref().unwrap_or("")),
             url_escape(q.catalog.as_deref().unwrap_or(""))
         );
-        Ok::<_, AppError>(ListingPage {
+        Ok::<_, Error>(ListingPage {
             layout: Layout::new("政务公开", s.as_ref()),
             q: q.q.clone().unwrap_or_default(),
             department: q.department.clone().unwrap_or_default(),
@@ -236,7 +236,7 @@ async fn apply_view(
     state: &AppState,
     s: Option<&Session>,
     f: ApplyForm,
-    error: Option<AppError>,
+    error: Option<Error>,
     done: Option<RequestView>,
 ) -> Response {
     apply_page(state, s, f, error, done, false).await
@@ -246,11 +246,14 @@ async fn apply_page(
     state: &AppState,
     s: Option<&Session>,
     f: ApplyForm,
-    error: Option<AppError>,
+    error: Option<Error>,
     done: Option<RequestView>,
     staff: bool,
 ) -> Response {
-    let status = error.as_ref().map(|e| e.status).unwrap_or(StatusCode::OK);
+    let status = error
+        .as_ref()
+        .map(|e| crate::error::status_of(e.kind))
+        .unwrap_or(StatusCode::OK);
     match state.store.departments(&region(state)).await {
         Ok(mut departments) => (
             status,
@@ -312,7 +315,7 @@ async fn apply_submit(
     .await
     {
         Ok(mut v) => {
-            v.applicant_identifier = crate::cases::masked_identifier(
+            v.applicant_identifier = tongban_app::cases::masked_identifier(
                 if v.applicant_kind == "person" {
                     "person"
                 } else {
@@ -330,7 +333,7 @@ async fn apply_submit(
 /// The disclosure officer's form for a request that came by letter, fax or in person.
 async fn record_form(State(state): State<AppState>, WebUser(s): WebUser) -> Response {
     if !matches!(s.staff.role, Role::Discloser | Role::Admin) {
-        return error_page(AppError::forbidden("只有政务公开工作人员可以登记申请"));
+        return error_page(Error::forbidden("只有政务公开工作人员可以登记申请"));
     }
     let f = ApplyForm {
         applicant_kind: "person".into(),
@@ -351,7 +354,7 @@ async fn record_submit(State(state): State<AppState>, WebUser(s): WebUser, Form(
         day => match chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d") {
             Ok(d) => Some(d),
             Err(_) => {
-                let e = AppError::unprocessable("invalid_date", format!("收到日期“{day}”应为YYYY-MM-DD"));
+                let e = Error::unprocessable("invalid_date", format!("收到日期“{day}”应为YYYY-MM-DD"));
                 return apply_page(&state, Some(&s), f, Some(e), None, true).await;
             }
         },
@@ -368,7 +371,7 @@ async fn record_submit(State(state): State<AppState>, WebUser(s): WebUser, Form(
     .await
     {
         Ok(v) => Redirect::to(&format!("/staff/disclosure/requests/{}", v.number)).into_response(),
-        Err(e) if e.status == StatusCode::FORBIDDEN => error_page(e),
+        Err(e) if e.kind == ErrorKind::Forbidden => error_page(e),
         Err(e) => apply_page(&state, Some(&s), f, Some(e), None, true).await,
     }
 }
@@ -400,7 +403,7 @@ async fn progress_page(
     } else {
         match d::progress(&state, &region(&state), &number, &code).await {
             Ok(p) => (Some(p), String::new(), StatusCode::OK),
-            Err(e) => (None, e.message, e.status),
+            Err(e) => (None, e.message, crate::error::status_of(e.kind)),
         }
     };
     let page = ProgressPage {
@@ -444,11 +447,14 @@ fn may_use_workbench(s: &Session) -> bool {
     )
 }
 
-async fn workbench_view(state: &AppState, s: &Session, notice: String, error: Option<AppError>) -> Response {
+async fn workbench_view(state: &AppState, s: &Session, notice: String, error: Option<Error>) -> Response {
     if !may_use_workbench(s) {
-        return error_page(AppError::forbidden("政务公开工作台供政务公开专员和部门人员使用"));
+        return error_page(Error::forbidden("政务公开工作台供政务公开专员和部门人员使用"));
     }
-    let status = error.as_ref().map(|e| e.status).unwrap_or(StatusCode::OK);
+    let status = error
+        .as_ref()
+        .map(|e| crate::error::status_of(e.kind))
+        .unwrap_or(StatusCode::OK);
     let region = s.staff.region_code.clone();
     let result = async {
         let list = |st: &str| ListQuery {
@@ -475,7 +481,7 @@ async fn workbench_view(state: &AppState, s: &Session, notice: String, error: Op
         if s.staff.role.is_department_bound() {
             recent_q.department = s.staff.department_code.clone();
         }
-        Ok::<_, AppError>(Workbench {
+        Ok::<_, Error>(Workbench {
             layout: Layout::new("政务公开工作台", Some(s)),
             notice,
             error: error.map(|e| e.message).unwrap_or_default(),
@@ -539,7 +545,7 @@ async fn draft_submit(State(state): State<AppState>, WebUser(s): WebUser, Form(f
             url_escape(&format!("已起草“{}”，待另一名审核人发布", i.title))
         ))
         .into_response(),
-        Err(e) if e.status == StatusCode::FORBIDDEN => error_page(e),
+        Err(e) if e.kind == ErrorKind::Forbidden => error_page(e),
         Err(e) => workbench_view(&state, &s, String::new(), Some(e)).await,
     }
 }
@@ -574,7 +580,7 @@ async fn item_submit(
         },
         "repeal" => ItemAction::Repeal,
         other => {
-            let e = AppError::bad_request("invalid_action", format!("未知的操作“{other}”"));
+            let e = Error::bad_request("invalid_action", format!("未知的操作“{other}”"));
             return workbench_view(&state, &s, String::new(), Some(e)).await;
         }
     };
@@ -584,7 +590,7 @@ async fn item_submit(
             url_escape(&format!("“{}”{}", i.title, i.state_label))
         ))
         .into_response(),
-        Err(e) if e.status == StatusCode::FORBIDDEN => error_page(e),
+        Err(e) if e.kind == ErrorKind::Forbidden => error_page(e),
         Err(e) => workbench_view(&state, &s, String::new(), Some(e)).await,
     }
 }
@@ -606,14 +612,17 @@ async fn request_view_page(
     s: &Session,
     number: &str,
     notice: String,
-    error: Option<AppError>,
+    error: Option<Error>,
 ) -> Response {
-    let status = error.as_ref().map(|e| e.status).unwrap_or(StatusCode::OK);
+    let status = error
+        .as_ref()
+        .map(|e| crate::error::status_of(e.kind))
+        .unwrap_or(StatusCode::OK);
     let result = async {
         let r = d::load_request(state, s, number).await?;
         let events = state.store.disclosure_request_events(&r).await?;
         let whole = d::may_handle(s, &r.department_code);
-        Ok::<_, AppError>(RequestPage {
+        Ok::<_, Error>(RequestPage {
             layout: Layout::new(format!("依申请公开 {number}"), Some(s)),
             r: d::request_view(state, r, whole, today()),
             events,
@@ -683,7 +692,7 @@ async fn request_submit(
         match f.days.trim().parse::<i64>() {
             Ok(n) => Some(n),
             Err(_) => {
-                let e = AppError::unprocessable("missing_days", "请填写延长的工作日数");
+                let e = Error::unprocessable("missing_days", "请填写延长的工作日数");
                 return request_view_page(&state, &s, &number, String::new(), Some(e)).await;
             }
         }
@@ -708,7 +717,7 @@ async fn request_submit(
             url_escape(&format!("已办理，当前状态：{}", r.state_label))
         ))
         .into_response(),
-        Err(e) if e.status == StatusCode::FORBIDDEN => error_page(e),
+        Err(e) if e.kind == ErrorKind::Forbidden => error_page(e),
         Err(e) => request_view_page(&state, &s, &number, String::new(), Some(e)).await,
     }
 }
@@ -752,11 +761,11 @@ struct ReportQuery {
     msg: Option<String>,
 }
 
-fn report_params(q: &ReportQuery) -> Result<ReportParams, AppError> {
+fn report_params(q: &ReportQuery) -> Result<ReportParams, Error> {
     let year = match q.year.as_deref().map(str::trim).filter(|y| !y.is_empty()) {
         Some(y) => Some(
             y.parse::<i32>()
-                .map_err(|_| AppError::bad_request("invalid_year", format!("年度“{y}”应为四位数字")))?,
+                .map_err(|_| Error::bad_request("invalid_year", format!("年度“{y}”应为四位数字")))?,
         ),
         None => None,
     };
@@ -766,13 +775,16 @@ fn report_params(q: &ReportQuery) -> Result<ReportParams, AppError> {
     })
 }
 
-async fn report_view(state: &AppState, s: &Session, q: &ReportQuery, error: Option<AppError>) -> Response {
-    let status = error.as_ref().map(|e| e.status).unwrap_or(StatusCode::OK);
+async fn report_view(state: &AppState, s: &Session, q: &ReportQuery, error: Option<Error>) -> Response {
+    let status = error
+        .as_ref()
+        .map(|e| crate::error::status_of(e.kind))
+        .unwrap_or(StatusCode::OK);
     let result = async {
         let p = report_params(q)?;
         let r = report_for(state, s, &p).await?;
         let department = p.department.clone().unwrap_or_default();
-        Ok::<_, AppError>(ReportPage {
+        Ok::<_, Error>(ReportPage {
             layout: Layout::new(r.title.clone(), Some(s)),
             xlsx: format!(
                 "/staff/disclosure/report.xlsx?year={}&department={}",
@@ -827,7 +839,7 @@ async fn report_texts_submit(State(state): State<AppState>, WebUser(s): WebUser,
             url_escape("已保存报告文字部分")
         ))
         .into_response(),
-        Err(e) if e.status == StatusCode::FORBIDDEN => error_page(e),
+        Err(e) if e.kind == ErrorKind::Forbidden => error_page(e),
         Err(e) => report_view(&state, &s, &q, Some(e)).await,
     }
 }

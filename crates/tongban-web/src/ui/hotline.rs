@@ -7,11 +7,9 @@
 use super::{error_page, render, url_escape, Layout};
 use crate::api::hotline::{period, submit_public, PublicRequest};
 use crate::auth::{csrf_ok, WebUser};
-use crate::error::AppError;
-use crate::hotline::bulletin::{self, pct_text, Bulletin};
-use crate::hotline::files::{self, FormWithFiles};
-use crate::hotline::{self, ActionRequest, Intake, CHANNELS, SATISFACTION, URGENCIES};
+use crate::error::HttpError;
 use crate::state::AppState;
+use crate::upload::FormWithFiles;
 use askama::Template;
 use axum::extract::{DefaultBodyLimit, Form, Path, Query, State};
 use axum::http::header;
@@ -20,6 +18,10 @@ use axum::routing::{get, post};
 use axum::Router;
 use chrono::Utc;
 use serde::Deserialize;
+use tongban_app::hotline::bulletin::{self, pct_text, Bulletin};
+use tongban_app::hotline::files;
+use tongban_app::hotline::{self, ActionRequest, Intake, CHANNELS, SATISFACTION, URGENCIES};
+use tongban_app::{Error, ErrorKind};
 use tongban_core::role::Role;
 use tongban_store::{Department, HotlineCategory, HotlineWarning, Open311Key, Session, WorkOrder};
 
@@ -122,11 +124,11 @@ fn lists_for(s: &Session) -> Vec<(&'static str, &'static str)> {
 async fn worklist_page(State(state): State<AppState>, WebUser(s): WebUser, Query(q): Query<ListQuery>) -> Response {
     let lists = lists_for(&s);
     let Some(first) = lists.first() else {
-        return error_page(AppError::forbidden("12345热线工作台仅供话务员、承办部门和督办领导使用"));
+        return error_page(Error::forbidden("12345热线工作台仅供话务员、承办部门和督办领导使用"));
     };
     let current = q.list.unwrap_or_else(|| first.0.to_string());
     if !hotline::may_see_list(&s, &current) {
-        return error_page(AppError::forbidden("无权查看该工单列表"));
+        return error_page(Error::forbidden("无权查看该工单列表"));
     }
     let orders = match hotline::worklist(&state, &s, &current).await {
         Ok(o) => o,
@@ -248,7 +250,7 @@ async fn new_view(state: &AppState, s: &Session, form: NewOrderForm, error: Stri
 
 async fn new_form(State(state): State<AppState>, WebUser(s): WebUser) -> Response {
     if s.staff.role != Role::Operator {
-        return error_page(AppError::forbidden("只有12345热线话务员可以登记工单"));
+        return error_page(Error::forbidden("只有12345热线话务员可以登记工单"));
     }
     let form = NewOrderForm {
         channel: "phone".into(),
@@ -258,33 +260,33 @@ async fn new_form(State(state): State<AppState>, WebUser(s): WebUser) -> Respons
     new_view(&state, &s, form, String::new()).await
 }
 
-fn opt_f64(s: &str) -> Result<Option<f64>, AppError> {
+fn opt_f64(s: &str) -> Result<Option<f64>, Error> {
     if s.trim().is_empty() {
         return Ok(None);
     }
     s.trim()
         .parse()
         .map(Some)
-        .map_err(|_| AppError::unprocessable("invalid_location", "经纬度应为数字"))
+        .map_err(|_| Error::unprocessable("invalid_location", "经纬度应为数字"))
 }
 
 async fn new_submit(
     State(state): State<AppState>,
     WebUser(s): WebUser,
-    form: Result<FormWithFiles<NewOrderForm>, AppError>,
+    form: Result<FormWithFiles<NewOrderForm>, HttpError>,
 ) -> Response {
     let FormWithFiles {
         form: f,
         files: uploads,
     } = match form {
         Ok(x) => x,
-        Err(e) => return error_page(e),
+        Err(e) => return error_page(e.0),
     };
     if !csrf_ok(&s.csrf_token, &f.csrf) {
-        return error_page(AppError::forbidden("表单已过期，请刷新页面后重试"));
+        return error_page(Error::forbidden("表单已过期，请刷新页面后重试"));
     }
     if s.staff.role != Role::Operator {
-        return error_page(AppError::forbidden("只有12345热线话务员可以登记工单"));
+        return error_page(Error::forbidden("只有12345热线话务员可以登记工单"));
     }
     let (lat, lon) = match (opt_f64(&f.lat), opt_f64(&f.lon)) {
         (Ok(a), Ok(b)) => (a, b),
@@ -456,26 +458,24 @@ async fn files_submit(
     State(state): State<AppState>,
     WebUser(s): WebUser,
     Path(number): Path<String>,
-    form: Result<FormWithFiles<CsrfForm>, AppError>,
+    form: Result<FormWithFiles<CsrfForm>, HttpError>,
 ) -> Response {
     let FormWithFiles {
         form: f,
         files: uploads,
     } = match form {
         Ok(x) => x,
-        Err(e) => return order_view(&state, &s, &number, String::new(), e.message).await,
+        Err(e) => return order_view(&state, &s, &number, String::new(), e.0.message).await,
     };
     if !csrf_ok(&s.csrf_token, &f.csrf) {
-        return error_page(AppError::forbidden("表单已过期，请刷新页面后重试"));
+        return error_page(Error::forbidden("表单已过期，请刷新页面后重试"));
     }
     match files::attach(&state, &s, &number, &uploads, Utc::now()).await {
         Ok(_) => {
             let msg = format!("已上传{}个附件", uploads.len());
             Redirect::to(&format!("/staff/hotline/orders/{number}?msg={}", url_escape(&msg))).into_response()
         }
-        Err(e) if e.status == axum::http::StatusCode::FORBIDDEN || e.status == axum::http::StatusCode::NOT_FOUND => {
-            error_page(e)
-        }
+        Err(e) if e.kind == ErrorKind::Forbidden || e.kind == ErrorKind::NotFound => error_page(e),
         Err(e) => order_view(&state, &s, &number, String::new(), e.message).await,
     }
 }
@@ -486,7 +486,7 @@ async fn file_download(
     Path((number, sha256)): Path<(String, String)>,
 ) -> Response {
     match files::download(&state, &s, &number, &sha256).await {
-        Ok(r) => r,
+        Ok((f, bytes)) => crate::upload::download(&f.name, &f.sha256, &f.content_type, bytes),
         Err(e) => error_page(e),
     }
 }
@@ -536,7 +536,7 @@ async fn order_submit(
     Form(f): Form<ActForm>,
 ) -> Response {
     if !csrf_ok(&s.csrf_token, &f.csrf) {
-        return error_page(AppError::forbidden("表单已过期，请刷新页面后重试"));
+        return error_page(Error::forbidden("表单已过期，请刷新页面后重试"));
     }
     let req = ActionRequest {
         action: f.action.clone(),
@@ -569,9 +569,7 @@ async fn order_submit(
             );
             Redirect::to(&format!("/staff/hotline/orders/{number}?msg={}", url_escape(&msg))).into_response()
         }
-        Err(e) if e.status == axum::http::StatusCode::FORBIDDEN || e.status == axum::http::StatusCode::NOT_FOUND => {
-            error_page(e)
-        }
+        Err(e) if e.kind == ErrorKind::Forbidden || e.kind == ErrorKind::NotFound => error_page(e),
         Err(e) => order_view(&state, &s, &number, String::new(), e.message).await,
     }
 }
@@ -606,9 +604,9 @@ async fn bulletin_data(
     state: &AppState,
     s: &Session,
     q: &PeriodForm,
-) -> Result<(Bulletin, Vec<WorkOrder>, Vec<WorkOrder>), AppError> {
+) -> Result<(Bulletin, Vec<WorkOrder>, Vec<WorkOrder>), Error> {
     if !may_read_figures(s) {
-        return Err(AppError::forbidden("无权查看热线通报"));
+        return Err(Error::forbidden("无权查看热线通报"));
     }
     let (from, to) = period(q.from.as_deref(), q.to.as_deref())?;
     let region = &s.staff.region_code;
@@ -705,7 +703,7 @@ struct AcknowledgeForm {
 
 async fn warnings_view(state: &AppState, s: &Session, msg: String, error: String) -> Response {
     if !may_read_figures(s) {
-        return error_page(AppError::forbidden("无权查看预警"));
+        return error_page(Error::forbidden("无权查看预警"));
     }
     let dept = s
         .staff
@@ -753,16 +751,14 @@ async fn warnings_submit(
     Form(f): Form<AcknowledgeForm>,
 ) -> Response {
     if !csrf_ok(&s.csrf_token, &f.csrf) {
-        return error_page(AppError::forbidden("表单已过期，请刷新页面后重试"));
+        return error_page(Error::forbidden("表单已过期，请刷新页面后重试"));
     }
     match hotline::acknowledge_warning(&state, &s, f.id, &f.note).await {
         Ok(w) => {
             let msg = format!("已认领预警{}", w.id);
             Redirect::to(&format!("/staff/hotline/warnings?msg={}", url_escape(&msg))).into_response()
         }
-        Err(e) if e.status == axum::http::StatusCode::FORBIDDEN || e.status == axum::http::StatusCode::NOT_FOUND => {
-            error_page(e)
-        }
+        Err(e) if e.kind == ErrorKind::Forbidden || e.kind == ErrorKind::NotFound => error_page(e),
         Err(e) => warnings_view(&state, &s, String::new(), e.message).await,
     }
 }
@@ -850,7 +846,7 @@ async fn categories_view(
     error: String,
 ) -> Response {
     if s.staff.role != Role::Admin {
-        return error_page(AppError::forbidden("只有系统管理员可以设置工单分类"));
+        return error_page(Error::forbidden("只有系统管理员可以设置工单分类"));
     }
     let region = &s.staff.region_code;
     let cats = match state.store.hotline_categories(region).await {
@@ -916,7 +912,7 @@ async fn categories_page(
             .await
             .unwrap_or_default();
         let Some(c) = cats.into_iter().find(|c| c.code == code) else {
-            return error_page(AppError::not_found(format!("工单分类“{code}”")));
+            return error_page(Error::not_found(format!("工单分类“{code}”")));
         };
         editing = true;
         form = CategoryForm {
@@ -941,19 +937,20 @@ async fn categories_submit(
     Form(f): Form<CategoryForm>,
 ) -> Response {
     if !csrf_ok(&s.csrf_token, &f.csrf) {
-        return error_page(AppError::forbidden("表单已过期，请刷新页面后重试"));
+        return error_page(Error::forbidden("表单已过期，请刷新页面后重试"));
     }
     let limit_days = match f.limit_days.trim() {
         "" => Ok(None),
-        t => t.parse::<i64>().map(Some).map_err(|_| {
-            AppError::unprocessable("invalid_limit", format!("办理时限“{t}”应为1到60之间的整数（工作日）"))
-        }),
+        t => t
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| Error::unprocessable("invalid_limit", format!("办理时限“{t}”应为1到60之间的整数（工作日）"))),
     };
     let position = match f.position.trim() {
         "" => Ok(0),
         t => t
             .parse::<i64>()
-            .map_err(|_| AppError::unprocessable("invalid_position", format!("排序“{t}”应为整数"))),
+            .map_err(|_| Error::unprocessable("invalid_position", format!("排序“{t}”应为整数"))),
     };
     let input = match (limit_days, position) {
         (Ok(limit_days), Ok(position)) => hotline::CategoryIn {
@@ -974,7 +971,7 @@ async fn categories_submit(
             let msg = format!("已保存工单分类“{}”（{}）", c.name, c.code);
             Redirect::to(&format!("/staff/hotline/categories?msg={}", url_escape(&msg))).into_response()
         }
-        Err(e) if e.status == axum::http::StatusCode::FORBIDDEN => error_page(e),
+        Err(e) if e.kind == ErrorKind::Forbidden => error_page(e),
         Err(e) => categories_view(&state, &s, f, false, String::new(), e.message).await,
     }
 }
@@ -997,7 +994,7 @@ struct KeyForm {
 
 async fn keys_view(state: &AppState, s: &Session, new_key: String, error: String) -> Response {
     if s.staff.role != Role::Admin {
-        return error_page(AppError::forbidden("只有系统管理员可以管理Open311接口密钥"));
+        return error_page(Error::forbidden("只有系统管理员可以管理Open311接口密钥"));
     }
     match state.store.open311_keys(&s.staff.region_code).await {
         Ok(keys) => render(&KeysPage {
@@ -1016,10 +1013,10 @@ async fn keys_page(State(state): State<AppState>, WebUser(s): WebUser) -> Respon
 
 async fn keys_submit(State(state): State<AppState>, WebUser(s): WebUser, Form(f): Form<KeyForm>) -> Response {
     if !csrf_ok(&s.csrf_token, &f.csrf) {
-        return error_page(AppError::forbidden("表单已过期，请刷新页面后重试"));
+        return error_page(Error::forbidden("表单已过期，请刷新页面后重试"));
     }
     if s.staff.role != Role::Admin {
-        return error_page(AppError::forbidden("只有系统管理员可以管理Open311接口密钥"));
+        return error_page(Error::forbidden("只有系统管理员可以管理Open311接口密钥"));
     }
     let region = s.staff.region_code.clone();
     let result = if f.mode == "revoke" {
@@ -1028,7 +1025,7 @@ async fn keys_submit(State(state): State<AppState>, WebUser(s): WebUser, Form(f)
             .revoke_open311_key(&region, &f.name, &s.staff.username)
             .await
             .map(|_| String::new())
-            .map_err(AppError::from)
+            .map_err(Error::from)
     } else {
         hotline::add_api_key(&state, &region, &f.name, &s.staff.username).await
     };
@@ -1092,13 +1089,13 @@ async fn public_form(State(state): State<AppState>) -> Response {
     public_view(&state, form, String::new(), None).await
 }
 
-async fn public_submit(State(state): State<AppState>, form: Result<FormWithFiles<PublicForm>, AppError>) -> Response {
+async fn public_submit(State(state): State<AppState>, form: Result<FormWithFiles<PublicForm>, HttpError>) -> Response {
     let FormWithFiles {
         form: f,
         files: uploads,
     } = match form {
         Ok(x) => x,
-        Err(e) => return public_view(&state, PublicForm::default(), e.message, None).await,
+        Err(e) => return public_view(&state, PublicForm::default(), e.0.message, None).await,
     };
     let req = PublicRequest {
         channel: f.channel.clone(),

@@ -10,7 +10,6 @@ mod reform;
 mod staff;
 
 use crate::auth::{self, MaybeWebUser, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
-use crate::error::AppError;
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Form, Path, Query, State};
@@ -21,6 +20,7 @@ use axum::Router;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
+use tongban_app::{Error, ErrorKind};
 use tongban_core::catalog::Guide;
 use tongban_store::{Department, ItemRecord, ItemSummary, Session, SessionKind, Site, Staff};
 
@@ -97,7 +97,7 @@ impl Pager {
 }
 
 /// A page built by a use case that may fail: the page, or the error page naming the problem.
-pub fn render_result<T: Template>(r: Result<T, AppError>) -> Response {
+pub fn render_result<T: Template>(r: Result<T, Error>) -> Response {
     match r {
         Ok(page) => render(&page),
         Err(e) => error_page(e),
@@ -106,13 +106,13 @@ pub fn render_result<T: Template>(r: Result<T, AppError>) -> Response {
 
 /// The error page for a form whose CSRF token does not match the session's.
 pub fn csrf_refused() -> Response {
-    error_page(AppError::forbidden("表单已过期，请刷新页面后重试"))
+    error_page(Error::forbidden("表单已过期，请刷新页面后重试"))
 }
 
 pub fn render<T: Template>(t: &T) -> Response {
     match t.render() {
         Ok(html) => Html(html).into_response(),
-        Err(e) => error_page(AppError::internal(e)),
+        Err(e) => error_page(Error::internal(e)),
     }
 }
 
@@ -125,11 +125,12 @@ struct ErrorPage {
 }
 
 /// An error as a page, with the status of the error.
-pub fn error_page(e: AppError) -> Response {
-    let heading = match e.status {
-        StatusCode::NOT_FOUND => "找不到页面",
-        StatusCode::FORBIDDEN => "无权访问",
-        s if s.is_client_error() => "请求有误",
+pub fn error_page(e: Error) -> Response {
+    let status = crate::error::status_of(e.kind);
+    let heading = match e.kind {
+        ErrorKind::NotFound => "找不到页面",
+        ErrorKind::Forbidden => "无权访问",
+        _ if status.is_client_error() => "请求有误",
         _ => "系统繁忙",
     };
     let page = ErrorPage {
@@ -138,11 +139,11 @@ pub fn error_page(e: AppError) -> Response {
         message: e.message.clone(),
     };
     let body = page.render().unwrap_or_else(|_| e.message.clone());
-    (e.status, Html(body)).into_response()
+    (status, Html(body)).into_response()
 }
 
 pub fn not_found_page() -> Response {
-    error_page(AppError::not_found("您要找的页面"))
+    error_page(Error::not_found("您要找的页面"))
 }
 
 fn url_escape(s: &str) -> String {
@@ -189,7 +190,7 @@ async fn home(State(state): State<AppState>, MaybeWebUser(session): MaybeWebUser
             .filter(|s| s.kind != "village_station")
             .collect();
         let item_count = state.store.count_items(&region).await?;
-        Ok::<_, AppError>(Home {
+        Ok::<_, Error>(Home {
             layout: Layout::new("首页", session.as_ref()),
             q: String::new(),
             item_count,
@@ -291,7 +292,7 @@ async fn search_page(
                 view.pager.pages = (total as i64 + SEARCH_PAGE_SIZE - 1) / SEARCH_PAGE_SIZE;
             }
             Ok(Err(e)) => return error_page(e.into()),
-            Err(e) => return error_page(AppError::internal(e)),
+            Err(e) => return error_page(Error::internal(e)),
         }
     }
     render(&view)
@@ -334,7 +335,7 @@ async fn item_page(
                 levels,
             })
         }
-        Ok(None) => error_page(AppError::not_found(format!("事项“{code}”"))),
+        Ok(None) => error_page(Error::not_found(format!("事项“{code}”"))),
         Err(e) => error_page(e.into()),
     }
 }
@@ -367,13 +368,13 @@ async fn department_page(
             .store
             .department(&region, &code)
             .await?
-            .ok_or_else(|| AppError::not_found(format!("部门“{code}”")))?;
+            .ok_or_else(|| Error::not_found(format!("部门“{code}”")))?;
         let filter = tongban_store::ItemFilter {
             department_code: Some(code.clone()),
             ..Default::default()
         };
         let items = state.store.items(&region, &filter, page, 50).await?;
-        Ok::<_, AppError>(DepartmentPage {
+        Ok::<_, Error>(DepartmentPage {
             layout: Layout::new(department.name.clone(), session.as_ref()),
             pager: Pager::new(page, 50, items.total, format!("/departments/{code}?")),
             department,
@@ -457,12 +458,12 @@ async fn login_submit(State(state): State<AppState>, jar: CookieJar, Form(f): Fo
             StatusCode::FORBIDDEN,
         );
     }
-    match auth::login(&state, f.username.trim(), &f.password, SessionKind::Web).await {
+    match tongban_app::auth::login(&state, f.username.trim(), &f.password, SessionKind::Web).await {
         Ok((token, _)) => {
             let cookie = Cookie::build((SESSION_COOKIE, token))
                 .path("/")
                 .http_only(true)
-                .secure(state.config.secure_cookies)
+                .secure(state.web.secure_cookies)
                 .same_site(SameSite::Lax);
             (
                 jar.add(cookie).remove(Cookie::build(LOGIN_CSRF_COOKIE).path("/login")),
@@ -470,7 +471,7 @@ async fn login_submit(State(state): State<AppState>, jar: CookieJar, Form(f): Fo
             )
                 .into_response()
         }
-        Err(e) => login_page(jar, next, f.username, e.message, e.status),
+        Err(e) => login_page(jar, next, f.username, e.message, crate::error::status_of(e.kind)),
     }
 }
 

@@ -6,11 +6,6 @@
 
 use super::{csrf_refused, error_page, render, render_result, url_escape, Layout};
 use crate::auth::{csrf_ok, WebUser};
-use crate::error::AppError;
-use crate::queue::{
-    self, Board, CategoryInput, CategoryView, QueueReport, SlotView, TicketView, WindowAction, WindowAnswer,
-    DEFAULT_HOURS,
-};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Form, Path, Query, State};
@@ -20,6 +15,11 @@ use axum::routing::get;
 use axum::Router;
 use chrono::Utc;
 use serde::Deserialize;
+use tongban_app::queue::{
+    self, Board, CategoryInput, CategoryView, QueueReport, SlotView, TicketView, WindowAction, WindowAnswer,
+    DEFAULT_HOURS,
+};
+use tongban_app::{Error, ErrorKind};
 use tongban_core::role::Role;
 
 pub fn router() -> Router<AppState> {
@@ -58,8 +58,8 @@ struct KioskPage {
     error: String,
 }
 
-async fn kiosk_page(state: &AppState, phone: String, error: AppError) -> Response {
-    let status = error.status;
+async fn kiosk_page(state: &AppState, phone: String, error: Error) -> Response {
+    let status = crate::error::status_of(error.kind);
     match queue::categories(state, &region(state), Utc::now()).await {
         Ok(categories) => {
             let page = KioskPage {
@@ -146,7 +146,7 @@ async fn appointment_view(
     date: String,
     phone: String,
     mut error: String,
-) -> Result<AppointmentPage, AppError> {
+) -> Result<AppointmentPage, Error> {
     let region = region(state);
     let now = Utc::now();
     let categories: Vec<CategoryView> = queue::categories(state, &region, now)
@@ -204,7 +204,7 @@ struct BookForm {
 
 async fn appointment_submit(State(state): State<AppState>, Form(f): Form<BookForm>) -> Response {
     let result = if f.slot.is_empty() {
-        Err(AppError::unprocessable("invalid_slot", "请选择预约时段"))
+        Err(Error::unprocessable("invalid_slot", "请选择预约时段"))
     } else {
         queue::book_at(
             &state,
@@ -220,7 +220,7 @@ async fn appointment_submit(State(state): State<AppState>, Form(f): Form<BookFor
     match result {
         Ok(t) => Redirect::to(&format!("/hall/tickets/{}/{}", t.day, t.number)).into_response(),
         Err(e) => {
-            let status = e.status;
+            let status = crate::error::status_of(e.kind);
             match appointment_view(&state, f.category, f.date, f.phone, e.message).await {
                 Ok(p) => (status, render(&p)).into_response(),
                 Err(e) => error_page(e),
@@ -264,13 +264,11 @@ struct MessageQuery {
     msg: Option<String>,
 }
 
-async fn window_view(
-    state: &AppState,
-    s: &tongban_store::Session,
-    notice: String,
-    error: Option<AppError>,
-) -> Response {
-    let status = error.as_ref().map(|e| e.status).unwrap_or(StatusCode::OK);
+async fn window_view(state: &AppState, s: &tongban_store::Session, notice: String, error: Option<Error>) -> Response {
+    let status = error
+        .as_ref()
+        .map(|e| crate::error::status_of(e.kind))
+        .unwrap_or(StatusCode::OK);
     let result = async {
         let w = queue::window_act(state, s, WindowAction::Current, Utc::now()).await?;
         let others = queue::categories(state, &s.staff.region_code, Utc::now())
@@ -278,7 +276,7 @@ async fn window_view(
             .into_iter()
             .filter(|c| w.ticket.as_ref().is_none_or(|t| t.category != c.code))
             .collect();
-        Ok::<_, AppError>(WindowPage {
+        Ok::<_, Error>(WindowPage {
             layout: Layout::new("窗口叫号", Some(s)),
             w,
             others,
@@ -318,13 +316,13 @@ async fn window_submit(State(state): State<AppState>, WebUser(s): WebUser, Form(
         "transfer" => WindowAction::Transfer(&f.category),
         "finish" => WindowAction::Finish(Some(&f.case_number)),
         other => {
-            let e = AppError::bad_request("invalid_action", format!("未知的操作“{other}”"));
+            let e = Error::bad_request("invalid_action", format!("未知的操作“{other}”"));
             return window_view(&state, &s, String::new(), Some(e)).await;
         }
     };
     match queue::window_act(&state, &s, action, Utc::now()).await {
         Ok(a) => Redirect::to(&format!("/staff/queue?msg={}", url_escape(&a.message))).into_response(),
-        Err(e) if e.status == StatusCode::FORBIDDEN => error_page(e),
+        Err(e) if e.kind == ErrorKind::Forbidden => error_page(e),
         Err(e) => window_view(&state, &s, String::new(), Some(e)).await,
     }
 }
@@ -344,14 +342,17 @@ async fn categories_view(
     state: &AppState,
     s: &tongban_store::Session,
     notice: String,
-    error: Option<AppError>,
+    error: Option<Error>,
 ) -> Response {
     if s.staff.role != Role::Admin {
-        return error_page(AppError::forbidden("只有系统管理员可以设置取号类别"));
+        return error_page(Error::forbidden("只有系统管理员可以设置取号类别"));
     }
-    let status = error.as_ref().map(|e| e.status).unwrap_or(StatusCode::OK);
+    let status = error
+        .as_ref()
+        .map(|e| crate::error::status_of(e.kind))
+        .unwrap_or(StatusCode::OK);
     let result = async {
-        Ok::<_, AppError>(CategoriesPage {
+        Ok::<_, Error>(CategoriesPage {
             layout: Layout::new("取号类别", Some(s)),
             categories: queue::categories(state, &s.staff.region_code, Utc::now()).await?,
             windows: state
@@ -425,7 +426,7 @@ async fn categories_submit(
             url_escape(&format!("已保存“{}”", c.name))
         ))
         .into_response(),
-        Err(e) if e.status == StatusCode::FORBIDDEN => error_page(e),
+        Err(e) if e.kind == ErrorKind::Forbidden => error_page(e),
         Err(e) => categories_view(&state, &s, String::new(), Some(e)).await,
     }
 }
@@ -453,7 +454,7 @@ async fn figures_page(State(state): State<AppState>, WebUser(s): WebUser, Query(
             ("按类别", std::mem::take(&mut r.by_category)),
             ("按窗口", std::mem::take(&mut r.by_window)),
         ];
-        Ok::<_, AppError>(FiguresPage {
+        Ok::<_, Error>(FiguresPage {
             layout: Layout::new("取号叫号统计", Some(&s)),
             r,
             tables,

@@ -4,8 +4,6 @@
 use super::{csrf_refused, error_page, render, render_result, Layout};
 use crate::api::reform::{my_case_list, reform_figures, summary, MyCase, PeriodParams, RateSummary, ReformFigures};
 use crate::auth::{csrf_ok, MaybeWebUser, WebUser};
-use crate::error::AppError;
-use crate::reform::{self, Rater, Verification};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Form, Path, Query, State};
@@ -15,6 +13,8 @@ use axum::Router;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
+use tongban_app::reform::{self, Rater, Verification};
+use tongban_app::Error;
 use tongban_store::{Commitment, Rectification, ToleranceFigures};
 
 pub const APPLICANT_COOKIE: &str = "tongban_applicant";
@@ -109,7 +109,7 @@ async fn verify_page(
     let result = if id.is_empty() {
         None
     } else {
-        match reform::verify_licence(&state, &id, Some(&sig), crate::cases::today()).await {
+        match reform::verify_licence(&state, &id, Some(&sig), tongban_app::cases::today()).await {
             Ok(v) => {
                 if let Ok(Some(l)) = state.store.licence(&id).await {
                     qr = reform::licence_qr_svg(&reform::verify_path(&l));
@@ -196,7 +196,7 @@ struct RateForm {
     csrf: String,
 }
 
-fn rated_message(result: Result<(tongban_store::Rating, Option<i64>), AppError>) -> (String, bool) {
+fn rated_message(result: Result<(tongban_store::Rating, Option<i64>), Error>) -> (String, bool) {
     match result {
         Ok((_, Some(_))) => ("感谢评价。您的意见已转部门整改，5个工作日内回复并回访。".into(), true),
         Ok(_) => ("感谢您的评价。".into(), true),
@@ -225,7 +225,7 @@ struct MyPage {
     code_sent: bool,
     message: String,
     cases: Vec<MyCase>,
-    licences: Vec<crate::reform::LicenceView>,
+    licences: Vec<tongban_app::reform::LicenceView>,
 }
 
 async fn applicant(state: &AppState, jar: &CookieJar) -> Option<tongban_store::ApplicantSession> {
@@ -251,7 +251,7 @@ async fn my_page(State(state): State<AppState>, jar: CookieJar) -> Response {
         return my_form(String::new(), String::new(), false, String::new());
     };
     let lists = async {
-        Ok::<_, AppError>((
+        Ok::<_, Error>((
             my_case_list(&state, &a).await?,
             crate::api::reform::my_licence_list(&state, &a).await?,
         ))
@@ -294,7 +294,7 @@ async fn my_login(State(state): State<AppState>, jar: CookieJar, Form(f): Form<C
             let cookie = Cookie::build((APPLICANT_COOKIE, token))
                 .path("/")
                 .http_only(true)
-                .secure(state.config.secure_cookies)
+                .secure(state.web.secure_cookies)
                 .same_site(SameSite::Lax)
                 .build();
             (jar.add(cookie), Redirect::to("/my")).into_response()
@@ -362,7 +362,7 @@ struct StaffReformPage {
 
 async fn staff_reform(State(state): State<AppState>, WebUser(s): WebUser) -> Response {
     let region = s.staff.region_code.clone();
-    let result: Result<StaffReformPage, AppError> = async {
+    let result: Result<StaffReformPage, Error> = async {
         let bundles = bundle_rows(&state, &region).await?;
         let department = s
             .staff
@@ -421,10 +421,7 @@ struct BundlesPage {
 }
 
 /// One line per bundle application: number, name, applicant, progress, latest deadline.
-async fn bundle_rows(
-    state: &AppState,
-    region: &str,
-) -> Result<Vec<(String, String, String, String, String)>, AppError> {
+async fn bundle_rows(state: &AppState, region: &str) -> Result<Vec<(String, String, String, String, String)>, Error> {
     let mut rows = Vec::new();
     for (b, parts) in state.store.bundle_cases(region, 50).await? {
         let st = reform::bundle_status(state, &b, &parts).await?;
@@ -441,7 +438,7 @@ async fn bundle_rows(
 
 async fn bundles_page(State(state): State<AppState>, WebUser(s): WebUser, Query(q): Query<NoticeQuery>) -> Response {
     let region = s.staff.region_code.clone();
-    let result: Result<BundlesPage, AppError> = async {
+    let result: Result<BundlesPage, Error> = async {
         let bundles = state
             .store
             .bundles(&region)
@@ -491,10 +488,10 @@ async fn bundle_new_page(
     error: String,
 ) -> Response {
     if !s.staff.role.may_file_cases() {
-        return error_page(AppError::forbidden(format!("“{}”不在窗口受理", s.staff.role.label())));
+        return error_page(Error::forbidden(format!("“{}”不在窗口受理", s.staff.role.label())));
     }
     let region = s.staff.region_code.clone();
-    let result: Result<BundleNewPage, AppError> = async {
+    let result: Result<BundleNewPage, Error> = async {
         let (g, _) = reform::bundle_guide(state, &region, code).await?;
         let sites = state
             .store
@@ -550,7 +547,7 @@ async fn bundle_new_submit(
         comment: field("note"),
     };
     let filed = async {
-        let applicant = crate::cases::parse_applicant("person", &f.name, Some(&f.identifier), None, &f.phone)?;
+        let applicant = tongban_app::cases::parse_applicant("person", &f.name, Some(&f.identifier), None, &f.phone)?;
         let filing = reform::BundleFiling {
             bundle_code: code.clone(),
             applicant,
@@ -590,7 +587,7 @@ async fn bundle_case_page(
     Path(number): Path<String>,
     Query(q): Query<NoticeQuery>,
 ) -> Response {
-    let result: Result<BundleCasePage, AppError> = async {
+    let result: Result<BundleCasePage, Error> = async {
         let (b, parts) = reform::load_bundle(&state, &s, &number).await?;
         Ok(BundleCasePage {
             layout: Layout::new(format!("一件事 {number}"), Some(&s)),
@@ -627,16 +624,13 @@ async fn bundle_act_submit(
         "deliver" => reform::deliver_bundle(&state, &s, &number, f.comment.trim())
             .await
             .map(|_| "已一次送达"),
-        other => Err(AppError::unprocessable(
-            "unknown_action",
-            format!("未知的操作“{other}”"),
-        )),
+        other => Err(Error::unprocessable("unknown_action", format!("未知的操作“{other}”"))),
     };
     back(&format!("/staff/bundle-cases/{number}"), done)
 }
 
 /// Where a staff form goes back to, with the outcome in the query.
-fn back(path: &str, result: Result<&str, AppError>) -> Response {
+fn back(path: &str, result: Result<&str, Error>) -> Response {
     let to = match result {
         Ok(msg) => format!("{path}?done={}", super::url_escape(msg)),
         Err(e) => format!("{path}?error={}", super::url_escape(&e.message)),
@@ -722,7 +716,7 @@ async fn delegations_page(
     Query(q): Query<NoticeQuery>,
 ) -> Response {
     let region = s.staff.region_code.clone();
-    let result: Result<DelegationsPage, AppError> = async {
+    let result: Result<DelegationsPage, Error> = async {
         Ok(DelegationsPage {
             layout: Layout::new("赋权与跨省通办", Some(&s)),
             admin: s.staff.role == tongban_core::role::Role::Admin,
@@ -754,7 +748,7 @@ async fn delegation_submit(
     if !csrf_ok(&s.csrf_token, &f.csrf) {
         return csrf_refused();
     }
-    let req = crate::api::reform::DelegationRequest {
+    let req = tongban_app::reform::DelegationRequest {
         item_code: f.item_code.trim().to_string(),
         target_kind: f.target_kind,
         target_code: f.target_code.trim().to_string(),
@@ -762,7 +756,7 @@ async fn delegation_submit(
         from_date: f.from_date,
         document: f.document,
     };
-    let result = crate::api::reform::grant_delegation(&state, &s, &req)
+    let result = tongban_app::reform::grant_delegation(&state, &s, &req)
         .await
         .map(|_| "已记录赋权");
     back("/staff/delegations", result)
@@ -913,7 +907,7 @@ fn tablet_page(s: &tongban_store::Session, message: String) -> Response {
 /// The rating tablet at a window runs in the clerk's session: a visit (一次一评), or a finished case by its number.
 async fn tablet_form(WebUser(s): WebUser) -> Response {
     if s.staff.window_name.is_none() {
-        return error_page(AppError::forbidden("评价器只在窗口使用"));
+        return error_page(Error::forbidden("评价器只在窗口使用"));
     }
     tablet_page(&s, String::new())
 }

@@ -4,8 +4,6 @@
 use super::{csrf_refused, error_page, render_result, Layout, Pager};
 use crate::api::catalog::{item_filter, quality_scope, GuideChange};
 use crate::auth::{csrf_ok, WebUser};
-use crate::error::AppError;
-use crate::services::{self, QualityFinding, QualityReport, RULE_LABELS};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Form, Path, Query, State};
@@ -13,6 +11,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
+use tongban_app::catalog::{QualityFinding, QualityReport, RULE_LABELS};
+use tongban_app::Error;
 use tongban_core::catalog::{parse_yuan, Guide, ITEM_TYPES};
 use tongban_core::role::Role;
 use tongban_store::{Department, ItemSummary, NewStaff, Staff};
@@ -123,7 +123,7 @@ async fn home(State(state): State<AppState>, WebUser(session): WebUser) -> Respo
         let mut findings_title = String::new();
         if me.role.may_check_guides() {
             let dept = quality_scope(&me, None)?;
-            let report = services::quality_report(&state.store, &region, dept.as_deref(), None).await?;
+            let report = tongban_app::catalog::quality_report(&state.store, &region, dept.as_deref(), None).await?;
             stats.push(Stat {
                 label: if dept.is_some() {
                     "本部门问题指南".into()
@@ -161,7 +161,7 @@ async fn home(State(state): State<AppState>, WebUser(session): WebUser) -> Respo
                 });
             }
         }
-        Ok::<_, AppError>(Home {
+        Ok::<_, Error>(Home {
             layout: Layout::new("工作台", Some(&session)),
             q: String::new(),
             links: links_for(me.role),
@@ -229,7 +229,7 @@ async fn catalog(State(state): State<AppState>, WebUser(session): WebUser, Query
             super::url_escape(&f_level),
             super::url_escape(&f_type)
         );
-        Ok::<_, AppError>(CatalogPage {
+        Ok::<_, Error>(CatalogPage {
             layout: Layout::new("事项目录", Some(&session)),
             is_admin: me.role.may_edit_catalog(),
             departments: state.store.departments(&region).await?,
@@ -269,16 +269,16 @@ async fn edit_page(
 ) -> Response {
     let me = &session.staff;
     if !me.role.may_edit_catalog() {
-        return error_page(AppError::forbidden(format!("“{}”不能修改办事指南", me.role.label())));
+        return error_page(Error::forbidden(format!("“{}”不能修改办事指南", me.role.label())));
     }
     let result = async {
         let item = state
             .store
             .item(&me.region_code, code, None)
             .await?
-            .ok_or_else(|| AppError::not_found(format!("事项“{code}”")))?;
+            .ok_or_else(|| Error::not_found(format!("事项“{code}”")))?;
         let g = draft.unwrap_or(item.guide);
-        Ok::<_, AppError>(EditPage {
+        Ok::<_, Error>(EditPage {
             layout: Layout::new(format!("修改：{}", g.name), Some(session)),
             version: item.version,
             departments: state.store.departments(&me.region_code).await?,
@@ -333,16 +333,16 @@ struct EditForm {
     keywords: String,
 }
 
-fn whole(field: &str, v: &str) -> Result<u32, AppError> {
+fn whole(field: &str, v: &str) -> Result<u32, Error> {
     v.trim()
         .parse()
-        .map_err(|_| AppError::unprocessable("invalid_number", format!("{field}应为非负整数，而不是“{v}”")))
+        .map_err(|_| Error::unprocessable("invalid_number", format!("{field}应为非负整数，而不是“{v}”")))
 }
 
 impl EditForm {
-    fn change(&self) -> Result<GuideChange, AppError> {
+    fn change(&self) -> Result<GuideChange, Error> {
         let fee_fen = parse_yuan(&self.fee_yuan).ok_or_else(|| {
-            AppError::unprocessable(
+            Error::unprocessable(
                 "invalid_fee",
                 format!("收费金额“{}”应为元，至多两位小数", self.fee_yuan),
             )
@@ -387,11 +387,11 @@ async fn edit_submit(
         return csrf_refused();
     }
     if !me.role.may_edit_catalog() {
-        return error_page(AppError::forbidden(format!("“{}”不能修改办事指南", me.role.label())));
+        return error_page(Error::forbidden(format!("“{}”不能修改办事指南", me.role.label())));
     }
     let current = match state.store.item(&me.region_code, &code, None).await {
         Ok(Some(i)) => i,
-        Ok(None) => return error_page(AppError::not_found(format!("事项“{code}”"))),
+        Ok(None) => return error_page(Error::not_found(format!("事项“{code}”"))),
         Err(e) => return error_page(e.into()),
     };
     let draft = current.guide.clone();
@@ -400,7 +400,7 @@ async fn edit_submit(
         Ok(g) => g,
         Err(e) => return edit_page(&state, &session, &code, Some(draft), e.message).await,
     };
-    match services::publish_guide(&state, &me.region_code, &guide, &me.username).await {
+    match tongban_app::catalog::publish_guide(&state, &me.region_code, &guide, &me.username).await {
         Ok(_) => Redirect::to(&format!("/items/{code}")).into_response(),
         Err(e) => edit_page(&state, &session, &code, Some(guide), e.message).await,
     }
@@ -437,7 +437,8 @@ async fn quality(State(state): State<AppState>, WebUser(session): WebUser, Query
         let dept = quality_scope(me, p.department.as_deref())?;
         let rule = p.rule.clone().filter(|r| RULE_LABELS.iter().any(|(c, _)| c == r));
         let mut report =
-            services::quality_report(&state.store, &me.region_code, dept.as_deref(), rule.as_deref()).await?;
+            tongban_app::catalog::quality_report(&state.store, &me.region_code, dept.as_deref(), rule.as_deref())
+                .await?;
         let findings: Vec<QualityFinding> = std::mem::take(&mut report.findings)
             .into_iter()
             .skip(((page - 1) * QUALITY_PAGE_SIZE) as usize)
@@ -445,7 +446,7 @@ async fn quality(State(state): State<AppState>, WebUser(session): WebUser, Query
             .collect();
         let f_department = dept.unwrap_or_default();
         let f_rule = rule.unwrap_or_default();
-        Ok::<_, AppError>(QualityPage {
+        Ok::<_, Error>(QualityPage {
             layout: Layout::new("指南质量监测", Some(&session)),
             is_admin: me.role.may_edit_catalog(),
             department_bound: me.role.is_department_bound(),
@@ -481,10 +482,10 @@ struct UsersPage {
 async fn users_page(state: &AppState, session: &tongban_store::Session, error: String, notice: String) -> Response {
     let me = &session.staff;
     if !me.role.may_manage_staff() {
-        return error_page(AppError::forbidden("只有系统管理员可以管理人员"));
+        return error_page(Error::forbidden("只有系统管理员可以管理人员"));
     }
     let result = async {
-        Ok::<_, AppError>(UsersPage {
+        Ok::<_, Error>(UsersPage {
             layout: Layout::new("人员管理", Some(session)),
             staff: state.store.staff_in_region(&me.region_code).await?,
             departments: state.store.departments(&me.region_code).await?,
@@ -517,7 +518,7 @@ async fn add_user(State(state): State<AppState>, WebUser(session): WebUser, Form
         return csrf_refused();
     }
     if !me.role.may_manage_staff() {
-        return error_page(AppError::forbidden("只有系统管理员可以管理人员"));
+        return error_page(Error::forbidden("只有系统管理员可以管理人员"));
     }
     let role = match Role::parse(&f.role) {
         Ok(r) => r,
@@ -542,6 +543,6 @@ async fn add_user(State(state): State<AppState>, WebUser(session): WebUser, Form
             )
             .await
         }
-        Err(e) => users_page(&state, &session, AppError::from(e).message, String::new()).await,
+        Err(e) => users_page(&state, &session, Error::from(e).message, String::new()).await,
     }
 }

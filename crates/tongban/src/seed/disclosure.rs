@@ -3,8 +3,8 @@
 //! and a handful of requests for disclosure in different states, all through the same use cases the pages use.
 
 use chrono::NaiveDate;
+use tongban_app::disclosure::{self as d, DraftInput, ItemAction, RequestAction, RequestInput};
 use tongban_store::{CatalogEntry, Store, StoreError};
-use tongban_web::disclosure::{self as d, DraftInput, ItemAction, RequestAction, RequestInput};
 
 pub const CATALOG_CSV: &str = include_str!("../../../../data/disclosure/catalog.csv");
 
@@ -59,11 +59,11 @@ async fn session(store: &Store, username: &str) -> anyhow::Result<tongban_store:
 const ITEMS_PER_ENTRY: usize = 3;
 
 /// Demo publications and requests. Returns (items published, requests received).
-pub async fn demo(state: &tongban_web::AppState, region: &str) -> anyhow::Result<(usize, usize)> {
+pub async fn demo(state: &tongban_app::App, region: &str) -> anyhow::Result<(usize, usize)> {
     let store = &state.store;
     let discloser = session(store, "discloser").await?;
-    let today = tongban_web::cases::today();
-    let calendar = crate::load_calendar(store).await?;
+    let today = tongban_app::time::today();
+    let calendar = state.calendar();
     // The last 60 calendar days' working days, newest last.
     let days: Vec<NaiveDate> = (0..60)
         .rev()
@@ -228,7 +228,7 @@ const REQUESTS: [DemoRequest; 6] = [
 ];
 
 async fn demo_requests(
-    state: &tongban_web::AppState,
+    state: &tongban_app::App,
     region: &str,
     discloser: &tongban_store::Session,
     days: &[NaiveDate],

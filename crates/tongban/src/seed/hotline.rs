@@ -3,8 +3,8 @@
 //! planted clusters so that the early-warning page has something to show.
 
 use chrono::{DateTime, Duration, Utc};
+use tongban_app::hotline::{self, ActionRequest, Intake};
 use tongban_store::{HotlineCategory, Store, StoreError};
-use tongban_web::hotline::{self, ActionRequest, Intake};
 
 /// (code, name, parent, kind, department, keywords)
 const CATEGORIES: [(&str, &str, &str, &str, &str, &str); 24] = [
@@ -210,7 +210,7 @@ async fn session(store: &Store, username: &str) -> anyhow::Result<tongban_store:
 
 /// Seeds `days` days of hotline activity ending now through the same use cases the operators use. Older orders
 /// are further along (dispatched, signed, replied, revisited, closed); a share stays open, some overdue.
-pub async fn demo(state: &tongban_web::AppState, region: &str, days: u32, scale: f64) -> anyhow::Result<usize> {
+pub async fn demo(state: &tongban_app::App, region: &str, days: u32, scale: f64) -> anyhow::Result<usize> {
     let store = &state.store;
     let operator = session(store, "operator").await?;
     let supervisor = session(store, "supervisor").await?;
@@ -297,7 +297,7 @@ pub async fn demo(state: &tongban_web::AppState, region: &str, days: u32, scale:
 
 #[allow(clippy::too_many_arguments)]
 async fn advance(
-    state: &tongban_web::AppState,
+    state: &tongban_app::App,
     operator: &tongban_store::Session,
     supervisor: &tongban_store::Session,
     staff_by_dept: &mut std::collections::HashMap<String, tongban_store::Session>,

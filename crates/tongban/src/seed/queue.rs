@@ -58,7 +58,7 @@ pub async fn load_reference(store: &Store, region: &str) -> Result<usize, StoreE
             open: true,
             slot_minutes: 30,
             slot_capacity: capacity,
-            hours: tongban_web::queue::DEFAULT_HOURS.into(),
+            hours: tongban_app::queue::DEFAULT_HOURS.into(),
             position: position as i64,
         };
         store
@@ -222,7 +222,7 @@ fn simulate(rng: &mut Rng, day: Vec<Arrival>, until: i64) -> Vec<Simulated> {
 }
 
 fn stamp(day: NaiveDate, seconds: i64) -> String {
-    tongban_web::queue::stamp(tongban_web::queue::local_at(day, seconds))
+    tongban_app::queue::stamp(tongban_app::queue::local_at(day, seconds))
 }
 
 fn to_ticket(day: NaiveDate, s: &Simulated, windows: &[String]) -> Ticket {
@@ -273,7 +273,7 @@ fn to_ticket(day: NaiveDate, s: &Simulated, windows: &[String]) -> Ticket {
 /// hall as it stands when the demo starts (when that is outside opening hours, the last hour and a half of
 /// activity is replayed ending now, so the board always shows a hall at work). Returns the tickets written.
 pub async fn demo_tickets(
-    state: &tongban_web::AppState,
+    state: &tongban_app::App,
     region: &str,
     past_days: &[NaiveDate],
     now: DateTime<Utc>,
@@ -288,8 +288,8 @@ pub async fn demo_tickets(
         let sims = simulate(&mut rng, day_arrivals, i64::MAX);
         written += record(state, region, day, &sims, &window_codes).await?;
     }
-    let today = tongban_web::queue::local_day(now);
-    let seconds_now = (now - tongban_web::queue::local_at(today, 0)).num_seconds();
+    let today = tongban_app::queue::local_day(now);
+    let seconds_now = (now - tongban_app::queue::local_at(today, 0)).num_seconds();
     // Inside opening hours the day so far is real; otherwise the morning peak is shifted to end now.
     let shift = if (9 * 3600 + 1800..17 * 3600).contains(&seconds_now) {
         0
@@ -328,7 +328,7 @@ fn window_order() -> Vec<String> {
 }
 
 async fn record(
-    state: &tongban_web::AppState,
+    state: &tongban_app::App,
     region: &str,
     day: NaiveDate,
     sims: &[Simulated],
@@ -340,10 +340,10 @@ async fn record(
 }
 
 /// The demo's queue: `days - 1` full working days before today (at least one) and today so far.
-pub async fn demo(state: &tongban_web::AppState, region: &str, days: u32, scale: f64) -> anyhow::Result<usize> {
+pub async fn demo(state: &tongban_app::App, region: &str, days: u32, scale: f64) -> anyhow::Result<usize> {
     let now = Utc::now();
-    let calendar = crate::load_calendar(&state.store).await?;
-    let mut day = tongban_web::queue::local_day(now);
+    let calendar = state.calendar();
+    let mut day = tongban_app::queue::local_day(now);
     let mut past = Vec::new();
     while past.len() < days.saturating_sub(1).max(1) as usize {
         day -= chrono::Duration::days(1);

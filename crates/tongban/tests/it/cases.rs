@@ -500,7 +500,7 @@ both_backends!(
         .unwrap();
         let text = "year = 2027\nsource = \"测试通知\"\nholidays = [\"2027-01-01..2027-01-04\"]\nworkdays = []\n";
         let notice = tongban_core::calendar::YearNotice::parse_toml(text).unwrap();
-        let moved = tongban_web::cases::import_notice(store, &notice, text, "test")
+        let moved = tongban_app::cases::import_notice(store, &notice, text, "test")
             .await
             .unwrap();
         assert_eq!(moved.len(), 1);
@@ -804,7 +804,7 @@ struct FlakyGateway {
     delivered: std::sync::Mutex<Vec<String>>,
 }
 
-impl tongban_web::cases::NotificationSink for FlakyGateway {
+impl tongban_app::cases::NotificationSink for FlakyGateway {
     fn deliver(&self, n: &tongban_store::Notification) -> Result<(), String> {
         if self.failures.load(std::sync::atomic::Ordering::SeqCst) > 0 {
             self.failures.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
@@ -828,17 +828,17 @@ both_backends!(
             delivered: Default::default(),
         };
         let now = chrono::Utc::now();
-        let (ok, failed) = tongban_web::cases::deliver_notifications(store, &gateway, now)
+        let (ok, failed) = tongban_app::cases::deliver_notifications(store, &gateway, now)
             .await
             .unwrap();
         assert_eq!((ok, failed), (1, 1), "the gateway failed once");
         // The failed message waits for its retry; nothing is sent twice.
-        let (ok, failed) = tongban_web::cases::deliver_notifications(store, &gateway, now)
+        let (ok, failed) = tongban_app::cases::deliver_notifications(store, &gateway, now)
             .await
             .unwrap();
         assert_eq!((ok, failed), (0, 0));
         let later = now + chrono::Duration::minutes(2);
-        let (ok, failed) = tongban_web::cases::deliver_notifications(store, &gateway, later)
+        let (ok, failed) = tongban_app::cases::deliver_notifications(store, &gateway, later)
             .await
             .unwrap();
         assert_eq!((ok, failed), (1, 0));

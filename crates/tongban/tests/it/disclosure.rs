@@ -9,7 +9,7 @@ use crate::web::sign_in_with_csrf as sign_in;
 use chrono::NaiveDate;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use tongban_web::disclosure::{self as d, DraftInput, ItemAction, RequestAction, RequestInput};
+use tongban_app::disclosure::{self as d, DraftInput, ItemAction, RequestAction, RequestInput};
 
 fn err(body: &Value) -> &str {
     body["error"]["code"].as_str().unwrap_or("")
@@ -283,7 +283,7 @@ both_backends!(
     requests_run_on_the_calendar_and_refuse_bad_steps,
     |app: TestApp| async move {
         let cal = tongban_core::calendar::Calendar::official();
-        let today = tongban_web::cases::today();
+        let today = tongban_app::time::today();
         let due = |start: NaiveDate, n: u32| cal.add_working_days(start, n).date.format("%Y-%m-%d").to_string();
 
         // Intake by the public, and what it refuses.
@@ -893,7 +893,7 @@ both_backends!(annual_report_matches_a_hand_computed_year, |app: TestApp| async 
         .await
         .unwrap();
     let again = d::decide_appeal(st, &s, r3.id, "upheld", "2026-02-02").await;
-    assert_eq!(again.unwrap_err().status, StatusCode::CONFLICT);
+    assert_eq!(again.unwrap_err().kind, tongban_app::ErrorKind::Conflict);
 
     let discloser = app.token("discloser").await;
     let (status, district) = app.get_auth("/api/v1/disclosure/report?year=2025", &discloser).await;
@@ -1051,7 +1051,7 @@ both_backends!(
     letters_count_from_the_day_they_were_signed_for,
     |app: TestApp| async move {
         let cal = tongban_core::calendar::Calendar::official();
-        let today = tongban_web::cases::today();
+        let today = tongban_app::time::today();
         let ymd = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
         // The day that lies `n` working days before today.
         let back = |n: i64| {

@@ -9,7 +9,7 @@ use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
-use tongban_web::WebConfig;
+use tongban_app::Settings;
 
 pub const REGION: &str = "430603";
 pub const PASSWORD: &str = "test-password-1";
@@ -57,12 +57,12 @@ fn password_hash() -> &'static str {
 impl TestApp {
     /// None when the backend is not available here and not required.
     pub async fn spawn(db: Db) -> Option<TestApp> {
-        Self::spawn_with(db, WebConfig::default()).await
+        Self::spawn_with(db, Settings::default()).await
     }
 
-    pub async fn spawn_with(db: Db, mut web: WebConfig) -> Option<TestApp> {
+    pub async fn spawn_with(db: Db, mut settings: Settings) -> Option<TestApp> {
         let files = std::env::temp_dir().join(unique("tongban_files"));
-        web.data_dir = files.clone();
+        settings.data_dir = files.clone();
         let (url, cleanup) = match db {
             Db::Sqlite => {
                 let dir = std::env::temp_dir().join(unique("tongban_test"));
@@ -90,7 +90,10 @@ impl TestApp {
                 (format!("{admin_url}/{name}"), Cleanup::PgDatabase { admin_url, name })
             }
         };
-        let state = tongban::build_state(&url, web).await.expect("state");
+        let state = tongban_web::AppState::new(
+            tongban::build_app(&url, settings).await.expect("app"),
+            tongban_web::WebConfig::default(),
+        );
         tongban::seed::load_reference(&state.store, &state.search, REGION)
             .await
             .expect("seed");

@@ -670,7 +670,7 @@ print(json.dumps(out))
 });
 
 mod clusters {
-    use tongban_web::hotline::cluster::{clusters, keywords, Params, Signal};
+    use tongban_app::hotline::cluster::{clusters, keywords, Params, Signal};
 
     struct Rng(u64);
     impl Rng {
@@ -806,7 +806,7 @@ mod clusters {
 
     #[test]
     fn precision_and_recall_on_generated_streams() {
-        let seg = tongban_web::hotline::cluster::segmenter();
+        let seg = tongban_app::hotline::cluster::segmenter();
         let p = Params::default();
         let (mut tp, mut fp, mut fn_) = (0usize, 0usize, 0usize);
         for stream in 0..3u64 {

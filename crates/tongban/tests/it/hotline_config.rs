@@ -715,8 +715,8 @@ both_backends!(open311_checks_lat_and_long, |app: TestApp| async move {
 });
 
 /// The deployment's hotline settings, as `[hotline]` of tongban.toml would set them.
-fn settings() -> tongban_web::WebConfig {
-    let mut h = tongban_web::hotline::HotlineSettings::default();
+fn settings() -> tongban_app::Settings {
+    let mut h = tongban_app::hotline::HotlineSettings::default();
     for (k, d) in h.kind_days.iter_mut() {
         if k == "consultation" {
             *d = 5;
@@ -724,7 +724,7 @@ fn settings() -> tongban_web::WebConfig {
     }
     h.emergency_hours = 2;
     h.bbox = Some([29.3, 113.1, 29.6, 113.5]);
-    tongban_web::WebConfig {
+    tongban_app::Settings {
         hotline: h,
         ..Default::default()
     }

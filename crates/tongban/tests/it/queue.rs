@@ -8,7 +8,7 @@ use crate::web::{hidden, sign_in};
 use chrono::{TimeZone, Utc};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use tongban_web::queue::{self as q, WindowAction};
+use tongban_app::queue::{self as q, WindowAction};
 
 fn err(body: &Value) -> &str {
     body["error"]["code"].as_str().unwrap_or("")

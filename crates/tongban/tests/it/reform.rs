@@ -103,7 +103,7 @@ both_backends!(
         assert_eq!((status, err(&body)), (StatusCode::FORBIDDEN, "invalid_rating_link"));
 
         // The link in the applicant's notice rates it; the tablet at the window cannot rate it again.
-        let token = tongban_web::reform::rating_token(&app.state, number);
+        let token = tongban_app::reform::rating_token(&app.state, number);
         let (status, rated) = app
             .post_json(&path, &json!({"level": 5, "comment": "等了很久", "token": token}), None)
             .await;
@@ -441,8 +441,8 @@ both_backends!(
         .await;
         let (status, _) = act(&app, &clerk, &late, "accept", json!({"tolerance": true})).await;
         assert_eq!(status, StatusCode::OK);
-        let far = tongban_web::cases::today() + chrono::Duration::days(60);
-        let marked = tongban_web::reform::sweep_commitments(&app.state, "430603", far)
+        let far = tongban_app::time::today() + chrono::Duration::days(60);
+        let marked = tongban_app::reform::sweep_commitments(&app.state, "430603", far)
             .await
             .unwrap();
         assert_eq!(marked, 1);

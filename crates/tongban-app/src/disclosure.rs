@@ -4,18 +4,15 @@
 //! Functions that depend on the date take `today`/`now`, so tests fix the clock.
 
 use crate::cases::{masked_identifier, masked_phone, parse_applicant};
-use crate::error::AppError;
-use crate::state::AppState;
-use axum::http::StatusCode;
+use crate::time::{parse_day, ymd};
+use crate::App;
+use crate::{Error, ErrorKind};
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
-use std::sync::Arc;
-use tongban_core::calendar::Calendar;
 use tongban_core::role::Role;
 use tongban_store::{
     CatalogEntry, DisclosureRequest, InfoFilter, InfoItem, NewInfoItem, NewRequestEvent, Session, StoreError,
 };
-use utoipa::ToSchema;
 
 /// 政府信息公开条例 art. 33: reply within 20 working days of receipt.
 pub const DUE_DAYS: u32 = 20;
@@ -146,37 +143,21 @@ fn delivery_label(code: &str) -> &'static str {
         .unwrap_or("未知")
 }
 
-fn calendar(state: &AppState) -> Arc<Calendar> {
-    state
-        .calendar
-        .read()
-        .map(|c| c.clone())
-        .unwrap_or_else(|_| Arc::new(Calendar::official()))
+fn bad_date(s: &str) -> Error {
+    Error::bad_request("invalid_date", format!("日期“{s}”应为YYYY-MM-DD"))
 }
 
-fn ymd(d: NaiveDate) -> String {
-    d.format("%Y-%m-%d").to_string()
-}
-
-fn parse_day(s: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
-}
-
-fn bad_date(s: &str) -> AppError {
-    AppError::bad_request("invalid_date", format!("日期“{s}”应为YYYY-MM-DD"))
-}
-
-pub fn parse_date(s: &str) -> Result<NaiveDate, AppError> {
+pub fn parse_date(s: &str) -> Result<NaiveDate, Error> {
     parse_day(s.trim()).ok_or_else(|| bad_date(s))
 }
 
-fn text_field(value: &str, what: &str, max: usize) -> Result<String, AppError> {
+fn text_field(value: &str, what: &str, max: usize) -> Result<String, Error> {
     let v = value.trim();
     if v.is_empty() {
-        return Err(AppError::unprocessable("missing_field", format!("{what}不能为空")));
+        return Err(Error::unprocessable("missing_field", format!("{what}不能为空")));
     }
     if v.chars().count() > max {
-        return Err(AppError::unprocessable(
+        return Err(Error::unprocessable(
             "field_too_long",
             format!("{what}不能超过{max}个字"),
         ));
@@ -184,24 +165,24 @@ fn text_field(value: &str, what: &str, max: usize) -> Result<String, AppError> {
     Ok(v.to_string())
 }
 
-fn invalid_state(what: &str, state: &str) -> AppError {
-    AppError::new(
-        StatusCode::CONFLICT,
+fn invalid_state(what: &str, state: &str) -> Error {
+    Error::new(
+        ErrorKind::Conflict,
         "invalid_state",
         format!("当前状态为“{}”，不能{what}", state_label(state)),
     )
 }
 
-fn stale(current: i64) -> AppError {
-    AppError::new(
-        StatusCode::CONFLICT,
+fn stale(current: i64) -> Error {
+    Error::new(
+        ErrorKind::Conflict,
         "stale_version",
         format!("申请已被他人更新（当前版本{current}），请刷新后重试"),
     )
     .with_details(serde_json::json!({"current_version": current}))
 }
 
-fn store_err(e: StoreError) -> AppError {
+fn store_err(e: StoreError) -> Error {
     match e {
         StoreError::Stale { current } => stale(current),
         other => other.into(),
@@ -251,10 +232,10 @@ pub fn may_read_reports(s: &Session, department: Option<&str>) -> bool {
 // ---------------------------------------------------------------------------------------------------------------
 // The catalog.
 
-pub fn validate_entry(e: &CatalogEntry) -> Result<(), AppError> {
+pub fn validate_entry(e: &CatalogEntry) -> Result<(), Error> {
     let code = e.code.trim();
     if code.is_empty() || code.len() > 32 || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-        return Err(AppError::unprocessable(
+        return Err(Error::unprocessable(
             "invalid_code",
             "目录编码只能包含字母、数字和“-”，长度1–32",
         ));
@@ -276,13 +257,12 @@ pub fn validate_entry(e: &CatalogEntry) -> Result<(), AppError> {
     Ok(())
 }
 
-pub async fn save_entry(state: &AppState, s: &Session, e: CatalogEntry, now: &str) -> Result<CatalogEntry, AppError> {
+pub async fn save_entry(app: &App, s: &Session, e: CatalogEntry, now: &str) -> Result<CatalogEntry, Error> {
     if s.staff.role != Role::Admin {
-        return Err(AppError::forbidden("只有系统管理员可以设置政务公开标准目录"));
+        return Err(Error::forbidden("只有系统管理员可以设置政务公开标准目录"));
     }
     validate_entry(&e)?;
-    state
-        .store
+    app.store
         .save_disclosure_catalog(
             &s.staff.region_code,
             std::slice::from_ref(&e),
@@ -291,17 +271,17 @@ pub async fn save_entry(state: &AppState, s: &Session, e: CatalogEntry, now: &st
             now,
         )
         .await?;
-    state
-        .store
+    app.store
         .disclosure_catalog_entry(&s.staff.region_code, &e.code)
         .await?
-        .ok_or_else(|| AppError::not_found(format!("公开目录事项“{}”", e.code)))
+        .ok_or_else(|| Error::not_found(format!("公开目录事项“{}”", e.code)))
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Items of information.
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ItemView {
     pub id: i64,
     pub department: String,
@@ -363,17 +343,17 @@ pub struct DraftInput {
     pub doc_number: String,
 }
 
-pub async fn draft_item(state: &AppState, s: &Session, d: DraftInput, now: &str) -> Result<ItemView, AppError> {
+pub async fn draft_item(app: &App, s: &Session, d: DraftInput, now: &str) -> Result<ItemView, Error> {
     let department = match d.department.filter(|x| !x.trim().is_empty()) {
         Some(x) => x.trim().to_string(),
         None => s
             .staff
             .department_code
             .clone()
-            .ok_or_else(|| AppError::unprocessable("missing_department", "请指定发布信息的部门（department）"))?,
+            .ok_or_else(|| Error::unprocessable("missing_department", "请指定发布信息的部门（department）"))?,
     };
     if !may_author(s, &department) {
-        return Err(AppError::forbidden(format!(
+        return Err(Error::forbidden(format!(
             "“{}”不能为该部门起草公开信息",
             s.staff.role.label()
         )));
@@ -381,13 +361,13 @@ pub async fn draft_item(state: &AppState, s: &Session, d: DraftInput, now: &str)
     let title = text_field(&d.title, "标题", 200)?;
     let body = text_field(&d.body, "正文", 20_000)?;
     if !matches!(d.doc_kind.as_str(), "" | "regulation" | "normative") {
-        return Err(AppError::unprocessable(
+        return Err(Error::unprocessable(
             "invalid_doc_kind",
             "文件类别（doc_kind）应为空、regulation（规章）或normative（行政规范性文件）",
         ));
     }
     let region = &s.staff.region_code;
-    let item = state
+    let item = app
         .store
         .create_info_item(&NewInfoItem {
             region,
@@ -401,18 +381,18 @@ pub async fn draft_item(state: &AppState, s: &Session, d: DraftInput, now: &str)
             now,
         })
         .await?;
-    let catalog = state.store.disclosure_catalog(region).await?;
+    let catalog = app.store.disclosure_catalog(region).await?;
     Ok(item_view(item, &catalog))
 }
 
-async fn load_item(state: &AppState, s: &Session, id: i64) -> Result<InfoItem, AppError> {
-    match state.store.info_item(&s.staff.region_code, id).await? {
+async fn load_item(app: &App, s: &Session, id: i64) -> Result<InfoItem, Error> {
+    match app.store.info_item(&s.staff.region_code, id).await? {
         Some(i)
             if i.state == "published" || may_author(s, &i.department_code) || may_approve(s, &i.department_code) =>
         {
             Ok(i)
         }
-        _ => Err(AppError::not_found(format!("公开信息{id}"))),
+        _ => Err(Error::not_found(format!("公开信息{id}"))),
     }
 }
 
@@ -425,22 +405,22 @@ pub enum ItemAction<'a> {
 }
 
 pub async fn act_on_item(
-    state: &AppState,
+    app: &App,
     s: &Session,
     id: i64,
     action: ItemAction<'_>,
     now: &str,
     today: NaiveDate,
-) -> Result<ItemView, AppError> {
-    let item = load_item(state, s, id).await?;
+) -> Result<ItemView, Error> {
+    let item = load_item(app, s, id).await?;
     let who = &s.staff.username;
     let (from, to, note, revised) = match action {
         ItemAction::Publish => {
             if !may_approve(s, &item.department_code) {
-                return Err(AppError::forbidden("只有政务公开专员或本部门负责人可以审核发布"));
+                return Err(Error::forbidden("只有政务公开专员或本部门负责人可以审核发布"));
             }
             if &item.author == who {
-                return Err(AppError::unprocessable(
+                return Err(Error::unprocessable(
                     "self_approval",
                     "谁发布、谁负责：起草人不能审核发布自己起草的信息，请由另一名审核人发布",
                 ));
@@ -452,7 +432,7 @@ pub async fn act_on_item(
         }
         ItemAction::Return(note) => {
             if !may_approve(s, &item.department_code) {
-                return Err(AppError::forbidden("只有政务公开专员或本部门负责人可以退回"));
+                return Err(Error::forbidden("只有政务公开专员或本部门负责人可以退回"));
             }
             if item.state != "draft" {
                 return Err(invalid_state("退回", &item.state));
@@ -461,7 +441,7 @@ pub async fn act_on_item(
         }
         ItemAction::Revise { title, body } => {
             if &item.author != who {
-                return Err(AppError::forbidden("只有起草人可以修改被退回的信息"));
+                return Err(Error::forbidden("只有起草人可以修改被退回的信息"));
             }
             if item.state != "returned" {
                 return Err(invalid_state("修改后重新提交", &item.state));
@@ -475,7 +455,7 @@ pub async fn act_on_item(
         }
         ItemAction::Repeal => {
             if !may_approve(s, &item.department_code) {
-                return Err(AppError::forbidden("只有政务公开专员或本部门负责人可以废止"));
+                return Err(Error::forbidden("只有政务公开专员或本部门负责人可以废止"));
             }
             if item.state != "published" {
                 return Err(invalid_state("废止", &item.state));
@@ -483,7 +463,7 @@ pub async fn act_on_item(
             ("published", "repealed", String::new(), None)
         }
     };
-    let moved = state
+    let moved = app
         .store
         .move_info_item(
             &s.staff.region_code,
@@ -497,21 +477,21 @@ pub async fn act_on_item(
             &ymd(today),
         )
         .await?;
-    let catalog = state.store.disclosure_catalog(&s.staff.region_code).await?;
+    let catalog = app.store.disclosure_catalog(&s.staff.region_code).await?;
     Ok(item_view(moved, &catalog))
 }
 
-pub async fn item(state: &AppState, s: Option<&Session>, region: &str, id: i64) -> Result<ItemView, AppError> {
+pub async fn item(app: &App, s: Option<&Session>, region: &str, id: i64) -> Result<ItemView, Error> {
     let found = match s {
-        Some(s) => load_item(state, s, id).await.ok(),
-        None => state
+        Some(s) => load_item(app, s, id).await.ok(),
+        None => app
             .store
             .info_item(region, id)
             .await?
             .filter(|i| matches!(i.state.as_str(), "published" | "repealed")),
     };
-    let item = found.ok_or_else(|| AppError::not_found(format!("公开信息{id}")))?;
-    let catalog = state.store.disclosure_catalog(region).await?;
+    let item = found.ok_or_else(|| Error::not_found(format!("公开信息{id}")))?;
+    let catalog = app.store.disclosure_catalog(region).await?;
     Ok(item_view(item, &catalog))
 }
 
@@ -554,13 +534,13 @@ pub struct ItemPage {
 
 /// Public listing (published items only) or, for staff, the items they may see in any state.
 pub async fn list_items(
-    state: &AppState,
+    app: &App,
     region: &str,
     s: Option<&Session>,
     q: &ListQuery,
     page: i64,
     per_page: i64,
-) -> Result<ItemPage, AppError> {
+) -> Result<ItemPage, Error> {
     let clean = |v: &Option<String>| v.as_ref().map(|x| x.trim().to_string()).filter(|x| !x.is_empty());
     for d in [&q.from, &q.to].into_iter().flatten() {
         if !d.trim().is_empty() {
@@ -579,7 +559,7 @@ pub async fn list_items(
         let st = clean(&q.state);
         if let Some(x) = &st {
             if !matches!(x.as_str(), "draft" | "returned" | "published" | "repealed") {
-                return Err(AppError::bad_request(
+                return Err(Error::bad_request(
                     "invalid_state",
                     "state应为draft、returned、published或repealed",
                 ));
@@ -591,7 +571,7 @@ pub async fn list_items(
                 // Another department's items: only what the public sees.
                 (Some(d), Some(own)) if d != own => match f.state.as_deref() {
                     None | Some("published") => f.state = Some("published".into()),
-                    Some(_) => return Err(AppError::forbidden("只能查看本部门未发布的信息")),
+                    Some(_) => return Err(Error::forbidden("只能查看本部门未发布的信息")),
                 },
                 (None, Some(own)) if f.state.as_deref() != Some("published") => f.department_code = Some(own.clone()),
                 _ => {}
@@ -600,8 +580,8 @@ pub async fn list_items(
             f.state = Some("published".into());
         }
     }
-    let found = state.store.info_items(region, &f, page, per_page).await?;
-    let catalog = state.store.disclosure_catalog(region).await?;
+    let found = app.store.info_items(region, &f, page, per_page).await?;
+    let catalog = app.store.disclosure_catalog(region).await?;
     Ok(ItemPage {
         total: found.total,
         page: found.page,
@@ -610,7 +590,8 @@ pub async fn list_items(
     })
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DepartmentFigures {
     pub department: String,
     pub department_name: String,
@@ -624,14 +605,16 @@ pub struct DepartmentFigures {
     pub replied_on_time: i64,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CatalogFigure {
     pub catalog_code: String,
     pub catalog_name: String,
     pub published: i64,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Figures {
     pub from: String,
     pub to: String,
@@ -644,14 +627,14 @@ pub struct Figures {
     pub by_catalog: Vec<CatalogFigure>,
 }
 
-pub async fn figures(state: &AppState, region: &str, from: NaiveDate, to: NaiveDate) -> Result<Figures, AppError> {
+pub async fn figures(app: &App, region: &str, from: NaiveDate, to: NaiveDate) -> Result<Figures, Error> {
     if from > to {
-        return Err(AppError::bad_request("invalid_period", "开始日期不能晚于结束日期"));
+        return Err(Error::bad_request("invalid_period", "开始日期不能晚于结束日期"));
     }
     let (f, t) = (ymd(from), ymd(to));
-    let counts = state.store.published_counts(region, &f, &t).await?;
-    let catalog = state.store.disclosure_catalog(region).await?;
-    let requests = state.store.disclosure_requests(region, None, false, None).await?;
+    let counts = app.store.published_counts(region, &f, &t).await?;
+    let catalog = app.store.disclosure_catalog(region).await?;
+    let requests = app.store.disclosure_requests(region, None, false, None).await?;
     let mut by_department: Vec<DepartmentFigures> = Vec::new();
     let row = |v: &mut Vec<DepartmentFigures>, code: &str, name: &str| -> usize {
         match v.iter().position(|r| r.department == code) {
@@ -718,7 +701,8 @@ pub async fn figures(state: &AppState, region: &str, from: NaiveDate, to: NaiveD
 // ---------------------------------------------------------------------------------------------------------------
 // Requests for disclosure.
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Timing {
     /// Working days left until the deadline (negative when overdue); None while the clock is stopped or done
     pub remaining_working_days: Option<i64>,
@@ -727,7 +711,7 @@ pub struct Timing {
     pub warning: String,
 }
 
-pub fn timing(state: &AppState, r: &DisclosureRequest, today: NaiveDate) -> Timing {
+pub fn timing(app: &App, r: &DisclosureRequest, today: NaiveDate) -> Timing {
     let stopped = |w: &str| Timing {
         remaining_working_days: None,
         warning: w.into(),
@@ -741,7 +725,7 @@ pub fn timing(state: &AppState, r: &DisclosureRequest, today: NaiveDate) -> Timi
     let Some(due) = parse_day(&r.due_date) else {
         return stopped("none");
     };
-    let remaining = calendar(state).working_days_between(today, due);
+    let remaining = app.calendar().working_days_between(today, due);
     let warning = if remaining < 0 {
         "red"
     } else if remaining <= WARN_DAYS {
@@ -755,7 +739,8 @@ pub fn timing(state: &AppState, r: &DisclosureRequest, today: NaiveDate) -> Timi
     }
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RequestView {
     /// e.g. GK2026-0001
     pub number: String,
@@ -805,8 +790,8 @@ pub struct RequestView {
     pub timing: Timing,
 }
 
-pub fn request_view(state: &AppState, r: DisclosureRequest, whole: bool, today: NaiveDate) -> RequestView {
-    let timing = timing(state, &r, today);
+pub fn request_view(app: &App, r: DisclosureRequest, whole: bool, today: NaiveDate) -> RequestView {
+    let timing = timing(app, &r, today);
     let kind_label = if r.applicant_kind == "person" {
         "自然人".to_string()
     } else {
@@ -921,24 +906,24 @@ pub fn channel_label(channel: &str) -> &'static str {
 /// The day a request counts as received: today, or for staff recording a letter or fax the day it was signed
 /// for (条例 art. 31) — not in the future, and not so long ago that its 20 working days have already run out,
 /// since such a late entry would hide an overdue request rather than record it.
-fn receipt_day(state: &AppState, input: &RequestInput, staff: bool, today: NaiveDate) -> Result<NaiveDate, AppError> {
+fn receipt_day(app: &App, input: &RequestInput, staff: bool, today: NaiveDate) -> Result<NaiveDate, Error> {
     let Some(day) = input.received_on else {
         return Ok(today);
     };
     if !staff {
-        return Err(AppError::unprocessable(
+        return Err(Error::unprocessable(
             "received_on_not_allowed",
             "收到日期（received_on）由工作人员登记信函、传真申请时填写",
         ));
     }
     if day > today {
-        return Err(AppError::unprocessable(
+        return Err(Error::unprocessable(
             "received_on_in_future",
             format!("收到日期{}晚于今天", ymd(day)),
         ));
     }
-    if calendar(state).working_days_between(day, today) > i64::from(DUE_DAYS) {
-        return Err(AppError::unprocessable(
+    if app.calendar().working_days_between(day, today) > i64::from(DUE_DAYS) {
+        return Err(Error::unprocessable(
             "received_on_too_old",
             format!(
                 "收到日期{}距今已超过{DUE_DAYS}个工作日，答复期限已过，不能补登；请报告督查",
@@ -950,33 +935,33 @@ fn receipt_day(state: &AppState, input: &RequestInput, staff: bool, today: Naive
 }
 
 /// The deadline of a request from its clock start, extension and consultation days.
-fn due(state: &AppState, r: &DisclosureRequest) -> Result<(String, bool), AppError> {
-    let start = parse_day(&r.clock_start).ok_or_else(|| AppError::internal("bad clock_start"))?;
+fn due(app: &App, r: &DisclosureRequest) -> Result<(String, bool), Error> {
+    let start = parse_day(&r.clock_start).ok_or_else(|| Error::internal("bad clock_start"))?;
     let days = u32::try_from(i64::from(DUE_DAYS) + r.extended_days + r.suspended_days).unwrap_or(DUE_DAYS);
-    let d = calendar(state).add_working_days(start, days);
+    let d = app.calendar().add_working_days(start, days);
     Ok((ymd(d.date), d.provisional))
 }
 
 /// Receives a request: online by the applicant (no session), or recorded by staff from a letter or at the window.
 pub async fn file_request(
-    state: &AppState,
+    app: &App,
     region: &str,
     input: RequestInput,
     by: Option<&Session>,
     today: NaiveDate,
     now: &str,
-) -> Result<RequestView, AppError> {
+) -> Result<RequestView, Error> {
     let (filed_by, channel) = match by {
         Some(s) => {
             if !may_handle(s, &input.department) {
-                return Err(AppError::forbidden(format!(
+                return Err(Error::forbidden(format!(
                     "“{}”不能登记该部门的政府信息公开申请",
                     s.staff.role.label()
                 )));
             }
             let channel = input.channel.as_deref().unwrap_or("window");
             let Some((channel, _)) = STAFF_CHANNELS.iter().find(|(c, _)| *c == channel) else {
-                return Err(AppError::unprocessable(
+                return Err(Error::unprocessable(
                     "invalid_channel",
                     format!("收件方式“{channel}”应为window（当面）、letter（信函）或fax（传真）"),
                 ));
@@ -984,14 +969,14 @@ pub async fn file_request(
             (s.staff.username.clone(), *channel)
         }
         None if input.channel.as_deref().is_some_and(|c| c != "online") => {
-            return Err(AppError::unprocessable(
+            return Err(Error::unprocessable(
                 "invalid_channel",
                 "网上申请的收件方式只能是online",
             ))
         }
         None => ("applicant".to_string(), "online"),
     };
-    let received = receipt_day(state, &input, by.is_some(), today)?;
+    let received = receipt_day(app, &input, by.is_some(), today)?;
     let (kind, org_kind, applicant) = match input.applicant_kind.as_str() {
         "person" => (
             "person",
@@ -1001,7 +986,7 @@ pub async fn file_request(
         "organisation" => {
             let ok = input.org_kind.clone().unwrap_or_default();
             if !APPLICANT_COLUMNS[1..].iter().any(|(c, _)| *c == ok) {
-                return Err(AppError::unprocessable(
+                return Err(Error::unprocessable(
                     "invalid_org_kind",
                     "法人或其他组织的类型（org_kind）应为commercial、research、social、legal或other",
                 ));
@@ -1016,7 +1001,7 @@ pub async fn file_request(
             ("organisation", ok, a)
         }
         other => {
-            return Err(AppError::unprocessable(
+            return Err(Error::unprocessable(
                 "invalid_applicant_kind",
                 format!("申请人类型“{other}”应为person（自然人）或organisation（法人或其他组织）"),
             ))
@@ -1031,27 +1016,27 @@ pub async fn file_request(
     let address = input.address.unwrap_or_default().trim().to_string();
     match input.delivery.as_str() {
         "email" if !email.contains('@') || email.len() > 200 => {
-            return Err(AppError::unprocessable(
+            return Err(Error::unprocessable(
                 "missing_email",
                 "选择电子邮件获取时须填写有效的电子邮箱",
             ))
         }
         "paper" if address.is_empty() => {
-            return Err(AppError::unprocessable(
+            return Err(Error::unprocessable(
                 "missing_address",
                 "选择纸质（邮寄）获取时须填写邮寄地址",
             ))
         }
         "paper" | "email" | "pickup" => {}
         other => {
-            return Err(AppError::unprocessable(
+            return Err(Error::unprocessable(
                 "invalid_delivery",
                 format!("获取方式“{other}”应为paper（纸质邮寄）、email（电子邮件）或pickup（当面领取）"),
             ))
         }
     }
-    if state.store.department(region, input.department.trim()).await?.is_none() {
-        return Err(AppError::not_found(format!("部门“{}”", input.department.trim())));
+    if app.store.department(region, input.department.trim()).await?.is_none() {
+        return Err(Error::not_found(format!("部门“{}”", input.department.trim())));
     }
     let mut r = DisclosureRequest {
         id: 0,
@@ -1088,7 +1073,7 @@ pub async fn file_request(
         version: 1,
         created_at: now.into(),
     };
-    let (d, p) = due(state, &r)?;
+    let (d, p) = due(app, &r)?;
     r.due_date = d;
     r.due_provisional = p;
     let day = ymd(today);
@@ -1097,7 +1082,7 @@ pub async fn file_request(
     } else {
         format!("{}签收；答复期限{}", ymd(received), r.due_date)
     };
-    let stored = state
+    let stored = app
         .store
         .file_disclosure_request(
             region,
@@ -1113,13 +1098,13 @@ pub async fn file_request(
             },
         )
         .await?;
-    Ok(request_view(state, stored, true, today))
+    Ok(request_view(app, stored, true, today))
 }
 
-pub async fn load_request(state: &AppState, s: &Session, number: &str) -> Result<DisclosureRequest, AppError> {
-    match state.store.disclosure_request(&s.staff.region_code, number).await? {
+pub async fn load_request(app: &App, s: &Session, number: &str) -> Result<DisclosureRequest, Error> {
+    match app.store.disclosure_request(&s.staff.region_code, number).await? {
         Some(r) if may_handle(s, &r.department_code) || s.staff.role == Role::Supervisor => Ok(r),
-        _ => Err(AppError::not_found(format!("政府信息公开申请“{number}”"))),
+        _ => Err(Error::not_found(format!("政府信息公开申请“{number}”"))),
     }
 }
 
@@ -1144,24 +1129,21 @@ pub enum RequestAction<'a> {
 }
 
 pub async fn act_on_request(
-    state: &AppState,
+    app: &App,
     s: &Session,
     number: &str,
     action: RequestAction<'_>,
     today: NaiveDate,
     now: &str,
-) -> Result<RequestView, AppError> {
-    let old = load_request(state, s, number).await?;
+) -> Result<RequestView, Error> {
+    let old = load_request(app, s, number).await?;
     if !may_handle(s, &old.department_code) {
-        return Err(AppError::forbidden("只能查看，不能办理该申请"));
+        return Err(Error::forbidden("只能查看，不能办理该申请"));
     }
     if parse_day(&old.received_on).is_some_and(|d| today < d) {
-        return Err(AppError::unprocessable(
-            "invalid_date",
-            "办理日期不能早于收到申请的日期",
-        ));
+        return Err(Error::unprocessable("invalid_date", "办理日期不能早于收到申请的日期"));
     }
-    let cal = calendar(state);
+    let cal = app.calendar();
     let mut new = old.clone();
     let day = ymd(today);
     let (name, detail) = match action {
@@ -1170,15 +1152,15 @@ pub async fn act_on_request(
                 return Err(invalid_state("发出补正告知", &old.state));
             }
             if old.correction_on.is_some() {
-                return Err(AppError::new(
-                    StatusCode::CONFLICT,
+                return Err(Error::new(
+                    ErrorKind::Conflict,
                     "already_corrected",
                     "补正告知应一次性告知，本申请已经补正过一次",
                 ));
             }
             let received = parse_day(&old.received_on).unwrap_or(today);
             if cal.working_days_between(received, today) > CORRECTION_NOTICE_DAYS {
-                return Err(AppError::unprocessable(
+                return Err(Error::unprocessable(
                     "correction_too_late",
                     format!("补正告知应在收到申请之日起{CORRECTION_NOTICE_DAYS}个工作日内发出"),
                 ));
@@ -1215,12 +1197,12 @@ pub async fn act_on_request(
         }
         RequestAction::Extend { days, reason } => {
             if !matches!(s.staff.role, Role::Discloser | Role::Admin | Role::Head) {
-                return Err(AppError::forbidden(
+                return Err(Error::forbidden(
                     "延期答复须经政务公开工作机构负责人同意：请由政务公开专员或部门负责人办理",
                 ));
             }
             if !(1..=MAX_EXTENSION_DAYS).contains(&days) {
-                return Err(AppError::unprocessable(
+                return Err(Error::unprocessable(
                     "extension_too_long",
                     format!("延长答复期限最长不超过{MAX_EXTENSION_DAYS}个工作日（申请延长{days}个工作日）"),
                 ));
@@ -1229,14 +1211,14 @@ pub async fn act_on_request(
                 return Err(invalid_state("延期答复", &old.state));
             }
             if old.extended_days > 0 {
-                return Err(AppError::new(
-                    StatusCode::CONFLICT,
+                return Err(Error::new(
+                    ErrorKind::Conflict,
                     "already_extended",
                     "答复期限只能延长一次",
                 ));
             }
             if old.state == "received" && parse_day(&old.due_date).is_some_and(|d| today > d) {
-                return Err(AppError::unprocessable("deadline_passed", "答复期限已过，不能再延期"));
+                return Err(Error::unprocessable("deadline_passed", "答复期限已过，不能再延期"));
             }
             new.extended_days = days;
             (
@@ -1255,7 +1237,7 @@ pub async fn act_on_request(
             refer_to,
         } => {
             let found = ground(kind, gr).ok_or_else(|| {
-                AppError::unprocessable(
+                Error::unprocessable(
                     "invalid_ground",
                     format!("答复类型“{kind}”没有理由“{gr}”：见GET /api/v1/disclosure/grounds"),
                 )
@@ -1268,19 +1250,17 @@ pub async fn act_on_request(
             };
             if !allowed {
                 return Err(match old.state.as_str() {
-                    "correction" => AppError::new(
-                        StatusCode::CONFLICT,
+                    "correction" => Error::new(
+                        ErrorKind::Conflict,
                         "invalid_state",
                         "申请正在等待补正：登记补正后再答复，或以“逾期不补正”结束",
                     ),
-                    "received" => {
-                        AppError::unprocessable("invalid_ground", "申请人未被要求补正，不能以“逾期不补正”答复")
-                    }
+                    "received" => Error::unprocessable("invalid_ground", "申请人未被要求补正，不能以“逾期不补正”答复"),
                     other => invalid_state("答复", other),
                 });
             }
             if gr == "not_held" && refer_to.trim().is_empty() {
-                return Err(AppError::unprocessable(
+                return Err(Error::unprocessable(
                     "missing_refer_to",
                     "非本机关负责公开的，须告知负责公开该信息的机关（refer_to）",
                 ));
@@ -1297,11 +1277,11 @@ pub async fn act_on_request(
         }
     };
     if new.state != "replied" {
-        let (d, p) = due(state, &new)?;
+        let (d, p) = due(app, &new)?;
         new.due_date = d;
         new.due_provisional = p;
     }
-    let stored = state
+    let stored = app
         .store
         .update_disclosure_request(
             &s.staff.region_code,
@@ -1317,23 +1297,23 @@ pub async fn act_on_request(
         )
         .await
         .map_err(store_err)?;
-    Ok(request_view(state, stored, true, today))
+    Ok(request_view(app, stored, true, today))
 }
 
 /// Open requests the reader may handle, by deadline.
-pub async fn inbox(state: &AppState, s: &Session, today: NaiveDate) -> Result<Vec<RequestView>, AppError> {
+pub async fn inbox(app: &App, s: &Session, today: NaiveDate) -> Result<Vec<RequestView>, Error> {
     let department = if s.staff.role.is_department_bound() {
         s.staff.department_code.clone()
     } else if matches!(s.staff.role, Role::Discloser | Role::Admin | Role::Supervisor) {
         None
     } else {
-        return Err(AppError::forbidden("该角色不办理政府信息公开申请"));
+        return Err(Error::forbidden("该角色不办理政府信息公开申请"));
     };
-    let rows = state
+    let rows = app
         .store
         .disclosure_requests(&s.staff.region_code, department.as_deref(), true, None)
         .await?;
-    Ok(rows.into_iter().map(|r| request_view(state, r, false, today)).collect())
+    Ok(rows.into_iter().map(|r| request_view(app, r, false, today)).collect())
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -1357,10 +1337,10 @@ fn chinese_date(d: &str) -> String {
     }
 }
 
-pub async fn letter(state: &AppState, s: &Session, number: &str, kind: &str) -> Result<Letter, AppError> {
-    let r = load_request(state, s, number).await?;
-    let events = state.store.disclosure_request_events(&r).await?;
-    let county = state
+pub async fn letter(app: &App, s: &Session, number: &str, kind: &str) -> Result<Letter, Error> {
+    let r = load_request(app, s, number).await?;
+    let events = app.store.disclosure_request_events(&r).await?;
+    let county = app
         .store
         .region(&s.staff.region_code)
         .await?
@@ -1380,13 +1360,13 @@ pub async fn letter(state: &AppState, s: &Session, number: &str, kind: &str) -> 
     let (title, paragraphs, date) = match kind {
         "reply" => {
             let (Some(k), Some(gr)) = (&r.reply_kind, &r.reply_ground) else {
-                return Err(AppError::new(
-                    StatusCode::CONFLICT,
+                return Err(Error::new(
+                    ErrorKind::Conflict,
                     "not_replied",
                     "该申请尚未答复，不能生成答复告知书",
                 ));
             };
-            let found = ground(k, gr).ok_or_else(|| AppError::internal("unknown ground stored"))?;
+            let found = ground(k, gr).ok_or_else(|| Error::internal("unknown ground stored"))?;
             let mut p = vec![opening, format!("经审查，现答复如下：{}", found.letter)];
             if !r.refer_to.is_empty() {
                 p.push(format!("负责公开该政府信息的机关为：{}，请向其提出申请。", r.refer_to));
@@ -1407,7 +1387,7 @@ pub async fn letter(state: &AppState, s: &Session, number: &str, kind: &str) -> 
         }
         "correction" => {
             let e = event("request_correction")
-                .ok_or_else(|| AppError::new(StatusCode::CONFLICT, "no_correction", "该申请没有发出过补正告知"))?;
+                .ok_or_else(|| Error::new(ErrorKind::Conflict, "no_correction", "该申请没有发出过补正告知"))?;
             let p = vec![
                 opening,
                 format!("经审查，您的申请内容不明确，请补正以下内容：{}", e.detail),
@@ -1416,8 +1396,8 @@ pub async fn letter(state: &AppState, s: &Session, number: &str, kind: &str) -> 
             ("政府信息公开申请补正告知书", p, e.day.clone())
         }
         "extension" => {
-            let e = event("extend")
-                .ok_or_else(|| AppError::new(StatusCode::CONFLICT, "no_extension", "该申请没有延期答复"))?;
+            let e =
+                event("extend").ok_or_else(|| Error::new(ErrorKind::Conflict, "no_extension", "该申请没有延期答复"))?;
             let p = vec![
                 opening,
                 format!(
@@ -1431,7 +1411,7 @@ pub async fn letter(state: &AppState, s: &Session, number: &str, kind: &str) -> 
             ("政府信息公开申请延期答复告知书", p, e.day.clone())
         }
         other => {
-            return Err(AppError::bad_request(
+            return Err(Error::bad_request(
                 "invalid_letter",
                 format!("文书类型“{other}”应为reply、correction或extension"),
             ))
@@ -1466,32 +1446,32 @@ pub const APPEAL_KINDS: [(&str, &str); 3] = [
 pub const APPEAL_RESULTS: [(&str, &str); 3] =
     [("upheld", "结果维持"), ("corrected", "结果纠正"), ("other", "其他结果")];
 
-fn may_record_appeals(s: &Session) -> Result<(), AppError> {
+fn may_record_appeals(s: &Session) -> Result<(), Error> {
     if matches!(s.staff.role, Role::Discloser | Role::Admin) {
         Ok(())
     } else {
-        Err(AppError::forbidden("只有政务公开专员可以登记行政复议、行政诉讼情况"))
+        Err(Error::forbidden("只有政务公开专员可以登记行政复议、行政诉讼情况"))
     }
 }
 
 pub async fn record_appeal(
-    state: &AppState,
+    app: &App,
     s: &Session,
     department: &str,
     kind: &str,
     request_number: &str,
     filed_on: &str,
     now: &str,
-) -> Result<tongban_store::Appeal, AppError> {
+) -> Result<tongban_store::Appeal, Error> {
     may_record_appeals(s)?;
     if !APPEAL_KINDS.iter().any(|(k, _)| *k == kind) {
-        return Err(AppError::unprocessable(
+        return Err(Error::unprocessable(
             "invalid_appeal_kind",
             "类型应为reconsideration、litigation或litigation_after",
         ));
     }
     let filed = parse_date(filed_on)?;
-    Ok(state
+    Ok(app
         .store
         .record_disclosure_appeal(
             &s.staff.region_code,
@@ -1506,29 +1486,29 @@ pub async fn record_appeal(
 }
 
 pub async fn decide_appeal(
-    state: &AppState,
+    app: &App,
     s: &Session,
     id: i64,
     result: &str,
     decided_on: &str,
-) -> Result<tongban_store::Appeal, AppError> {
+) -> Result<tongban_store::Appeal, Error> {
     may_record_appeals(s)?;
     if !APPEAL_RESULTS.iter().any(|(k, _)| *k == result) {
-        return Err(AppError::unprocessable(
+        return Err(Error::unprocessable(
             "invalid_appeal_result",
             "结果应为upheld（维持）、corrected（纠正）或other（其他结果）",
         ));
     }
     let decided = parse_date(decided_on)?;
-    let a = state
+    let a = app
         .store
         .disclosure_appeal(&s.staff.region_code, id)
         .await?
-        .ok_or_else(|| AppError::not_found(format!("复议诉讼记录{id}")))?;
+        .ok_or_else(|| Error::not_found(format!("复议诉讼记录{id}")))?;
     if parse_day(&a.filed_on).is_some_and(|f| decided < f) {
-        return Err(AppError::unprocessable("invalid_date", "审结日期不能早于立案日期"));
+        return Err(Error::unprocessable("invalid_date", "审结日期不能早于立案日期"));
     }
-    Ok(state
+    Ok(app
         .store
         .decide_disclosure_appeal(&s.staff.region_code, id, result, &ymd(decided), &s.staff.username)
         .await?)
@@ -1538,14 +1518,16 @@ pub async fn decide_appeal(
 // The annual report.
 
 /// A label cell of the request table; `None` in a row means the cell above (or to the left) covers it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LabelCell {
     pub text: String,
     pub rowspan: u32,
     pub colspan: u32,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RequestRow {
     /// Stable key: new, carried_in, disclose, partial, withhold.state_secret …, total, carried_out
     pub key: String,
@@ -1555,7 +1537,8 @@ pub struct RequestRow {
     pub cells: Vec<i64>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DocRow {
     pub label: String,
     /// 本年制发件数
@@ -1566,13 +1549,15 @@ pub struct DocRow {
     pub in_force: i64,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CountRow {
     pub label: String,
     pub count: i64,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PublishedRow {
     pub catalog_code: String,
     pub level1: String,
@@ -1580,7 +1565,8 @@ pub struct PublishedRow {
     pub count: i64,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AnnualReport {
     pub year: i32,
     /// The department's code, or None for the district
@@ -1761,22 +1747,22 @@ pub fn request_table(requests: &[DisclosureRequest], year: i32) -> (Vec<RequestR
 
 /// The annual report of a department (`department` Some) or of the district, for `year`.
 pub async fn annual_report(
-    state: &AppState,
+    app: &App,
     region: &str,
     department: Option<&str>,
     year: i32,
-) -> Result<AnnualReport, AppError> {
+) -> Result<AnnualReport, Error> {
     if !(2000..=2100).contains(&year) {
-        return Err(AppError::bad_request("invalid_year", "年度应在2000到2100之间"));
+        return Err(Error::bad_request("invalid_year", "年度应在2000到2100之间"));
     }
-    let county = state.store.region(region).await?.map(|r| r.name).unwrap_or_default();
+    let county = app.store.region(region).await?.map(|r| r.name).unwrap_or_default();
     let organ = match department {
         Some(d) => {
-            let dept = state
+            let dept = app
                 .store
                 .department(region, d)
                 .await?
-                .ok_or_else(|| AppError::not_found(format!("部门“{d}”")))?;
+                .ok_or_else(|| Error::not_found(format!("部门“{d}”")))?;
             format!("{county}{}", dept.name.trim_start_matches('区'))
         }
         None => format!("{county}人民政府"),
@@ -1784,7 +1770,7 @@ pub async fn annual_report(
     let (first, last) = (format!("{year}-01-01"), format!("{year}-12-31"));
     let in_scope = |code: &str| department.is_none_or(|d| d == code);
 
-    let docs = state.store.disclosure_documents(region).await?;
+    let docs = app.store.disclosure_documents(region).await?;
     let mut documents = Vec::new();
     for (kind, label) in [("regulation", "规章"), ("normative", "行政规范性文件")] {
         let mine: Vec<_> = docs
@@ -1805,7 +1791,7 @@ pub async fn annual_report(
                 .count() as i64,
         });
     }
-    let decided = state.store.decisions_by_type(region, &first, &last).await?;
+    let decided = app.store.decisions_by_type(region, &first, &last).await?;
     let decisions = [("01", "行政许可"), ("02", "行政处罚"), ("03", "行政强制")]
         .iter()
         .map(|(code, label)| CountRow {
@@ -1818,8 +1804,8 @@ pub async fn annual_report(
         })
         .collect();
 
-    let counts = state.store.published_counts(region, &first, &last).await?;
-    let catalog = state.store.disclosure_catalog(region).await?;
+    let counts = app.store.published_counts(region, &first, &last).await?;
+    let catalog = app.store.disclosure_catalog(region).await?;
     let mut published: Vec<PublishedRow> = catalog
         .iter()
         .map(|c| PublishedRow {
@@ -1836,7 +1822,7 @@ pub async fn annual_report(
     published.retain(|p| p.count > 0);
     let published_total = published.iter().map(|p| p.count).sum();
 
-    let requests = state
+    let requests = app
         .store
         .disclosure_requests(region, department, false, Some((&first, &last)))
         .await?;
@@ -1844,7 +1830,7 @@ pub async fn annual_report(
     let row = |k: &str| rows.iter().find(|r| r.key == k).map(|r| r.cells[6]).unwrap_or(0);
 
     let mut appeals = vec![0i64; 15];
-    for a in state.store.disclosure_appeals(region).await? {
+    for a in app.store.disclosure_appeals(region).await? {
         if !in_scope(&a.department_code) || a.filed_on < first || a.filed_on > last {
             continue;
         }
@@ -1892,7 +1878,7 @@ pub async fn annual_report(
             .map(String::from)
             .collect()
     };
-    let (problems, other_matters) = match state
+    let (problems, other_matters) = match app
         .store
         .report_texts(region, department.unwrap_or(""), i64::from(year))
         .await?
@@ -1932,9 +1918,9 @@ pub async fn annual_report(
 }
 
 /// The report as an XLSX workbook: one sheet in the official layout.
-pub fn report_xlsx(r: &AnnualReport) -> Result<Vec<u8>, AppError> {
+pub fn report_xlsx(r: &AnnualReport) -> Result<Vec<u8>, Error> {
     use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook};
-    let x = |e: rust_xlsxwriter::XlsxError| AppError::internal(e);
+    let x = |e: rust_xlsxwriter::XlsxError| Error::internal(e);
     let mut book = Workbook::new();
     let sheet = book.add_worksheet();
     sheet.set_name("年度报告").map_err(x)?;
@@ -2146,32 +2132,32 @@ pub fn report_xlsx(r: &AnnualReport) -> Result<Vec<u8>, AppError> {
 /// Saves the written sections (五、六) of a report: disclosure officers and administrators for any scope, a
 /// department's head for their department's.
 pub async fn save_report_texts(
-    state: &AppState,
+    app: &App,
     s: &Session,
     department: Option<&str>,
     year: i32,
     problems: &str,
     other_matters: &str,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     let allowed = match s.staff.role {
         Role::Discloser | Role::Admin => true,
         Role::Head => department.is_some_and(|d| own_department(s, d)),
         _ => false,
     };
     if !allowed {
-        return Err(AppError::forbidden("只有政务公开专员或本部门负责人可以填写年度报告"));
+        return Err(Error::forbidden("只有政务公开专员或本部门负责人可以填写年度报告"));
     }
     if !(2000..=2100).contains(&year) {
-        return Err(AppError::bad_request("invalid_year", "年度应在2000到2100之间"));
+        return Err(Error::bad_request("invalid_year", "年度应在2000到2100之间"));
     }
     if let Some(d) = department {
-        if state.store.department(&s.staff.region_code, d).await?.is_none() {
-            return Err(AppError::not_found(format!("部门“{d}”")));
+        if app.store.department(&s.staff.region_code, d).await?.is_none() {
+            return Err(Error::not_found(format!("部门“{d}”")));
         }
     }
     let problems = text_field(problems, "存在的主要问题及改进情况", 10_000)?;
     let other = text_field(other_matters, "其他需要报告的事项", 10_000)?;
-    Ok(state
+    Ok(app
         .store
         .save_report_texts(
             &s.staff.region_code,
@@ -2185,7 +2171,8 @@ pub async fn save_report_texts(
 }
 
 /// What the applicant sees of their request (no login): the state, the deadline and the reply, no personal data.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RequestProgress {
     pub number: String,
     pub department_name: String,
@@ -2199,9 +2186,9 @@ pub struct RequestProgress {
 
 /// A request by its number and the last four characters of the applicant's identifier or phone; a wrong code is
 /// the same "not found" as a wrong number, so that numbers cannot be probed.
-pub async fn progress(state: &AppState, region: &str, number: &str, code: &str) -> Result<RequestProgress, AppError> {
-    let not_found = || AppError::not_found(format!("申请“{}”（或查询码不符）", number.trim()));
-    let r = state
+pub async fn progress(app: &App, region: &str, number: &str, code: &str) -> Result<RequestProgress, Error> {
+    let not_found = || Error::not_found(format!("申请“{}”（或查询码不符）", number.trim()));
+    let r = app
         .store
         .disclosure_request(region, number.trim())
         .await?
@@ -2214,7 +2201,7 @@ pub async fn progress(state: &AppState, region: &str, number: &str, code: &str) 
     if code.chars().count() != 4 || (tail(&r.applicant_identifier) != code && tail(&r.phone) != code) {
         return Err(not_found());
     }
-    let v = request_view(state, r, false, crate::cases::today());
+    let v = request_view(app, r, false, crate::cases::today());
     Ok(RequestProgress {
         number: v.number,
         department_name: v.department_name,

@@ -1,10 +1,11 @@
 //! Case use cases: filing, acting on a case under the workflow template, deadlines on the working-day calendar,
 //! and what the supervisor sees. Shared by the API, the pages and the command line.
 
-use crate::error::AppError;
-use crate::state::AppState;
-use axum::http::StatusCode;
-use chrono::{FixedOffset, NaiveDate, Utc};
+pub use crate::time::today;
+use crate::time::{parse_day, ymd};
+use crate::App;
+use crate::{Error, ErrorKind};
+use chrono::{NaiveDate, Utc};
 use serde::Serialize;
 use tongban_core::calendar::Calendar;
 use tongban_core::deadline;
@@ -12,15 +13,6 @@ use tongban_core::ids::{mask_middle, CreditCode, Phone, ResidentId};
 use tongban_core::role::Role;
 use tongban_core::workflow::{default_template, Actor, Clock, Template, WorkflowError};
 use tongban_store::{CaseRecord, CaseUpdate, Filed, NewCase, NewEvent, Notification, Session, StoreError};
-use utoipa::ToSchema;
-
-/// Today in China (UTC+8): the day a case is accepted on and deadlines count from.
-pub fn today() -> NaiveDate {
-    match FixedOffset::east_opt(8 * 3600) {
-        Some(china) => Utc::now().with_timezone(&china).date_naive(),
-        None => Utc::now().date_naive(),
-    }
-}
 
 pub const CHANNELS: [&str; 5] = ["online", "window", "town", "village", "partner"];
 
@@ -38,10 +30,10 @@ pub fn parse_applicant(
     id_number: Option<&str>,
     credit_code: Option<&str>,
     phone: &str,
-) -> Result<Applicant, AppError> {
+) -> Result<Applicant, Error> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(AppError::unprocessable(
+        return Err(Error::unprocessable(
             "invalid_name",
             "申请人名称不能为空，且不超过100个字",
         ));
@@ -49,19 +41,18 @@ pub fn parse_applicant(
     let phone = Phone::parse(phone)?;
     let (kind, identifier) = match kind {
         "person" => {
-            let raw = id_number.ok_or_else(|| {
-                AppError::unprocessable("missing_id_number", "自然人申请须填写身份证号码（id_number）")
-            })?;
+            let raw = id_number
+                .ok_or_else(|| Error::unprocessable("missing_id_number", "自然人申请须填写身份证号码（id_number）"))?;
             ("person", ResidentId::parse(raw)?.as_str().to_string())
         }
         "enterprise" => {
             let raw = credit_code.ok_or_else(|| {
-                AppError::unprocessable("missing_credit_code", "企业申请须填写统一社会信用代码（credit_code）")
+                Error::unprocessable("missing_credit_code", "企业申请须填写统一社会信用代码（credit_code）")
             })?;
             ("enterprise", CreditCode::parse(raw)?.as_str().to_string())
         }
         other => {
-            return Err(AppError::unprocessable(
+            return Err(Error::unprocessable(
                 "invalid_applicant_kind",
                 format!("申请人类型“{other}”应为person或enterprise"),
             ))
@@ -76,19 +67,18 @@ pub fn parse_applicant(
 }
 
 /// The template a case runs under: the region's saved one, else the built-in default.
-pub async fn template(state: &AppState, region: &str, code: &str) -> Result<std::sync::Arc<Template>, AppError> {
+pub async fn template(app: &App, region: &str, code: &str) -> Result<std::sync::Arc<Template>, Error> {
     let key = format!("{region}|{code}");
-    if let Some(t) = state.templates.read().ok().and_then(|m| m.get(&key).cloned()) {
+    if let Some(t) = app.templates.read().ok().and_then(|m| m.get(&key).cloned()) {
         return Ok(t);
     }
     let t = std::sync::Arc::new(
-        state
-            .store
+        app.store
             .workflow_template(region, code)
             .await?
             .unwrap_or_else(default_template),
     );
-    if let Ok(mut m) = state.templates.write() {
+    if let Ok(mut m) = app.templates.write() {
         m.insert(key, t.clone());
     }
     Ok(t)
@@ -96,20 +86,20 @@ pub async fn template(state: &AppState, region: &str, code: &str) -> Result<std:
 
 /// A published guide version: immutable once published, so it is cached for the life of the process.
 pub async fn guide_version(
-    state: &AppState,
+    app: &App,
     region: &str,
     code: &str,
     version: i64,
-) -> Result<Option<std::sync::Arc<tongban_store::ItemRecord>>, AppError> {
+) -> Result<Option<std::sync::Arc<tongban_store::ItemRecord>>, Error> {
     let key = format!("{region}|{code}|{version}");
-    if let Some(g) = state.guides.read().ok().and_then(|m| m.get(&key).cloned()) {
+    if let Some(g) = app.guides.read().ok().and_then(|m| m.get(&key).cloned()) {
         return Ok(Some(g));
     }
-    let Some(item) = state.store.item(region, code, Some(version)).await? else {
+    let Some(item) = app.store.item(region, code, Some(version)).await? else {
         return Ok(None);
     };
     let item = std::sync::Arc::new(item);
-    if let Ok(mut m) = state.guides.write() {
+    if let Ok(mut m) = app.guides.write() {
         m.insert(key, item.clone());
     }
     Ok(Some(item))
@@ -117,22 +107,18 @@ pub async fn guide_version(
 
 /// The item's current guide for a new filing: the row is read every time (which version is current and who
 /// handles it may change), the published guide comes from the cache of `guide_version`.
-pub async fn current_item(
-    state: &AppState,
-    region: &str,
-    code: &str,
-) -> Result<Option<tongban_store::ItemRecord>, AppError> {
-    let Some(head) = state.store.item_head(region, code).await? else {
+pub async fn current_item(app: &App, region: &str, code: &str) -> Result<Option<tongban_store::ItemRecord>, Error> {
+    let Some(head) = app.store.item_head(region, code).await? else {
         return Ok(None);
     };
-    Ok(guide_version(state, region, code, head.current_version)
+    Ok(guide_version(app, region, code, head.current_version)
         .await?
         .map(|g| g.under(&head)))
 }
 
 /// Forgets a cached template after it was saved.
-pub fn forget_template(state: &AppState, region: &str, code: &str) {
-    if let Ok(mut m) = state.templates.write() {
+pub fn forget_template(app: &App, region: &str, code: &str) {
+    if let Ok(mut m) = app.templates.write() {
         m.remove(&format!("{region}|{code}"));
     }
 }
@@ -150,26 +136,21 @@ pub struct Filing {
 }
 
 /// Files a case on behalf of `by` (None: the applicant online). Returns the case and whether it was new.
-pub async fn file(
-    state: &AppState,
-    region: &str,
-    f: Filing,
-    by: Option<&Session>,
-) -> Result<(CaseRecord, bool), AppError> {
-    file_at(state, region, f, by, today(), None).await
+pub async fn file(app: &App, region: &str, f: Filing, by: Option<&Session>) -> Result<(CaseRecord, bool), Error> {
+    file_at(app, region, f, by, today(), None).await
 }
 
 /// `file` on a given day and instant (replaying history); `at` None means now.
 pub async fn file_at(
-    state: &AppState,
+    app: &App,
     region: &str,
     f: Filing,
     by: Option<&Session>,
     day: NaiveDate,
     at: Option<String>,
-) -> Result<(CaseRecord, bool), AppError> {
+) -> Result<(CaseRecord, bool), Error> {
     if !CHANNELS.contains(&f.channel.as_str()) {
-        return Err(AppError::unprocessable(
+        return Err(Error::unprocessable(
             "invalid_channel",
             format!("受理渠道“{}”应为online、window、town、village或partner", f.channel),
         ));
@@ -177,33 +158,30 @@ pub async fn file_at(
     let (filed_by, role) = match by {
         Some(s) => {
             if !matches!(s.staff.role, Role::Clerk | Role::Admin) {
-                return Err(AppError::forbidden(format!(
-                    "“{}”不能代为申请办件",
-                    s.staff.role.label()
-                )));
+                return Err(Error::forbidden(format!("“{}”不能代为申请办件", s.staff.role.label())));
             }
             (s.staff.username.clone(), s.staff.role.as_str().to_string())
         }
         None if f.channel == "online" => ("applicant".to_string(), "applicant".to_string()),
         None => {
-            return Err(AppError::unauthorized(
+            return Err(Error::unauthorized(
                 "窗口、便民服务中心（站）和合作地区的受理须由工作人员登录后办理",
             ))
         }
     };
     if f.channel != "online" && f.site_code.is_empty() && by.is_none() {
-        return Err(AppError::unprocessable("missing_site", "须填写受理场所（site）"));
+        return Err(Error::unprocessable("missing_site", "须填写受理场所（site）"));
     }
-    let item = current_item(state, region, &f.item_code)
+    let item = current_item(app, region, &f.item_code)
         .await?
-        .ok_or_else(|| AppError::not_found(format!("事项“{}”", f.item_code)))?;
-    let decided_by = crate::reform::site_acceptance(state, region, &f.channel, &f.site_code, &item, day).await?;
+        .ok_or_else(|| Error::not_found(format!("事项“{}”", f.item_code)))?;
+    let decided_by = crate::reform::site_acceptance(app, region, &f.channel, &f.site_code, &item, day).await?;
     let mut agent = f.agent;
     if let Some(s) = by {
         // A helper filing for an enterprise they are paired with is recorded as its agent (帮代办).
         if agent.is_empty()
             && f.applicant.kind == "enterprise"
-            && state
+            && app
                 .store
                 .is_helper_of(region, &s.staff.username, &f.applicant.identifier)
                 .await?
@@ -211,7 +189,7 @@ pub async fn file_at(
             agent = format!("帮代办：{}（{}）", s.staff.display_name, s.staff.username);
         }
     }
-    let tpl = template(state, region, "default").await?;
+    let tpl = template(app, region, "default").await?;
     let new = NewCase {
         region_code: region.to_string(),
         item_code: item.code.clone(),
@@ -237,11 +215,11 @@ pub async fn file_at(
         recipient: f.applicant.phone.clone(),
         body: format!("【云溪区政务服务】您申请的“{}”已提交，请等待受理。", item.guide.name),
     };
-    match state.store.file_case(&new, &item, &tpl, Some(&notice)).await {
+    match app.store.file_case(&new, &item, &tpl, Some(&notice)).await {
         Ok(Filed::Created(c)) => Ok((c, true)),
         Ok(Filed::Replayed(c)) => Ok((c, false)),
         Err(StoreError::Invalid(m)) if m.contains("幂等键") => {
-            Err(AppError::unprocessable("idempotency_key_reused", m))
+            Err(Error::unprocessable("idempotency_key_reused", m))
         }
         Err(e) => Err(e.into()),
     }
@@ -253,28 +231,12 @@ pub fn in_scope(s: &Session, c: &CaseRecord) -> bool {
         && (!s.staff.role.is_department_bound() || s.staff.department_id == Some(c.department_id))
 }
 
-pub async fn load(state: &AppState, s: &Session, number: &str) -> Result<CaseRecord, AppError> {
-    match state.store.case_by_number(&s.staff.region_code, number).await? {
+pub async fn load(app: &App, s: &Session, number: &str) -> Result<CaseRecord, Error> {
+    match app.store.case_by_number(&s.staff.region_code, number).await? {
         Some(c) if in_scope(s, &c) => Ok(c),
         // Another department's case does not exist for this reader.
-        _ => Err(AppError::not_found(format!("办件“{number}”"))),
+        _ => Err(Error::not_found(format!("办件“{number}”"))),
     }
-}
-
-fn calendar(state: &AppState) -> std::sync::Arc<Calendar> {
-    state
-        .calendar
-        .read()
-        .map(|c| c.clone())
-        .unwrap_or_else(|_| std::sync::Arc::new(Calendar::official()))
-}
-
-fn ymd(d: NaiveDate) -> String {
-    d.format("%Y-%m-%d").to_string()
-}
-
-fn parse_day(s: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
 }
 
 /// What an action carries besides its comment.
@@ -288,21 +250,21 @@ pub struct ActOptions {
 
 /// Takes an action on a case, checking the version it was based on, the state, the role and the materials.
 pub async fn act(
-    state: &AppState,
+    app: &App,
     s: &Session,
     number: &str,
     action: &str,
     version: i64,
     comment: &str,
     opts: &ActOptions,
-) -> Result<CaseRecord, AppError> {
-    act_at(state, s, number, action, version, comment, opts, today(), None).await
+) -> Result<CaseRecord, Error> {
+    act_at(app, s, number, action, version, comment, opts, today(), None).await
 }
 
 /// `act` on a given day and instant (replaying history); `at` None means now.
 #[allow(clippy::too_many_arguments)]
 pub async fn act_at(
-    state: &AppState,
+    app: &App,
     s: &Session,
     number: &str,
     action: &str,
@@ -311,15 +273,15 @@ pub async fn act_at(
     opts: &ActOptions,
     today: NaiveDate,
     at: Option<String>,
-) -> Result<CaseRecord, AppError> {
-    let mut case = load(state, s, number).await?;
+) -> Result<CaseRecord, Error> {
+    let mut case = load(app, s, number).await?;
     let mut materials = case.materials.clone();
     for m in opts.handed_in.iter().map(|m| m.trim()).filter(|m| !m.is_empty()) {
         if !materials.iter().any(|h| h == m) {
             materials.push(m.to_string());
         }
     }
-    let tpl = template(state, &case.region_code, &case.workflow_code).await?;
+    let tpl = template(app, &case.region_code, &case.workflow_code).await?;
     let actor = Actor::Staff(s.staff.role);
     if version != case.version {
         return Err(stale(case.version));
@@ -329,14 +291,14 @@ pub async fn act_at(
         .map_err(|e| workflow_error(&tpl, &case, actor, e))?;
     let added = materials.len() > case.materials.len();
     if added && !matches!(action, "accept" | "resubmit") {
-        return Err(AppError::unprocessable(
+        return Err(Error::unprocessable(
             "materials_not_expected",
             "只有受理或补正时可以补交材料",
         ));
     }
     case.materials = materials.clone();
     if opts.tolerance && action != "accept" {
-        return Err(AppError::unprocessable(
+        return Err(Error::unprocessable(
             "tolerance_not_applicable",
             "容缺受理只适用于受理（accept）",
         ));
@@ -344,7 +306,7 @@ pub async fn act_at(
     let mut commitment = None;
     let mut licence = None;
     if action == "accept" {
-        let item = guide_version(state, &case.region_code, &case.item_code, case.item_version).await?;
+        let item = guide_version(app, &case.region_code, &case.item_code, case.item_version).await?;
         if let Some(item) = item {
             let missing: Vec<&str> = item
                 .guide
@@ -354,10 +316,9 @@ pub async fn act_at(
                 .map(|m| m.name.as_str())
                 .collect();
             if opts.tolerance {
-                commitment =
-                    Some(crate::reform::tolerance_commitment(state, &case, &item.guide, &missing, today).await?);
+                commitment = Some(crate::reform::tolerance_commitment(app, &case, &item.guide, &missing, today).await?);
             } else if !missing.is_empty() {
-                return Err(AppError::unprocessable(
+                return Err(Error::unprocessable(
                     "missing_materials",
                     format!(
                         "缺少必要材料：{}。请出具一次性告知书（request_correction）",
@@ -368,12 +329,12 @@ pub async fn act_at(
         }
     }
     if action == "issue" {
-        crate::reform::check_supplements_in(state, &case).await?;
+        crate::reform::check_supplements_in(app, &case).await?;
     }
     if action == "approve" {
-        licence = crate::reform::licence_for(state, &case, today).await?;
+        licence = crate::reform::licence_for(app, &case, today).await?;
     }
-    let cal = calendar(state);
+    let cal = app.calendar();
     let mut update = CaseUpdate {
         materials: added.then_some(materials),
         commitment,
@@ -431,7 +392,7 @@ pub async fn act_at(
     );
     if let Some(b) = case.bundle_case_id {
         if action == "deny" {
-            let name = state
+            let name = app
                 .store
                 .bundle_case_by_id(b)
                 .await?
@@ -448,7 +409,7 @@ pub async fn act_at(
         body.push_str(&format!(
             "欢迎评价：/rate/{}?t={}",
             case.number,
-            crate::reform::rating_token(state, &case.number)
+            crate::reform::rating_token(app, &case.number)
         ));
     }
     let notice = Notification {
@@ -464,7 +425,7 @@ pub async fn act_at(
         attachments: vec![],
         at,
     };
-    match state
+    match app
         .store
         .apply_transition(&case, &next, &update, &event, Some(&notice))
         .await
@@ -475,31 +436,32 @@ pub async fn act_at(
     }
 }
 
-pub fn stale(current: i64) -> AppError {
-    AppError::new(
-        StatusCode::CONFLICT,
+pub fn stale(current: i64) -> Error {
+    Error::new(
+        ErrorKind::Conflict,
         "stale_version",
         format!("办件已被他人更新（当前版本{current}），请刷新后重试"),
     )
     .with_details(serde_json::json!({"current_version": current}))
 }
 
-fn workflow_error(tpl: &Template, case: &CaseRecord, actor: Actor, e: WorkflowError) -> AppError {
+fn workflow_error(tpl: &Template, case: &CaseRecord, actor: Actor, e: WorkflowError) -> Error {
     let status = match e {
-        WorkflowError::ActorNotAllowed { .. } => StatusCode::FORBIDDEN,
-        WorkflowError::UnknownAction(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        _ => StatusCode::UNPROCESSABLE_ENTITY,
+        WorkflowError::ActorNotAllowed { .. } => ErrorKind::Forbidden,
+        WorkflowError::UnknownAction(_) => ErrorKind::Invalid,
+        _ => ErrorKind::Invalid,
     };
     let allowed: Vec<String> = tpl
         .allowed_actions(&case.position, actor)
         .iter()
         .map(|a| a.code.clone())
         .collect();
-    AppError::new(status, e.code(), e.to_string()).with_details(serde_json::json!({ "allowed_actions": allowed }))
+    Error::new(status, e.code(), e.to_string()).with_details(serde_json::json!({ "allowed_actions": allowed }))
 }
 
 /// Deadline status of an open case for supervision (电子监察).
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Timing {
     /// Working days left until the promised deadline (negative when overdue); None before acceptance.
     pub remaining_working_days: Option<i64>,
@@ -509,7 +471,7 @@ pub struct Timing {
 
 pub const WARN_DAYS: i64 = 1;
 
-pub fn timing(state: &AppState, c: &CaseRecord, today: NaiveDate) -> Timing {
+pub fn timing(app: &App, c: &CaseRecord, today: NaiveDate) -> Timing {
     if c.closed_at.is_some() || c.state == "issued" {
         return Timing {
             remaining_working_days: None,
@@ -528,7 +490,7 @@ pub fn timing(state: &AppState, c: &CaseRecord, today: NaiveDate) -> Timing {
             warning: "none".into(),
         };
     };
-    let remaining = calendar(state).working_days_between(today, due);
+    let remaining = app.calendar().working_days_between(today, due);
     let warning = if remaining < 0 {
         "red"
     } else if remaining <= WARN_DAYS {
@@ -571,7 +533,7 @@ pub async fn import_notice(
     notice: &tongban_core::calendar::YearNotice,
     definition: &str,
     actor: &str,
-) -> Result<Vec<MovedDeadline>, AppError> {
+) -> Result<Vec<MovedDeadline>, Error> {
     store
         .save_calendar_notice(notice.year, &notice.source, definition, actor)
         .await?;
@@ -657,7 +619,7 @@ pub async fn deliver_notifications(
     store: &tongban_store::Store,
     sink: &dyn NotificationSink,
     now: chrono::DateTime<Utc>,
-) -> Result<(usize, usize), AppError> {
+) -> Result<(usize, usize), Error> {
     let now_text = now.format("%Y-%m-%dT%H:%M:%SZ").to_string();
     let mut ok = 0;
     let mut failed = 0;
@@ -685,7 +647,8 @@ pub async fn deliver_notifications(
 /// - `avg_promised_days` / `avg_legal_days` = mean promised / legal limit of the same completed cases, so that used
 ///   time can be read against both (the report's "promised limits 60.2% shorter than legal" is
 ///   1 − avg_promised_days ÷ avg_legal_days over all items).
-#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+#[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Figures {
     pub key: String,
     pub name: String,
@@ -751,7 +714,8 @@ impl Figures {
     }
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Supervision {
     pub from: String,
     pub to: String,
@@ -763,14 +727,14 @@ pub struct Supervision {
 
 /// Supervision figures over the cases accepted in [from, to], optionally of one department.
 pub async fn supervision(
-    state: &AppState,
+    app: &App,
     region: &str,
     from: NaiveDate,
     to: NaiveDate,
     department_id: Option<i64>,
-) -> Result<Supervision, AppError> {
-    let cases = state.store.accepted_between(region, &ymd(from), &ymd(to)).await?;
-    let cal = calendar(state);
+) -> Result<Supervision, Error> {
+    let cases = app.store.accepted_between(region, &ymd(from), &ymd(to)).await?;
+    let cal = app.calendar();
     let today = today();
     let mut total = Figures {
         key: "all".into(),
@@ -850,15 +814,15 @@ pub struct StoredFile {
 /// Checks an uploaded file without keeping it: not empty (422 `empty_file`), not larger than
 /// `max_upload_bytes` (413 `file_too_large`), and by its content a PDF, JPG, PNG or OFD (422
 /// `unsupported_file_type`). Returns the content type.
-pub fn check_file(state: &AppState, bytes: &[u8]) -> Result<&'static str, AppError> {
+pub fn check_file(app: &App, bytes: &[u8]) -> Result<&'static str, Error> {
     if bytes.is_empty() {
-        return Err(AppError::unprocessable("empty_file", "文件为空"));
+        return Err(Error::unprocessable("empty_file", "文件为空"));
     }
-    if bytes.len() > state.config.max_upload_bytes {
-        return Err(too_large(state));
+    if bytes.len() > app.config.max_upload_bytes {
+        return Err(too_large(app));
     }
     sniff_file(bytes).ok_or_else(|| {
-        AppError::unprocessable(
+        Error::unprocessable(
             "unsupported_file_type",
             "文件内容不是PDF、JPG、PNG或OFD（按文件内容判断，与文件名无关）",
         )
@@ -866,32 +830,32 @@ pub fn check_file(state: &AppState, bytes: &[u8]) -> Result<&'static str, AppErr
 }
 
 /// 413 `file_too_large`, naming the limit.
-pub fn too_large(state: &AppState) -> AppError {
-    AppError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
+pub fn too_large(app: &App) -> Error {
+    Error::new(
+        ErrorKind::TooLarge,
         "file_too_large",
-        format!("文件不能超过{}MB", state.config.max_upload_bytes / 1024 / 1024),
+        format!("文件不能超过{}MB", app.config.max_upload_bytes / 1024 / 1024),
     )
 }
 
 /// Where a stored file's bytes are: `<data dir>/files/<first two hex digits>/<sha256>`.
-pub fn file_path(state: &AppState, sha256: &str) -> std::path::PathBuf {
+pub fn file_path(app: &App, sha256: &str) -> std::path::PathBuf {
     let prefix = sha256.get(..2).unwrap_or("00");
-    state.config.data_dir.join("files").join(prefix).join(sha256)
+    app.config.data_dir.join("files").join(prefix).join(sha256)
 }
 
 /// Checks a file (`check_file`) and keeps it under the data directory by its SHA-256; the same content is kept
 /// once. Shared by case materials and hotline attachments.
-pub async fn store_file(state: &AppState, bytes: &[u8]) -> Result<StoredFile, AppError> {
+pub async fn store_file(app: &App, bytes: &[u8]) -> Result<StoredFile, Error> {
     use sha2::{Digest, Sha256};
-    let content_type = check_file(state, bytes)?;
+    let content_type = check_file(app, bytes)?;
     let sha = hex::encode(Sha256::digest(bytes));
-    let path = file_path(state, &sha);
+    let path = file_path(app, &sha);
     if !path.exists() {
         let dir = path
             .parent()
             .map(std::path::Path::to_path_buf)
-            .unwrap_or_else(|| state.config.data_dir.join("files"));
+            .unwrap_or_else(|| app.config.data_dir.join("files"));
         let tmp = dir.join(format!("{sha}.part"));
         let data = bytes.to_vec();
         tokio::task::spawn_blocking(move || -> std::io::Result<()> {
@@ -900,8 +864,8 @@ pub async fn store_file(state: &AppState, bytes: &[u8]) -> Result<StoredFile, Ap
             std::fs::rename(&tmp, &path)
         })
         .await
-        .map_err(AppError::internal)?
-        .map_err(AppError::internal)?;
+        .map_err(Error::internal)?
+        .map_err(Error::internal)?;
     }
     Ok(StoredFile {
         sha256: sha,
@@ -911,34 +875,25 @@ pub async fn store_file(state: &AppState, bytes: &[u8]) -> Result<StoredFile, Ap
 }
 
 /// Stores a material's file under the data directory by content hash and records it with the case.
-pub async fn attach(
-    state: &AppState,
-    s: &Session,
-    number: &str,
-    material: &str,
-    bytes: &[u8],
-) -> Result<CaseRecord, AppError> {
+pub async fn attach(app: &App, s: &Session, number: &str, material: &str, bytes: &[u8]) -> Result<CaseRecord, Error> {
     if !s.staff.role.handles_cases() || s.staff.role == Role::Supervisor {
-        return Err(AppError::forbidden(format!(
-            "“{}”不能上传办件材料",
-            s.staff.role.label()
-        )));
+        return Err(Error::forbidden(format!("“{}”不能上传办件材料", s.staff.role.label())));
     }
-    let case = load(state, s, number).await?;
+    let case = load(app, s, number).await?;
     if case.closed_at.is_some() {
-        return Err(AppError::unprocessable("case_closed", "办件已办结，不能再上传材料"));
+        return Err(Error::unprocessable("case_closed", "办件已办结，不能再上传材料"));
     }
-    let item = guide_version(state, &case.region_code, &case.item_code, case.item_version).await?;
+    let item = guide_version(app, &case.region_code, &case.item_code, case.item_version).await?;
     let known = item
         .as_ref()
         .is_some_and(|i| i.guide.materials.iter().any(|m| m.name == material));
     if !known {
-        return Err(AppError::unprocessable(
+        return Err(Error::unprocessable(
             "unknown_material",
             format!("“{material}”不是本事项办事指南所列的材料"),
         ));
     }
-    let stored = store_file(state, bytes).await?;
+    let stored = store_file(app, bytes).await?;
     let (sha, content_type) = (stored.sha256, stored.content_type);
     let mut materials = case.materials.clone();
     if !materials.iter().any(|m| m == material) {
@@ -960,7 +915,7 @@ pub async fn attach(
         attachments: vec![sha],
         at: None,
     };
-    match state.store.attach_file(&case, &file, &event, &materials).await {
+    match app.store.attach_file(&case, &file, &event, &materials).await {
         Ok(c) => Ok(c),
         Err(StoreError::Stale { current }) => Err(stale(current)),
         Err(e) => Err(e.into()),

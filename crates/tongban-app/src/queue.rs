@@ -3,22 +3,17 @@
 //! Shared by the API and the pages. Every function that depends on the time takes `now`, so tests fix it.
 
 use crate::cases::masked_phone;
-use crate::error::AppError;
-use crate::state::AppState;
-use axum::http::StatusCode;
-use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc};
+use crate::time::{china, ymd};
+use crate::App;
+use crate::{Error, ErrorKind};
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use serde::Serialize;
 use tongban_core::ids::Phone;
 use tongban_core::role::Role;
 use tongban_store::{NewTicket, QueueCategory, Session, Taken, Ticket, WindowOutcome, WindowRef};
-use utoipa::ToSchema;
 
 /// How far ahead an appointment may be booked.
 pub const BOOKING_DAYS_AHEAD: i64 = 30;
-
-fn china() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| Utc.fix())
-}
 
 /// Stored form of an instant: UTC, second precision.
 pub fn stamp(t: DateTime<Utc>) -> String {
@@ -49,10 +44,6 @@ pub fn local_at(day: NaiveDate, seconds: i64) -> DateTime<Utc> {
     }
 }
 
-fn ymd(d: NaiveDate) -> String {
-    d.format("%Y-%m-%d").to_string()
-}
-
 fn hhmm(minute: u32) -> String {
     format!("{:02}:{:02}", minute / 60, minute % 60)
 }
@@ -64,9 +55,9 @@ fn parse_hhmm(s: &str) -> Option<u32> {
 }
 
 /// Parses opening periods like "09:00-12:00,13:30-17:00" into minutes of the day, in order and not overlapping.
-pub fn parse_hours(s: &str) -> Result<Vec<(u32, u32)>, AppError> {
+pub fn parse_hours(s: &str) -> Result<Vec<(u32, u32)>, Error> {
     let bad = || {
-        AppError::unprocessable(
+        Error::unprocessable(
             "invalid_hours",
             format!("办理时段“{s}”应写成“09:00-12:00,13:30-17:00”的形式，时段按先后排列且互不重叠"),
         )
@@ -111,7 +102,8 @@ pub fn state_label(s: &str) -> &'static str {
     }
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CategoryView {
     pub code: String,
     pub name: String,
@@ -131,7 +123,8 @@ pub struct CategoryView {
     pub waiting: i64,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TicketView {
     /// e.g. A012 (numbered per day and letter)
     pub number: String,
@@ -191,23 +184,23 @@ fn view(t: &Ticket, cats: &[QueueCategory], windows: &[tongban_store::Window], w
     }
 }
 
-async fn ticket_view(state: &AppState, region: &str, t: &Ticket, whole_phone: bool) -> Result<TicketView, AppError> {
-    let cats = state.store.queue_categories(region).await?;
-    let windows = state.store.windows(region).await?;
+async fn ticket_view(app: &App, region: &str, t: &Ticket, whole_phone: bool) -> Result<TicketView, Error> {
+    let cats = app.store.queue_categories(region).await?;
+    let windows = app.store.windows(region).await?;
     let mut v = view(t, &cats, &windows, whole_phone);
     if t.state == "waiting" {
-        v.people_ahead = Some(state.store.people_ahead(region, t).await?);
+        v.people_ahead = Some(app.store.people_ahead(region, t).await?);
     }
     Ok(v)
 }
 
 /// The categories with today's waiting counts.
-pub async fn categories(state: &AppState, region: &str, now: DateTime<Utc>) -> Result<Vec<CategoryView>, AppError> {
-    let waiting = state
+pub async fn categories(app: &App, region: &str, now: DateTime<Utc>) -> Result<Vec<CategoryView>, Error> {
+    let waiting = app
         .store
         .tickets_of_day(region, &ymd(local_day(now)), "waiting")
         .await?;
-    Ok(state
+    Ok(app
         .store
         .queue_categories(region)
         .await?
@@ -227,22 +220,21 @@ pub async fn categories(state: &AppState, region: &str, now: DateTime<Utc>) -> R
         .collect())
 }
 
-async fn category(state: &AppState, region: &str, code: &str) -> Result<QueueCategory, AppError> {
-    state
-        .store
+async fn category(app: &App, region: &str, code: &str) -> Result<QueueCategory, Error> {
+    app.store
         .queue_category(region, code.trim())
         .await?
-        .ok_or_else(|| AppError::not_found(format!("取号类别“{}”", code.trim())))
+        .ok_or_else(|| Error::not_found(format!("取号类别“{}”", code.trim())))
 }
 
-fn closed(c: &QueueCategory) -> AppError {
-    AppError::unprocessable(
+fn closed(c: &QueueCategory) -> Error {
+    Error::unprocessable(
         "category_closed",
         format!("“{}”已暂停取号，请咨询导办台或选择其他类别", c.name),
     )
 }
 
-fn phone(raw: Option<&str>) -> Result<String, AppError> {
+fn phone(raw: Option<&str>) -> Result<String, Error> {
     match raw.map(str::trim).filter(|p| !p.is_empty()) {
         Some(p) => Ok(Phone::parse(p)?.as_str().to_string()),
         None => Ok(String::new()),
@@ -251,13 +243,13 @@ fn phone(raw: Option<&str>) -> Result<String, AppError> {
 
 /// A walk-in ticket at the kiosk for today. A closed category is refused before anything is written.
 pub async fn take_at(
-    state: &AppState,
+    app: &App,
     region: &str,
     category_code: &str,
     phone_raw: Option<&str>,
     now: DateTime<Utc>,
-) -> Result<TicketView, AppError> {
-    let c = category(state, region, category_code).await?;
+) -> Result<TicketView, Error> {
+    let c = category(app, region, category_code).await?;
     if !c.open {
         return Err(closed(&c));
     }
@@ -270,27 +262,28 @@ pub async fn take_at(
         now: stamp(now),
         actor: "kiosk".into(),
     };
-    issued(state, region, &c, new).await
+    issued(app, region, &c, new).await
 }
 
-async fn issued(state: &AppState, region: &str, c: &QueueCategory, new: NewTicket) -> Result<TicketView, AppError> {
-    match state.store.take_ticket(&new).await? {
-        Taken::Issued(t) => ticket_view(state, region, &t, false).await,
+async fn issued(app: &App, region: &str, c: &QueueCategory, new: NewTicket) -> Result<TicketView, Error> {
+    match app.store.take_ticket(&new).await? {
+        Taken::Issued(t) => ticket_view(app, region, &t, false).await,
         Taken::Closed => Err(closed(c)),
-        Taken::SlotFull => Err(AppError::new(
-            StatusCode::CONFLICT,
+        Taken::SlotFull => Err(Error::new(
+            ErrorKind::Conflict,
             "slot_full",
             format!("“{}”该时段的预约已满，请选择其他时段", c.name),
         )),
     }
 }
 
-fn parse_day(field: &str, s: &str) -> Result<NaiveDate, AppError> {
+fn parse_day(field: &str, s: &str) -> Result<NaiveDate, Error> {
     NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-        .map_err(|_| AppError::bad_request("invalid_date", format!("{field}“{s}”应为YYYY-MM-DD格式的日期")))
+        .map_err(|_| Error::bad_request("invalid_date", format!("{field}“{s}”应为YYYY-MM-DD格式的日期")))
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SlotView {
     /// Start, local time ("09:00")
     pub slot: String,
@@ -303,32 +296,29 @@ pub struct SlotView {
 }
 
 /// Checks that appointments can be booked for this category on this date.
-fn bookable_day(state: &AppState, c: &QueueCategory, day: NaiveDate, now: DateTime<Utc>) -> Result<(), AppError> {
+fn bookable_day(app: &App, c: &QueueCategory, day: NaiveDate, now: DateTime<Utc>) -> Result<(), Error> {
     if !c.open {
         return Err(closed(c));
     }
     if c.slot_capacity <= 0 {
-        return Err(AppError::unprocessable(
+        return Err(Error::unprocessable(
             "no_appointments",
             format!("“{}”不提供预约，请到大厅现场取号", c.name),
         ));
     }
     let today = local_day(now);
     if day < today {
-        return Err(AppError::unprocessable(
-            "slot_past",
-            format!("{}已过，不能预约", ymd(day)),
-        ));
+        return Err(Error::unprocessable("slot_past", format!("{}已过，不能预约", ymd(day))));
     }
     if day > today + Duration::days(BOOKING_DAYS_AHEAD) {
-        return Err(AppError::unprocessable(
+        return Err(Error::unprocessable(
             "too_far_ahead",
             format!("最多可预约{BOOKING_DAYS_AHEAD}天内的时段"),
         ));
     }
-    let working = state.calendar.read().map(|cal| cal.is_working_day(day)).unwrap_or(true);
+    let working = app.calendar.read().map(|cal| cal.is_working_day(day)).unwrap_or(true);
     if !working {
-        return Err(AppError::unprocessable(
+        return Err(Error::unprocessable(
             "not_working_day",
             format!("{}不是工作日，大厅不办公", ymd(day)),
         ));
@@ -338,16 +328,16 @@ fn bookable_day(state: &AppState, c: &QueueCategory, day: NaiveDate, now: DateTi
 
 /// Free capacity per slot of a category on a date.
 pub async fn slots_at(
-    state: &AppState,
+    app: &App,
     region: &str,
     category_code: &str,
     date: &str,
     now: DateTime<Utc>,
-) -> Result<Vec<SlotView>, AppError> {
-    let c = category(state, region, category_code).await?;
+) -> Result<Vec<SlotView>, Error> {
+    let c = category(app, region, category_code).await?;
     let day = parse_day("date", date)?;
-    bookable_day(state, &c, day, now)?;
-    let booked = state.store.slot_bookings(region, &c.code, &ymd(day)).await?;
+    bookable_day(app, &c, day, now)?;
+    let booked = app.store.slot_bookings(region, &c.code, &ymd(day)).await?;
     Ok(slots_of(&c)
         .into_iter()
         .map(|(label, _, end)| {
@@ -368,34 +358,34 @@ pub async fn slots_at(
 /// booked until it ends; a full slot is refused (409) and a closed category or a past slot too (422), with nothing
 /// written.
 pub async fn book_at(
-    state: &AppState,
+    app: &App,
     region: &str,
     category_code: &str,
     date: &str,
     slot: &str,
     phone_raw: &str,
     now: DateTime<Utc>,
-) -> Result<TicketView, AppError> {
-    let c = category(state, region, category_code).await?;
+) -> Result<TicketView, Error> {
+    let c = category(app, region, category_code).await?;
     let day = parse_day("date", date)?;
-    bookable_day(state, &c, day, now)?;
+    bookable_day(app, &c, day, now)?;
     let (label, start, end) = slots_of(&c)
         .into_iter()
         .find(|(l, _, _)| l == slot.trim())
         .ok_or_else(|| {
-            AppError::unprocessable(
+            Error::unprocessable(
                 "invalid_slot",
                 format!("“{}”没有“{}”开始的预约时段", c.name, slot.trim()),
             )
         })?;
     if local_instant(day, end) <= now {
-        return Err(AppError::unprocessable(
+        return Err(Error::unprocessable(
             "slot_past",
             format!("{} {label}的时段已过，不能预约", ymd(day)),
         ));
     }
     if phone_raw.trim().is_empty() {
-        return Err(AppError::unprocessable("missing_phone", "预约须填写手机号码"));
+        return Err(Error::unprocessable("missing_phone", "预约须填写手机号码"));
     }
     let new = NewTicket {
         region_code: region.to_string(),
@@ -406,22 +396,22 @@ pub async fn book_at(
         now: stamp(now),
         actor: "appointment".into(),
     };
-    issued(state, region, &c, new).await
+    issued(app, region, &c, new).await
 }
 
 /// The window of a signed-in window clerk; anybody else may not call tickets.
-pub async fn window_for(state: &AppState, s: &Session) -> Result<WindowRef, AppError> {
+pub async fn window_for(app: &App, s: &Session) -> Result<WindowRef, Error> {
     if s.staff.role != Role::Clerk {
-        return Err(AppError::forbidden(format!("“{}”不在窗口叫号", s.staff.role.label())));
+        return Err(Error::forbidden(format!("“{}”不在窗口叫号", s.staff.role.label())));
     }
-    state
-        .store
+    app.store
         .staff_window(s.staff.id)
         .await?
-        .ok_or_else(|| AppError::forbidden("您未被分配到窗口，不能叫号；请管理员在人员管理中指定窗口"))
+        .ok_or_else(|| Error::forbidden("您未被分配到窗口，不能叫号；请管理员在人员管理中指定窗口"))
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WindowAnswer {
     pub window: String,
     pub window_name: String,
@@ -445,29 +435,29 @@ pub enum WindowAction<'a> {
     Finish(Option<&'a str>),
 }
 
-fn busy(t: &Ticket) -> AppError {
-    AppError::new(
-        StatusCode::CONFLICT,
+fn busy(t: &Ticket) -> Error {
+    Error::new(
+        ErrorKind::Conflict,
         "ticket_in_service",
         format!("窗口正在办理{}号，请先办结、过号或转移", t.number),
     )
 }
 
-fn no_current() -> AppError {
-    AppError::new(StatusCode::CONFLICT, "no_current_ticket", "窗口当前没有正在办理的号")
+fn no_current() -> Error {
+    Error::new(ErrorKind::Conflict, "no_current_ticket", "窗口当前没有正在办理的号")
 }
 
 /// One action of a window clerk at `now`.
 pub async fn window_act(
-    state: &AppState,
+    app: &App,
     s: &Session,
     action: WindowAction<'_>,
     now: DateTime<Utc>,
-) -> Result<WindowAnswer, AppError> {
-    let w = window_for(state, s).await?;
+) -> Result<WindowAnswer, Error> {
+    let w = window_for(app, s).await?;
     let region = s.staff.region_code.as_str();
-    let cats = state.store.queue_categories(region).await?;
-    let windows = state.store.windows(region).await?;
+    let cats = app.store.queue_categories(region).await?;
+    let windows = app.store.windows(region).await?;
     let served: Vec<String> = cats
         .iter()
         .filter(|c| c.windows.contains(&w.code))
@@ -479,23 +469,19 @@ pub async fn window_act(
     let v = |t: &Ticket| view(t, &cats, &windows, true);
     let (ticket, previous, message) = match action {
         WindowAction::Current => {
-            let t = state.store.current_ticket(region, &w.code).await?;
+            let t = app.store.current_ticket(region, &w.code).await?;
             (t.as_ref().map(v), None, String::new())
         }
-        WindowAction::CallNext => match state
-            .store
-            .call_next(region, &w.code, &served, &day, &at, actor)
-            .await?
-        {
+        WindowAction::CallNext => match app.store.call_next(region, &w.code, &served, &day, &at, actor).await? {
             WindowOutcome::Done(t) => (Some(v(&t)), None, format!("请{}号到{}办理", t.number, w.name)),
             WindowOutcome::Busy(t) => return Err(busy(&t)),
             _ => (None, None, "暂无等候的号".to_string()),
         },
-        WindowAction::Recall => match state.store.recall(region, &w.code, &at, actor).await? {
+        WindowAction::Recall => match app.store.recall(region, &w.code, &at, actor).await? {
             WindowOutcome::Done(t) => (Some(v(&t)), None, format!("再次呼叫{}号", t.number)),
             _ => return Err(no_current()),
         },
-        WindowAction::Skip => match state.store.skip(region, &w.code, &served, &day, &at, actor).await? {
+        WindowAction::Skip => match app.store.skip(region, &w.code, &served, &day, &at, actor).await? {
             Some((skipped, next)) => {
                 let message = match &next {
                     Some(n) => format!("{}号已过号；请{}号到{}办理", skipped.number, n.number, w.name),
@@ -506,14 +492,14 @@ pub async fn window_act(
             None => return Err(no_current()),
         },
         WindowAction::Transfer(to) => {
-            let target = category(state, region, to).await?;
-            let current = state
+            let target = category(app, region, to).await?;
+            let current = app
                 .store
                 .current_ticket(region, &w.code)
                 .await?
                 .ok_or_else(no_current)?;
             if current.category_code == target.code {
-                return Err(AppError::unprocessable(
+                return Err(Error::unprocessable(
                     "same_category",
                     format!("{}号已在“{}”中", current.number, target.name),
                 ));
@@ -521,7 +507,7 @@ pub async fn window_act(
             if !target.open {
                 return Err(closed(&target));
             }
-            match state.store.transfer(region, &w.code, &target.code, &at, actor).await? {
+            match app.store.transfer(region, &w.code, &target.code, &at, actor).await? {
                 WindowOutcome::Done(t) => {
                     let message = format!("{}号已转至“{}”，按原取号时间排队", t.number, target.name);
                     (None, Some(v(&t)), message)
@@ -531,13 +517,13 @@ pub async fn window_act(
         }
         WindowAction::Finish(case_number) => {
             let case_number = case_number.map(str::trim).filter(|n| !n.is_empty());
-            match state.store.finish(region, &w.code, case_number, &at, actor).await? {
+            match app.store.finish(region, &w.code, case_number, &at, actor).await? {
                 WindowOutcome::Done(t) => (None, Some(v(&t)), format!("{}号已办结", t.number)),
                 _ => return Err(no_current()),
             }
         }
     };
-    let waiting = state
+    let waiting = app
         .store
         .tickets_of_day(region, &day, "waiting")
         .await?
@@ -555,7 +541,8 @@ pub async fn window_act(
     })
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BoardCall {
     pub window: String,
     pub window_name: String,
@@ -565,7 +552,8 @@ pub struct BoardCall {
     pub announced_at: String,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BoardQueue {
     pub category: String,
     pub name: String,
@@ -577,7 +565,8 @@ pub struct BoardQueue {
 }
 
 /// What the hall screen shows: who is called to which window, and how many wait per category. Never a phone.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Board {
     pub day: String,
     pub generated_at: String,
@@ -585,13 +574,13 @@ pub struct Board {
     pub queues: Vec<BoardQueue>,
 }
 
-pub async fn board_at(state: &AppState, region: &str, now: DateTime<Utc>) -> Result<Board, AppError> {
+pub async fn board_at(app: &App, region: &str, now: DateTime<Utc>) -> Result<Board, Error> {
     let day = ymd(local_day(now));
-    let cats = state.store.queue_categories(region).await?;
-    let windows = state.store.windows(region).await?;
-    let waiting = state.store.tickets_of_day(region, &day, "waiting").await?;
+    let cats = app.store.queue_categories(region).await?;
+    let windows = app.store.windows(region).await?;
+    let waiting = app.store.tickets_of_day(region, &day, "waiting").await?;
     let at = stamp(now);
-    let calling = state
+    let calling = app
         .store
         .called_tickets(region)
         .await?
@@ -644,7 +633,8 @@ pub async fn board_at(state: &AppState, region: &str, now: DateTime<Utc>) -> Res
     })
 }
 
-#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+#[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QueueFigures {
     pub key: String,
     pub name: String,
@@ -717,7 +707,8 @@ pub const FIGURES_FORMULA: &str = "取号数 = 当日发出的号（现场取号
 办理时间 = 每个窗口从叫号到办结（或转出）的分钟数之和，计入办结的号；平均为算术平均，P90为最近秩法第90百分位（90%的号不超过此值）。\
 按窗口统计归入最后叫号的窗口，按类别统计归入号所在的类别（转移后为转入类别）。";
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QueueReport {
     pub from: String,
     pub to: String,
@@ -731,23 +722,23 @@ pub struct QueueReport {
 }
 
 /// Waiting and serving figures over the tickets of the days [from, to]: supervisors and administrators.
-pub async fn figures(state: &AppState, s: &Session, from: NaiveDate, to: NaiveDate) -> Result<QueueReport, AppError> {
+pub async fn figures(app: &App, s: &Session, from: NaiveDate, to: NaiveDate) -> Result<QueueReport, Error> {
     if !matches!(s.staff.role, Role::Supervisor | Role::Admin) {
-        return Err(AppError::forbidden(format!(
+        return Err(Error::forbidden(format!(
             "“{}”无权查看取号叫号统计",
             s.staff.role.label()
         )));
     }
     if from > to {
-        return Err(AppError::bad_request("invalid_range", "起始日期不能晚于结束日期"));
+        return Err(Error::bad_request("invalid_range", "起始日期不能晚于结束日期"));
     }
     if (to - from).num_days() > 366 {
-        return Err(AppError::bad_request("invalid_range", "统计范围不能超过一年"));
+        return Err(Error::bad_request("invalid_range", "统计范围不能超过一年"));
     }
     let region = s.staff.region_code.as_str();
-    let tickets = state.store.tickets_between(region, &ymd(from), &ymd(to)).await?;
-    let cats = state.store.queue_categories(region).await?;
-    let windows = state.store.windows(region).await?;
+    let tickets = app.store.tickets_between(region, &ymd(from), &ymd(to)).await?;
+    let cats = app.store.queue_categories(region).await?;
+    let windows = app.store.windows(region).await?;
     let mut total = QueueFigures::new("all", "全部");
     let mut by_day: Vec<QueueFigures> = Vec::new();
     let mut by_category: Vec<QueueFigures> = Vec::new();
@@ -796,7 +787,7 @@ pub async fn figures(state: &AppState, s: &Session, from: NaiveDate, to: NaiveDa
 }
 
 /// The period asked for, by default the last 7 days up to today.
-pub fn period(from: Option<&str>, to: Option<&str>, now: DateTime<Utc>) -> Result<(NaiveDate, NaiveDate), AppError> {
+pub fn period(from: Option<&str>, to: Option<&str>, now: DateTime<Utc>) -> Result<(NaiveDate, NaiveDate), Error> {
     let to = match to.map(str::trim).filter(|t| !t.is_empty()) {
         Some(t) => parse_day("to", t)?,
         None => local_day(now),
@@ -839,27 +830,24 @@ impl CategoryInput {
         }
     }
 
-    fn check(self) -> Result<QueueCategory, AppError> {
+    fn check(self) -> Result<QueueCategory, Error> {
         let code = self.code.trim().to_string();
         if code.is_empty()
             || code.len() > 32
             || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         {
-            return Err(AppError::unprocessable(
+            return Err(Error::unprocessable(
                 "invalid_code",
                 "类别编码只能包含字母、数字、“-”“_”，长度1–32",
             ));
         }
         let name = self.name.trim().to_string();
         if name.is_empty() || name.chars().count() > 40 {
-            return Err(AppError::unprocessable(
-                "invalid_name",
-                "类别名称不能为空，且不超过40个字",
-            ));
+            return Err(Error::unprocessable("invalid_name", "类别名称不能为空，且不超过40个字"));
         }
         let prefix = self.prefix.trim().to_ascii_uppercase();
         if prefix.len() != 1 || !prefix.chars().all(|c| c.is_ascii_uppercase()) {
-            return Err(AppError::unprocessable(
+            return Err(Error::unprocessable(
                 "invalid_prefix",
                 format!("号码字头“{}”应为一个英文字母", self.prefix.trim()),
             ));
@@ -871,16 +859,16 @@ impl CategoryInput {
             }
         }
         if windows.is_empty() {
-            return Err(AppError::unprocessable("no_windows", "至少指定一个叫号窗口"));
+            return Err(Error::unprocessable("no_windows", "至少指定一个叫号窗口"));
         }
         if !(5..=240).contains(&self.slot_minutes) {
-            return Err(AppError::unprocessable(
+            return Err(Error::unprocessable(
                 "invalid_slot_minutes",
                 "预约时段长度应在5到240分钟之间",
             ));
         }
         if !(0..=500).contains(&self.slot_capacity) {
-            return Err(AppError::unprocessable(
+            return Err(Error::unprocessable(
                 "invalid_slot_capacity",
                 "每个时段可预约人数应在0到500之间",
             ));
@@ -907,41 +895,40 @@ impl CategoryInput {
 
 /// Creates or replaces a category (administrators only); audited.
 pub async fn save_category(
-    state: &AppState,
+    app: &App,
     s: &Session,
     input: CategoryInput,
     create: bool,
     now: DateTime<Utc>,
-) -> Result<CategoryView, AppError> {
+) -> Result<CategoryView, Error> {
     if s.staff.role != Role::Admin {
-        return Err(AppError::forbidden("只有系统管理员可以设置取号类别"));
+        return Err(Error::forbidden("只有系统管理员可以设置取号类别"));
     }
     let c = input.check()?;
     let region = s.staff.region_code.as_str();
-    state
-        .store
+    app.store
         .save_queue_category(region, &c, create, &s.staff.username, &stamp(now))
         .await?;
-    categories(state, region, now)
+    categories(app, region, now)
         .await?
         .into_iter()
         .find(|v| v.code == c.code)
-        .ok_or_else(|| AppError::not_found(format!("取号类别“{}”", c.code)))
+        .ok_or_else(|| Error::not_found(format!("取号类别“{}”", c.code)))
 }
 
 /// The current category to edit, as input.
-pub async fn category_input(state: &AppState, region: &str, code: &str) -> Result<CategoryInput, AppError> {
-    Ok(CategoryInput::from_category(&category(state, region, code).await?))
+pub async fn category_input(app: &App, region: &str, code: &str) -> Result<CategoryInput, Error> {
+    Ok(CategoryInput::from_category(&category(app, region, code).await?))
 }
 
 /// A ticket by day and number, phone masked (the kiosk's printable ticket).
-pub async fn ticket(state: &AppState, region: &str, day: &str, number: &str) -> Result<TicketView, AppError> {
-    let t = state
+pub async fn ticket(app: &App, region: &str, day: &str, number: &str) -> Result<TicketView, Error> {
+    let t = app
         .store
         .ticket(region, day, number)
         .await?
-        .ok_or_else(|| AppError::not_found(format!("{day}的{number}号")))?;
-    ticket_view(state, region, &t, false).await
+        .ok_or_else(|| Error::not_found(format!("{day}的{number}号")))?;
+    ticket_view(app, region, &t, false).await
 }
 
 #[cfg(test)]

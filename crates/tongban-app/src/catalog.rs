@@ -1,12 +1,11 @@
 //! Use cases shared by the JSON API, the web UI and the command line, so that none of them holds business rules.
 
-use crate::error::AppError;
-use crate::state::AppState;
+use crate::App;
+use crate::Error;
 use serde::Serialize;
 use tongban_core::catalog::{check_guide, parse_catalog, Guide, QualityIssue};
 use tongban_search::{ItemDoc, SearchIndex};
 use tongban_store::{ImportMode, ImportReport, Store, StoreError};
-use utoipa::ToSchema;
 
 pub fn item_doc(department_code: &str, g: &Guide) -> ItemDoc {
     ItemDoc {
@@ -22,7 +21,7 @@ pub fn item_doc(department_code: &str, g: &Guide) -> ItemDoc {
 }
 
 /// Rebuilds the search index of one region from the store.
-pub async fn reindex(store: &Store, search: &SearchIndex, region: &str) -> Result<usize, AppError> {
+pub async fn reindex(store: &Store, search: &SearchIndex, region: &str) -> Result<usize, Error> {
     let guides = store.current_guides(region).await?;
     let docs: Vec<ItemDoc> = guides.iter().map(|(d, g)| item_doc(d, g)).collect();
     let search = search.clone();
@@ -30,7 +29,7 @@ pub async fn reindex(store: &Store, search: &SearchIndex, region: &str) -> Resul
     let n = docs.len();
     tokio::task::spawn_blocking(move || search.rebuild(&region, &docs))
         .await
-        .map_err(AppError::internal)??;
+        .map_err(Error::internal)??;
     Ok(n)
 }
 
@@ -54,31 +53,33 @@ pub async fn import_catalog(
 }
 
 /// Publishes an edited guide as a new version and re-indexes the item.
-pub async fn publish_guide(state: &AppState, region: &str, guide: &Guide, actor: &str) -> Result<i64, AppError> {
-    let version = state.store.publish_guide(region, guide, actor).await?;
-    if let Some(item) = state.store.item(region, &guide.code, None).await? {
+pub async fn publish_guide(app: &App, region: &str, guide: &Guide, actor: &str) -> Result<i64, Error> {
+    let version = app.store.publish_guide(region, guide, actor).await?;
+    if let Some(item) = app.store.item(region, &guide.code, None).await? {
         let doc = item_doc(&item.department_code, &item.guide);
-        let search = state.search.clone();
+        let search = app.search.clone();
         let region = region.to_string();
         tokio::task::spawn_blocking(move || search.upsert(&region, &doc))
             .await
-            .map_err(AppError::internal)??;
+            .map_err(Error::internal)??;
     }
     Ok(version)
 }
 
 /// One guide that breaks at least one quality rule.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QualityFinding {
     pub code: String,
     pub name: String,
     pub department_code: String,
     pub department: String,
-    #[schema(value_type = Vec<Object>)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
     pub issues: Vec<QualityIssue>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QualityReport {
     /// Guides checked.
     pub checked: usize,
@@ -89,7 +90,8 @@ pub struct QualityReport {
     pub findings: Vec<QualityFinding>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RuleCount {
     pub rule: String,
     pub label: String,

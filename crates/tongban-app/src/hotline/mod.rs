@@ -5,17 +5,15 @@
 pub mod bulletin;
 pub mod cluster;
 pub mod files;
-pub mod open311;
 
-use crate::error::AppError;
-use crate::state::AppState;
-use axum::http::StatusCode;
-use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc};
+use crate::time::china;
+use crate::App;
+use crate::{Error, ErrorKind};
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use tongban_core::ids::mask_middle;
 use tongban_core::role::Role;
 use tongban_store::{HotlineCategory, HotlineWarning, OrderEvent, OrderFilter, Session, StoreError, WorkOrder};
-use utoipa::ToSchema;
 
 /// Kinds with their names and the default time limits in working days (广东省 rules, shared/DOMAIN.md), which a
 /// deployment may change (`[hotline]` in tongban.toml, `HotlineSettings`) and a category may override.
@@ -74,17 +72,17 @@ impl HotlineSettings {
 }
 
 /// Checks a point: both coordinates or neither, in range, and inside the deployment's bounding box if it has one.
-pub fn check_location(settings: &HotlineSettings, lat: Option<f64>, lon: Option<f64>) -> Result<(), AppError> {
+pub fn check_location(settings: &HotlineSettings, lat: Option<f64>, lon: Option<f64>) -> Result<(), Error> {
     match (lat, lon) {
         (None, None) => Ok(()),
         (Some(la), Some(lo)) if (-90.0..=90.0).contains(&la) && (-180.0..=180.0).contains(&lo) => match settings.bbox {
-            Some([s, w, n, e]) if !(s..=n).contains(&la) || !(w..=e).contains(&lo) => Err(AppError::unprocessable(
+            Some([s, w, n, e]) if !(s..=n).contains(&la) || !(w..=e).contains(&lo) => Err(Error::unprocessable(
                 "location_outside",
                 format!("位置（纬度{la}，经度{lo}）不在本区受理范围内（纬度{s}到{n}，经度{w}到{e}）"),
             )),
             _ => Ok(()),
         },
-        _ => Err(AppError::unprocessable(
+        _ => Err(Error::unprocessable(
             "invalid_location",
             "经纬度应同时给出，纬度在−90到90之间，经度在−180到180之间",
         )),
@@ -153,10 +151,6 @@ pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
         .map(|n| n.and_utc())
 }
 
-fn china() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| Utc.fix())
-}
-
 /// A stored UTC time as China local time with its offset (ISO 8601), e.g. `2026-11-28T09:05:00+08:00`.
 pub fn local_iso(s: &str) -> String {
     parse_time(s)
@@ -185,14 +179,6 @@ fn end_of_local_day(d: NaiveDate) -> DateTime<Utc> {
         .unwrap_or_else(|| naive.and_utc())
 }
 
-fn calendar(state: &AppState) -> std::sync::Arc<tongban_core::calendar::Calendar> {
-    state
-        .calendar
-        .read()
-        .map(|c| c.clone())
-        .unwrap_or_else(|_| std::sync::Arc::new(tongban_core::calendar::Calendar::official()))
-}
-
 /// Working days allowed for a category: its own limit, else the deployment's default for its kind.
 pub fn limit_days(settings: &HotlineSettings, c: &HotlineCategory) -> u32 {
     match c.limit_days {
@@ -203,18 +189,18 @@ pub fn limit_days(settings: &HotlineSettings, c: &HotlineCategory) -> u32 {
 
 /// When an order received at `at` is due: emergencies `emergency_hours` later, the others at the end of the
 /// `days`-th working day after the day of receipt (day 0), on the same calendar as cases.
-pub fn due_at(state: &AppState, at: DateTime<Utc>, urgency: &str, days: u32) -> DateTime<Utc> {
+pub fn due_at(app: &App, at: DateTime<Utc>, urgency: &str, days: u32) -> DateTime<Utc> {
     if urgency == "emergency" {
-        return at + Duration::hours(state.config.hotline.emergency_hours);
+        return at + Duration::hours(app.config.hotline.emergency_hours);
     }
-    let d = calendar(state).add_working_days(local_date(at), days);
+    let d = app.calendar().add_working_days(local_date(at), days);
     end_of_local_day(d.date)
 }
 
 /// Moves a due time on by `days` working days (an approved extension).
-fn extend_due(state: &AppState, due: &str, days: u32) -> String {
+fn extend_due(app: &App, due: &str, days: u32) -> String {
     let from = parse_time(due).unwrap_or_else(Utc::now);
-    let d = calendar(state).add_working_days(local_date(from), days);
+    let d = app.calendar().add_working_days(local_date(from), days);
     time_text(end_of_local_day(d.date))
 }
 
@@ -228,7 +214,8 @@ pub fn masked_phone(p: &str) -> String {
 }
 
 /// What an intake carries, from any channel.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Intake {
     /// phone, web, mailbox, npc, cppcc (open311 comes through its own API)
     pub channel: String,
@@ -256,15 +243,14 @@ pub struct Intake {
     pub attachments: Vec<String>,
 }
 
-pub async fn category(state: &AppState, region: &str, code: &str) -> Result<HotlineCategory, AppError> {
-    state
-        .store
+pub async fn category(app: &App, region: &str, code: &str) -> Result<HotlineCategory, Error> {
+    app.store
         .hotline_categories(region)
         .await?
         .into_iter()
         .find(|c| c.code == code && c.active && !c.department_code.is_empty())
         .ok_or_else(|| {
-            AppError::unprocessable(
+            Error::unprocessable(
                 "unknown_category",
                 format!("工单分类“{code}”不存在或不可选（应为末级分类）"),
             )
@@ -272,14 +258,14 @@ pub async fn category(state: &AppState, region: &str, code: &str) -> Result<Hotl
 }
 
 /// Checks the place: a town or village code must lie inside the deployment's district.
-pub async fn check_area(state: &AppState, region: &str, code: &str) -> Result<(), AppError> {
+pub async fn check_area(app: &App, region: &str, code: &str) -> Result<(), Error> {
     if code.is_empty() {
         return Ok(());
     }
     let inside = code.starts_with(region) && matches!(code.len(), 9 | 12);
-    let known = state.store.region(code).await?.is_some();
+    let known = app.store.region(code).await?.is_some();
     if !inside || !known {
-        return Err(AppError::unprocessable(
+        return Err(Error::unprocessable(
             "region_outside",
             format!("区划代码“{code}”不是本区（{region}）的乡镇（街道）或村（社区）"),
         ));
@@ -287,14 +273,14 @@ pub async fn check_area(state: &AppState, region: &str, code: &str) -> Result<()
     Ok(())
 }
 
-fn check_phone(p: &str) -> Result<String, AppError> {
+fn check_phone(p: &str) -> Result<String, Error> {
     let s: String = p.trim().chars().filter(|c| *c != ' ').collect();
     if s.is_empty() {
         return Ok(s);
     }
     let digits = s.chars().filter(char::is_ascii_digit).count();
     if !(7..=15).contains(&digits) || !s.chars().all(|c| c.is_ascii_digit() || c == '-' || c == '+') {
-        return Err(AppError::unprocessable("invalid_phone", "来电号码应为7到15位数字"));
+        return Err(Error::unprocessable("invalid_phone", "来电号码应为7到15位数字"));
     }
     Ok(s)
 }
@@ -302,22 +288,22 @@ fn check_phone(p: &str) -> Result<String, AppError> {
 /// Files an order: validates everything before writing anything, sets the deadline, then looks for a cluster the
 /// new order completes.
 pub async fn intake(
-    state: &AppState,
+    app: &App,
     region: &str,
     actor: &str,
     input: Intake,
     api_client: &str,
     token: Option<String>,
     now: DateTime<Utc>,
-) -> Result<WorkOrder, AppError> {
-    intake_with_files(state, region, actor, input, &[], api_client, token, now).await
+) -> Result<WorkOrder, Error> {
+    intake_with_files(app, region, actor, input, &[], api_client, token, now).await
 }
 
 /// `intake` with files handed in with the order (the phone desk's and the portal's forms): the files are checked
 /// with everything else before anything is written, and recorded with the order in its transaction.
 #[allow(clippy::too_many_arguments)]
 pub async fn intake_with_files(
-    state: &AppState,
+    app: &App,
     region: &str,
     actor: &str,
     input: Intake,
@@ -325,9 +311,9 @@ pub async fn intake_with_files(
     api_client: &str,
     token: Option<String>,
     now: DateTime<Utc>,
-) -> Result<WorkOrder, AppError> {
+) -> Result<WorkOrder, Error> {
     if !CHANNELS.iter().any(|(c, _)| *c == input.channel) {
-        return Err(AppError::unprocessable(
+        return Err(Error::unprocessable(
             "invalid_channel",
             format!(
                 "受理渠道“{}”无效，应为phone、web、mailbox、npc、cppcc或open311",
@@ -335,10 +321,10 @@ pub async fn intake_with_files(
             ),
         ));
     }
-    let cat = category(state, region, &input.category).await?;
+    let cat = category(app, region, &input.category).await?;
     let urgency = input.urgency.clone().unwrap_or_else(|| "normal".into());
     if !URGENCIES.iter().any(|(u, _)| *u == urgency) {
-        return Err(AppError::unprocessable(
+        return Err(Error::unprocessable(
             "invalid_urgency",
             "紧急程度应为normal（一般）、urgent（紧急）或emergency（特急）",
         ));
@@ -346,10 +332,10 @@ pub async fn intake_with_files(
     let title = input.title.trim().to_string();
     let content = input.content.trim().to_string();
     if content.is_empty() {
-        return Err(AppError::unprocessable("content_required", "请填写诉求内容"));
+        return Err(Error::unprocessable("content_required", "请填写诉求内容"));
     }
     if content.chars().count() > 4000 || title.chars().count() > 100 {
-        return Err(AppError::unprocessable(
+        return Err(Error::unprocessable(
             "too_long",
             "标题不超过100字，诉求内容不超过4000字",
         ));
@@ -359,11 +345,11 @@ pub async fn intake_with_files(
     } else {
         title
     };
-    check_area(state, region, input.area_code.trim()).await?;
-    check_location(&state.config.hotline, input.lat, input.lon)?;
+    check_area(app, region, input.area_code.trim()).await?;
+    check_location(&app.config.hotline, input.lat, input.lon)?;
     let phone = check_phone(&input.caller_phone)?;
-    files::check_uploads(state, uploads)?;
-    let due = due_at(state, now, &urgency, limit_days(&state.config.hotline, &cat));
+    files::check_uploads(app, uploads)?;
+    let due = due_at(app, now, &urgency, limit_days(&app.config.hotline, &cat));
     let order = WorkOrder {
         id: 0,
         number: String::new(),
@@ -403,10 +389,10 @@ pub async fn intake_with_files(
         updated_at: time_text(now),
     };
     let day = local_date(now).format("%Y-%m-%d").to_string();
-    let kept = files::keep(state, uploads, actor, now).await?;
-    let saved = state.store.file_work_order(region, &day, &order, &kept, actor).await?;
+    let kept = files::keep(app, uploads, actor, now).await?;
+    let saved = app.store.file_work_order(region, &day, &order, &kept, actor).await?;
     // A warning is a by-product: failing to compute one must not undo the citizen's order.
-    if let Err(e) = detect_for(state, region, &saved, &cat).await {
+    if let Err(e) = detect_for(app, region, &saved, &cat).await {
         tracing::warn!(error = %e.message, order = %saved.number, "cluster detection failed");
     }
     Ok(saved)
@@ -414,7 +400,7 @@ pub async fn intake_with_files(
 
 /// Looks for a cluster around a new order among the category's orders of the last window, and raises (or widens)
 /// the early warning to the category's department.
-async fn detect_for(state: &AppState, region: &str, o: &WorkOrder, cat: &HotlineCategory) -> Result<(), AppError> {
+async fn detect_for(app: &App, region: &str, o: &WorkOrder, cat: &HotlineCategory) -> Result<(), Error> {
     let p = cluster::Params::default();
     let now = parse_time(&o.received_at).unwrap_or_else(Utc::now);
     let filter = OrderFilter {
@@ -423,13 +409,13 @@ async fn detect_for(state: &AppState, region: &str, o: &WorkOrder, cat: &Hotline
         limit: 500,
         ..Default::default()
     };
-    let (_, recent) = state.store.work_orders(region, &filter).await?;
+    let (_, recent) = app.store.work_orders(region, &filter).await?;
     let recent: Vec<WorkOrder> = recent.into_iter().filter(|r| r.state != "merged").collect();
     let seg = cluster::segmenter();
     let mut places: std::collections::HashMap<String, String> = std::collections::HashMap::new();
     for r in &recent {
         if !r.area_code.is_empty() && !places.contains_key(&r.area_code) {
-            let name = state
+            let name = app
                 .store
                 .region(&r.area_code)
                 .await?
@@ -459,7 +445,7 @@ async fn detect_for(state: &AppState, region: &str, o: &WorkOrder, cat: &Hotline
             .find(|m| !m.area_code.is_empty())
             .map(|m| m.area_code.clone())
             .unwrap_or_default();
-        let place = match state.store.region(&area).await? {
+        let place = match app.store.region(&area).await? {
             Some(r) => r.name,
             None => members
                 .iter()
@@ -477,8 +463,7 @@ async fn detect_for(state: &AppState, region: &str, o: &WorkOrder, cat: &Hotline
         );
         // Keyed by the cluster's first order, so one problem keeps one warning as later calls join it.
         let key = format!("{}|{}", cat.code, numbers[0]);
-        state
-            .store
+        app.store
             .raise_hotline_warning(
                 region,
                 &cat.department_code,
@@ -512,7 +497,8 @@ pub fn signal(seg: &tongban_search::Segmenter, o: &WorkOrder, area_name: &str) -
 }
 
 /// An action on an order, as the API and the pages send it.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ActionRequest {
     /// dispatch, sign, return, accept_return, reject_return, request_extension, approve_extension,
@@ -608,27 +594,27 @@ pub fn sees_contact(s: &Session, o: &WorkOrder) -> bool {
     s.staff.role == Role::Operator || may(Who::LeadDepartment, s, o)
 }
 
-pub async fn load(state: &AppState, s: &Session, number: &str) -> Result<WorkOrder, AppError> {
-    let o = state
+pub async fn load(app: &App, s: &Session, number: &str) -> Result<WorkOrder, Error> {
+    let o = app
         .store
         .work_order(&s.staff.region_code, number)
         .await?
-        .ok_or_else(|| AppError::not_found(format!("工单“{number}”")))?;
+        .ok_or_else(|| Error::not_found(format!("工单“{number}”")))?;
     if !may_read(s, &o) {
-        return Err(AppError::forbidden("无权查看该工单"));
+        return Err(Error::forbidden("无权查看该工单"));
     }
     Ok(o)
 }
 
-fn need(v: &Option<String>, code: &'static str, what: &str) -> Result<String, AppError> {
+fn need(v: &Option<String>, code: &'static str, what: &str) -> Result<String, Error> {
     match v.as_deref().map(str::trim) {
         Some(t) if !t.is_empty() => Ok(t.to_string()),
-        _ => Err(AppError::unprocessable(code, format!("请填写{what}"))),
+        _ => Err(Error::unprocessable(code, format!("请填写{what}"))),
     }
 }
 
-async fn check_departments(state: &AppState, region: &str, lead: &str, co: &[String]) -> Result<String, AppError> {
-    let known: Vec<String> = state
+async fn check_departments(app: &App, region: &str, lead: &str, co: &[String]) -> Result<String, Error> {
+    let known: Vec<String> = app
         .store
         .departments(region)
         .await?
@@ -636,7 +622,7 @@ async fn check_departments(state: &AppState, region: &str, lead: &str, co: &[Str
         .map(|d| d.code)
         .collect();
     if !known.iter().any(|k| k == lead) {
-        return Err(AppError::unprocessable(
+        return Err(Error::unprocessable(
             "unknown_department",
             format!("承办部门“{lead}”不存在"),
         ));
@@ -648,7 +634,7 @@ async fn check_departments(state: &AppState, region: &str, lead: &str, co: &[Str
             continue;
         }
         if !known.iter().any(|k| k == c) {
-            return Err(AppError::unprocessable(
+            return Err(Error::unprocessable(
                 "unknown_department",
                 format!("协办部门“{c}”不存在"),
             ));
@@ -658,9 +644,9 @@ async fn check_departments(state: &AppState, region: &str, lead: &str, co: &[Str
     Ok(out.join(","))
 }
 
-fn stale(current: i64) -> AppError {
-    AppError::new(
-        StatusCode::CONFLICT,
+fn stale(current: i64) -> Error {
+    Error::new(
+        ErrorKind::Conflict,
         "stale_version",
         format!("工单已被他人更新（当前版本{current}），请刷新后重试"),
     )
@@ -670,20 +656,20 @@ fn stale(current: i64) -> AppError {
 /// Applies one action: the version first (409), then the state (422 naming the allowed actions), then the role
 /// (403), then the action's own inputs (422); only then is anything written, in one transaction.
 pub async fn act(
-    state: &AppState,
+    app: &App,
     s: &Session,
     number: &str,
     req: ActionRequest,
     now: DateTime<Utc>,
-) -> Result<WorkOrder, AppError> {
+) -> Result<WorkOrder, Error> {
     let region = s.staff.region_code.clone();
-    let o = load(state, s, number).await?;
+    let o = load(app, s, number).await?;
     if req.version != o.version {
         return Err(stale(o.version));
     }
     let Some((_, states, who)) = ACTIONS.iter().find(|(a, _, _)| *a == req.action) else {
         return Err(
-            AppError::unprocessable("unknown_action", format!("未知的操作“{}”", req.action))
+            Error::unprocessable("unknown_action", format!("未知的操作“{}”", req.action))
                 .with_details(serde_json::json!({"allowed_actions": allowed_actions(s, &o)})),
         );
     };
@@ -699,7 +685,7 @@ pub async fn act(
                 format!("工单当前为“{}”，不能执行“{}”", state_label(&o.state), req.action),
             ),
         };
-        return Err(AppError::unprocessable(code, message)
+        return Err(Error::unprocessable(code, message)
             .with_details(serde_json::json!({"state": o.state, "allowed_actions": allowed_actions(s, &o)})));
     }
     if !may(*who, s, &o) {
@@ -708,7 +694,7 @@ pub async fn act(
             Who::LeadDepartment => "承办部门的工作人员",
             Who::Leader => "督办领导（效能监察）",
         };
-        return Err(AppError::forbidden(format!("只有{need}可以执行“{}”", req.action)));
+        return Err(Error::forbidden(format!("只有{need}可以执行“{}”", req.action)));
     }
     let mut n = o.clone();
     let who_name = s.staff.username.clone();
@@ -717,7 +703,7 @@ pub async fn act(
     match req.action.as_str() {
         "dispatch" | "accept_return" => {
             let lead = need(&req.department, "department_required", "承办部门")?;
-            n.co_departments = check_departments(state, &region, &lead, &req.co_departments).await?;
+            n.co_departments = check_departments(app, &region, &lead, &req.co_departments).await?;
             n.lead_department = lead;
             n.state = "dispatched".into();
             n.return_reason.clear();
@@ -743,10 +729,10 @@ pub async fn act(
             let reason = need(&req.reason, "reason_required", "延期理由")?;
             let days = req.days.unwrap_or(0);
             if !(1..=15).contains(&days) {
-                return Err(AppError::unprocessable("invalid_days", "延期天数应为1到15个工作日"));
+                return Err(Error::unprocessable("invalid_days", "延期天数应为1到15个工作日"));
             }
             if parse_time(&o.due_at).is_some_and(|d| d < now) {
-                return Err(AppError::unprocessable(
+                return Err(Error::unprocessable(
                     "extension_too_late",
                     "工单已超期，须在期限届满前申请延期",
                 ));
@@ -757,7 +743,7 @@ pub async fn act(
         }
         "approve_extension" => {
             let days = n.extension_requested as u32;
-            n.due_at = extend_due(state, &o.due_at, days);
+            n.due_at = extend_due(app, &o.due_at, days);
             n.extensions += 1;
             n.extension_requested = 0;
             note = format!("同意延期{days}个工作日，新期限{}", local_short(&n.due_at));
@@ -776,13 +762,13 @@ pub async fn act(
         "revisit" => {
             let sat = need(&req.satisfaction, "satisfaction_required", "满意度")?;
             if !SATISFACTION.contains(&sat.as_str()) {
-                return Err(AppError::unprocessable(
+                return Err(Error::unprocessable(
                     "invalid_satisfaction",
                     "满意度应为满意、基本满意或不满意",
                 ));
             }
             let Some(resolved) = req.resolved else {
-                return Err(AppError::unprocessable("resolved_required", "请填写诉求是否解决"));
+                return Err(Error::unprocessable("resolved_required", "请填写诉求是否解决"));
             };
             n.resolved = Some(resolved);
             n.state = if sat == "不满意" {
@@ -814,15 +800,15 @@ pub async fn act(
         "merge" => {
             let into = need(&req.into, "into_required", "合并到的工单编号")?;
             if into == o.number {
-                return Err(AppError::unprocessable("merge_self", "不能把工单合并到它自己"));
+                return Err(Error::unprocessable("merge_self", "不能把工单合并到它自己"));
             }
-            let target = state
+            let target = app
                 .store
                 .work_order(&region, &into)
                 .await?
-                .ok_or_else(|| AppError::unprocessable("unknown_order", format!("工单“{into}”不存在")))?;
+                .ok_or_else(|| Error::unprocessable("unknown_order", format!("工单“{into}”不存在")))?;
             if matches!(target.state.as_str(), "merged" | "closed") {
-                return Err(AppError::unprocessable(
+                return Err(Error::unprocessable(
                     "merge_target_finished",
                     format!("工单“{into}”已{}，不能再合并进来", state_label(&target.state)),
                 ));
@@ -857,7 +843,7 @@ pub async fn act(
     for (t, e) in &others {
         changes.push((t, e));
     }
-    match state.store.save_work_orders(&region, &changes).await {
+    match app.store.save_work_orders(&region, &changes).await {
         Ok(mut saved) => Ok(saved.remove(0)),
         Err(StoreError::Stale { current }) => Err(stale(current)),
         Err(e) => Err(e.into()),
@@ -865,7 +851,8 @@ pub async fn act(
 }
 
 /// An order as the API shows it; the caller's phone masked unless the reader handles the order.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderView {
     pub number: String,
     pub channel: String,
@@ -906,7 +893,8 @@ pub struct OrderView {
     pub allowed_actions: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EventView {
     pub at: String,
     pub actor: String,
@@ -1010,7 +998,7 @@ pub fn view(o: &WorkOrder, reader: Option<&Session>, categories: &[HotlineCatego
 
 /// The orders a staff member works on, by role: the dispatcher's queue (received and returned, pending
 /// extensions, replied for revisit, revisited for closing), a department's inbox, the leaders' review queue.
-pub async fn worklist(state: &AppState, s: &Session, list: &str) -> Result<Vec<WorkOrder>, AppError> {
+pub async fn worklist(app: &App, s: &Session, list: &str) -> Result<Vec<WorkOrder>, Error> {
     let region = &s.staff.region_code;
     let mut f = OrderFilter {
         limit: 500,
@@ -1030,13 +1018,13 @@ pub async fn worklist(state: &AppState, s: &Session, list: &str) -> Result<Vec<W
             f.states = vec!["dispatched".into(), "handling".into(), "returned".into()];
         }
         _ => {
-            return Err(AppError::bad_request(
+            return Err(Error::bad_request(
                 "invalid_list",
                 "list应为dispatch、extensions、revisit、review或inbox",
             ))
         }
     }
-    let (_, mut orders) = state.store.work_orders(region, &f).await?;
+    let (_, mut orders) = app.store.work_orders(region, &f).await?;
     if list == "extensions" {
         orders.retain(|o| o.extension_requested > 0);
     }
@@ -1058,7 +1046,8 @@ pub fn may_see_list(s: &Session, list: &str) -> bool {
 }
 
 /// A category as an administrator sets it (API body and the categories page).
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CategoryIn {
     pub name: String,
@@ -1082,32 +1071,27 @@ pub struct CategoryIn {
 /// Creates or changes a category of the tree (administrators only). Checked before anything is written: code
 /// and name, kind (422 `invalid_kind`), department (`unknown_department`), parent (`unknown_parent`; a parent
 /// under the category itself: `category_cycle`), time limit 1–60 (`invalid_limit`). Saved with its audit entry.
-pub async fn save_category(
-    state: &AppState,
-    s: &Session,
-    code: &str,
-    c: CategoryIn,
-) -> Result<HotlineCategory, AppError> {
+pub async fn save_category(app: &App, s: &Session, code: &str, c: CategoryIn) -> Result<HotlineCategory, Error> {
     if s.staff.role != Role::Admin {
-        return Err(AppError::forbidden("只有系统管理员可以设置工单分类"));
+        return Err(Error::forbidden("只有系统管理员可以设置工单分类"));
     }
     let region = &s.staff.region_code;
     let code = code.trim();
     if code.is_empty() || c.name.trim().is_empty() {
-        return Err(AppError::unprocessable("invalid_category", "分类编码和名称不能为空"));
+        return Err(Error::unprocessable("invalid_category", "分类编码和名称不能为空"));
     }
     if code.chars().count() > 40
         || !code
             .chars()
             .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_')
     {
-        return Err(AppError::unprocessable(
+        return Err(Error::unprocessable(
             "invalid_category",
             "分类编码应为不超过40位的字母、数字、“-”或“_”",
         ));
     }
     if !KINDS.iter().any(|(k, _, _)| *k == c.kind) {
-        return Err(AppError::unprocessable(
+        return Err(Error::unprocessable(
             "invalid_kind",
             format!(
                 "类型“{}”无效，应为consultation（咨询）、help（求助）、suggestion（建议）、complaint（投诉）或report（举报）",
@@ -1117,21 +1101,21 @@ pub async fn save_category(
     }
     let department = c.department_code.trim().to_string();
     if !department.is_empty()
-        && !state
+        && !app
             .store
             .departments(region)
             .await?
             .iter()
             .any(|d| d.code == department)
     {
-        return Err(AppError::unprocessable(
+        return Err(Error::unprocessable(
             "unknown_department",
             format!("部门“{department}”不存在"),
         ));
     }
     if let Some(d) = c.limit_days {
         if !(1..=60).contains(&d) {
-            return Err(AppError::unprocessable(
+            return Err(Error::unprocessable(
                 "invalid_limit",
                 format!("办理时限应为1到60个工作日（填写的是{d}）"),
             ));
@@ -1139,9 +1123,9 @@ pub async fn save_category(
     }
     let parent = c.parent_code.trim().to_string();
     if !parent.is_empty() {
-        let all = state.store.hotline_categories(region).await?;
+        let all = app.store.hotline_categories(region).await?;
         if !all.iter().any(|p| p.code == parent) {
-            return Err(AppError::unprocessable(
+            return Err(Error::unprocessable(
                 "unknown_parent",
                 format!("上级分类“{parent}”不存在"),
             ));
@@ -1151,7 +1135,7 @@ pub async fn save_category(
         let mut steps = 0;
         loop {
             if at == code {
-                return Err(AppError::unprocessable(
+                return Err(Error::unprocessable(
                     "category_cycle",
                     format!("不能把“{parent}”设为“{code}”的上级：“{parent}”是“{code}”本身或它的下级，分类树会形成环"),
                 ));
@@ -1174,8 +1158,7 @@ pub async fn save_category(
         position: c.position,
         active: c.active.unwrap_or(true),
     };
-    state
-        .store
+    app.store
         .upsert_hotline_category(region, &cat, &s.staff.username)
         .await?;
     Ok(cat)
@@ -1191,26 +1174,21 @@ pub fn may_acknowledge(s: &Session, w: &HotlineWarning) -> bool {
 
 /// Acknowledges a 未诉即办 warning with what will be done (required, 422 `note_required`): unknown or another
 /// district's warning 404, not the caller's to take 403, already acknowledged 409 `already_acknowledged`.
-pub async fn acknowledge_warning(
-    state: &AppState,
-    s: &Session,
-    id: i64,
-    note: &str,
-) -> Result<HotlineWarning, AppError> {
+pub async fn acknowledge_warning(app: &App, s: &Session, id: i64, note: &str) -> Result<HotlineWarning, Error> {
     let region = &s.staff.region_code;
-    let w = state
+    let w = app
         .store
         .hotline_warning(region, id)
         .await?
-        .ok_or_else(|| AppError::not_found(format!("预警{id}")))?;
+        .ok_or_else(|| Error::not_found(format!("预警{id}")))?;
     if !may_acknowledge(s, &w) {
-        return Err(AppError::forbidden(
+        return Err(Error::forbidden(
             "只有预警所指向的部门或12345热线话务员、督办领导可以认领预警",
         ));
     }
     let already = |by: &str| {
-        AppError::new(
-            StatusCode::CONFLICT,
+        Error::new(
+            ErrorKind::Conflict,
             "already_acknowledged",
             format!("预警{id}已由{by}认领"),
         )
@@ -1220,19 +1198,19 @@ pub async fn acknowledge_warning(
     }
     let note = note.trim();
     if note.is_empty() {
-        return Err(AppError::unprocessable("note_required", "请填写拟采取的处置措施"));
+        return Err(Error::unprocessable("note_required", "请填写拟采取的处置措施"));
     }
     if note.chars().count() > 1000 {
-        return Err(AppError::unprocessable("too_long", "处置措施不超过1000字"));
+        return Err(Error::unprocessable("too_long", "处置措施不超过1000字"));
     }
-    match state
+    match app
         .store
         .acknowledge_hotline_warning(region, id, &s.staff.username, note)
         .await
     {
         Ok(w) => Ok(w),
         Err(StoreError::Conflict(_)) => {
-            let by = state
+            let by = app
                 .store
                 .hotline_warning(region, id)
                 .await?
@@ -1245,16 +1223,13 @@ pub async fn acknowledge_warning(
 }
 
 /// Makes a new Open311 API key: returns the key (shown once) after storing its hash.
-pub async fn add_api_key(state: &AppState, region: &str, name: &str, actor: &str) -> Result<String, AppError> {
+pub async fn add_api_key(app: &App, region: &str, name: &str, actor: &str) -> Result<String, Error> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 60 {
-        return Err(AppError::unprocessable("invalid_name", "密钥名称应为1到60个字"));
+        return Err(Error::unprocessable("invalid_name", "密钥名称应为1到60个字"));
     }
     let key = new_api_key();
-    state
-        .store
-        .add_open311_key(region, name, &hash_key(&key), actor)
-        .await?;
+    app.store.add_open311_key(region, name, &hash_key(&key), actor).await?;
     Ok(key)
 }
 

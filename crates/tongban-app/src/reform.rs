@@ -2,37 +2,23 @@
 //! 赋权), 容缺 commitments, 一件事 bundles, ratings and their rectification, e-licences, applicants signing in.
 
 use crate::cases::{self, act, today, ActOptions, Applicant};
-use crate::error::AppError;
-use crate::state::AppState;
-use axum::http::StatusCode;
+use crate::time::ymd;
+use crate::App;
+use crate::{Error, ErrorKind};
 use chrono::{Datelike, NaiveDate};
 use ed25519_dalek::SigningKey;
 use rand::RngCore;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::Path;
-use tongban_core::calendar::Calendar;
 use tongban_core::catalog::{Guide, Level};
 use tongban_core::licence::{self, LicenceContent};
 use tongban_core::role::Role;
 use tongban_store::{
-    BundleCase, CaseRecord, ItemRecord, NewBundleCase, NewCase, NewCommitment, NewLicence, NewRating, Notification,
-    Session, StoredLicence,
+    BundleCase, CaseRecord, Delegation, ItemRecord, NewBundleCase, NewCase, NewCommitment, NewDelegation, NewLicence,
+    NewRating, Notification, Session, StoredLicence,
 };
-use utoipa::ToSchema;
-
-fn calendar(state: &AppState) -> std::sync::Arc<Calendar> {
-    state
-        .calendar
-        .read()
-        .map(|c| c.clone())
-        .unwrap_or_else(|_| std::sync::Arc::new(Calendar::official()))
-}
-
-fn ymd(d: NaiveDate) -> String {
-    d.format("%Y-%m-%d").to_string()
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // The deployment key
@@ -71,10 +57,10 @@ pub fn signing_key(data_dir: &Path) -> std::io::Result<SigningKey> {
 }
 
 /// The token in a case's rating link: keyed by the deployment secret, so a link cannot be made up for another case.
-pub fn rating_token(state: &AppState, number: &str) -> String {
+pub fn rating_token(app: &App, number: &str) -> String {
     let mut h = Sha256::new();
     h.update(b"tongban rating link\0");
-    h.update(state.signing_key.to_bytes());
+    h.update(app.signing_key.to_bytes());
     h.update(number.as_bytes());
     hex::encode(&h.finalize()[..10])
 }
@@ -89,19 +75,15 @@ pub fn rating_token(state: &AppState, number: &str) -> String {
 /// A delegated power is also decided where it was delegated (赋权: 放得下、接得住): the answer is then the code of
 /// the deciding body — the park's administrative committee, or the town government (for a village, its town's) —
 /// instead of the competent district department.
-/// How long a site read from the database is used without reading it again (see `AppState::sites`).
+/// How long a site read from the database is used without reading it again (see `App::sites`).
 pub const SITE_CACHE_SECONDS: u64 = 60;
 
 /// A service site, from the cache when it was read less than `SITE_CACHE_SECONDS` ago. Unknown codes are not
 /// cached, so a site added by an import is found at once.
-pub async fn site(
-    state: &AppState,
-    region: &str,
-    code: &str,
-) -> Result<Option<std::sync::Arc<tongban_store::Site>>, AppError> {
+pub async fn site(app: &App, region: &str, code: &str) -> Result<Option<std::sync::Arc<tongban_store::Site>>, Error> {
     let key = format!("{region}|{code}");
     let fresh = |(at, _): &(std::time::Instant, _)| at.elapsed().as_secs() < SITE_CACHE_SECONDS;
-    if let Some((_, site)) = state
+    if let Some((_, site)) = app
         .sites
         .read()
         .ok()
@@ -109,27 +91,27 @@ pub async fn site(
     {
         return Ok(Some(site));
     }
-    let Some(site) = state.store.site(region, code).await? else {
+    let Some(site) = app.store.site(region, code).await? else {
         return Ok(None);
     };
     let site = std::sync::Arc::new(site);
-    if let Ok(mut m) = state.sites.write() {
+    if let Ok(mut m) = app.sites.write() {
         m.insert(key, (std::time::Instant::now(), site.clone()));
     }
     Ok(Some(site))
 }
 
 pub async fn site_acceptance(
-    state: &AppState,
+    app: &App,
     region: &str,
     channel: &str,
     site_code: &str,
     item: &ItemRecord,
     day: NaiveDate,
-) -> Result<Option<String>, AppError> {
+) -> Result<Option<String>, Error> {
     if site_code.is_empty() {
         return if channel == "partner" {
-            Err(AppError::unprocessable(
+            Err(Error::unprocessable(
                 "missing_site",
                 "合作地区受理须填写受理窗口（site）",
             ))
@@ -137,9 +119,9 @@ pub async fn site_acceptance(
             Ok(None)
         };
     }
-    let site = site(state, region, site_code)
+    let site = site(app, region, site_code)
         .await?
-        .ok_or_else(|| AppError::not_found(format!("服务场所“{site_code}”")))?;
+        .ok_or_else(|| Error::not_found(format!("服务场所“{site_code}”")))?;
 
     let g = &item.guide;
     let expected = match channel {
@@ -150,7 +132,7 @@ pub async fn site_acceptance(
     };
     if let Some(kind) = expected {
         if site.kind != kind {
-            return Err(AppError::unprocessable(
+            return Err(Error::unprocessable(
                 "site_channel_mismatch",
                 format!("“{}”不是{}的受理场所", site.name, channel_label(channel)),
             ));
@@ -161,7 +143,7 @@ pub async fn site_acceptance(
         return Ok(None);
     }
     let day = ymd(day);
-    let delegation = state
+    let delegation = app
         .store
         .delegation_in_force(region, &item.code, &[&site.located_in, &site.code], &day)
         .await?;
@@ -170,13 +152,7 @@ pub async fn site_acceptance(
         "hall" => true,
         "town_centre" => g.levels.contains(&Level::Town) || g.all_region || delegated,
         "village_station" => g.levels.contains(&Level::Village) || g.all_region || delegated,
-        "partner_window" => {
-            g.cross_province
-                && state
-                    .store
-                    .partner_accepts(region, &site.located_in, &item.code)
-                    .await?
-        }
+        "partner_window" => g.cross_province && app.store.partner_accepts(region, &site.located_in, &item.code).await?,
         "park" => delegated,
         _ => false,
     };
@@ -186,7 +162,7 @@ pub async fn site_acceptance(
             _ => town_government(&d.target_code),
         }))
     } else {
-        Err(AppError::unprocessable(
+        Err(Error::unprocessable(
             "site_may_not_accept",
             format!(
                 "“{}”不能受理“{}”：该事项未列入此处的{}",
@@ -225,20 +201,20 @@ fn channel_label(channel: &str) -> &'static str {
 
 /// The commitment a tolerance acceptance signs, after checking the item, the missing materials and the applicant.
 pub async fn tolerance_commitment(
-    state: &AppState,
+    app: &App,
     case: &CaseRecord,
     guide: &Guide,
     missing: &[&str],
     today: NaiveDate,
-) -> Result<NewCommitment, AppError> {
+) -> Result<NewCommitment, Error> {
     if !guide.tolerance {
-        return Err(AppError::unprocessable(
+        return Err(Error::unprocessable(
             "tolerance_not_allowed",
             format!("事项“{}”未列入容缺受理清单", guide.name),
         ));
     }
     if missing.is_empty() {
-        return Err(AppError::unprocessable(
+        return Err(Error::unprocessable(
             "nothing_missing",
             "材料已齐全，无需容缺受理，请直接受理",
         ));
@@ -249,25 +225,23 @@ pub async fn tolerance_commitment(
         .filter(|name| !guide.materials.iter().any(|m| m.name == *name && m.may_be_missing))
         .collect();
     if !not_tolerable.is_empty() {
-        return Err(AppError::unprocessable(
+        return Err(Error::unprocessable(
             "material_not_tolerable",
             format!("以下材料不可容缺，须当场提交：{}", not_tolerable.join("、")),
         ));
     }
-    let records = state
+    let records = app
         .store
         .open_credit_records(&case.region_code, &case.applicant_identifier)
         .await?;
     if let Some(r) = records.first() {
-        return Err(AppError::unprocessable(
+        return Err(Error::unprocessable(
             "applicant_has_credit_record",
             format!("申请人有未清除的失信记录，不能容缺受理：{}", r.reason),
         )
         .with_details(serde_json::json!({ "credit_records": records })));
     }
-    let due = calendar(state)
-        .add_working_days(today, state.config.tolerance_days)
-        .date;
+    let due = app.calendar().add_working_days(today, app.config.tolerance_days).date;
     Ok(NewCommitment {
         materials: missing.iter().map(|m| m.to_string()).collect(),
         due_date: ymd(due),
@@ -275,12 +249,12 @@ pub async fn tolerance_commitment(
 }
 
 /// The result of a tolerance case is not issued until the promised materials are in (先审后验).
-pub async fn check_supplements_in(state: &AppState, case: &CaseRecord) -> Result<(), AppError> {
+pub async fn check_supplements_in(app: &App, case: &CaseRecord) -> Result<(), Error> {
     if !case.tolerance {
         return Ok(());
     }
-    match state.store.commitment_for_case(case.id).await? {
-        Some(c) if c.state != "fulfilled" => Err(AppError::unprocessable(
+    match app.store.commitment_for_case(case.id).await? {
+        Some(c) if c.state != "fulfilled" => Err(Error::unprocessable(
             "supplements_pending",
             format!(
                 "容缺材料尚未补齐（{}，承诺{}前补交），暂不能出证",
@@ -294,28 +268,24 @@ pub async fn check_supplements_in(state: &AppState, case: &CaseRecord) -> Result
 
 /// Takes materials promised at a tolerance acceptance (window clerk), based on the case version the clerk saw.
 pub async fn supplement(
-    state: &AppState,
+    app: &App,
     s: &Session,
     number: &str,
     version: i64,
     materials: &[String],
-) -> Result<(CaseRecord, tongban_store::Commitment), AppError> {
+) -> Result<(CaseRecord, tongban_store::Commitment), Error> {
     if !matches!(s.staff.role, Role::Clerk | Role::Admin) {
-        return Err(AppError::forbidden(format!(
-            "“{}”不能收取补交材料",
-            s.staff.role.label()
-        )));
+        return Err(Error::forbidden(format!("“{}”不能收取补交材料", s.staff.role.label())));
     }
-    let case = cases::load(state, s, number).await?;
+    let case = cases::load(app, s, number).await?;
     if case.version != version {
         return Err(cases::stale(case.version));
     }
-    state
-        .store
+    app.store
         .supplement(&case, materials, &s.staff.username, s.staff.role.as_str())
         .await
         .map_err(|e| match e {
-            tongban_store::StoreError::Invalid(m) => AppError::unprocessable("invalid_supplement", m),
+            tongban_store::StoreError::Invalid(m) => Error::unprocessable("invalid_supplement", m),
             tongban_store::StoreError::Stale { current } => cases::stale(current),
             other => other.into(),
         })
@@ -323,8 +293,8 @@ pub async fn supplement(
 
 /// Marks the commitments past due, writes the credit records and tells the applicants. Run by the background
 /// worker daily; returns how many were marked.
-pub async fn sweep_commitments(state: &AppState, region: &str, today: NaiveDate) -> Result<usize, AppError> {
-    let marked = state
+pub async fn sweep_commitments(app: &App, region: &str, today: NaiveDate) -> Result<usize, Error> {
+    let marked = app
         .store
         .breach_overdue_commitments(region, &ymd(today), |c| Notification {
             channel: "sms".into(),
@@ -345,7 +315,8 @@ pub async fn sweep_commitments(state: &AppState, region: &str, today: NaiveDate)
 // 一件事一次办
 
 /// A bundle as the applicant sees it: its items and the one set of materials, each asked once.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BundleGuide {
     pub code: String,
     pub name: String,
@@ -356,7 +327,8 @@ pub struct BundleGuide {
     pub promised_limit_days: u32,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BundleItem {
     pub code: String,
     pub name: String,
@@ -364,30 +336,27 @@ pub struct BundleItem {
     pub promised_limit_days: u32,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SharedMaterial {
     pub name: String,
     pub required: bool,
     pub needed_by: Vec<String>,
 }
 
-pub async fn bundle_guide(
-    state: &AppState,
-    region: &str,
-    code: &str,
-) -> Result<(BundleGuide, Vec<ItemRecord>), AppError> {
-    let (bundle, _) = state
+pub async fn bundle_guide(app: &App, region: &str, code: &str) -> Result<(BundleGuide, Vec<ItemRecord>), Error> {
+    let (bundle, _) = app
         .store
         .bundles(region)
         .await?
         .into_iter()
         .find(|(b, _)| b.code == code)
-        .ok_or_else(|| AppError::not_found(format!("一件事“{code}”")))?;
+        .ok_or_else(|| Error::not_found(format!("一件事“{code}”")))?;
     let mut items = Vec::new();
     for c in &bundle.item_codes {
-        let item = cases::current_item(state, region, c)
+        let item = cases::current_item(app, region, c)
             .await?
-            .ok_or_else(|| AppError::not_found(format!("事项“{c}”")))?;
+            .ok_or_else(|| Error::not_found(format!("事项“{c}”")))?;
         items.push(item);
     }
     let mut materials: Vec<SharedMaterial> = Vec::new();
@@ -437,14 +406,14 @@ pub struct BundleFiling {
 /// Files a bundle: every item must be acceptable at the site; each sub-case gets the shared materials its item
 /// needs. All sub-cases or none.
 pub async fn file_bundle(
-    state: &AppState,
+    app: &App,
     region: &str,
     f: BundleFiling,
     by: Option<&Session>,
-) -> Result<(BundleCase, Vec<CaseRecord>), AppError> {
-    let (guide, items) = bundle_guide(state, region, &f.bundle_code).await?;
+) -> Result<(BundleCase, Vec<CaseRecord>), Error> {
+    let (guide, items) = bundle_guide(app, region, &f.bundle_code).await?;
     if !cases::CHANNELS.contains(&f.channel.as_str()) {
-        return Err(AppError::unprocessable(
+        return Err(Error::unprocessable(
             "invalid_channel",
             format!("受理渠道“{}”应为online、window、town、village或partner", f.channel),
         ));
@@ -453,10 +422,10 @@ pub async fn file_bundle(
         Some(s) if matches!(s.staff.role, Role::Clerk | Role::Admin) => {
             (s.staff.username.clone(), s.staff.role.as_str().to_string())
         }
-        Some(s) => return Err(AppError::forbidden(format!("“{}”不能代为申请", s.staff.role.label()))),
+        Some(s) => return Err(Error::forbidden(format!("“{}”不能代为申请", s.staff.role.label()))),
         None if f.channel == "online" => ("applicant".to_string(), "applicant".to_string()),
         None => {
-            return Err(AppError::unauthorized(
+            return Err(Error::unauthorized(
                 "窗口和便民服务中心（站）的受理须由工作人员登录后办理",
             ))
         }
@@ -467,7 +436,7 @@ pub async fn file_bundle(
         .filter(|m| !guide.materials.iter().any(|s| &s.name == *m))
         .collect();
     if !unknown.is_empty() {
-        return Err(AppError::unprocessable(
+        return Err(Error::unprocessable(
             "unknown_material",
             format!(
                 "材料“{}”不属于“{}”",
@@ -479,7 +448,7 @@ pub async fn file_bundle(
     let day = today();
     let mut parts = Vec::new();
     for item in items {
-        let decided_by = site_acceptance(state, region, &f.channel, &f.site_code, &item, day).await?;
+        let decided_by = site_acceptance(app, region, &f.channel, &f.site_code, &item, day).await?;
         let materials: Vec<String> = item
             .guide
             .materials
@@ -511,7 +480,7 @@ pub async fn file_bundle(
             item,
         ));
     }
-    let tpl = cases::template(state, region, "default").await?;
+    let tpl = cases::template(app, region, "default").await?;
     let notice = Notification {
         channel: "sms".into(),
         recipient: f.applicant.phone.clone(),
@@ -529,11 +498,12 @@ pub async fn file_bundle(
         materials: f.materials,
         form: f.form,
     };
-    Ok(state.store.file_bundle(&filing, &tpl, &notice).await?)
+    Ok(app.store.file_bundle(&filing, &tpl, &notice).await?)
 }
 
 /// Where a bundle stands, from its sub-cases.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BundleStatus {
     /// `in_progress`, `done` (every part approved), `partly_done` (some part refused, denied or withdrawn, the rest
     /// done) or `delivered`.
@@ -547,7 +517,8 @@ pub struct BundleStatus {
     pub failed: Vec<FailedPart>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FailedPart {
     pub number: String,
     pub item_name: String,
@@ -558,10 +529,10 @@ pub struct FailedPart {
 const FAILED_STATES: [&str; 3] = ["refused", "denied", "withdrawn"];
 const DONE_STATES: [&str; 3] = ["issued", "delivered", "closed"];
 
-pub async fn bundle_status(state: &AppState, b: &BundleCase, parts: &[CaseRecord]) -> Result<BundleStatus, AppError> {
+pub async fn bundle_status(app: &App, b: &BundleCase, parts: &[CaseRecord]) -> Result<BundleStatus, Error> {
     let mut failed = Vec::new();
     for c in parts.iter().filter(|c| FAILED_STATES.contains(&c.state.as_str())) {
-        let reason = state
+        let reason = app
             .store
             .case_events(c.id)
             .await?
@@ -603,14 +574,14 @@ pub async fn bundle_status(state: &AppState, b: &BundleCase, parts: &[CaseRecord
 
 /// Accepts every submitted sub-case at once. Each part's materials are checked before any is accepted, so a
 /// missing material refuses the whole acceptance and nothing is written.
-pub async fn accept_bundle(state: &AppState, s: &Session, number: &str) -> Result<(), AppError> {
-    let (_, parts) = load_bundle(state, s, number).await?;
+pub async fn accept_bundle(app: &App, s: &Session, number: &str) -> Result<(), Error> {
+    let (_, parts) = load_bundle(app, s, number).await?;
     let waiting: Vec<&CaseRecord> = parts.iter().filter(|c| c.state == "submitted").collect();
     if waiting.is_empty() {
-        return Err(AppError::unprocessable("nothing_to_accept", "该一件事没有待受理的事项"));
+        return Err(Error::unprocessable("nothing_to_accept", "该一件事没有待受理的事项"));
     }
     for c in &waiting {
-        if let Some(item) = cases::guide_version(state, &c.region_code, &c.item_code, c.item_version).await? {
+        if let Some(item) = cases::guide_version(app, &c.region_code, &c.item_code, c.item_version).await? {
             let missing: Vec<&str> = item
                 .guide
                 .materials
@@ -619,7 +590,7 @@ pub async fn accept_bundle(state: &AppState, s: &Session, number: &str) -> Resul
                 .map(|m| m.name.as_str())
                 .collect();
             if !missing.is_empty() {
-                return Err(AppError::unprocessable(
+                return Err(Error::unprocessable(
                     "missing_materials",
                     format!("“{}”缺少必要材料：{}", c.item_name, missing.join("、")),
                 ));
@@ -628,7 +599,7 @@ pub async fn accept_bundle(state: &AppState, s: &Session, number: &str) -> Resul
     }
     for c in waiting {
         act(
-            state,
+            app,
             s,
             &c.number,
             "accept",
@@ -642,19 +613,13 @@ pub async fn accept_bundle(state: &AppState, s: &Session, number: &str) -> Resul
 }
 
 /// Delivers the bundle once: every issued part is delivered and the bundle marked, when no part is still open.
-pub async fn deliver_bundle(state: &AppState, s: &Session, number: &str, how: &str) -> Result<(), AppError> {
-    let (b, parts) = load_bundle(state, s, number).await?;
-    let status = bundle_status(state, &b, &parts).await?;
+pub async fn deliver_bundle(app: &App, s: &Session, number: &str, how: &str) -> Result<(), Error> {
+    let (b, parts) = load_bundle(app, s, number).await?;
+    let status = bundle_status(app, &b, &parts).await?;
     match status.status.as_str() {
-        "delivered" => {
-            return Err(AppError::new(
-                StatusCode::CONFLICT,
-                "already_delivered",
-                "该一件事已送达",
-            ))
-        }
+        "delivered" => return Err(Error::new(ErrorKind::Conflict, "already_delivered", "该一件事已送达")),
         "in_progress" => {
-            return Err(AppError::unprocessable(
+            return Err(Error::unprocessable(
                 "bundle_not_finished",
                 format!(
                     "还有{}个事项未办结，办结后一次送达",
@@ -665,10 +630,9 @@ pub async fn deliver_bundle(state: &AppState, s: &Session, number: &str, how: &s
         _ => {}
     }
     for c in parts.iter().filter(|c| c.state == "issued") {
-        act(state, s, &c.number, "deliver", c.version, how, &ActOptions::default()).await?;
+        act(app, s, &c.number, "deliver", c.version, how, &ActOptions::default()).await?;
     }
-    state
-        .store
+    app.store
         .mark_bundle_delivered(&b.region_code(), b.id, &s.staff.username, how)
         .await?;
     Ok(())
@@ -685,16 +649,11 @@ impl BundleRegion for BundleCase {
     }
 }
 
-pub async fn load_bundle(
-    state: &AppState,
-    s: &Session,
-    number: &str,
-) -> Result<(BundleCase, Vec<CaseRecord>), AppError> {
-    state
-        .store
+pub async fn load_bundle(app: &App, s: &Session, number: &str) -> Result<(BundleCase, Vec<CaseRecord>), Error> {
+    app.store
         .bundle_case(&s.staff.region_code, number)
         .await?
-        .ok_or_else(|| AppError::not_found(format!("一件事办件“{number}”")))
+        .ok_or_else(|| Error::not_found(format!("一件事办件“{number}”")))
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -711,31 +670,31 @@ pub enum Rater<'a> {
 }
 
 pub async fn rate_case(
-    state: &AppState,
+    app: &App,
     region: &str,
     number: &str,
     level: i64,
     comment: &str,
     rater: Rater<'_>,
-) -> Result<(tongban_store::Rating, Option<i64>), AppError> {
+) -> Result<(tongban_store::Rating, Option<i64>), Error> {
     if !(1..=5).contains(&level) {
-        return Err(AppError::unprocessable(
+        return Err(Error::unprocessable(
             "invalid_level",
             "评价等级应为1至5（1非常满意、2满意、3基本满意、4不满意、5非常不满意）",
         ));
     }
     if comment.chars().count() > 500 {
-        return Err(AppError::unprocessable("comment_too_long", "评价内容不能超过500字"));
+        return Err(Error::unprocessable("comment_too_long", "评价内容不能超过500字"));
     }
-    let case = state
+    let case = app
         .store
         .case_by_number(region, number)
         .await?
-        .ok_or_else(|| AppError::not_found(format!("办件“{number}”")))?;
+        .ok_or_else(|| Error::not_found(format!("办件“{number}”")))?;
     let (channel, who) = match &rater {
         Rater::Applicant(a) => {
             if a.identifier != case.applicant_identifier || a.phone != case.applicant_phone {
-                return Err(AppError::not_found(format!("办件“{number}”")));
+                return Err(Error::not_found(format!("办件“{number}”")));
             }
             (
                 "portal",
@@ -743,32 +702,29 @@ pub async fn rate_case(
             )
         }
         Rater::Link(token) => {
-            if !crate::auth::csrf_ok(&rating_token(state, number), token) {
-                return Err(AppError::new(
-                    StatusCode::FORBIDDEN,
-                    "invalid_rating_link",
-                    "评价链接无效",
-                ));
+            if !crate::auth::same_secret(&rating_token(app, number), token) {
+                return Err(Error::new(ErrorKind::Forbidden, "invalid_rating_link", "评价链接无效"));
             }
             ("sms", "applicant:link".to_string())
         }
         Rater::Window(s) => {
             if s.staff.region_code != case.region_code {
-                return Err(AppError::not_found(format!("办件“{number}”")));
+                return Err(Error::not_found(format!("办件“{number}”")));
             }
             ("tablet", format!("tablet:{}", s.staff.username))
         }
     };
     if case.completed_on.is_none() && case.closed_at.is_none() {
-        return Err(AppError::unprocessable(
+        return Err(Error::unprocessable(
             "case_not_finished",
             format!("办件“{number}”尚未办结，办结后才能评价"),
         ));
     }
-    let window_code = window_of(state, &case.filed_by).await?;
+    let window_code = window_of(app, &case.filed_by).await?;
     let rectify_by = (level >= 4).then(|| {
-        ymd(calendar(state)
-            .add_working_days(today(), state.config.rectification_days)
+        ymd(app
+            .calendar()
+            .add_working_days(today(), app.config.rectification_days)
             .date)
     });
     let r = NewRating {
@@ -781,44 +737,44 @@ pub async fn rate_case(
         channel: channel.into(),
         rater: who,
     };
-    state
-        .store
+    app.store
         .rate(region, &r, rectify_by.as_deref())
         .await
         .map_err(|e| match e {
-            tongban_store::StoreError::Conflict(m) => AppError::new(StatusCode::CONFLICT, "already_rated", m),
+            tongban_store::StoreError::Conflict(m) => Error::new(ErrorKind::Conflict, "already_rated", m),
             other => other.into(),
         })
 }
 
 /// The window code of the clerk who filed a case (empty for online filings).
-async fn window_of(state: &AppState, username: &str) -> Result<String, AppError> {
+async fn window_of(app: &App, username: &str) -> Result<String, Error> {
     if username == "applicant" {
         return Ok(String::new());
     }
-    let windows = state.store.windows_of_staff(username).await?;
+    let windows = app.store.windows_of_staff(username).await?;
     Ok(windows.unwrap_or_default())
 }
 
 /// 一次一评: a rating of a window visit, given on the tablet at that window.
 pub async fn rate_visit(
-    state: &AppState,
+    app: &App,
     s: &Session,
     level: i64,
     comment: &str,
-) -> Result<(tongban_store::Rating, Option<i64>), AppError> {
+) -> Result<(tongban_store::Rating, Option<i64>), Error> {
     if !(1..=5).contains(&level) {
-        return Err(AppError::unprocessable("invalid_level", "评价等级应为1至5"));
+        return Err(Error::unprocessable("invalid_level", "评价等级应为1至5"));
     }
-    let window = state
+    let window = app
         .store
         .windows_of_staff(&s.staff.username)
         .await?
-        .ok_or_else(|| AppError::forbidden("只有窗口工作人员的评价器可以评价窗口服务"))?;
-    let department_id = state.store.window_department(&s.staff.region_code, &window).await?;
+        .ok_or_else(|| Error::forbidden("只有窗口工作人员的评价器可以评价窗口服务"))?;
+    let department_id = app.store.window_department(&s.staff.region_code, &window).await?;
     let rectify_by = (level >= 4).then(|| {
-        ymd(calendar(state)
-            .add_working_days(today(), state.config.rectification_days)
+        ymd(app
+            .calendar()
+            .add_working_days(today(), app.config.rectification_days)
             .date)
     });
     let r = NewRating {
@@ -831,28 +787,25 @@ pub async fn rate_visit(
         channel: "tablet".into(),
         rater: format!("tablet:{}", s.staff.username),
     };
-    Ok(state
-        .store
-        .rate(&s.staff.region_code, &r, rectify_by.as_deref())
-        .await?)
+    Ok(app.store.rate(&s.staff.region_code, &r, rectify_by.as_deref()).await?)
 }
 
 /// One step of a rectification task, by the role whose step it is.
 pub async fn rectification_step(
-    state: &AppState,
+    app: &App,
     s: &Session,
     id: i64,
     step: &str,
     text: &str,
     verdict: Option<&str>,
     upheld: Option<bool>,
-) -> Result<tongban_store::Rectification, AppError> {
+) -> Result<tongban_store::Rectification, Error> {
     let region = s.staff.region_code.clone();
-    let task = state
+    let task = app
         .store
         .rectification(&region, id)
         .await?
-        .ok_or_else(|| AppError::not_found(format!("整改任务{id}")))?;
+        .ok_or_else(|| Error::not_found(format!("整改任务{id}")))?;
     let own_department = s.staff.department_id.is_some() && s.staff.department_id == task.department_id;
     let text = text.trim();
     let user = s.staff.username.as_str();
@@ -860,11 +813,11 @@ pub async fn rectification_step(
     match step {
         "reply" => {
             if !(own_department && matches!(s.staff.role, Role::Reviewer | Role::Head)) {
-                return Err(AppError::forbidden("只有被评价部门的审查或负责人员可以整改答复"));
+                return Err(Error::forbidden("只有被评价部门的审查或负责人员可以整改答复"));
             }
             require_text(text, "整改答复")?;
             advance(
-                state,
+                app,
                 &region,
                 id,
                 "open",
@@ -877,12 +830,12 @@ pub async fn rectification_step(
         }
         "revisit" => {
             if !matches!(s.staff.role, Role::Supervisor | Role::Admin) {
-                return Err(AppError::forbidden("回访评价人由效能监察人员办理"));
+                return Err(Error::forbidden("回访评价人由效能监察人员办理"));
             }
             let verdict = match verdict {
                 Some(v @ ("satisfied" | "unsatisfied")) => v,
                 _ => {
-                    return Err(AppError::unprocessable(
+                    return Err(Error::unprocessable(
                         "invalid_verdict",
                         "回访结果应为satisfied（满意）或unsatisfied（不满意）",
                     ))
@@ -891,7 +844,7 @@ pub async fn rectification_step(
             // An unsatisfied rater sends the task back to the department for another round.
             let to = if verdict == "satisfied" { "closed" } else { "open" };
             advance(
-                state,
+                app,
                 &region,
                 id,
                 "replied",
@@ -904,11 +857,11 @@ pub async fn rectification_step(
         }
         "appeal" => {
             if !(own_department && s.staff.role == Role::Head) {
-                return Err(AppError::forbidden("只有被评价部门的负责人可以申诉"));
+                return Err(Error::forbidden("只有被评价部门的负责人可以申诉"));
             }
             require_text(text, "申诉理由")?;
             advance(
-                state,
+                app,
                 &region,
                 id,
                 "open",
@@ -921,10 +874,10 @@ pub async fn rectification_step(
         }
         "decide_appeal" => {
             if !matches!(s.staff.role, Role::Supervisor | Role::Admin) {
-                return Err(AppError::forbidden("申诉由效能监察人员审核"));
+                return Err(Error::forbidden("申诉由效能监察人员审核"));
             }
             let upheld =
-                upheld.ok_or_else(|| AppError::unprocessable("missing_decision", "须说明申诉是否成立（upheld）"))?;
+                upheld.ok_or_else(|| Error::unprocessable("missing_decision", "须说明申诉是否成立（upheld）"))?;
             require_text(text, "审核意见")?;
             let decision = format!(
                 "{}：{text}",
@@ -936,7 +889,7 @@ pub async fn rectification_step(
             );
             let to = if upheld { "closed" } else { "open" };
             advance(
-                state,
+                app,
                 &region,
                 id,
                 "appealed",
@@ -948,35 +901,31 @@ pub async fn rectification_step(
             .await?;
         }
         other => {
-            return Err(AppError::unprocessable(
+            return Err(Error::unprocessable(
                 "unknown_step",
                 format!("未知的整改步骤“{other}”（reply、revisit、appeal、decide_appeal）"),
             ))
         }
     }
-    state
-        .store
+    app.store
         .rectification(&region, id)
         .await?
-        .ok_or_else(|| AppError::not_found(format!("整改任务{id}")))
+        .ok_or_else(|| Error::not_found(format!("整改任务{id}")))
 }
 
-fn require_text(text: &str, what: &str) -> Result<(), AppError> {
+fn require_text(text: &str, what: &str) -> Result<(), Error> {
     if text.is_empty() {
-        return Err(AppError::unprocessable("missing_text", format!("{what}不能为空")));
+        return Err(Error::unprocessable("missing_text", format!("{what}不能为空")));
     }
     if text.chars().count() > 2000 {
-        return Err(AppError::unprocessable(
-            "text_too_long",
-            format!("{what}不能超过2000字"),
-        ));
+        return Err(Error::unprocessable("text_too_long", format!("{what}不能超过2000字")));
     }
     Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
 async fn advance(
-    state: &AppState,
+    app: &App,
     region: &str,
     id: i64,
     from: &str,
@@ -984,13 +933,12 @@ async fn advance(
     set: &[(&str, &str)],
     exclude: bool,
     actor: &str,
-) -> Result<(), AppError> {
-    state
-        .store
+) -> Result<(), Error> {
+    app.store
         .advance_rectification(region, id, from, to, set, exclude, actor)
         .await
         .map_err(|e| match e {
-            tongban_store::StoreError::Conflict(m) => AppError::new(StatusCode::CONFLICT, "wrong_task_state", m),
+            tongban_store::StoreError::Conflict(m) => Error::new(ErrorKind::Conflict, "wrong_task_state", m),
             other => other.into(),
         })
 }
@@ -999,12 +947,8 @@ async fn advance(
 // 电子证照
 
 /// The licence approving this case issues, signed; None when its item yields none.
-pub async fn licence_for(
-    state: &AppState,
-    case: &CaseRecord,
-    today: NaiveDate,
-) -> Result<Option<NewLicence>, AppError> {
-    let Some(item) = cases::guide_version(state, &case.region_code, &case.item_code, case.item_version).await? else {
+pub async fn licence_for(app: &App, case: &CaseRecord, today: NaiveDate) -> Result<Option<NewLicence>, Error> {
+    let Some(item) = cases::guide_version(app, &case.region_code, &case.item_code, case.item_version).await? else {
         return Ok(None);
     };
     let g = &item.guide;
@@ -1018,7 +962,7 @@ pub async fn licence_for(
         .filter(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric()))
         .map(str::to_string)
         .unwrap_or_else(|| case.item_code.chars().filter(|c| c.is_ascii_alphanumeric()).collect());
-    let mut issuer_code = state.store.department_credit_code(case.department_id).await?;
+    let mut issuer_code = app.store.department_credit_code(case.department_id).await?;
     if issuer_code.is_empty() {
         issuer_code = placeholder_credit_code(&case.region_code, case.department_id);
     }
@@ -1051,7 +995,7 @@ pub async fn licence_for(
         case_number: case.number.clone(),
         fields,
     };
-    let signature = content.sign(&state.signing_key);
+    let signature = content.sign(&app.signing_key);
     Ok(Some(NewLicence { content, signature }))
 }
 
@@ -1063,7 +1007,8 @@ pub fn placeholder_credit_code(region: &str, department_id: i64) -> String {
     format!("{first17}{check}")
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Verification {
     /// `valid`, `expired`, `revoked`, `forged` or `unknown`
     pub status: String,
@@ -1075,7 +1020,8 @@ pub struct Verification {
     pub licence: Option<LicenceView>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LicenceView {
     pub licence_id: String,
     pub number: String,
@@ -1124,11 +1070,11 @@ pub fn licence_view(l: &StoredLicence, whole: bool) -> LicenceView {
 /// Checks a licence: it must exist, its stored content must match the signature under the deployment key, a
 /// signature presented with it (from a QR code or a copy) must be that same signature; then revocation and expiry.
 pub async fn verify_licence(
-    state: &AppState,
+    app: &App,
     licence_id: &str,
     presented_signature: Option<&str>,
     today: NaiveDate,
-) -> Result<Verification, AppError> {
+) -> Result<Verification, Error> {
     let answer = |status: &str, label: &str, reason: String, licence: Option<LicenceView>| Verification {
         status: status.into(),
         status_label: label.into(),
@@ -1140,11 +1086,11 @@ pub async fn verify_licence(
     if !licence::identifier_is_well_formed(id) {
         return Ok(answer("unknown", "查无此证", "证照标识格式或校验位不正确".into(), None));
     }
-    let Some(l) = state.store.licence(id).await? else {
+    let Some(l) = app.store.licence(id).await? else {
         return Ok(answer("unknown", "查无此证", "本平台未签发此证照".into(), None));
     };
     let view = licence_view(&l, false);
-    if !l.content.verify(&state.signing_key.verifying_key(), &l.signature) {
+    if !l.content.verify(&app.signing_key.verifying_key(), &l.signature) {
         return Ok(answer(
             "forged",
             "伪造或被篡改",
@@ -1196,8 +1142,8 @@ pub fn licence_qr_svg(verify_url: &str) -> String {
 pub fn verify_path(l: &StoredLicence) -> String {
     format!(
         "/licences/verify?id={}&sig={}",
-        crate::auth::urlencode(&l.content.licence_id),
-        crate::auth::urlencode(&l.signature)
+        crate::url::encode(&l.content.licence_id),
+        crate::url::encode(&l.signature)
     )
 }
 
@@ -1205,7 +1151,7 @@ pub fn verify_path(l: &StoredLicence) -> String {
 // Applicants signing in
 
 /// Sends a six-digit sign-in code to the phone; the identifier must be a valid ID number or credit code.
-pub async fn send_sign_in_code(state: &AppState, region: &str, identifier: &str, phone: &str) -> Result<(), AppError> {
+pub async fn send_sign_in_code(app: &App, region: &str, identifier: &str, phone: &str) -> Result<(), Error> {
     let (identifier, phone) = parse_identity(identifier, phone)?;
     let code = format!("{:06}", rand::rngs::OsRng.next_u32() % 1_000_000);
     let sms = Notification {
@@ -1213,17 +1159,16 @@ pub async fn send_sign_in_code(state: &AppState, region: &str, identifier: &str,
         recipient: phone.clone(),
         body: format!("【云溪区政务服务】您的登录验证码为{code}，10分钟内有效。如非本人操作请忽略。"),
     };
-    state
-        .store
+    app.store
         .issue_sign_in_code(region, &identifier, &phone, &code, &sms)
         .await
         .map_err(|e| match e {
-            tongban_store::StoreError::Conflict(m) => AppError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_codes", m),
+            tongban_store::StoreError::Conflict(m) => Error::new(ErrorKind::TooMany, "too_many_codes", m),
             other => other.into(),
         })
 }
 
-pub fn parse_identity(identifier: &str, phone: &str) -> Result<(String, String), AppError> {
+pub fn parse_identity(identifier: &str, phone: &str) -> Result<(String, String), Error> {
     let raw = identifier.trim().to_uppercase();
     let identifier = match tongban_core::ids::ResidentId::parse(&raw) {
         Ok(id) => id.as_str().to_string(),
@@ -1238,24 +1183,24 @@ pub fn parse_identity(identifier: &str, phone: &str) -> Result<(String, String),
 
 /// Checks the code and opens a session; returns (token, csrf).
 pub async fn sign_in(
-    state: &AppState,
+    app: &App,
     region: &str,
     identifier: &str,
     phone: &str,
     code: &str,
-) -> Result<(String, String), AppError> {
+) -> Result<(String, String), Error> {
     let (identifier, phone) = parse_identity(identifier, phone)?;
     let token = random_token();
     let csrf = random_token();
-    match state
+    match app
         .store
         .sign_in_applicant(region, &identifier, &phone, code, &token, &csrf)
         .await?
     {
         tongban_store::SignIn::Ok => Ok((token, csrf)),
-        tongban_store::SignIn::WrongCode => Err(AppError::unauthorized("验证码不正确")),
-        tongban_store::SignIn::NoCode => Err(AppError::new(
-            StatusCode::UNAUTHORIZED,
+        tongban_store::SignIn::WrongCode => Err(Error::unauthorized("验证码不正确")),
+        tongban_store::SignIn::NoCode => Err(Error::new(
+            ErrorKind::Unauthenticated,
             "code_expired",
             "验证码已失效或错误次数过多，请重新获取",
         )),
@@ -1290,4 +1235,98 @@ pub fn life_cycle_stage(item_name: &str) -> &'static str {
     } else {
         "其他"
     }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct DelegationRequest {
+    pub item_code: String,
+    /// park, town or village
+    pub target_kind: String,
+    /// The park's site code, or the town's (9-digit) or village's (12-digit) region code
+    pub target_code: String,
+    /// district or city
+    #[serde(default)]
+    pub delegated_by: String,
+    /// YYYY-MM-DD
+    pub from_date: String,
+    /// The document that delegates it (e.g. 云政发〔2023〕5号)
+    pub document: String,
+}
+
+/// Records a delegation after checking the item, the date, the document and the target; shared with the page.
+pub async fn grant_delegation(app: &App, s: &Session, req: &DelegationRequest) -> Result<Delegation, Error> {
+    crate::policy::require(s, &[Role::Admin], "记录赋权")?;
+    let region = &s.staff.region_code;
+    let item = app
+        .store
+        .item(region, &req.item_code, None)
+        .await?
+        .ok_or_else(|| Error::unprocessable("unknown_item", format!("未知的事项“{}”", req.item_code)))?;
+    chrono::NaiveDate::parse_from_str(&req.from_date, "%Y-%m-%d")
+        .map_err(|_| Error::unprocessable("invalid_date", "生效日期应为YYYY-MM-DD"))?;
+    if req.document.trim().is_empty() {
+        return Err(Error::unprocessable("missing_document", "须写明赋权依据的文件"));
+    }
+    let target_name = match req.target_kind.as_str() {
+        "park" => app
+            .store
+            .sites(region)
+            .await?
+            .into_iter()
+            .find(|x| x.code == req.target_code && x.kind == "park")
+            .map(|x| x.name),
+        "town" | "village" => {
+            let want = if req.target_kind == "town" { 9 } else { 12 };
+            match app.store.region(&req.target_code).await? {
+                Some(r) if req.target_code.len() == want && req.target_code.starts_with(region.as_str()) => {
+                    Some(r.name)
+                }
+                _ => None,
+            }
+        }
+        other => {
+            return Err(Error::unprocessable(
+                "invalid_target_kind",
+                format!("赋权对象类型“{other}”应为park、town或village"),
+            ))
+        }
+    }
+    .ok_or_else(|| {
+        Error::unprocessable(
+            "unknown_target",
+            format!("“{}”不是本区的{}", req.target_code, req.target_kind),
+        )
+    })?;
+    let by = if req.delegated_by.is_empty() {
+        "district"
+    } else {
+        req.delegated_by.as_str()
+    };
+    if !matches!(by, "district" | "city") {
+        return Err(Error::unprocessable(
+            "invalid_delegated_by",
+            "赋权主体应为district或city",
+        ));
+    }
+    app.store
+        .delegate(
+            region,
+            &NewDelegation {
+                item_code: &item.code,
+                target_kind: &req.target_kind,
+                target_code: &req.target_code,
+                target_name: &target_name,
+                delegated_by: by,
+                from_date: &req.from_date,
+                document: req.document.trim(),
+            },
+            &s.staff.username,
+        )
+        .await
+        .map_err(|e| match e {
+            tongban_store::StoreError::Conflict(m) => Error::new(ErrorKind::Conflict, "already_delegated", m),
+            other => other.into(),
+        })
 }

@@ -3,12 +3,11 @@
 //! duplicates are not counted (their original is).
 
 use super::{is_overdue, local_short, parse_time, time_text, OPEN_STATES};
-use crate::error::AppError;
-use crate::state::AppState;
+use crate::App;
+use crate::Error;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use tongban_store::{OrderFilter, WorkOrder};
-use utoipa::ToSchema;
 
 /// The formulas, as printed under the table and in the export.
 pub const FORMULAS: [(&str, &str); 4] = [
@@ -21,7 +20,8 @@ pub const FORMULAS: [(&str, &str); 4] = [
     ("解决率", "回访认定已解决 ÷ 已回访 × 100%"),
 ];
 
-#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+#[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BulletinRow {
     pub department_code: String,
     pub department_name: String,
@@ -43,7 +43,8 @@ pub struct BulletinRow {
     pub resolution_rate: Option<f64>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Bulletin {
     /// First and last day (inclusive, local dates)
     pub from: String,
@@ -99,9 +100,9 @@ pub fn bounds(from: NaiveDate, to: NaiveDate) -> (String, String) {
     (start(from), start(to + chrono::Duration::days(1)))
 }
 
-pub async fn bulletin(state: &AppState, region: &str, from: NaiveDate, to: NaiveDate) -> Result<Bulletin, AppError> {
+pub async fn bulletin(app: &App, region: &str, from: NaiveDate, to: NaiveDate) -> Result<Bulletin, Error> {
     if to < from {
-        return Err(AppError::bad_request("invalid_period", "结束日期不能早于开始日期"));
+        return Err(Error::bad_request("invalid_period", "结束日期不能早于开始日期"));
     }
     let (lo, hi) = bounds(from, to);
     let f = OrderFilter {
@@ -109,8 +110,8 @@ pub async fn bulletin(state: &AppState, region: &str, from: NaiveDate, to: Naive
         received_to: Some(hi.clone()),
         ..Default::default()
     };
-    let (_, orders) = state.store.work_orders(region, &f).await?;
-    let departments = state.store.departments(region).await?;
+    let (_, orders) = app.store.work_orders(region, &f).await?;
+    let departments = app.store.departments(region).await?;
     let mut rows: Vec<BulletinRow> = departments
         .iter()
         .map(|d| BulletinRow {
@@ -131,7 +132,7 @@ pub async fn bulletin(state: &AppState, region: &str, from: NaiveDate, to: Naive
             None => undispatched += 1,
         }
     }
-    for (dept, action, n) in state.store.hotline_action_counts(region, &lo, &hi).await? {
+    for (dept, action, n) in app.store.hotline_action_counts(region, &lo, &hi).await? {
         let Some(r) = rows.iter_mut().find(|r| r.department_code == dept) else {
             continue;
         };
@@ -169,36 +170,31 @@ pub async fn bulletin(state: &AppState, region: &str, from: NaiveDate, to: Naive
 
 /// Open orders past their due time, for one department or all, most overdue first.
 pub async fn overdue(
-    state: &AppState,
+    app: &App,
     region: &str,
     department: Option<&str>,
     now: DateTime<Utc>,
-) -> Result<Vec<WorkOrder>, AppError> {
+) -> Result<Vec<WorkOrder>, Error> {
     let f = OrderFilter {
         states: OPEN_STATES.iter().map(|s| s.to_string()).collect(),
         department: department.map(String::from),
         ..Default::default()
     };
-    let (_, mut orders) = state.store.work_orders(region, &f).await?;
+    let (_, mut orders) = app.store.work_orders(region, &f).await?;
     orders.retain(|o| is_overdue(o, now));
     orders.sort_by(|a, b| a.due_at.cmp(&b.due_at));
     Ok(orders)
 }
 
 /// Orders revisited as 不满意 in the period, for the leaders (those still under review first).
-pub async fn dissatisfied(
-    state: &AppState,
-    region: &str,
-    from: NaiveDate,
-    to: NaiveDate,
-) -> Result<Vec<WorkOrder>, AppError> {
+pub async fn dissatisfied(app: &App, region: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<WorkOrder>, Error> {
     let (lo, hi) = bounds(from, to);
     let f = OrderFilter {
         received_from: Some(lo),
         received_to: Some(hi),
         ..Default::default()
     };
-    let (_, mut orders) = state.store.work_orders(region, &f).await?;
+    let (_, mut orders) = app.store.work_orders(region, &f).await?;
     orders.retain(|o| o.satisfaction.as_deref() == Some("不满意"));
     orders.sort_by_key(|o| (o.state != "review", o.received_at.clone()));
     Ok(orders)
@@ -213,9 +209,9 @@ pub fn pct_text(v: &Option<f64>) -> String {
 }
 
 /// The bulletin, the dissatisfied orders and the overdue orders as one workbook (phones never included).
-pub fn xlsx(b: &Bulletin, dissatisfied: &[WorkOrder], overdue: &[WorkOrder]) -> Result<Vec<u8>, AppError> {
+pub fn xlsx(b: &Bulletin, dissatisfied: &[WorkOrder], overdue: &[WorkOrder]) -> Result<Vec<u8>, Error> {
     use rust_xlsxwriter::{Format, Workbook};
-    let err = |e: rust_xlsxwriter::XlsxError| AppError::internal(e);
+    let err = |e: rust_xlsxwriter::XlsxError| Error::internal(e);
     let mut wb = Workbook::new();
     let bold = Format::new().set_bold();
     let ws = wb.add_worksheet();

@@ -6,7 +6,6 @@
 //! for everything else. Orders that came in through other channels (a phone call, a mayor's-mailbox letter) are
 //! listed without their text: the caller did not publish it, so only the category and status are public.
 
-use super::{category, intake, local_iso, time_text, Intake};
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -17,6 +16,8 @@ use axum::Router;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
 use std::collections::HashMap;
+use tongban_app::hotline::{category, intake, local_iso, time_text, Intake};
+use tongban_app::Error;
 use tongban_store::{HotlineCategory, OrderFilter, WorkOrder};
 
 pub const ROOT: &str = "/open311/v2";
@@ -226,7 +227,7 @@ fn jurisdiction_host() -> &'static str {
     "yunxi.gov.cn"
 }
 
-async fn leaves(state: &AppState) -> Result<Vec<(HotlineCategory, String)>, crate::AppError> {
+async fn leaves(state: &AppState) -> Result<Vec<(HotlineCategory, String)>, crate::HttpError> {
     let all = state.store.hotline_categories(&region(state)).await?;
     Ok(all
         .iter()
@@ -296,7 +297,7 @@ async fn services(state: &AppState, f: Format) -> Response {
             json!({
                 "service_code": c.code,
                 "service_name": c.name,
-                "description": format!("{}类诉求，办理时限{}个工作日", super::kind_label(&c.kind), super::limit_days(&state.config.hotline, c)),
+                "description": format!("{}类诉求，办理时限{}个工作日", tongban_app::hotline::kind_label(&c.kind), tongban_app::hotline::limit_days(&state.config.hotline, c)),
                 "metadata": false,
                 "type": "realtime",
                 "keywords": c.keywords,
@@ -349,7 +350,7 @@ fn request_json(o: &WorkOrder, names: &HashMap<String, String>, departments: &Ha
         "merged" => format!("与工单{}重复，已合并办理", o.merged_into.clone().unwrap_or_default()),
         "closed" if public => o.reply.clone(),
         "closed" => "已办结".into(),
-        _ => super::state_label(&o.state).to_string(),
+        _ => tongban_app::hotline::state_label(&o.state).to_string(),
     };
     let media = o
         .attachments
@@ -376,7 +377,7 @@ fn request_json(o: &WorkOrder, names: &HashMap<String, String>, departments: &Ha
     })
 }
 
-async fn lookups(state: &AppState) -> Result<(HashMap<String, String>, HashMap<String, String>), crate::AppError> {
+async fn lookups(state: &AppState) -> Result<(HashMap<String, String>, HashMap<String, String>), crate::HttpError> {
     let names = state
         .store
         .hotline_categories(&region(state))
@@ -445,7 +446,10 @@ async fn requests(state: &AppState, f: Format, p: &HashMap<String, String>) -> R
             filter.states = if statuses[0] == "closed" {
                 vec!["closed".into(), "merged".into()]
             } else {
-                super::OPEN_STATES.iter().map(|s| s.to_string()).collect()
+                tongban_app::hotline::OPEN_STATES
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect()
             };
         }
         let date = |k: &str| -> Result<Option<DateTime<Utc>>, Open311Error> {
@@ -483,7 +487,7 @@ async fn requests(state: &AppState, f: Format, p: &HashMap<String, String>) -> R
         lookups(state).await,
     ) {
         (Ok((_, o)), Ok(l)) => (o, l),
-        (Err(e), _) => return error(f, StatusCode::INTERNAL_SERVER_ERROR, &crate::AppError::from(e).message),
+        (Err(e), _) => return error(f, StatusCode::INTERNAL_SERVER_ERROR, &Error::from(e).message),
         (_, Err(e)) => return error(f, StatusCode::INTERNAL_SERVER_ERROR, &e.message),
     };
     let rows = orders.iter().map(|o| request_json(o, &names, &departments)).collect();
@@ -508,7 +512,7 @@ async fn one_request(State(state): State<AppState>, Path(file): Path<String>, Ra
             vec![request_json(&o, &names, &departments)],
         ),
         (Ok(None), _) => error(f, StatusCode::NOT_FOUND, &format!("service_request_id {id} not found")),
-        (Err(e), _) => error(f, StatusCode::INTERNAL_SERVER_ERROR, &crate::AppError::from(e).message),
+        (Err(e), _) => error(f, StatusCode::INTERNAL_SERVER_ERROR, &Error::from(e).message),
         (_, Err(e)) => error(f, StatusCode::INTERNAL_SERVER_ERROR, &e.message),
     }
 }
@@ -527,13 +531,17 @@ async fn token(State(state): State<AppState>, Path(file): Path<String>) -> Respo
             vec![json!({"service_request_id": o.number, "token": tok})],
         ),
         Ok(_) => error(f, StatusCode::NOT_FOUND, &format!("token {tok} not found")),
-        Err(e) => error(f, StatusCode::INTERNAL_SERVER_ERROR, &crate::AppError::from(e).message),
+        Err(e) => error(f, StatusCode::INTERNAL_SERVER_ERROR, &Error::from(e).message),
     }
 }
 
 /// A point as GeoReport sends it: lat and long together, finite, in range (−90..90, −180..180), and inside the
 /// deployment's bounding box when it has one (`[hotline] bbox`); 400 in the spec's error format otherwise.
-fn check_point(settings: &super::HotlineSettings, lat: Option<f64>, lon: Option<f64>) -> Result<(), Open311Error> {
+fn check_point(
+    settings: &tongban_app::hotline::HotlineSettings,
+    lat: Option<f64>,
+    lon: Option<f64>,
+) -> Result<(), Open311Error> {
     let bad = |m: String| Err(Open311Error::new(StatusCode::BAD_REQUEST, m));
     match (lat, lon) {
         (None, None) => Ok(()),
@@ -577,10 +585,14 @@ async fn root_post(State(state): State<AppState>, Path(file): Path<String>, body
     if key.is_empty() {
         return error(f, StatusCode::FORBIDDEN, "api_key is required");
     }
-    let client = match state.store.open311_key(&region, &super::hash_key(key)).await {
+    let client = match state
+        .store
+        .open311_key(&region, &tongban_app::hotline::hash_key(key))
+        .await
+    {
         Ok(Some(name)) => name,
         Ok(None) => return error(f, StatusCode::FORBIDDEN, "api_key is invalid or revoked"),
-        Err(e) => return error(f, StatusCode::INTERNAL_SERVER_ERROR, &crate::AppError::from(e).message),
+        Err(e) => return error(f, StatusCode::INTERNAL_SERVER_ERROR, &Error::from(e).message),
     };
     let code = p.get("service_code").map(|s| s.trim().to_string()).unwrap_or_default();
     if code.is_empty() {
@@ -649,7 +661,7 @@ async fn root_post(State(state): State<AppState>, Path(file): Path<String>, body
         caller_phone: p.get("phone").cloned().unwrap_or_default(),
         attachments,
     };
-    let tok = super::new_api_key();
+    let tok = tongban_app::hotline::new_api_key();
     match intake(
         &state,
         &region,
@@ -673,7 +685,7 @@ async fn root_post(State(state): State<AppState>, Path(file): Path<String>, body
                 "account_id": p.get("account_id").cloned(),
             })],
         ),
-        Err(e) if e.status.is_client_error() => error(f, StatusCode::BAD_REQUEST, &e.message),
+        Err(e) if crate::error::status_of(e.kind).is_client_error() => error(f, StatusCode::BAD_REQUEST, &e.message),
         Err(e) => error(f, StatusCode::INTERNAL_SERVER_ERROR, &e.message),
     }
 }

@@ -1,0 +1,124 @@
+//! The use cases of tongban, between the domain (tongban-core), the databases (tongban-store) and search
+//! (tongban-search) below, and the HTTP edge and the command line above. Nothing here knows HTTP or templates: the
+//! API, the pages, the seed, the demo and the benchmarks call the same functions, and every access decision is
+//! taken by `policy`.
+
+pub mod auth;
+pub mod cases;
+pub mod catalog;
+pub mod disclosure;
+pub mod error;
+pub mod hotline;
+pub mod policy;
+pub mod queue;
+pub mod reform;
+pub mod time;
+pub mod url;
+
+pub use error::{Error, ErrorKind, Result};
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use tongban_core::calendar::Calendar;
+use tongban_search::SearchIndex;
+use tongban_store::Store;
+
+/// The deployment's settings that the use cases read (tongban.toml and `TONGBAN_*`).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The district the public portal serves when a request names none (e.g. `430603`).
+    pub default_region: String,
+    pub session_hours: i64,
+    /// Failed logins of one user name within `login_window_minutes` before further attempts are refused.
+    pub login_max_failures: i64,
+    pub login_window_minutes: i64,
+    /// Where uploaded files are kept (under `files/`, by content hash).
+    pub data_dir: std::path::PathBuf,
+    /// Largest file accepted for a material.
+    pub max_upload_bytes: usize,
+    /// 容缺受理: working days the applicant has to hand in the missing materials.
+    pub tolerance_days: u32,
+    /// 差评整改: working days the department has to rectify and reply to a bad rating.
+    pub rectification_days: u32,
+    /// 12345 hotline: default time limits per kind, emergency hours, the optional bounding box of accepted points.
+    pub hotline: hotline::HotlineSettings,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            default_region: "430603".into(),
+            session_hours: 12,
+            login_max_failures: 5,
+            login_window_minutes: 15,
+            data_dir: std::path::PathBuf::from("tongban-data"),
+            max_upload_bytes: 10 * 1024 * 1024,
+            tolerance_days: 10,
+            rectification_days: 5,
+            hotline: Default::default(),
+        }
+    }
+}
+
+/// The shipped official notices, then every notice loaded into the database since.
+pub async fn load_calendar(store: &Store) -> Result<Calendar> {
+    let mut calendar = Calendar::official();
+    for definition in store.calendar_notices().await? {
+        let notice = tongban_core::calendar::YearNotice::parse_toml(&definition)
+            .map_err(|e| Error::internal(format!("calendar notice: {e}")))?;
+        calendar.load_notice(notice);
+    }
+    Ok(calendar)
+}
+
+/// A site and when it was read.
+pub type CachedSite = (std::time::Instant, Arc<tongban_store::Site>);
+
+/// Everything a use case needs: the store, the search index, the calendar, the caches and the signing key. Cheap
+/// to clone (all shared).
+#[derive(Clone)]
+pub struct App {
+    pub store: Store,
+    pub search: SearchIndex,
+    pub config: Arc<Settings>,
+    /// The official notices shipped and those loaded since (`tongban calendar import`).
+    pub calendar: Arc<RwLock<Arc<Calendar>>>,
+    /// Workflow templates by "region|code", read on every action; dropped when a template is saved.
+    pub templates: Arc<RwLock<HashMap<String, Arc<tongban_core::workflow::Template>>>>,
+    /// Published guide versions by "region|code|version" (immutable once published).
+    pub guides: Arc<RwLock<HashMap<String, Arc<tongban_store::ItemRecord>>>>,
+    /// Service sites by "region|code" with when they were read: filing checks its site on every case, and sites
+    /// are written only by seeding and imports, so a read is trusted for `reform::SITE_CACHE_SECONDS`.
+    pub sites: Arc<RwLock<HashMap<String, CachedSite>>>,
+    /// The deployment's Ed25519 key: signs e-licences, and keys the rating links sent to applicants.
+    pub signing_key: Arc<ed25519_dalek::SigningKey>,
+}
+
+impl App {
+    /// An app over a migrated store: the search index of the default region built, the calendar with every notice
+    /// loaded, the signing key read from (or created in) the data directory.
+    pub async fn open(store: Store, settings: Settings) -> Result<App> {
+        let search = SearchIndex::new()?;
+        catalog::reindex(&store, &search, &settings.default_region).await?;
+        let calendar = load_calendar(&store).await?;
+        let signing_key = reform::signing_key(&settings.data_dir).map_err(Error::internal)?;
+        Ok(App {
+            store,
+            search,
+            config: Arc::new(settings),
+            calendar: Arc::new(RwLock::new(Arc::new(calendar))),
+            templates: Default::default(),
+            guides: Default::default(),
+            sites: Default::default(),
+            signing_key: Arc::new(signing_key),
+        })
+    }
+
+    /// The working-day calendar as it stands now.
+    pub fn calendar(&self) -> Arc<Calendar> {
+        self.calendar
+            .read()
+            .map(|c| c.clone())
+            .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
+    }
+}
