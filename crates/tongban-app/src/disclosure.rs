@@ -2201,7 +2201,7 @@ pub async fn progress(app: &App, region: &str, number: &str, code: &str) -> Resu
     if code.chars().count() != 4 || (tail(&r.applicant_identifier) != code && tail(&r.phone) != code) {
         return Err(not_found());
     }
-    let v = request_view(app, r, false, crate::cases::today());
+    let v = request_view(app, r, false, crate::time::today());
     Ok(RequestProgress {
         number: v.number,
         department_name: v.department_name,

@@ -1,7 +1,8 @@
 //! Approval-reform use cases shared by the API and the pages: where an item may be accepted (全域通办, 跨省通办,
 //! 赋权), 容缺 commitments, 一件事 bundles, ratings and their rectification, e-licences, applicants signing in.
 
-use crate::cases::{self, act, today, ActOptions, Applicant};
+use crate::cases::{self, act, ActOptions, Applicant};
+use crate::time::today;
 use crate::time::ymd;
 use crate::App;
 use crate::{Error, ErrorKind};

@@ -831,7 +831,7 @@ impl RawDriver {
             });
             position = next;
         }
-        let today = cases::today();
+        let today = tongban_app::time::today();
         let calendar = state.calendar.read().map_err(|_| anyhow!("工作日历不可用"))?.clone();
         let ymd = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
         let deadlines = fixture

@@ -108,7 +108,7 @@ async fn view(state: &AppState, c: CaseRecord, reader: Option<&Session>, whole: 
         .map(|s| s.label.clone())
         .unwrap_or_else(|| c.state.clone());
     Ok(CaseView {
-        timing: timing(state, &c, cases::today()),
+        timing: timing(state, &c, tongban_app::time::today()),
         applicant_identifier: if whole {
             c.applicant_identifier.clone()
         } else {
@@ -239,7 +239,7 @@ pub async fn list(
     ApiQuery(p): ApiQuery<CaseListParams>,
 ) -> ApiResult<Json<CasePage>> {
     let (page, per_page) = paging(p.page, p.per_page)?;
-    let today = cases::today();
+    let today = tongban_app::time::today();
     let cal = state
         .calendar
         .read()
@@ -549,7 +549,7 @@ pub(crate) fn supervision_scope(
         Role::Head | Role::Reviewer => s.staff.department_id,
         other => return Err(Error::forbidden(format!("“{}”无权查看效能监察数据", other.label()))),
     };
-    let today = cases::today();
+    let today = tongban_app::time::today();
     let to = match to.filter(|t| !t.is_empty()) {
         Some(t) => day("to", t)?,
         None => today,

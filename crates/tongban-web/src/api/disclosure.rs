@@ -11,11 +11,11 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
-use tongban_app::cases::today;
 use tongban_app::disclosure::{
     self as d, AnnualReport, DraftInput, Figures, ItemAction, ItemView, ListQuery, RequestAction, RequestInput,
     RequestView,
 };
+use tongban_app::time::today;
 use tongban_app::Error;
 use tongban_store::{CatalogEntry, RequestEvent};
 use utoipa::{IntoParams, ToSchema};

@@ -318,7 +318,7 @@ pub struct PeriodQuery {
 }
 
 pub(crate) fn period(from: Option<&str>, to: Option<&str>) -> Result<(NaiveDate, NaiveDate), Error> {
-    let today = tongban_app::cases::today();
+    let today = tongban_app::time::today();
     let parse = |s: &str| {
         NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
             .map_err(|_| Error::bad_request("invalid_date", format!("日期“{s}”格式应为YYYY-MM-DD")))

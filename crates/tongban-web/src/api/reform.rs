@@ -157,7 +157,7 @@ pub struct PeriodParams {
 
 /// The period as stored timestamps [from, to+1 day).
 pub fn period(from: Option<&str>, to: Option<&str>) -> Result<(String, String, String, String), Error> {
-    let today = cases::today();
+    let today = tongban_app::time::today();
     let parse = |s: &str, what: &str| {
         chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
             .map_err(|_| Error::bad_request("invalid_date", format!("{what}“{s}”应为YYYY-MM-DD")))
@@ -281,7 +281,7 @@ pub async fn verify(
     ApiQuery(p): ApiQuery<VerifyParams>,
 ) -> ApiResult<Json<Verification>> {
     Ok(Json(
-        reform::verify_licence(&state, &licence_id, p.signature.as_deref(), cases::today()).await?,
+        reform::verify_licence(&state, &licence_id, p.signature.as_deref(), tongban_app::time::today()).await?,
     ))
 }
 

@@ -81,7 +81,7 @@ async fn inbox(State(state): State<AppState>, WebUser(s): WebUser, Query(q): Que
     let page = q.page.unwrap_or(1).max(1);
     let result = async {
         let tpl = cases::template(&state, &s.staff.region_code, "default").await?;
-        let today = cases::today();
+        let today = tongban_app::time::today();
         let cal = state
             .calendar
             .read()
@@ -491,7 +491,7 @@ async fn case_page(
     let result = async {
         let mut c = cases::load(&state, &s, &number).await?;
         let tpl = cases::template(&state, &c.region_code, &c.workflow_code).await?;
-        let t = timing(&state, &c, cases::today());
+        let t = timing(&state, &c, tongban_app::time::today());
         let label = |st: &str| tpl.state(st).map(|x| x.label.clone()).unwrap_or_else(|| st.to_string());
         let mut events = state.store.case_events(c.id).await?;
         for e in events.iter_mut() {
@@ -668,7 +668,7 @@ async fn notice_page(
                 (Some(m), "commitment") => m.due_date.clone(),
                 _ => event.comment.clone(),
             },
-            today: cases::today().format("%Y年%m月%d日").to_string(),
+            today: tongban_app::time::today().format("%Y年%m月%d日").to_string(),
             phone: dept.map(|d| d.phone).unwrap_or_default(),
             progress_url: "/progress".into(),
             c,

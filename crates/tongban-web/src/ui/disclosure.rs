@@ -15,10 +15,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
-use tongban_app::cases::today;
 use tongban_app::disclosure::{
     self as d, AnnualReport, DraftInput, Figures, ItemAction, ItemView, Letter, ListQuery, RequestInput, RequestView,
 };
+use tongban_app::time::today;
 use tongban_app::{Error, ErrorKind};
 use tongban_core::role::Role;
 use tongban_store::{Department, RequestEvent, Session};

@@ -109,7 +109,7 @@ async fn verify_page(
     let result = if id.is_empty() {
         None
     } else {
-        match reform::verify_licence(&state, &id, Some(&sig), tongban_app::cases::today()).await {
+        match reform::verify_licence(&state, &id, Some(&sig), tongban_app::time::today()).await {
             Ok(v) => {
                 if let Ok(Some(l)) = state.store.licence(&id).await {
                     qr = reform::licence_qr_svg(&reform::verify_path(&l));
