@@ -1,4 +1,4 @@
-//! Staff roles and what each may see. Authorisation decisions are made here, not in handlers.
+//! Staff roles: their codes and names. What each may see and do is decided in one place, tongban-app's policy.
 
 use crate::DomainError;
 use serde::{Deserialize, Serialize};
@@ -64,38 +64,6 @@ impl Role {
     /// Department staff see only their own department's data; the others work across departments of their region.
     pub fn is_department_bound(self) -> bool {
         matches!(self, Role::Reviewer | Role::Head)
-    }
-
-    /// Who may edit the catalog (publish new guide versions).
-    pub fn may_edit_catalog(self) -> bool {
-        matches!(self, Role::Admin)
-    }
-
-    /// Who may read the guide-quality report (dynamic monitoring of guides).
-    pub fn may_check_guides(self) -> bool {
-        matches!(self, Role::Admin | Role::Supervisor | Role::Head | Role::Reviewer)
-    }
-
-    pub fn may_manage_staff(self) -> bool {
-        matches!(self, Role::Admin)
-    }
-
-    /// Who files cases on an applicant's behalf (at a window, a town centre, a village station or a partner site).
-    pub fn may_file_cases(self) -> bool {
-        matches!(self, Role::Clerk | Role::Admin)
-    }
-
-    /// Who works on cases (acceptance, review, decision, delivery).
-    pub fn handles_cases(self) -> bool {
-        matches!(
-            self,
-            Role::Clerk | Role::Reviewer | Role::Head | Role::Admin | Role::Supervisor
-        )
-    }
-
-    /// Who sees the supervision board (department staff: their department's).
-    pub fn may_supervise(self) -> bool {
-        matches!(self, Role::Supervisor | Role::Admin | Role::Head | Role::Reviewer)
     }
 }
 

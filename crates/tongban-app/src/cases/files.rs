@@ -3,7 +3,6 @@
 use super::*;
 use crate::App;
 use crate::{Error, ErrorKind};
-use tongban_core::role::Role;
 use tongban_store::{CaseRecord, NewEvent, Session, StoreError};
 
 /// The kind of file from its first bytes, never from its name: PDF, JPEG, PNG, or OFD (the national layout
@@ -95,9 +94,7 @@ pub async fn store_file(app: &App, bytes: &[u8]) -> Result<StoredFile, Error> {
 
 /// Stores a material's file under the data directory by content hash and records it with the case.
 pub async fn attach(app: &App, s: &Session, number: &str, material: &str, bytes: &[u8]) -> Result<CaseRecord, Error> {
-    if !s.staff.role.handles_cases() || s.staff.role == Role::Supervisor {
-        return Err(Error::forbidden(format!("“{}”不能上传办件材料", s.staff.role.label())));
-    }
+    crate::policy::require(&s.staff, crate::policy::Capability::AttachMaterials)?;
     let case = load(app, s, number).await?;
     if case.closed_at.is_some() {
         return Err(Error::unprocessable("case_closed", "办件已办结，不能再上传材料"));

@@ -4,7 +4,6 @@ use super::*;
 use crate::App;
 use crate::Error;
 use chrono::NaiveDate;
-use tongban_core::role::Role;
 use tongban_store::{CaseRecord, Filed, NewCase, Notification, Session, StoreError};
 
 pub struct Filing {
@@ -41,9 +40,7 @@ pub async fn file_at(
     }
     let (filed_by, role) = match by {
         Some(s) => {
-            if !matches!(s.staff.role, Role::Clerk | Role::Admin) {
-                return Err(Error::forbidden(format!("“{}”不能代为申请办件", s.staff.role.label())));
-            }
+            crate::policy::require(&s.staff, crate::policy::Capability::FileCases)?;
             (s.staff.username.clone(), s.staff.role.as_str().to_string())
         }
         None if f.channel == "online" => ("applicant".to_string(), "applicant".to_string()),

@@ -18,7 +18,7 @@ use crate::App;
 use crate::Error;
 use chrono::NaiveDate;
 use serde::Serialize;
-use tongban_core::ids::{mask_middle, CreditCode, Phone, ResidentId};
+use tongban_core::ids::{CreditCode, Phone, ResidentId};
 use tongban_core::workflow::{default_template, Template};
 use tongban_store::{CaseRecord, Session};
 
@@ -131,15 +131,9 @@ pub fn forget_template(app: &App, region: &str, code: &str) {
     }
 }
 
-/// Whether the staff member may see (and so act on) the case: region always, department for department staff.
-pub fn in_scope(s: &Session, c: &CaseRecord) -> bool {
-    s.staff.region_code == c.region_code
-        && (!s.staff.role.is_department_bound() || s.staff.department_id == Some(c.department_id))
-}
-
 pub async fn load(app: &App, s: &Session, number: &str) -> Result<CaseRecord, Error> {
     match app.store.case_by_number(&s.staff.region_code, number).await? {
-        Some(c) if in_scope(s, &c) => Ok(c),
+        Some(c) if crate::policy::may_read_case(s, &c) => Ok(c),
         // Another department's case does not exist for this reader.
         _ => Err(Error::not_found(format!("办件“{number}”"))),
     }
@@ -188,17 +182,4 @@ pub fn timing(app: &App, c: &CaseRecord, today: NaiveDate) -> Timing {
         remaining_working_days: Some(remaining),
         warning: warning.into(),
     }
-}
-
-/// Masks the applicant's identifier and phone for lists and for readers who do not handle the case.
-pub fn masked_identifier(kind: &str, id: &str) -> String {
-    if kind == "person" {
-        mask_middle(id, 6, 4)
-    } else {
-        id.to_string()
-    }
-}
-
-pub fn masked_phone(p: &str) -> String {
-    mask_middle(p, 3, 4)
 }

@@ -1,6 +1,5 @@
 //! Notices: moved deadlines when a holiday notice is imported, and the outbox delivered to the SMS sink.
 
-use super::*;
 use crate::time::{parse_day, ymd};
 use crate::Error;
 use chrono::Utc;
@@ -95,7 +94,7 @@ pub struct LogSink;
 impl NotificationSink for LogSink {
     fn deliver(&self, n: &Notification) -> Result<(), String> {
         let to = if n.channel == "sms" {
-            masked_phone(&n.recipient)
+            crate::policy::mask::phone(&n.recipient)
         } else {
             n.recipient.clone()
         };

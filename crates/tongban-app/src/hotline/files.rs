@@ -3,12 +3,11 @@
 //! SHA-256, one copy per content under the data directory); each upload is an `attach` event in the order's
 //! history. Only those who may read the order may list or download its files.
 
-use super::{load, may_read};
+use super::load;
 use crate::App;
 use crate::Error;
 use chrono::{DateTime, Utc};
-use tongban_core::role::Role;
-use tongban_store::{HotlineFile, Session, WorkOrder};
+use tongban_store::{HotlineFile, Session};
 
 /// At most this many files in one upload (or with one intake).
 pub const MAX_FILES: usize = 10;
@@ -66,11 +65,6 @@ pub async fn keep(app: &App, uploads: &[Upload], actor: &str, now: DateTime<Utc>
     Ok(out)
 }
 
-/// Who may add files to an order: the operators, and the departments handling it (lead or co-handling).
-pub fn may_attach(s: &Session, o: &WorkOrder) -> bool {
-    s.staff.role == Role::Operator || (s.staff.role.is_department_bound() && may_read(s, o))
-}
-
 /// Attaches files to an order: the reader's right (403), the order still open (422 `order_finished`), at least
 /// one file (422 `file_required`), every file checked before any is kept; one transaction with the event.
 pub async fn attach(
@@ -81,7 +75,7 @@ pub async fn attach(
     now: DateTime<Utc>,
 ) -> Result<Vec<HotlineFile>, Error> {
     let o = load(app, s, number).await?;
-    if !may_attach(s, &o) {
+    if !crate::policy::may_attach_to_order(s, &o) {
         return Err(Error::forbidden("只有12345热线话务员和承办、协办部门可以上传工单附件"));
     }
     if matches!(o.state.as_str(), "closed" | "merged") {

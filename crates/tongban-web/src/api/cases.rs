@@ -8,7 +8,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use tongban_app::cases::{self, masked_identifier, masked_phone, parse_applicant, timing, Filing, Timing};
+use tongban_app::cases::{self, parse_applicant, timing, Filing, Timing};
+use tongban_app::policy::{self, Capability, Shown};
 use tongban_app::Error;
 use tongban_core::workflow::Actor;
 use tongban_store::{CaseFilter, CaseRecord, Session};
@@ -89,7 +90,8 @@ pub struct CaseView {
     pub tolerance: bool,
 }
 
-async fn view(state: &AppState, c: CaseRecord, reader: Option<&Session>, whole: bool) -> ApiResult<CaseView> {
+async fn view(state: &AppState, c: CaseRecord, reader: Option<&Session>, shown: Shown) -> ApiResult<CaseView> {
+    let whole = policy::reveals_case_applicant(reader, &c, shown);
     let tpl = cases::template(state, &c.region_code, &c.workflow_code).await?;
     let allowed = match reader {
         Some(s) => tpl
@@ -112,12 +114,12 @@ async fn view(state: &AppState, c: CaseRecord, reader: Option<&Session>, whole: 
         applicant_identifier: if whole {
             c.applicant_identifier.clone()
         } else {
-            masked_identifier(&c.applicant_kind, &c.applicant_identifier)
+            policy::mask::identifier(&c.applicant_kind, &c.applicant_identifier)
         },
         applicant_phone: if whole {
             c.applicant_phone.clone()
         } else {
-            masked_phone(&c.applicant_phone)
+            policy::mask::phone(&c.applicant_phone)
         },
         number: c.number,
         state: c.state,
@@ -200,7 +202,7 @@ pub async fn create(
     };
     let (case, created) = cases::file(&state, &region, filing, session.as_ref()).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
-    let body = view(&state, case, session.as_ref(), session.is_some()).await?;
+    let body = view(&state, case, session.as_ref(), Shown::Record).await?;
     Ok((status, Json(body)).into_response())
 }
 
@@ -267,7 +269,7 @@ pub async fn list(
     let result = state.store.cases(&s.staff.region_code, &filter, page, per_page).await?;
     let mut data = Vec::with_capacity(result.data.len());
     for c in result.data {
-        data.push(view(&state, c, Some(&s), false).await?);
+        data.push(view(&state, c, Some(&s), Shown::List).await?);
     }
     Ok(Json(CasePage {
         total: result.total,
@@ -286,7 +288,7 @@ pub async fn get(
     Path(number): Path<String>,
 ) -> ApiResult<Json<CaseView>> {
     let c = cases::load(&state, &s, &number).await?;
-    Ok(Json(view(&state, c, Some(&s), true).await?))
+    Ok(Json(view(&state, c, Some(&s), Shown::Record).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -335,7 +337,7 @@ pub async fn action(
         },
     )
     .await?;
-    Ok(Json(view(&state, c, Some(&s), true).await?))
+    Ok(Json(view(&state, c, Some(&s), Shown::Record).await?))
 }
 
 /// The case history: append-only events, each chained to its predecessor by hash.
@@ -435,7 +437,7 @@ pub(crate) async fn progress_of(state: &AppState, number: &str, code: &str) -> R
         item_name: c.item_name,
         department: c.department_name,
         state: c.state,
-        applicant_name: tongban_core::ids::mask_middle(&c.applicant_name, 1, 0),
+        applicant_name: policy::mask::name(&c.applicant_name),
         accepted_on: c.accepted_on,
         due_date: c.due_date,
         closed_at: c.closed_at,
@@ -543,11 +545,11 @@ pub(crate) fn supervision_scope(
     from: Option<&str>,
     to: Option<&str>,
 ) -> Result<(chrono::NaiveDate, chrono::NaiveDate, Option<i64>), Error> {
-    use tongban_core::role::Role;
-    let dept = match s.staff.role {
-        Role::Supervisor | Role::Admin => None,
-        Role::Head | Role::Reviewer => s.staff.department_id,
-        other => return Err(Error::forbidden(format!("“{}”无权查看效能监察数据", other.label()))),
+    policy::require(&s.staff, Capability::ReadSupervision)?;
+    let dept = if policy::own_department_only(s) {
+        s.staff.department_id
+    } else {
+        None
     };
     let today = tongban_app::time::today();
     let to = match to.filter(|t| !t.is_empty()) {
@@ -600,9 +602,7 @@ pub(crate) async fn save_workflow(
     code: &str,
     t: tongban_core::workflow::Template,
 ) -> ApiResult<tongban_core::workflow::Template> {
-    if s.staff.role != tongban_core::role::Role::Admin {
-        return Err(Error::forbidden("只有系统管理员可以修改流程模板").into());
-    }
+    policy::require(&s.staff, Capability::ConfigureWorkflows)?;
     if t.code != code {
         return Err(
             Error::unprocessable("code_mismatch", format!("模板编码“{}”与地址中的“{code}”不一致", t.code)).into(),

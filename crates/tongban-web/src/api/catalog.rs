@@ -7,6 +7,7 @@ use axum::extract::{Path, State};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use tongban_app::catalog::QualityReport;
+use tongban_app::policy::{self, Capability};
 use tongban_app::Error;
 use tongban_core::catalog::{validate, Guide, Level, Material};
 use tongban_core::ids::RegionCode;
@@ -384,9 +385,7 @@ pub async fn put_item(
     ApiJson(change): ApiJson<GuideChange>,
 ) -> ApiResult<Json<ItemDetail>> {
     let staff = &session.staff;
-    if !staff.role.may_edit_catalog() {
-        return Err(Error::forbidden(format!("“{}”不能修改办事指南", staff.role.label())).into());
-    }
+    policy::require(staff, Capability::EditCatalog)?;
     let region = &staff.region_code;
     let current = state
         .store
@@ -563,12 +562,7 @@ pub async fn quality(
 
 /// Who may see which department's quality report: department staff only their own department.
 pub(crate) fn quality_scope(staff: &tongban_store::Staff, wanted: Option<&str>) -> Result<Option<String>, Error> {
-    if !staff.role.may_check_guides() {
-        return Err(Error::forbidden(format!(
-            "“{}”无权查看办事指南质量报告",
-            staff.role.label()
-        )));
-    }
+    policy::require(staff, Capability::CheckGuides)?;
     if staff.role.is_department_bound() {
         let own = staff.department_code.clone();
         if let Some(w) = wanted.filter(|w| !w.is_empty()) {
@@ -600,9 +594,7 @@ pub async fn import(
     body: Bytes,
 ) -> ApiResult<Json<ImportReport>> {
     let staff = &session.staff;
-    if !staff.role.may_edit_catalog() {
-        return Err(Error::forbidden(format!("“{}”不能导入事项目录", staff.role.label())).into());
-    }
+    policy::require(staff, Capability::EditCatalog)?;
     let mode = if p.skip_bad.unwrap_or(false) {
         ImportMode::SkipBad
     } else {

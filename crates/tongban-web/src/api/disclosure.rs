@@ -422,7 +422,7 @@ pub async fn get_request(
     Path(number): Path<String>,
 ) -> ApiResult<Json<RequestView>> {
     let r = d::load_request(&state, &s, &number).await?;
-    let whole = d::may_handle(&s, &r.department_code);
+    let whole = tongban_app::policy::may_author_disclosure(&s, &r.department_code);
     Ok(Json(d::request_view(&state, r, whole, today())))
 }
 
@@ -591,7 +591,7 @@ impl From<tongban_store::Appeal> for AppealView {
 #[utoipa::path(get, path = "/api/v1/disclosure/appeals", tag = "disclosure", security(("bearer" = [])),
     responses((status = 200, body = Vec<AppealView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn appeals(State(state): State<AppState>, ApiUser(s): ApiUser) -> ApiResult<Json<Vec<AppealView>>> {
-    if !d::may_read_reports(&s, None) {
+    if !tongban_app::policy::may_read_disclosure_reports(&s, None) {
         return Err(Error::forbidden("无权查看行政复议、行政诉讼情况").into());
     }
     Ok(Json(
@@ -664,7 +664,7 @@ pub struct ReportParams {
 
 pub async fn report_for(state: &AppState, s: &tongban_store::Session, p: &ReportParams) -> Result<AnnualReport, Error> {
     let department = p.department.as_deref().map(str::trim).filter(|x| !x.is_empty());
-    if !d::may_read_reports(s, department) {
+    if !tongban_app::policy::may_read_disclosure_reports(s, department) {
         return Err(Error::forbidden("无权查看该年度报告（部门人员只能查看本部门的报告）"));
     }
     let year = p.year.unwrap_or(today().year() - 1);

@@ -13,9 +13,9 @@ use serde::{Deserialize, Serialize};
 use tongban_app::hotline::bulletin::{self, Bulletin};
 use tongban_app::hotline::files;
 use tongban_app::hotline::{self, ActionRequest, CategoryIn, EventView, Intake, OrderView};
+use tongban_app::policy::{self, Capability};
 use tongban_app::Error;
-use tongban_core::role::Role;
-use tongban_store::{HotlineCategory, HotlineFile, HotlineWarning, Open311Key, Session};
+use tongban_store::{HotlineCategory, HotlineFile, HotlineWarning, Open311Key};
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Serialize, ToSchema)]
@@ -71,13 +71,6 @@ pub async fn put_category(
     Ok(Json(category_view(&state, &cat)))
 }
 
-fn require_operator(s: &Session) -> Result<(), Error> {
-    if s.staff.role != Role::Operator {
-        return Err(Error::forbidden("只有12345热线话务员可以登记工单"));
-    }
-    Ok(())
-}
-
 /// Register an order taken by an operator (phone call, mayor's-mailbox letter, NPC/CPPCC suggestion). Unknown
 /// category or a region outside the district: 422, nothing written.
 #[utoipa::path(post, path = "/api/v1/hotline/orders", tag = "hotline", security(("bearer" = [])),
@@ -89,7 +82,7 @@ pub async fn create_order(
     ApiUser(s): ApiUser,
     ApiJson(input): ApiJson<Intake>,
 ) -> ApiResult<(StatusCode, Json<OrderView>)> {
-    require_operator(&s)?;
+    policy::require(&s.staff, Capability::TakeHotlineCalls)?;
     if input.channel == "open311" {
         return Err(Error::unprocessable("invalid_channel", "Open311工单请通过/open311/v2接口提交").into());
     }
@@ -195,7 +188,7 @@ pub async fn list_orders(
     ApiUser(s): ApiUser,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<Vec<OrderView>>> {
-    if !hotline::may_see_list(&s, &q.list) {
+    if !policy::may_see_order_list(&s, &q.list) {
         return Err(Error::forbidden("无权查看该工单列表").into());
     }
     let now = Utc::now();
@@ -206,7 +199,7 @@ pub async fn list_orders(
             .iter()
             .map(|o| {
                 let mut v = hotline::view(o, Some(&s), &cats, now);
-                v.caller_phone = hotline::masked_phone(&o.caller_phone);
+                v.caller_phone = policy::mask::phone(&o.caller_phone);
                 v
             })
             .collect(),
@@ -336,10 +329,6 @@ pub(crate) fn period(from: Option<&str>, to: Option<&str>) -> Result<(NaiveDate,
 
 use chrono::Datelike;
 
-fn may_read_figures(s: &Session) -> bool {
-    matches!(s.staff.role, Role::Supervisor | Role::Admin | Role::Operator) || s.staff.role.is_department_bound()
-}
-
 /// The bulletin (通报) for a period: per department received, closed, closed on time, returned, extended and the
 /// rates, each with its formula.
 #[utoipa::path(get, path = "/api/v1/hotline/bulletin", tag = "hotline", security(("bearer" = [])), params(PeriodQuery),
@@ -350,7 +339,7 @@ pub async fn get_bulletin(
     ApiUser(s): ApiUser,
     ApiQuery(q): ApiQuery<PeriodQuery>,
 ) -> ApiResult<Json<Bulletin>> {
-    if !may_read_figures(&s) {
+    if !policy::allows(&s.staff, Capability::ReadHotlineBulletins) {
         return Err(Error::forbidden("无权查看热线通报").into());
     }
     let (from, to) = period(q.from.as_deref(), q.to.as_deref())?;
@@ -361,7 +350,7 @@ pub async fn get_bulletin(
 #[utoipa::path(get, path = "/api/v1/hotline/overdue", tag = "hotline", security(("bearer" = [])),
     responses((status = 200, body = Vec<OrderView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn overdue(State(state): State<AppState>, ApiUser(s): ApiUser) -> ApiResult<Json<Vec<OrderView>>> {
-    if !may_read_figures(&s) {
+    if !policy::allows(&s.staff, Capability::ReadHotlineBulletins) {
         return Err(Error::forbidden("无权查看超期工单").into());
     }
     let dept = if s.staff.role.is_department_bound() {
@@ -377,7 +366,7 @@ pub async fn overdue(State(state): State<AppState>, ApiUser(s): ApiUser) -> ApiR
             .iter()
             .map(|o| {
                 let mut v = hotline::view(o, Some(&s), &cats, now);
-                v.caller_phone = hotline::masked_phone(&o.caller_phone);
+                v.caller_phone = policy::mask::phone(&o.caller_phone);
                 v
             })
             .collect(),
@@ -388,7 +377,7 @@ pub async fn overdue(State(state): State<AppState>, ApiUser(s): ApiUser) -> ApiR
 #[utoipa::path(get, path = "/api/v1/hotline/warnings", tag = "hotline", security(("bearer" = [])),
     responses((status = 200, body = Vec<Object>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn warnings(State(state): State<AppState>, ApiUser(s): ApiUser) -> ApiResult<Json<Vec<HotlineWarning>>> {
-    if !may_read_figures(&s) {
+    if !policy::allows(&s.staff, Capability::ReadHotlineBulletins) {
         return Err(Error::forbidden("无权查看预警").into());
     }
     let dept = s
@@ -440,13 +429,6 @@ pub struct NewKey {
     pub api_key: String,
 }
 
-fn require_admin(s: &Session) -> Result<(), Error> {
-    if s.staff.role != Role::Admin {
-        return Err(Error::forbidden("只有系统管理员可以管理Open311接口密钥"));
-    }
-    Ok(())
-}
-
 /// Issue an Open311 API key (administrators). The key is in this answer only.
 #[utoipa::path(post, path = "/api/v1/open311/keys", tag = "hotline", security(("bearer" = [])), request_body = KeyIn,
     responses((status = 201, body = NewKey), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
@@ -456,7 +438,7 @@ pub async fn add_key(
     ApiUser(s): ApiUser,
     ApiJson(k): ApiJson<KeyIn>,
 ) -> ApiResult<(StatusCode, Json<NewKey>)> {
-    require_admin(&s)?;
+    policy::require(&s.staff, Capability::ConfigureHotline)?;
     let key = hotline::add_api_key(&state, &s.staff.region_code, &k.name, &s.staff.username).await?;
     Ok((
         StatusCode::CREATED,
@@ -471,7 +453,7 @@ pub async fn add_key(
 #[utoipa::path(get, path = "/api/v1/open311/keys", tag = "hotline", security(("bearer" = [])),
     responses((status = 200, body = Vec<Object>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn list_keys(State(state): State<AppState>, ApiUser(s): ApiUser) -> ApiResult<Json<Vec<Open311Key>>> {
-    require_admin(&s)?;
+    policy::require(&s.staff, Capability::ConfigureHotline)?;
     Ok(Json(state.store.open311_keys(&s.staff.region_code).await?))
 }
 
@@ -485,7 +467,7 @@ pub async fn revoke_key(
     ApiUser(s): ApiUser,
     Path(name): Path<String>,
 ) -> ApiResult<StatusCode> {
-    require_admin(&s)?;
+    policy::require(&s.staff, Capability::ConfigureHotline)?;
     state
         .store
         .revoke_open311_key(&s.staff.region_code, &name, &s.staff.username)

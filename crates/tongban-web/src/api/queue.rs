@@ -10,11 +10,11 @@ use axum::http::StatusCode;
 use axum::Json;
 use chrono::Utc;
 use serde::Deserialize;
+use tongban_app::policy::{self, Capability};
 use tongban_app::queue::{
     self, Board, CategoryInput, CategoryView, QueueReport, SlotView, TicketView, WindowAction, WindowAnswer,
     DEFAULT_HOURS,
 };
-use tongban_app::Error;
 use utoipa::{IntoParams, ToSchema};
 
 /// The queue categories of the hall with today's waiting counts.
@@ -97,9 +97,7 @@ pub async fn update_category(
     Path(code): Path<String>,
     ApiJson(p): ApiJson<CategoryPatch>,
 ) -> ApiResult<Json<CategoryView>> {
-    if s.staff.role != tongban_core::role::Role::Admin {
-        return Err(Error::forbidden("只有系统管理员可以设置取号类别").into());
-    }
+    policy::require(&s.staff, Capability::ConfigureQueue)?;
     let mut input = queue::category_input(&state, &s.staff.region_code, &code).await?;
     if let Some(v) = p.name {
         input.name = v;

@@ -10,8 +10,8 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use tongban_app::cases::{self, masked_identifier, parse_applicant};
-use tongban_app::policy::require;
+use tongban_app::cases::parse_applicant;
+use tongban_app::policy::{self, Capability};
 use tongban_app::reform::{self, BundleGuide, BundleStatus, LicenceView, Rater, Verification};
 use tongban_app::reform::{grant_delegation, DelegationRequest};
 use tongban_app::{Error, ErrorKind};
@@ -227,7 +227,7 @@ pub async fn rectifications(State(state): State<AppState>, ApiUser(s): ApiUser) 
     let dept = if s.staff.role.is_department_bound() {
         Some(s.staff.department_id.unwrap_or(-1))
     } else {
-        require(&s, &[Role::Supervisor, Role::Admin, Role::Clerk], "查看差评整改")?;
+        policy::require(&s.staff, Capability::FollowRectifications)?;
         None
     };
     Ok(Json(state.store.rectifications(&s.staff.region_code, dept).await?))
@@ -321,7 +321,7 @@ pub async fn revoke_licence(
 
 /// Revokes a licence: the head of the issuing department or an administrator, with a reason; audited.
 pub async fn revoke(state: &AppState, s: &Session, licence_id: &str, reason: &str) -> Result<LicenceView, Error> {
-    require(s, &[Role::Head, Role::Admin], "注销证照")?;
+    policy::require(&s.staff, Capability::RevokeLicences)?;
     let l = match state.store.licence(licence_id).await? {
         Some(l) if l.region_code == s.staff.region_code => l,
         _ => return Err(Error::not_found(format!("证照“{licence_id}”"))),
@@ -410,13 +410,13 @@ pub async fn commitments(
     ApiUser(s): ApiUser,
     ApiQuery(p): ApiQuery<CommitmentParams>,
 ) -> ApiResult<Json<CommitmentList>> {
-    require(&s, &[Role::Clerk, Role::Supervisor, Role::Admin], "查看容缺承诺")?;
+    policy::require(&s.staff, Capability::ReadCommitments)?;
     let mut data = state
         .store
         .commitments(&s.staff.region_code, p.state.as_deref())
         .await?;
     for c in &mut data {
-        c.applicant_identifier = masked_identifier("person", &c.applicant_identifier);
+        c.applicant_identifier = policy::mask::identifier("person", &c.applicant_identifier);
     }
     Ok(Json(CommitmentList {
         figures: state.store.tolerance_figures(&s.staff.region_code).await?,
@@ -432,7 +432,7 @@ pub async fn credit_records(
     ApiUser(s): ApiUser,
     Path(identifier): Path<String>,
 ) -> ApiResult<Json<Vec<CreditRecord>>> {
-    require(&s, &[Role::Clerk, Role::Supervisor, Role::Admin], "查看失信记录")?;
+    policy::require(&s.staff, Capability::ReadCommitments)?;
     Ok(Json(
         state
             .store
@@ -451,7 +451,7 @@ pub async fn clear_credit_record(
     Path(id): Path<i64>,
     ApiJson(req): ApiJson<RevokeRequest>,
 ) -> ApiResult<StatusCode> {
-    require(&s, &[Role::Admin], "清除失信记录")?;
+    policy::require(&s.staff, Capability::ClearCreditRecords)?;
     if req.reason.trim().is_empty() {
         return Err(Error::unprocessable("missing_reason", "清除失信记录须说明理由").into());
     }
@@ -497,7 +497,7 @@ pub async fn put_bundle(
 
 /// Creates or edits a bundle (an unknown item refuses the whole edit); shared with the page.
 pub async fn save_bundle(state: &AppState, s: &Session, code: &str, req: &BundleEdit) -> Result<BundleGuide, Error> {
-    require(s, &[Role::Admin], "编辑一件事")?;
+    policy::require(&s.staff, Capability::ConfigureReform)?;
     if req.name.trim().is_empty() || req.item_codes.len() < 2 {
         return Err(Error::unprocessable(
             "invalid_bundle",
@@ -600,7 +600,7 @@ pub async fn bundle_view(
         applicant_identifier: if whole {
             b.applicant_identifier.clone()
         } else {
-            masked_identifier(&b.applicant_kind, &b.applicant_identifier)
+            policy::mask::identifier(&b.applicant_kind, &b.applicant_identifier)
         },
         number: b.number,
         bundle_code: b.bundle_code,
@@ -699,7 +699,7 @@ pub async fn bundle_action(
     Path(number): Path<String>,
     ApiJson(req): ApiJson<BundleStepRequest>,
 ) -> ApiResult<Json<BundleCaseView>> {
-    require(&s, &[Role::Clerk, Role::Admin], "办理一件事的受理和送达")?;
+    policy::require(&s.staff, Capability::HandleBundles)?;
     match req.action.as_str() {
         "accept" => reform::accept_bundle(&state, &s, &number).await?,
         "deliver" => reform::deliver_bundle(&state, &s, &number, req.comment.trim()).await?,
@@ -746,7 +746,7 @@ pub async fn put_partner(
 
 /// Creates or replaces a partner and its agreed items, each of which must be a 跨省通办 item; shared with the page.
 pub async fn save_partner(state: &AppState, s: &Session, code: &str, req: PartnerEdit) -> Result<Partner, Error> {
-    require(s, &[Role::Admin], "配置跨省通办合作地区")?;
+    policy::require(&s.staff, Capability::ConfigureReform)?;
     let region = tongban_core::ids::RegionCode::parse(code)?;
     if req.name.trim().is_empty() {
         return Err(Error::unprocessable("missing_name", "合作地区名称不能为空"));
@@ -825,7 +825,7 @@ pub async fn undo_delegation(
     id: i64,
     req: &RevokeDelegation,
 ) -> Result<Delegation, Error> {
-    require(s, &[Role::Admin], "撤回赋权")?;
+    policy::require(&s.staff, Capability::ConfigureReform)?;
     chrono::NaiveDate::parse_from_str(&req.on, "%Y-%m-%d")
         .map_err(|_| Error::unprocessable("invalid_date", "撤回日期应为YYYY-MM-DD"))?;
     if req.document.trim().is_empty() {
@@ -925,7 +925,7 @@ pub async fn pair_helper(
 }
 
 pub async fn pair(state: &AppState, s: &Session, req: &PairRequest) -> Result<HelperPair, Error> {
-    require(s, &[Role::Admin], "配置帮代办")?;
+    policy::require(&s.staff, Capability::ConfigureReform)?;
     let code = tongban_core::ids::CreditCode::parse(&req.credit_code)?;
     match state.store.staff_by_username(&req.helper).await? {
         Some((h, _)) if h.region_code == s.staff.region_code && h.role == Role::Clerk && h.active => {}
@@ -987,11 +987,7 @@ pub struct EnterpriseCase {
 }
 
 pub async fn enterprise(state: &AppState, s: &Session, code: &str) -> Result<EnterpriseView, Error> {
-    require(
-        s,
-        &[Role::Clerk, Role::Supervisor, Role::Admin, Role::Policy],
-        "查看企业全生命周期",
-    )?;
+    policy::require(&s.staff, Capability::ReadEnterprises)?;
     let code = tongban_core::ids::CreditCode::parse(code)?;
     let region = &s.staff.region_code;
     let cases = state.store.cases_of_applicant(region, code.as_str()).await?;

@@ -11,7 +11,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
-use tongban_app::cases::{self, masked_identifier, masked_phone, parse_applicant, timing, Filing};
+use tongban_app::cases::{self, parse_applicant, timing, Filing};
+use tongban_app::policy::{self, Capability};
 use tongban_app::{Error, ErrorKind};
 use tongban_core::catalog::Guide;
 use tongban_core::workflow::Actor;
@@ -75,8 +76,8 @@ struct InboxQuery {
 }
 
 async fn inbox(State(state): State<AppState>, WebUser(s): WebUser, Query(q): Query<InboxQuery>) -> Response {
-    if !s.staff.role.handles_cases() {
-        return error_page(Error::forbidden(format!("“{}”不办理办件", s.staff.role.label())));
+    if let Err(e) = policy::require(&s.staff, Capability::ReadCases) {
+        return error_page(e);
     }
     let page = q.page.unwrap_or(1).max(1);
     let result = async {
@@ -120,7 +121,7 @@ async fn inbox(State(state): State<AppState>, WebUser(s): WebUser, Query(q): Que
                     item_name: c.item_name.clone(),
                     department: c.department_name.clone(),
                     applicant_name: c.applicant_name.clone(),
-                    applicant_identifier: masked_identifier(&c.applicant_kind, &c.applicant_identifier),
+                    applicant_identifier: policy::mask::identifier(&c.applicant_kind, &c.applicant_identifier),
                     state_label: label(&c.state),
                     due_date: c.due_date.clone().unwrap_or_else(|| "—".into()),
                     provisional: c.due_provisional,
@@ -199,8 +200,8 @@ async fn new_page(
     checked: Vec<String>,
     error: String,
 ) -> Response {
-    if !s.staff.role.may_file_cases() {
-        return error_page(Error::forbidden(format!("“{}”不在窗口受理", s.staff.role.label())));
+    if let Err(e) = policy::require(&s.staff, Capability::FileCases) {
+        return error_page(e);
     }
     let region = s.staff.region_code.clone();
     let mut page = NewCasePage {
@@ -527,9 +528,9 @@ async fn case_page(
         } else {
             vec![]
         };
-        if s.staff.role == tongban_core::role::Role::Supervisor {
-            c.applicant_identifier = masked_identifier(&c.applicant_kind, &c.applicant_identifier);
-            c.applicant_phone = masked_phone(&c.applicant_phone);
+        if !policy::reveals_case_applicant(Some(&s), &c, policy::Shown::Record) {
+            c.applicant_identifier = policy::mask::identifier(&c.applicant_kind, &c.applicant_identifier);
+            c.applicant_phone = policy::mask::phone(&c.applicant_phone);
         }
         Ok::<_, Error>(CasePage {
             layout: Layout::new(format!("办件 {number}"), Some(&s)),
@@ -817,7 +818,7 @@ async fn workflow_view(
         let json = draft.unwrap_or_else(|| serde_json::to_string_pretty(&t).unwrap_or_default());
         Ok::<_, Error>(WorkflowPage {
             layout: Layout::new("流程模板", Some(s)),
-            can_edit: s.staff.role == tongban_core::role::Role::Admin,
+            can_edit: policy::allows(&s.staff, Capability::ConfigureWorkflows),
             t,
             rows,
             json,
@@ -848,8 +849,8 @@ async fn workflow_submit(
     if !csrf_ok(&s.csrf_token, &f.csrf) {
         return csrf_refused();
     }
-    if s.staff.role != tongban_core::role::Role::Admin {
-        return error_page(Error::forbidden("只有系统管理员可以修改流程模板"));
+    if let Err(e) = policy::require(&s.staff, Capability::ConfigureWorkflows) {
+        return error_page(e);
     }
     let saved = async {
         let t: tongban_core::workflow::Template = serde_json::from_str(&f.definition)

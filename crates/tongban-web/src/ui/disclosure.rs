@@ -18,9 +18,9 @@ use serde::Deserialize;
 use tongban_app::disclosure::{
     self as d, AnnualReport, DraftInput, Figures, ItemAction, ItemView, Letter, ListQuery, RequestInput, RequestView,
 };
+use tongban_app::policy::{self, Capability};
 use tongban_app::time::today;
 use tongban_app::{Error, ErrorKind};
-use tongban_core::role::Role;
 use tongban_store::{Department, RequestEvent, Session};
 
 pub fn router() -> Router<AppState> {
@@ -269,7 +269,7 @@ async fn apply_page(
                 f,
                 departments: match s.filter(|_| staff) {
                     Some(s) => {
-                        departments.retain(|dep| d::may_handle(s, &dep.code));
+                        departments.retain(|dep| policy::may_author_disclosure(s, &dep.code));
                         departments
                     }
                     None => departments,
@@ -315,7 +315,7 @@ async fn apply_submit(
     .await
     {
         Ok(mut v) => {
-            v.applicant_identifier = tongban_app::cases::masked_identifier(
+            v.applicant_identifier = policy::mask::identifier(
                 if v.applicant_kind == "person" {
                     "person"
                 } else {
@@ -332,8 +332,8 @@ async fn apply_submit(
 
 /// The disclosure officer's form for a request that came by letter, fax or in person.
 async fn record_form(State(state): State<AppState>, WebUser(s): WebUser) -> Response {
-    if !matches!(s.staff.role, Role::Discloser | Role::Admin) {
-        return error_page(Error::forbidden("只有政务公开工作人员可以登记申请"));
+    if let Err(e) = policy::require(&s.staff, Capability::RecordDisclosureRequests) {
+        return error_page(e);
     }
     let f = ApplyForm {
         applicant_kind: "person".into(),
@@ -440,15 +440,8 @@ struct MsgQuery {
     msg: Option<String>,
 }
 
-fn may_use_workbench(s: &Session) -> bool {
-    matches!(
-        s.staff.role,
-        Role::Discloser | Role::Admin | Role::Head | Role::Reviewer | Role::Supervisor
-    )
-}
-
 async fn workbench_view(state: &AppState, s: &Session, notice: String, error: Option<Error>) -> Response {
-    if !may_use_workbench(s) {
+    if !policy::allows(&s.staff, Capability::UseDisclosureWorkbench) {
         return error_page(Error::forbidden("政务公开工作台供政务公开专员和部门人员使用"));
     }
     let status = error
@@ -466,7 +459,7 @@ async fn workbench_view(state: &AppState, s: &Session, notice: String, error: Op
             .data;
         let to_approve = drafts
             .iter()
-            .filter(|i| d::may_approve(s, &i.department) && i.author != s.staff.username)
+            .filter(|i| policy::may_approve_disclosure(s, &i.department) && i.author != s.staff.username)
             .cloned()
             .collect();
         let mut mine: Vec<ItemView> = drafts.into_iter().filter(|i| i.author == s.staff.username).collect();
@@ -498,7 +491,7 @@ async fn workbench_view(state: &AppState, s: &Session, notice: String, error: Op
             departments: state.store.departments(&region).await?,
             may_pick_department: !s.staff.role.is_department_bound(),
             recent: d::list_items(state, &region, Some(s), &recent_q, 1, 10).await?.data,
-            may_repeal: matches!(s.staff.role, Role::Discloser | Role::Admin | Role::Head),
+            may_repeal: policy::allows(&s.staff, Capability::ApproveDisclosure),
             year: chrono::Datelike::year(&today()) - 1,
         })
     }
@@ -621,7 +614,7 @@ async fn request_view_page(
     let result = async {
         let r = d::load_request(state, s, number).await?;
         let events = state.store.disclosure_request_events(&r).await?;
-        let whole = d::may_handle(s, &r.department_code);
+        let whole = policy::may_author_disclosure(s, &r.department_code);
         Ok::<_, Error>(RequestPage {
             layout: Layout::new(format!("依申请公开 {number}"), Some(s)),
             r: d::request_view(state, r, whole, today()),
@@ -635,7 +628,7 @@ async fn request_view_page(
                     )
                 })
                 .collect(),
-            may_extend: matches!(s.staff.role, Role::Discloser | Role::Admin | Role::Head),
+            may_extend: policy::allows(&s.staff, Capability::ApproveDisclosure),
             notice,
             error: error.map(|e| e.message).unwrap_or_default(),
         })

@@ -21,8 +21,8 @@ use serde::Deserialize;
 use tongban_app::hotline::bulletin::{self, pct_text, Bulletin};
 use tongban_app::hotline::files;
 use tongban_app::hotline::{self, ActionRequest, Intake, CHANNELS, SATISFACTION, URGENCIES};
+use tongban_app::policy::{self, Capability};
 use tongban_app::{Error, ErrorKind};
-use tongban_core::role::Role;
 use tongban_store::{Department, HotlineCategory, HotlineWarning, Open311Key, Session, WorkOrder};
 
 pub fn router() -> Router<AppState> {
@@ -76,7 +76,7 @@ fn row(o: &WorkOrder, cats: &[HotlineCategory], now: chrono::DateTime<Utc>) -> R
         state: hotline::state_label(&o.state).into(),
         due: hotline::local_short(&o.due_at),
         overdue: hotline::is_overdue(o, now),
-        phone: hotline::masked_phone(&o.caller_phone),
+        phone: policy::mask::phone(&o.caller_phone),
         note: if o.extension_requested > 0 {
             format!("申请延期{}个工作日：{}", o.extension_requested, o.extension_reason)
         } else if o.state == "returned" {
@@ -117,7 +117,7 @@ fn lists_for(s: &Session) -> Vec<(&'static str, &'static str)> {
         ("inbox", "部门待办"),
     ]
     .into_iter()
-    .filter(|(l, _)| hotline::may_see_list(s, l))
+    .filter(|(l, _)| policy::may_see_order_list(s, l))
     .collect()
 }
 
@@ -127,7 +127,7 @@ async fn worklist_page(State(state): State<AppState>, WebUser(s): WebUser, Query
         return error_page(Error::forbidden("12345热线工作台仅供话务员、承办部门和督办领导使用"));
     };
     let current = q.list.unwrap_or_else(|| first.0.to_string());
-    if !hotline::may_see_list(&s, &current) {
+    if !policy::may_see_order_list(&s, &current) {
         return error_page(Error::forbidden("无权查看该工单列表"));
     }
     let orders = match hotline::worklist(&state, &s, &current).await {
@@ -151,8 +151,8 @@ async fn worklist_page(State(state): State<AppState>, WebUser(s): WebUser, Query
         lists,
         current,
         rows: orders.iter().map(|o| row(o, &cats, now)).collect(),
-        operator: s.staff.role == Role::Operator,
-        admin: s.staff.role == Role::Admin,
+        operator: policy::allows(&s.staff, Capability::TakeHotlineCalls),
+        admin: policy::allows(&s.staff, Capability::ConfigureHotline),
         msg: q.msg.unwrap_or_default(),
     })
 }
@@ -249,8 +249,8 @@ async fn new_view(state: &AppState, s: &Session, form: NewOrderForm, error: Stri
 }
 
 async fn new_form(State(state): State<AppState>, WebUser(s): WebUser) -> Response {
-    if s.staff.role != Role::Operator {
-        return error_page(Error::forbidden("只有12345热线话务员可以登记工单"));
+    if let Err(e) = policy::require(&s.staff, Capability::TakeHotlineCalls) {
+        return error_page(e);
     }
     let form = NewOrderForm {
         channel: "phone".into(),
@@ -285,8 +285,8 @@ async fn new_submit(
     if !csrf_ok(&s.csrf_token, &f.csrf) {
         return error_page(Error::forbidden("表单已过期，请刷新页面后重试"));
     }
-    if s.staff.role != Role::Operator {
-        return error_page(Error::forbidden("只有12345热线话务员可以登记工单"));
+    if let Err(e) = policy::require(&s.staff, Capability::TakeHotlineCalls) {
+        return error_page(e);
     }
     let (lat, lon) = match (opt_f64(&f.lat), opt_f64(&f.lon)) {
         (Ok(a), Ok(b)) => (a, b),
@@ -409,7 +409,7 @@ async fn order_view(state: &AppState, s: &Session, number: &str, msg: String, er
     let events = state.store.work_order_events(o.id).await.unwrap_or_default();
     let order_files = state.store.work_order_files(o.id).await.unwrap_or_default();
     let view = hotline::view(&o, Some(s), &cats, Utc::now());
-    let may_attach = files::may_attach(s, &o) && !matches!(o.state.as_str(), "closed" | "merged");
+    let may_attach = policy::may_attach_to_order(s, &o) && !matches!(o.state.as_str(), "closed" | "merged");
     render(&OrderPage {
         layout: Layout::new(format!("工单{}", o.number), Some(s)),
         received: hotline::local_short(&o.received_at),
@@ -596,16 +596,12 @@ struct PeriodForm {
     to: Option<String>,
 }
 
-fn may_read_figures(s: &Session) -> bool {
-    matches!(s.staff.role, Role::Supervisor | Role::Admin | Role::Operator) || s.staff.role.is_department_bound()
-}
-
 async fn bulletin_data(
     state: &AppState,
     s: &Session,
     q: &PeriodForm,
 ) -> Result<(Bulletin, Vec<WorkOrder>, Vec<WorkOrder>), Error> {
-    if !may_read_figures(s) {
+    if !policy::allows(&s.staff, Capability::ReadHotlineBulletins) {
         return Err(Error::forbidden("无权查看热线通报"));
     }
     let (from, to) = period(q.from.as_deref(), q.to.as_deref())?;
@@ -702,7 +698,7 @@ struct AcknowledgeForm {
 }
 
 async fn warnings_view(state: &AppState, s: &Session, msg: String, error: String) -> Response {
-    if !may_read_figures(s) {
+    if !policy::allows(&s.staff, Capability::ReadHotlineBulletins) {
         return error_page(Error::forbidden("无权查看预警"));
     }
     let dept = s
@@ -725,7 +721,7 @@ async fn warnings_view(state: &AppState, s: &Session, msg: String, error: String
                         .as_deref()
                         .map(hotline::local_short)
                         .unwrap_or_default(),
-                    may_acknowledge: hotline::may_acknowledge(s, &w),
+                    may_acknowledge: policy::may_acknowledge_warning(s, &w),
                     w,
                 })
                 .partition(|r| r.w.acknowledged_by.is_some());
@@ -845,8 +841,8 @@ async fn categories_view(
     msg: String,
     error: String,
 ) -> Response {
-    if s.staff.role != Role::Admin {
-        return error_page(Error::forbidden("只有系统管理员可以设置工单分类"));
+    if let Err(e) = policy::require(&s.staff, Capability::ConfigureHotline) {
+        return error_page(e);
     }
     let region = &s.staff.region_code;
     let cats = match state.store.hotline_categories(region).await {
@@ -993,8 +989,8 @@ struct KeyForm {
 }
 
 async fn keys_view(state: &AppState, s: &Session, new_key: String, error: String) -> Response {
-    if s.staff.role != Role::Admin {
-        return error_page(Error::forbidden("只有系统管理员可以管理Open311接口密钥"));
+    if let Err(e) = policy::require(&s.staff, Capability::ConfigureHotline) {
+        return error_page(e);
     }
     match state.store.open311_keys(&s.staff.region_code).await {
         Ok(keys) => render(&KeysPage {
@@ -1015,8 +1011,8 @@ async fn keys_submit(State(state): State<AppState>, WebUser(s): WebUser, Form(f)
     if !csrf_ok(&s.csrf_token, &f.csrf) {
         return error_page(Error::forbidden("表单已过期，请刷新页面后重试"));
     }
-    if s.staff.role != Role::Admin {
-        return error_page(Error::forbidden("只有系统管理员可以管理Open311接口密钥"));
+    if let Err(e) = policy::require(&s.staff, Capability::ConfigureHotline) {
+        return error_page(e);
     }
     let region = s.staff.region_code.clone();
     let result = if f.mode == "revoke" {

@@ -64,6 +64,8 @@ pub struct Layout {
     pub title: String,
     pub user: Option<Staff>,
     pub csrf: String,
+    /// The workbench's links this staff member may follow: (path, name).
+    pub nav: Vec<(&'static str, &'static str)>,
 }
 
 impl Layout {
@@ -72,8 +74,43 @@ impl Layout {
             title: title.into(),
             user: session.map(|s| s.staff.clone()),
             csrf: session.map(|s| s.csrf_token.clone()).unwrap_or_default(),
+            nav: session.map(|s| staff_nav(&s.staff)).unwrap_or_default(),
         }
     }
+}
+
+/// The workbench's menu: every page is offered only to those the policy lets open it.
+fn staff_nav(staff: &Staff) -> Vec<(&'static str, &'static str)> {
+    use tongban_app::policy::{allows, Capability as C};
+    let links: [(&[C], &str, &str); 16] = [
+        (&[], "/staff", "工作台"),
+        (&[C::FileCases], "/staff/cases/new", "窗口受理"),
+        (&[C::ReadCases], "/staff/cases", "办件"),
+        (&[C::ReadSupervision], "/staff/supervision", "效能监察"),
+        (&[C::FileCases], "/staff/bundles", "一件事"),
+        (&[], "/staff/reform", "改革服务"),
+        (&[C::UseDisclosureWorkbench], "/staff/disclosure", "政务公开"),
+        (&[C::CallAtWindow], "/staff/queue", "窗口叫号"),
+        (&[C::ReadQueueFigures], "/staff/queue/figures", "取号统计"),
+        (&[C::ConfigureQueue], "/staff/queue/categories", "取号类别"),
+        (&[C::UseHotline], "/staff/hotline", "12345热线"),
+        (&[C::ConfigureHotline], "/staff/hotline/categories", "热线工单分类"),
+        (&[C::ConfigureHotline], "/staff/hotline/keys", "Open311密钥"),
+        (&[], "/staff/catalog", "事项目录"),
+        (&[C::CheckGuides], "/staff/quality", "指南质量监测"),
+        (&[C::ManageStaff], "/staff/users", "人员管理"),
+    ];
+    let mut nav: Vec<(&'static str, &'static str)> = links
+        .iter()
+        .filter(|(needs, href, _)| {
+            needs.iter().all(|c| allows(staff, *c)) && (*href != "/staff/queue" || staff.window_name.is_some())
+        })
+        .map(|(_, href, label)| (*href, *label))
+        .collect();
+    if allows(staff, C::ConfigureWorkflows) {
+        nav.push(("/staff/workflows/default", "流程模板"));
+    }
+    nav
 }
 
 /// Page links that keep the other query parameters.

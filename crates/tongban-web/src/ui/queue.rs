@@ -15,12 +15,12 @@ use axum::routing::get;
 use axum::Router;
 use chrono::Utc;
 use serde::Deserialize;
+use tongban_app::policy::{self, Capability};
 use tongban_app::queue::{
     self, Board, CategoryInput, CategoryView, QueueReport, SlotView, TicketView, WindowAction, WindowAnswer,
     DEFAULT_HOURS,
 };
 use tongban_app::{Error, ErrorKind};
-use tongban_core::role::Role;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -344,8 +344,8 @@ async fn categories_view(
     notice: String,
     error: Option<Error>,
 ) -> Response {
-    if s.staff.role != Role::Admin {
-        return error_page(Error::forbidden("只有系统管理员可以设置取号类别"));
+    if let Err(e) = policy::require(&s.staff, Capability::ConfigureQueue) {
+        return error_page(e);
     }
     let status = error
         .as_ref()

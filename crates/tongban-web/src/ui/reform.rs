@@ -13,6 +13,7 @@ use axum::Router;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
+use tongban_app::policy::{self, Capability};
 use tongban_app::reform::{self, Rater, Verification};
 use tongban_app::Error;
 use tongban_store::{Commitment, Rectification, ToleranceFigures};
@@ -119,14 +120,12 @@ async fn verify_page(
             Err(e) => return error_page(e),
         }
     };
-    let can_revoke = s.as_ref().is_some_and(|s| {
-        matches!(
-            s.staff.role,
-            tongban_core::role::Role::Head | tongban_core::role::Role::Admin
-        )
-    }) && result
+    let can_revoke = s
         .as_ref()
-        .is_some_and(|v| matches!(v.status.as_str(), "valid" | "expired"));
+        .is_some_and(|s| policy::allows(&s.staff, Capability::RevokeLicences))
+        && result
+            .as_ref()
+            .is_some_and(|v| matches!(v.status.as_str(), "valid" | "expired"));
     render(&VerifyPage {
         layout: Layout::new("电子证照核验", s.as_ref()),
         id,
@@ -259,7 +258,7 @@ async fn my_page(State(state): State<AppState>, jar: CookieJar) -> Response {
     match lists.await {
         Ok((cases, licences)) => render(&MyPage {
             layout: Layout::new("我的办件", None),
-            who: Some(tongban_core::ids::mask_middle(&a.identifier, 4, 4)),
+            who: Some(policy::mask::signed_in(&a.identifier)),
             identifier: String::new(),
             phone: String::new(),
             code_sent: false,
@@ -457,7 +456,7 @@ async fn bundles_page(State(state): State<AppState>, WebUser(s): WebUser, Query(
             .collect();
         Ok(BundlesPage {
             layout: Layout::new("一件事一次办", Some(&s)),
-            admin: s.staff.role == tongban_core::role::Role::Admin,
+            admin: policy::allows(&s.staff, Capability::ConfigureReform),
             error: q.error.unwrap_or_default(),
             notice: q.done.unwrap_or_default(),
             bundles,
@@ -487,8 +486,8 @@ async fn bundle_new_page(
     checked: Vec<String>,
     error: String,
 ) -> Response {
-    if !s.staff.role.may_file_cases() {
-        return error_page(Error::forbidden(format!("“{}”不在窗口受理", s.staff.role.label())));
+    if let Err(e) = policy::require(&s.staff, Capability::FileCases) {
+        return error_page(e);
     }
     let region = s.staff.region_code.clone();
     let result: Result<BundleNewPage, Error> = async {
@@ -719,7 +718,7 @@ async fn delegations_page(
     let result: Result<DelegationsPage, Error> = async {
         Ok(DelegationsPage {
             layout: Layout::new("赋权与跨省通办", Some(&s)),
-            admin: s.staff.role == tongban_core::role::Role::Admin,
+            admin: policy::allows(&s.staff, Capability::ConfigureReform),
             delegations: state.store.delegations(&region).await?,
             partners: state.store.partners(&region).await?,
             error: q.error.unwrap_or_default(),
@@ -830,7 +829,7 @@ async fn enterprise_page(
             code,
             e,
             pairs,
-            admin: s.staff.role == tongban_core::role::Role::Admin,
+            admin: policy::allows(&s.staff, Capability::ConfigureReform),
             error,
         }),
         Err(e) => error_page(e.into()),

@@ -12,6 +12,7 @@ use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
 use tongban_app::catalog::{QualityFinding, QualityReport, RULE_LABELS};
+use tongban_app::policy::{self, Capability};
 use tongban_app::Error;
 use tongban_core::catalog::{parse_yuan, Guide, ITEM_TYPES};
 use tongban_core::role::Role;
@@ -121,7 +122,7 @@ async fn home(State(state): State<AppState>, WebUser(session): WebUser) -> Respo
         }];
         let mut findings = vec![];
         let mut findings_title = String::new();
-        if me.role.may_check_guides() {
+        if policy::allows(&me, Capability::CheckGuides) {
             let dept = quality_scope(&me, None)?;
             let report = tongban_app::catalog::quality_report(&state.store, &region, dept.as_deref(), None).await?;
             stats.push(Stat {
@@ -140,7 +141,7 @@ async fn home(State(state): State<AppState>, WebUser(session): WebUser) -> Respo
             };
             findings = report.findings.into_iter().take(8).collect();
         }
-        if me.role == Role::Admin {
+        if policy::allows(&me, Capability::ManageStaff) {
             stats.push(Stat {
                 label: "工作人员".into(),
                 value: state.store.staff_in_region(&region).await?.len().to_string(),
@@ -231,7 +232,7 @@ async fn catalog(State(state): State<AppState>, WebUser(session): WebUser, Query
         );
         Ok::<_, Error>(CatalogPage {
             layout: Layout::new("事项目录", Some(&session)),
-            is_admin: me.role.may_edit_catalog(),
+            is_admin: policy::allows(me, Capability::EditCatalog),
             departments: state.store.departments(&region).await?,
             types: ITEM_TYPES.to_vec(),
             pager: Pager::new(page, CATALOG_PAGE_SIZE, items.total, base),
@@ -268,8 +269,8 @@ async fn edit_page(
     error: String,
 ) -> Response {
     let me = &session.staff;
-    if !me.role.may_edit_catalog() {
-        return error_page(Error::forbidden(format!("“{}”不能修改办事指南", me.role.label())));
+    if let Err(e) = policy::require(me, Capability::EditCatalog) {
+        return error_page(e);
     }
     let result = async {
         let item = state
@@ -386,8 +387,8 @@ async fn edit_submit(
     if !csrf_ok(&session.csrf_token, &f.csrf) {
         return csrf_refused();
     }
-    if !me.role.may_edit_catalog() {
-        return error_page(Error::forbidden(format!("“{}”不能修改办事指南", me.role.label())));
+    if let Err(e) = policy::require(me, Capability::EditCatalog) {
+        return error_page(e);
     }
     let current = match state.store.item(&me.region_code, &code, None).await {
         Ok(Some(i)) => i,
@@ -448,7 +449,7 @@ async fn quality(State(state): State<AppState>, WebUser(session): WebUser, Query
         let f_rule = rule.unwrap_or_default();
         Ok::<_, Error>(QualityPage {
             layout: Layout::new("指南质量监测", Some(&session)),
-            is_admin: me.role.may_edit_catalog(),
+            is_admin: policy::allows(me, Capability::EditCatalog),
             department_bound: me.role.is_department_bound(),
             departments: state.store.departments(&me.region_code).await?,
             rules: RULE_LABELS.to_vec(),
@@ -481,8 +482,8 @@ struct UsersPage {
 
 async fn users_page(state: &AppState, session: &tongban_store::Session, error: String, notice: String) -> Response {
     let me = &session.staff;
-    if !me.role.may_manage_staff() {
-        return error_page(Error::forbidden("只有系统管理员可以管理人员"));
+    if let Err(e) = policy::require(me, Capability::ManageStaff) {
+        return error_page(e);
     }
     let result = async {
         Ok::<_, Error>(UsersPage {
@@ -517,8 +518,8 @@ async fn add_user(State(state): State<AppState>, WebUser(session): WebUser, Form
     if !csrf_ok(&session.csrf_token, &f.csrf) {
         return csrf_refused();
     }
-    if !me.role.may_manage_staff() {
-        return error_page(Error::forbidden("只有系统管理员可以管理人员"));
+    if let Err(e) = policy::require(me, Capability::ManageStaff) {
+        return error_page(e);
     }
     let role = match Role::parse(&f.role) {
         Ok(r) => r,

@@ -1,0 +1,191 @@
+//! Orders as the reader sees them, and each role's work lists.
+
+use super::*;
+use crate::App;
+use crate::Error;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use tongban_store::{HotlineCategory, OrderEvent, OrderFilter, Session, WorkOrder};
+
+/// An order as the API shows it; the caller's phone masked unless the reader handles the order.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OrderView {
+    pub number: String,
+    pub channel: String,
+    pub category: String,
+    pub category_name: String,
+    pub kind: String,
+    pub urgency: String,
+    pub title: String,
+    pub content: String,
+    pub address: String,
+    pub area_code: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub caller_name: String,
+    pub caller_phone: String,
+    pub attachments: Vec<String>,
+    pub state: String,
+    pub state_label: String,
+    pub lead_department: String,
+    pub co_departments: Vec<String>,
+    pub received_at: String,
+    pub due_at: String,
+    pub overdue: bool,
+    pub extension_requested: i64,
+    pub extension_reason: String,
+    pub return_reason: String,
+    pub reply: String,
+    pub replied_at: Option<String>,
+    pub resolved: Option<bool>,
+    pub satisfaction: Option<String>,
+    pub closed_at: Option<String>,
+    pub closing_note: String,
+    pub merged_into: Option<String>,
+    pub returns: i64,
+    pub extensions: i64,
+    pub version: i64,
+    /// What the reader may do now.
+    pub allowed_actions: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EventView {
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub from_state: String,
+    pub to_state: String,
+    pub department: String,
+    pub note: String,
+}
+
+impl From<OrderEvent> for EventView {
+    fn from(e: OrderEvent) -> EventView {
+        EventView {
+            at: local_iso(&e.at),
+            actor: e.actor,
+            action: e.action,
+            from_state: e.from_state,
+            to_state: e.to_state,
+            department: e.department,
+            note: e.note,
+        }
+    }
+}
+
+pub fn is_overdue(o: &WorkOrder, now: DateTime<Utc>) -> bool {
+    let due = parse_time(&o.due_at);
+    match o.state.as_str() {
+        "closed" | "merged" => false,
+        "replied" | "revisited" | "review" => {
+            due.is_some_and(|d| o.replied_at.as_deref().and_then(parse_time).is_some_and(|r| r > d))
+        }
+        _ => due.is_some_and(|d| d < now),
+    }
+}
+
+pub fn view(o: &WorkOrder, reader: Option<&Session>, categories: &[HotlineCategory], now: DateTime<Utc>) -> OrderView {
+    let whole = reader.is_some_and(|s| crate::policy::reveals_order_contact(s, o));
+    OrderView {
+        number: o.number.clone(),
+        channel: o.channel.clone(),
+        category: o.category_code.clone(),
+        category_name: categories
+            .iter()
+            .find(|c| c.code == o.category_code)
+            .map(|c| c.name.clone())
+            .unwrap_or_default(),
+        kind: o.kind.clone(),
+        urgency: o.urgency.clone(),
+        title: o.title.clone(),
+        content: o.content.clone(),
+        address: o.address.clone(),
+        area_code: o.area_code.clone(),
+        lat: o.lat,
+        lon: o.lon,
+        caller_name: if whole {
+            o.caller_name.clone()
+        } else {
+            crate::policy::mask::name(&o.caller_name)
+        },
+        caller_phone: if whole {
+            o.caller_phone.clone()
+        } else {
+            crate::policy::mask::phone(&o.caller_phone)
+        },
+        attachments: o
+            .attachments
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(String::from)
+            .collect(),
+        state: o.state.clone(),
+        state_label: state_label(&o.state).into(),
+        lead_department: o.lead_department.clone(),
+        co_departments: o
+            .co_departments
+            .split(',')
+            .filter(|c| !c.is_empty())
+            .map(String::from)
+            .collect(),
+        received_at: local_iso(&o.received_at),
+        due_at: local_iso(&o.due_at),
+        overdue: is_overdue(o, now),
+        extension_requested: o.extension_requested,
+        extension_reason: o.extension_reason.clone(),
+        return_reason: o.return_reason.clone(),
+        reply: o.reply.clone(),
+        replied_at: o.replied_at.as_deref().map(local_iso),
+        resolved: o.resolved,
+        satisfaction: o.satisfaction.clone(),
+        closed_at: o.closed_at.as_deref().map(local_iso),
+        closing_note: o.closing_note.clone(),
+        merged_into: o.merged_into.clone(),
+        returns: o.returns,
+        extensions: o.extensions,
+        version: o.version,
+        allowed_actions: reader
+            .map(|s| allowed_actions(s, o).into_iter().map(String::from).collect())
+            .unwrap_or_default(),
+    }
+}
+
+/// The orders a staff member works on, by role: the dispatcher's queue (received and returned, pending
+/// extensions, replied for revisit, revisited for closing), a department's inbox, the leaders' review queue.
+pub async fn worklist(app: &App, s: &Session, list: &str) -> Result<Vec<WorkOrder>, Error> {
+    let region = &s.staff.region_code;
+    let mut f = OrderFilter {
+        limit: 500,
+        ..Default::default()
+    };
+    match list {
+        "dispatch" => f.states = vec!["received".into(), "returned".into()],
+        "extensions" => f.states = vec!["handling".into()],
+        "revisit" => f.states = vec!["replied".into(), "revisited".into()],
+        "review" => f.states = vec!["review".into()],
+        "inbox" => {
+            let Some(d) = s.staff.department_code.clone() else {
+                return Ok(Vec::new());
+            };
+            f.department = Some(d);
+            f.include_co = true;
+            f.states = vec!["dispatched".into(), "handling".into(), "returned".into()];
+        }
+        _ => {
+            return Err(Error::bad_request(
+                "invalid_list",
+                "list应为dispatch、extensions、revisit、review或inbox",
+            ))
+        }
+    }
+    let (_, mut orders) = app.store.work_orders(region, &f).await?;
+    if list == "extensions" {
+        orders.retain(|o| o.extension_requested > 0);
+    }
+    orders.retain(|o| crate::policy::may_read_order(s, o));
+    orders.sort_by(|a, b| a.due_at.cmp(&b.due_at));
+    Ok(orders)
+}

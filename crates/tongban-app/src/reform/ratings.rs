@@ -1,0 +1,308 @@
+//! 好差评: rating a case or a visit, and the rectification of bad ratings with revisits and appeals.
+
+use crate::time::today;
+use crate::time::ymd;
+use crate::App;
+use crate::{Error, ErrorKind};
+use sha2::{Digest, Sha256};
+use tongban_core::role::Role;
+use tongban_store::{NewRating, Session};
+
+/// The token in a case's rating link: keyed by the deployment secret, so a link cannot be made up for another case.
+pub fn rating_token(app: &App, number: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(b"tongban rating link\0");
+    h.update(app.signing_key.to_bytes());
+    h.update(number.as_bytes());
+    hex::encode(&h.finalize()[..10])
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Where an item may be accepted
+
+pub const LEVELS: [&str; 5] = ["非常满意", "满意", "基本满意", "不满意", "非常不满意"];
+
+/// Who rates: the applicant signed in on the portal, the applicant by the link in the notice, or the applicant on
+/// the tablet at the window (the clerk's session).
+pub enum Rater<'a> {
+    Applicant(&'a tongban_store::ApplicantSession),
+    Link(&'a str),
+    Window(&'a Session),
+}
+
+pub async fn rate_case(
+    app: &App,
+    region: &str,
+    number: &str,
+    level: i64,
+    comment: &str,
+    rater: Rater<'_>,
+) -> Result<(tongban_store::Rating, Option<i64>), Error> {
+    if !(1..=5).contains(&level) {
+        return Err(Error::unprocessable(
+            "invalid_level",
+            "评价等级应为1至5（1非常满意、2满意、3基本满意、4不满意、5非常不满意）",
+        ));
+    }
+    if comment.chars().count() > 500 {
+        return Err(Error::unprocessable("comment_too_long", "评价内容不能超过500字"));
+    }
+    let case = app
+        .store
+        .case_by_number(region, number)
+        .await?
+        .ok_or_else(|| Error::not_found(format!("办件“{number}”")))?;
+    let (channel, who) = match &rater {
+        Rater::Applicant(a) => {
+            if a.identifier != case.applicant_identifier || a.phone != case.applicant_phone {
+                return Err(Error::not_found(format!("办件“{number}”")));
+            }
+            (
+                "portal",
+                format!("applicant:{}", crate::policy::mask::signed_in(&a.identifier)),
+            )
+        }
+        Rater::Link(token) => {
+            if !crate::auth::same_secret(&rating_token(app, number), token) {
+                return Err(Error::new(ErrorKind::Forbidden, "invalid_rating_link", "评价链接无效"));
+            }
+            ("sms", "applicant:link".to_string())
+        }
+        Rater::Window(s) => {
+            if s.staff.region_code != case.region_code {
+                return Err(Error::not_found(format!("办件“{number}”")));
+            }
+            ("tablet", format!("tablet:{}", s.staff.username))
+        }
+    };
+    if case.completed_on.is_none() && case.closed_at.is_none() {
+        return Err(Error::unprocessable(
+            "case_not_finished",
+            format!("办件“{number}”尚未办结，办结后才能评价"),
+        ));
+    }
+    let window_code = window_of(app, &case.filed_by).await?;
+    let rectify_by = (level >= 4).then(|| {
+        ymd(app
+            .calendar()
+            .add_working_days(today(), app.config.rectification_days)
+            .date)
+    });
+    let r = NewRating {
+        case_id: Some(case.id),
+        department_id: Some(case.department_id),
+        item_code: case.item_code.clone(),
+        window_code,
+        level,
+        comment: comment.trim().to_string(),
+        channel: channel.into(),
+        rater: who,
+    };
+    app.store
+        .rate(region, &r, rectify_by.as_deref())
+        .await
+        .map_err(|e| match e {
+            tongban_store::StoreError::Conflict(m) => Error::new(ErrorKind::Conflict, "already_rated", m),
+            other => other.into(),
+        })
+}
+
+/// The window code of the clerk who filed a case (empty for online filings).
+async fn window_of(app: &App, username: &str) -> Result<String, Error> {
+    if username == "applicant" {
+        return Ok(String::new());
+    }
+    let windows = app.store.windows_of_staff(username).await?;
+    Ok(windows.unwrap_or_default())
+}
+
+/// 一次一评: a rating of a window visit, given on the tablet at that window.
+pub async fn rate_visit(
+    app: &App,
+    s: &Session,
+    level: i64,
+    comment: &str,
+) -> Result<(tongban_store::Rating, Option<i64>), Error> {
+    if !(1..=5).contains(&level) {
+        return Err(Error::unprocessable("invalid_level", "评价等级应为1至5"));
+    }
+    let window = app
+        .store
+        .windows_of_staff(&s.staff.username)
+        .await?
+        .ok_or_else(|| Error::forbidden("只有窗口工作人员的评价器可以评价窗口服务"))?;
+    let department_id = app.store.window_department(&s.staff.region_code, &window).await?;
+    let rectify_by = (level >= 4).then(|| {
+        ymd(app
+            .calendar()
+            .add_working_days(today(), app.config.rectification_days)
+            .date)
+    });
+    let r = NewRating {
+        case_id: None,
+        department_id,
+        item_code: String::new(),
+        window_code: window,
+        level,
+        comment: comment.trim().to_string(),
+        channel: "tablet".into(),
+        rater: format!("tablet:{}", s.staff.username),
+    };
+    Ok(app.store.rate(&s.staff.region_code, &r, rectify_by.as_deref()).await?)
+}
+
+/// One step of a rectification task, by the role whose step it is.
+pub async fn rectification_step(
+    app: &App,
+    s: &Session,
+    id: i64,
+    step: &str,
+    text: &str,
+    verdict: Option<&str>,
+    upheld: Option<bool>,
+) -> Result<tongban_store::Rectification, Error> {
+    let region = s.staff.region_code.clone();
+    let task = app
+        .store
+        .rectification(&region, id)
+        .await?
+        .ok_or_else(|| Error::not_found(format!("整改任务{id}")))?;
+    let own_department = s.staff.department_id.is_some() && s.staff.department_id == task.department_id;
+    let text = text.trim();
+    let user = s.staff.username.as_str();
+    let now = tongban_store::now_text();
+    match step {
+        "reply" => {
+            if !(own_department && matches!(s.staff.role, Role::Reviewer | Role::Head)) {
+                return Err(Error::forbidden("只有被评价部门的审查或负责人员可以整改答复"));
+            }
+            require_text(text, "整改答复")?;
+            advance(
+                app,
+                &region,
+                id,
+                "open",
+                "replied",
+                &[("reply", text), ("replied_by", user), ("replied_at", &now)],
+                false,
+                user,
+            )
+            .await?;
+        }
+        "revisit" => {
+            if !matches!(s.staff.role, Role::Supervisor | Role::Admin) {
+                return Err(Error::forbidden("回访评价人由效能监察人员办理"));
+            }
+            let verdict = match verdict {
+                Some(v @ ("satisfied" | "unsatisfied")) => v,
+                _ => {
+                    return Err(Error::unprocessable(
+                        "invalid_verdict",
+                        "回访结果应为satisfied（满意）或unsatisfied（不满意）",
+                    ))
+                }
+            };
+            // An unsatisfied rater sends the task back to the department for another round.
+            let to = if verdict == "satisfied" { "closed" } else { "open" };
+            advance(
+                app,
+                &region,
+                id,
+                "replied",
+                to,
+                &[("verdict", verdict), ("revisit_note", text)],
+                false,
+                user,
+            )
+            .await?;
+        }
+        "appeal" => {
+            if !(own_department && s.staff.role == Role::Head) {
+                return Err(Error::forbidden("只有被评价部门的负责人可以申诉"));
+            }
+            require_text(text, "申诉理由")?;
+            advance(
+                app,
+                &region,
+                id,
+                "open",
+                "appealed",
+                &[("appeal_reason", text)],
+                false,
+                user,
+            )
+            .await?;
+        }
+        "decide_appeal" => {
+            if !matches!(s.staff.role, Role::Supervisor | Role::Admin) {
+                return Err(Error::forbidden("申诉由效能监察人员审核"));
+            }
+            let upheld =
+                upheld.ok_or_else(|| Error::unprocessable("missing_decision", "须说明申诉是否成立（upheld）"))?;
+            require_text(text, "审核意见")?;
+            let decision = format!(
+                "{}：{text}",
+                if upheld {
+                    "申诉成立，该评价不计入"
+                } else {
+                    "申诉不成立"
+                }
+            );
+            let to = if upheld { "closed" } else { "open" };
+            advance(
+                app,
+                &region,
+                id,
+                "appealed",
+                to,
+                &[("appeal_decision", &decision)],
+                upheld,
+                user,
+            )
+            .await?;
+        }
+        other => {
+            return Err(Error::unprocessable(
+                "unknown_step",
+                format!("未知的整改步骤“{other}”（reply、revisit、appeal、decide_appeal）"),
+            ))
+        }
+    }
+    app.store
+        .rectification(&region, id)
+        .await?
+        .ok_or_else(|| Error::not_found(format!("整改任务{id}")))
+}
+
+fn require_text(text: &str, what: &str) -> Result<(), Error> {
+    if text.is_empty() {
+        return Err(Error::unprocessable("missing_text", format!("{what}不能为空")));
+    }
+    if text.chars().count() > 2000 {
+        return Err(Error::unprocessable("text_too_long", format!("{what}不能超过2000字")));
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn advance(
+    app: &App,
+    region: &str,
+    id: i64,
+    from: &str,
+    to: &str,
+    set: &[(&str, &str)],
+    exclude: bool,
+    actor: &str,
+) -> Result<(), Error> {
+    app.store
+        .advance_rectification(region, id, from, to, set, exclude, actor)
+        .await
+        .map_err(|e| match e {
+            tongban_store::StoreError::Conflict(m) => Error::new(ErrorKind::Conflict, "wrong_task_state", m),
+            other => other.into(),
+        })
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// 电子证照
