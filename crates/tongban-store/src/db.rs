@@ -197,3 +197,8 @@ pub(crate) fn opt_int(row: &AnyRow, col: &str) -> Result<Option<i64>, sqlx::Erro
 pub(crate) fn opt_text(row: &AnyRow, col: &str) -> Result<Option<String>, sqlx::Error> {
     row.try_get::<Option<String>, _>(col)
 }
+
+/// A value as the JSON text column it is stored in.
+pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> Result<String, crate::StoreError> {
+    serde_json::to_string(v).map_err(|e| crate::StoreError::Corrupt(e.to_string()))
+}

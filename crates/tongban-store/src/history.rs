@@ -3,7 +3,7 @@
 //! (workflow, deadlines); this writes the same rows the live path writes, hash chain included, with multi-row
 //! statements, because one transaction per step tops out near 3,000 steps a second.
 
-use crate::db::{int, text};
+use crate::db::{int, text, to_json};
 use crate::{now_text, NewCase, Store, StoreError};
 use sqlx::any::AnyArguments;
 use sqlx::query::Query;
@@ -70,10 +70,6 @@ fn placeholders(rows: usize, cols: usize) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-fn json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
-    serde_json::to_string(v).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
 /// Rows per statement. Measured on SQLite (debug build, 5,000 cases): binding grows with the square of a
@@ -196,15 +192,15 @@ impl Store {
                     Val::Text(f.site_code.clone()),
                     Val::Text(f.filed_by.clone()),
                     Val::Text(c.end.state.clone()),
-                    Val::Text(json(&c.end)?),
+                    Val::Text(to_json(&c.end)?),
                     Val::Int(1 + c.events.len() as i64),
                     Val::Int(c.promised_days),
                     Val::Int(c.legal_days),
                     Val::Opt(c.accepted_on.clone()),
                     Val::Opt(c.due_date.clone()),
                     Val::Opt(c.legal_due_date.clone()),
-                    Val::Text(json(&f.form)?),
-                    Val::Text(json(&f.materials)?),
+                    Val::Text(to_json(&f.form)?),
+                    Val::Text(to_json(&f.materials)?),
                     Val::Text(f.request_hash.clone()),
                     Val::Text(f.at.clone().unwrap_or_else(|| now.clone())),
                     Val::Text(updated),
@@ -260,7 +256,7 @@ impl Store {
                     Val::Text(content.to_state),
                     Val::Text(content.at),
                     Val::Text(content.comment),
-                    Val::Text(json(&content.attachments)?),
+                    Val::Text(to_json(&content.attachments)?),
                     Val::Text(prev),
                     Val::Text(hash.clone()),
                 ]);

@@ -3,6 +3,7 @@
 //! placeholders (SQLite binds `$n` by number too). Each use case runs in one transaction.
 
 mod auth;
+mod case_steps;
 mod cases;
 mod catalog;
 mod db;
@@ -16,7 +17,8 @@ mod reform;
 mod regions;
 
 pub use auth::{hash_password, verify_password, Session, SessionKind};
-pub use cases::{CaseEvent, CaseFile, CaseFilter, CaseRecord, CaseUpdate, Filed, NewCase, NewEvent, Notification};
+pub use case_steps::{CaseRecord, CaseUpdate, Filed, NewCase, NewCommitment, NewEvent, NewLicence, Notification};
+pub use cases::{CaseEvent, CaseFile, CaseFilter};
 pub use catalog::{ImportMode, ImportReport, ItemFilter, ItemHead, ItemRecord, ItemSummary, Page};
 pub use db::{Backend, Store};
 pub use disclosure::{
@@ -30,8 +32,7 @@ pub use org::{Department, NewStaff, Site, Staff, Window};
 pub use queue::{seconds_between, NewTicket, QueueCategory, Taken, Ticket, WindowOutcome, WindowRef};
 pub use reform::{
     ApplicantSession, BundleCase, Commitment, CountRow, CreditRecord, Delegation, HelperPair, NewBundleCase,
-    NewCommitment, NewDelegation, NewLicence, NewRating, Partner, RateRow, Rating, Rectification, SignIn,
-    StoredLicence, ToleranceFigures,
+    NewDelegation, NewRating, Partner, RateRow, Rating, Rectification, SignIn, StoredLicence, ToleranceFigures,
 };
 pub use regions::RegionRow;
 

@@ -2,8 +2,8 @@
 //! records, 一件事 bundle applications, partner regions and delegated powers, helper pairings, ratings with their
 //! rectification tasks, and e-licences. Each write is one transaction with its audit entry.
 
-use crate::cases::{case_row, insert_case, CASE_SELECT};
-use crate::db::{int, opt_int, opt_text, text};
+use crate::case_steps::{append_event, case_row, insert_case, queue, CASE_SELECT};
+use crate::db::{int, opt_int, opt_text, text, to_json};
 use crate::org::audit;
 use crate::{now_text, CaseRecord, NewCase, Notification, Store, StoreError};
 use serde::Serialize;
@@ -16,10 +16,6 @@ use tongban_core::workflow::Template;
 
 fn sha256_hex(s: &str) -> String {
     hex::encode(Sha256::digest(s.as_bytes()))
-}
-
-fn json<T: Serialize>(v: &T) -> Result<String, StoreError> {
-    serde_json::to_string(v).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
 fn strings(r: &AnyRow, col: &str) -> Result<Vec<String>, StoreError> {
@@ -291,12 +287,6 @@ impl Store {
 // ---------------------------------------------------------------------------------------------------------------
 // 容缺受理: commitments and credit records
 
-#[derive(Debug, Clone)]
-pub struct NewCommitment {
-    pub materials: Vec<String>,
-    pub due_date: String,
-}
-
 #[derive(Debug, Clone, Serialize)]
 pub struct Commitment {
     #[serde(skip)]
@@ -364,36 +354,6 @@ fn credit_row(r: &AnyRow) -> Result<CreditRecord, StoreError> {
         cleared_by: opt_text(r, "cleared_by")?,
         cleared_reason: opt_text(r, "cleared_reason")?,
     })
-}
-
-pub(crate) async fn insert_commitment(
-    tx: &mut Transaction<'static, Any>,
-    case: &CaseRecord,
-    c: &NewCommitment,
-    actor: &str,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO commitments (region_code, case_id, applicant_kind, applicant_identifier, materials, due_date, \
-         state, signed_at) VALUES ($1, $2, $3, $4, $5, $6, 'open', $7)",
-    )
-    .bind(&case.region_code)
-    .bind(case.id)
-    .bind(&case.applicant_kind)
-    .bind(&case.applicant_identifier)
-    .bind(json(&c.materials)?)
-    .bind(&c.due_date)
-    .bind(now_text())
-    .execute(&mut **tx)
-    .await?;
-    audit(
-        tx,
-        &case.region_code,
-        actor,
-        "commitment.sign",
-        &case.number,
-        &format!("{}，{}前补齐", c.materials.join("、"), c.due_date),
-    )
-    .await
 }
 
 /// Tolerance figures: cases accepted with a commitment, the items they were for, and the commitments by state.
@@ -472,7 +432,7 @@ impl Store {
         let done = sqlx::query(
             "UPDATE cases SET materials = $1, version = version + 1, updated_at = $2 WHERE id = $3 AND version = $4",
         )
-        .bind(json(&materials)?)
+        .bind(to_json(&materials)?)
         .bind(&now)
         .bind(case.id)
         .bind(case.version)
@@ -487,7 +447,7 @@ impl Store {
                 .unwrap_or_default();
             return Err(StoreError::Stale { current });
         }
-        crate::cases::append_event(
+        append_event(
             &mut tx,
             &case.region_code,
             case.id,
@@ -590,7 +550,7 @@ impl Store {
             .bind(now_text())
             .execute(&mut *tx)
             .await?;
-            crate::cases::queue(&mut tx, region, case_id, &notice(&c)).await?;
+            queue(&mut tx, region, case_id, &notice(&c)).await?;
             audit(&mut tx, region, "system", "commitment.breach", &c.case_number, &reason).await?;
             tx.commit().await?;
             marked.push(c);
@@ -773,8 +733,8 @@ impl Store {
         .bind(&first.channel)
         .bind(&first.site_code)
         .bind(&first.filed_by)
-        .bind(json(&b.form)?)
-        .bind(json(&b.materials)?)
+        .bind(to_json(&b.form)?)
+        .bind(to_json(&b.materials)?)
         .bind(b.delivery)
         .bind(&now)
         .fetch_one(&mut *tx)
@@ -1644,12 +1604,6 @@ impl Store {
 // 电子证照
 
 #[derive(Debug, Clone)]
-pub struct NewLicence {
-    pub content: LicenceContent,
-    pub signature: String,
-}
-
-#[derive(Debug, Clone)]
 pub struct StoredLicence {
     pub region_code: String,
     pub content: LicenceContent,
@@ -1683,37 +1637,6 @@ fn licence_row(r: &AnyRow) -> Result<StoredLicence, StoreError> {
         revoked_by: opt_text(r, "revoked_by")?,
         revoke_reason: opt_text(r, "revoke_reason")?,
     })
-}
-
-pub(crate) async fn insert_licence(
-    tx: &mut Transaction<'static, Any>,
-    region: &str,
-    l: &NewLicence,
-    actor: &str,
-) -> Result<(), StoreError> {
-    let c = &l.content;
-    sqlx::query(
-        "INSERT INTO licences (region_code, licence_id, number, type_name, type_code, holder, holder_code, issuer, \
-         issuer_code, issued_on, valid_until, case_number, fields, signature) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-    )
-    .bind(region)
-    .bind(&c.licence_id)
-    .bind(&c.number)
-    .bind(&c.type_name)
-    .bind(&c.type_code)
-    .bind(&c.holder)
-    .bind(&c.holder_code)
-    .bind(&c.issuer)
-    .bind(&c.issuer_code)
-    .bind(&c.issued_on)
-    .bind(c.valid_until.clone())
-    .bind(&c.case_number)
-    .bind(json(&c.fields)?)
-    .bind(&l.signature)
-    .execute(&mut **tx)
-    .await?;
-    audit(tx, region, actor, "licence.issue", &c.licence_id, &c.case_number).await
 }
 
 impl Store {

@@ -110,11 +110,6 @@ impl FromRequestParts<AppState> for MaybeWebUser {
     }
 }
 
-/// Compares a form's CSRF token with the session's in constant time.
-pub fn csrf_ok(expected: &str, given: &str) -> bool {
-    tongban_app::auth::same_secret(expected, given)
-}
-
 pub use tongban_app::url::encode as urlencode;
 
 /// Only same-site paths are followed after login, never another host.

@@ -1,12 +1,18 @@
-//! JSON and query extractors whose rejections speak our error format instead of axum's plain text.
+//! JSON and query extractors whose rejections speak our error format instead of axum's plain text, and the one
+//! extractor of staff forms, which checks the session and the CSRF token.
 
+use crate::auth::WebUser;
 use crate::error::HttpError;
+use crate::state::AppState;
+use axum::body::Bytes;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
+use axum::response::Response;
 use serde::de::DeserializeOwned;
 use tongban_app::{Error, ErrorKind};
+use tongban_store::Session;
 
 pub struct ApiJson<T>(pub T);
 
@@ -68,4 +74,41 @@ pub fn paging(page: Option<i64>, per_page: Option<i64>) -> Result<(i64, i64), Er
         return Err(Error::bad_request("invalid_per_page", "per_page应在1到100之间"));
     }
     Ok((page, per_page))
+}
+
+/// A form sent by a signed-in staff member from one of our pages: the session (else the login page), the CSRF
+/// token checked against the session's in constant time (else the "form expired" page), then the fields read as
+/// `T` (else a page naming the bad field). Every staff form goes through here; no handler compares tokens itself.
+pub struct StaffForm<T>(pub Session, pub T);
+
+#[derive(serde::Deserialize)]
+struct CsrfField {
+    #[serde(default)]
+    csrf: String,
+}
+
+impl<T: DeserializeOwned + Send> FromRequest<AppState> for StaffForm<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let WebUser(session) = WebUser::from_request_parts(&mut parts, state).await?;
+        let req = Request::from_parts(parts, body);
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            crate::ui::error_page(Error::new(
+                crate::error::kind_of(e.status()),
+                "invalid_form",
+                format!("表单内容无法读取：{}", e.body_text()),
+            ))
+        })?;
+        let given = serde_urlencoded::from_bytes::<CsrfField>(&bytes)
+            .map(|f| f.csrf)
+            .unwrap_or_default();
+        if !tongban_app::auth::same_secret(&session.csrf_token, &given) {
+            return Err(crate::ui::csrf_refused());
+        }
+        let form = serde_urlencoded::from_bytes::<T>(&bytes)
+            .map_err(|e| crate::ui::error_page(Error::unprocessable("invalid_form", format!("表单内容无效：{e}"))))?;
+        Ok(StaffForm(session, form))
+    }
 }

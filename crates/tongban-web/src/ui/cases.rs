@@ -1,12 +1,13 @@
 //! Case pages: window acceptance (无差别受理), the inbox sorted by deadline with warning lights, the case page with
 //! history and the caller's allowed actions, printable notices, the supervision board and the public progress page.
 
-use super::{csrf_refused, error_page, render, render_result, Layout, Pager};
+use super::{error_page, render, render_result, Layout, Pager};
 use crate::api::cases::{progress_of, supervision_scope, Progress};
-use crate::auth::{csrf_ok, MaybeWebUser, WebUser};
+use crate::auth::{MaybeWebUser, WebUser};
+use crate::extract::StaffForm;
 use crate::state::AppState;
 use askama::Template;
-use axum::extract::{Path, Query, RawForm, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
@@ -292,12 +293,11 @@ pub(super) fn channel_for_site(site: &str) -> &'static str {
 
 /// A posted form with a materials checklist: repeated `material` fields are why it is read as pairs instead of
 /// into a struct.
+#[derive(serde::Deserialize)]
+#[serde(transparent)]
 pub(super) struct ChecklistForm(Vec<(String, String)>);
 
 impl ChecklistForm {
-    pub(super) fn parse(raw: &[u8]) -> ChecklistForm {
-        ChecklistForm(form_urlencoded::parse(raw).into_owned().collect())
-    }
     /// A single field, trimmed; empty when absent.
     pub(super) fn field(&self, name: &str) -> String {
         self.0
@@ -314,17 +314,10 @@ impl ChecklistForm {
             .map(|(_, v)| v.clone())
             .collect()
     }
-    pub(super) fn csrf_ok(&self, s: &Session) -> bool {
-        csrf_ok(&s.csrf_token, &self.field("csrf"))
-    }
 }
 
-async fn new_submit(State(state): State<AppState>, WebUser(s): WebUser, RawForm(raw): RawForm) -> Response {
-    let form = ChecklistForm::parse(&raw);
+async fn new_submit(State(state): State<AppState>, StaffForm(s, form): StaffForm<ChecklistForm>) -> Response {
     let get = |k: &str| form.field(k);
-    if !form.csrf_ok(&s) {
-        return csrf_refused();
-    }
     let checked = form.materials();
     let site = get("site");
     let f = FilingForm {
@@ -553,7 +546,6 @@ async fn case_page(
 
 #[derive(Deserialize)]
 struct ActForm {
-    csrf: String,
     action: String,
     version: i64,
     comment: String,
@@ -561,13 +553,9 @@ struct ActForm {
 
 async fn act_submit(
     State(state): State<AppState>,
-    WebUser(s): WebUser,
     Path(number): Path<String>,
-    axum::extract::Form(f): axum::extract::Form<ActForm>,
+    StaffForm(s, f): StaffForm<ActForm>,
 ) -> Response {
-    if !csrf_ok(&s.csrf_token, &f.csrf) {
-        return csrf_refused();
-    }
     match cases::act(
         &state,
         &s,
@@ -836,19 +824,14 @@ async fn workflow_page(State(state): State<AppState>, WebUser(s): WebUser, Path(
 
 #[derive(Deserialize)]
 struct WorkflowForm {
-    csrf: String,
     definition: String,
 }
 
 async fn workflow_submit(
     State(state): State<AppState>,
-    WebUser(s): WebUser,
     Path(code): Path<String>,
-    axum::extract::Form(f): axum::extract::Form<WorkflowForm>,
+    StaffForm(s, f): StaffForm<WorkflowForm>,
 ) -> Response {
-    if !csrf_ok(&s.csrf_token, &f.csrf) {
-        return csrf_refused();
-    }
     if let Err(e) = policy::require(&s.staff, Capability::ConfigureWorkflows) {
         return error_page(e);
     }

@@ -6,7 +6,8 @@
 
 use super::{error_page, render, url_escape, Layout, Pager};
 use crate::api::disclosure::{act, period, report_for, xlsx_response, EntryView, ReportParams, RequestActionIn};
-use crate::auth::{csrf_ok, MaybeWebUser, WebUser};
+use crate::auth::{MaybeWebUser, WebUser};
+use crate::extract::StaffForm;
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Form, Path, Query, State};
@@ -45,10 +46,6 @@ pub fn router() -> Router<AppState> {
 
 fn region(state: &AppState) -> String {
     state.config.default_region.clone()
-}
-
-fn csrf_error() -> Response {
-    error_page(Error::forbidden("表单已过期，请刷新页面后重试"))
 }
 
 #[derive(Deserialize, Default)]
@@ -160,9 +157,6 @@ async fn catalog_page(State(state): State<AppState>, MaybeWebUser(s): MaybeWebUs
 
 #[derive(Deserialize, Default, Clone)]
 struct ApplyForm {
-    /// Staff recording a request only (the public form needs no session, so no token).
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     channel: String,
     /// YYYY-MM-DD, empty for today
@@ -345,10 +339,7 @@ async fn record_form(State(state): State<AppState>, WebUser(s): WebUser) -> Resp
     apply_page(&state, Some(&s), f, None, None, true).await
 }
 
-async fn record_submit(State(state): State<AppState>, WebUser(s): WebUser, Form(f): Form<ApplyForm>) -> Response {
-    if !csrf_ok(&s.csrf_token, &f.csrf) {
-        return csrf_error();
-    }
+async fn record_submit(State(state): State<AppState>, StaffForm(s, f): StaffForm<ApplyForm>) -> Response {
     let received_on = match f.received_on.trim() {
         "" => None,
         day => match chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d") {
@@ -508,7 +499,6 @@ async fn workbench(State(state): State<AppState>, WebUser(s): WebUser, Query(q):
 
 #[derive(Deserialize)]
 struct DraftForm {
-    csrf: String,
     #[serde(default)]
     department: String,
     catalog: String,
@@ -520,10 +510,7 @@ struct DraftForm {
     doc_number: String,
 }
 
-async fn draft_submit(State(state): State<AppState>, WebUser(s): WebUser, Form(f): Form<DraftForm>) -> Response {
-    if !csrf_ok(&s.csrf_token, &f.csrf) {
-        return csrf_error();
-    }
+async fn draft_submit(State(state): State<AppState>, StaffForm(s, f): StaffForm<DraftForm>) -> Response {
     let input = DraftInput {
         department: Some(f.department).filter(|x| !x.is_empty()),
         catalog_code: f.catalog,
@@ -545,7 +532,6 @@ async fn draft_submit(State(state): State<AppState>, WebUser(s): WebUser, Form(f
 
 #[derive(Deserialize)]
 struct ItemForm {
-    csrf: String,
     action: String,
     #[serde(default)]
     note: String,
@@ -557,13 +543,9 @@ struct ItemForm {
 
 async fn item_submit(
     State(state): State<AppState>,
-    WebUser(s): WebUser,
     Path(id): Path<i64>,
-    Form(f): Form<ItemForm>,
+    StaffForm(s, f): StaffForm<ItemForm>,
 ) -> Response {
-    if !csrf_ok(&s.csrf_token, &f.csrf) {
-        return csrf_error();
-    }
     let action = match f.action.as_str() {
         "publish" => ItemAction::Publish,
         "return" => ItemAction::Return(&f.note),
@@ -651,7 +633,6 @@ async fn request_page(
 
 #[derive(Deserialize)]
 struct RequestForm {
-    csrf: String,
     action: String,
     #[serde(default)]
     note: String,
@@ -672,13 +653,9 @@ struct RequestForm {
 
 async fn request_submit(
     State(state): State<AppState>,
-    WebUser(s): WebUser,
     Path(number): Path<String>,
-    Form(f): Form<RequestForm>,
+    StaffForm(s, f): StaffForm<RequestForm>,
 ) -> Response {
-    if !csrf_ok(&s.csrf_token, &f.csrf) {
-        return csrf_error();
-    }
     let (kind, ground) = f.ground.split_once(':').unwrap_or(("", ""));
     let some = |v: &str| Some(v.to_string());
     let days = if f.action == "extend" {
@@ -806,7 +783,6 @@ async fn report_page(State(state): State<AppState>, WebUser(s): WebUser, Query(q
 
 #[derive(Deserialize)]
 struct TextsForm {
-    csrf: String,
     year: i32,
     #[serde(default)]
     department: String,
@@ -814,10 +790,7 @@ struct TextsForm {
     other_matters: String,
 }
 
-async fn report_texts_submit(State(state): State<AppState>, WebUser(s): WebUser, Form(f): Form<TextsForm>) -> Response {
-    if !csrf_ok(&s.csrf_token, &f.csrf) {
-        return csrf_error();
-    }
+async fn report_texts_submit(State(state): State<AppState>, StaffForm(s, f): StaffForm<TextsForm>) -> Response {
     let department = Some(f.department.trim()).filter(|d| !d.is_empty());
     let q = ReportQuery {
         year: Some(f.year.to_string()),

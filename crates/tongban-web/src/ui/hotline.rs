@@ -6,12 +6,13 @@
 
 use super::{error_page, render, url_escape, Layout};
 use crate::api::hotline::{period, submit_public, PublicRequest};
-use crate::auth::{csrf_ok, WebUser};
+use crate::auth::WebUser;
 use crate::error::HttpError;
+use crate::extract::StaffForm;
 use crate::state::AppState;
 use crate::upload::FormWithFiles;
 use askama::Template;
-use axum::extract::{DefaultBodyLimit, Form, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -282,7 +283,7 @@ async fn new_submit(
         Ok(x) => x,
         Err(e) => return error_page(e.0),
     };
-    if !csrf_ok(&s.csrf_token, &f.csrf) {
+    if !tongban_app::auth::same_secret(&s.csrf_token, &f.csrf) {
         return error_page(Error::forbidden("表单已过期，请刷新页面后重试"));
     }
     if let Err(e) = policy::require(&s.staff, Capability::TakeHotlineCalls) {
@@ -467,7 +468,7 @@ async fn files_submit(
         Ok(x) => x,
         Err(e) => return order_view(&state, &s, &number, String::new(), e.0.message).await,
     };
-    if !csrf_ok(&s.csrf_token, &f.csrf) {
+    if !tongban_app::auth::same_secret(&s.csrf_token, &f.csrf) {
         return error_page(Error::forbidden("表单已过期，请刷新页面后重试"));
     }
     match files::attach(&state, &s, &number, &uploads, Utc::now()).await {
@@ -502,7 +503,6 @@ async fn order_page(
 
 #[derive(Deserialize)]
 struct ActForm {
-    csrf: String,
     action: String,
     version: i64,
     #[serde(default)]
@@ -531,13 +531,9 @@ fn some(s: &str) -> Option<String> {
 
 async fn order_submit(
     State(state): State<AppState>,
-    WebUser(s): WebUser,
     Path(number): Path<String>,
-    Form(f): Form<ActForm>,
+    StaffForm(s, f): StaffForm<ActForm>,
 ) -> Response {
-    if !csrf_ok(&s.csrf_token, &f.csrf) {
-        return error_page(Error::forbidden("表单已过期，请刷新页面后重试"));
-    }
     let req = ActionRequest {
         action: f.action.clone(),
         version: f.version,
@@ -690,8 +686,6 @@ struct WarningsQuery {
 #[derive(Deserialize)]
 struct AcknowledgeForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     id: i64,
     #[serde(default)]
     note: String,
@@ -741,14 +735,7 @@ async fn warnings_page(State(state): State<AppState>, WebUser(s): WebUser, Query
     warnings_view(&state, &s, q.msg.unwrap_or_default(), String::new()).await
 }
 
-async fn warnings_submit(
-    State(state): State<AppState>,
-    WebUser(s): WebUser,
-    Form(f): Form<AcknowledgeForm>,
-) -> Response {
-    if !csrf_ok(&s.csrf_token, &f.csrf) {
-        return error_page(Error::forbidden("表单已过期，请刷新页面后重试"));
-    }
+async fn warnings_submit(State(state): State<AppState>, StaffForm(s, f): StaffForm<AcknowledgeForm>) -> Response {
     match hotline::acknowledge_warning(&state, &s, f.id, &f.note).await {
         Ok(w) => {
             let msg = format!("已认领预警{}", w.id);
@@ -784,8 +771,6 @@ struct CategoryRow {
 
 #[derive(Deserialize, Default)]
 struct CategoryForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     code: String,
     #[serde(default)]
@@ -912,7 +897,6 @@ async fn categories_page(
         };
         editing = true;
         form = CategoryForm {
-            csrf: String::new(),
             code: c.code,
             name: c.name,
             parent_code: c.parent_code,
@@ -927,14 +911,7 @@ async fn categories_page(
     categories_view(&state, &s, form, editing, q.msg.unwrap_or_default(), String::new()).await
 }
 
-async fn categories_submit(
-    State(state): State<AppState>,
-    WebUser(s): WebUser,
-    Form(f): Form<CategoryForm>,
-) -> Response {
-    if !csrf_ok(&s.csrf_token, &f.csrf) {
-        return error_page(Error::forbidden("表单已过期，请刷新页面后重试"));
-    }
+async fn categories_submit(State(state): State<AppState>, StaffForm(s, f): StaffForm<CategoryForm>) -> Response {
     let limit_days = match f.limit_days.trim() {
         "" => Ok(None),
         t => t
@@ -983,7 +960,6 @@ struct KeysPage {
 
 #[derive(Deserialize)]
 struct KeyForm {
-    csrf: String,
     mode: String,
     name: String,
 }
@@ -1007,10 +983,7 @@ async fn keys_page(State(state): State<AppState>, WebUser(s): WebUser) -> Respon
     keys_view(&state, &s, String::new(), String::new()).await
 }
 
-async fn keys_submit(State(state): State<AppState>, WebUser(s): WebUser, Form(f): Form<KeyForm>) -> Response {
-    if !csrf_ok(&s.csrf_token, &f.csrf) {
-        return error_page(Error::forbidden("表单已过期，请刷新页面后重试"));
-    }
+async fn keys_submit(State(state): State<AppState>, StaffForm(s, f): StaffForm<KeyForm>) -> Response {
     if let Err(e) = policy::require(&s.staff, Capability::ConfigureHotline) {
         return error_page(e);
     }

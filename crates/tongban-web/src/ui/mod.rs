@@ -486,7 +486,7 @@ async fn login_submit(State(state): State<AppState>, jar: CookieJar, Form(f): Fo
         .get(LOGIN_CSRF_COOKIE)
         .map(|c| c.value().to_string())
         .unwrap_or_default();
-    if expected.is_empty() || !auth::csrf_ok(&expected, &f.csrf) {
+    if expected.is_empty() || !tongban_app::auth::same_secret(&expected, &f.csrf) {
         return login_page(
             jar,
             next,
@@ -520,7 +520,7 @@ struct CsrfForm {
 async fn logout(State(state): State<AppState>, jar: CookieJar, Form(f): Form<CsrfForm>) -> Response {
     if let Some(c) = jar.get(SESSION_COOKIE) {
         if let Ok(Some(s)) = state.store.session(c.value(), SessionKind::Web).await {
-            if !auth::csrf_ok(&s.csrf_token, &f.csrf) {
+            if !tongban_app::auth::same_secret(&s.csrf_token, &f.csrf) {
                 return csrf_refused();
             }
         }

@@ -4,8 +4,9 @@
 //! The kiosk and appointment forms carry no CSRF token: they need no session and grant nothing that the public
 //! API does not (anyone may take a ticket), so a forged post can do no more than a visitor at the kiosk.
 
-use super::{csrf_refused, error_page, render, render_result, url_escape, Layout};
-use crate::auth::{csrf_ok, WebUser};
+use super::{error_page, render, render_result, url_escape, Layout};
+use crate::auth::WebUser;
+use crate::extract::StaffForm;
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Form, Path, Query, State};
@@ -297,7 +298,6 @@ async fn window_page(State(state): State<AppState>, WebUser(s): WebUser, Query(q
 
 #[derive(Deserialize)]
 struct WindowForm {
-    csrf: String,
     action: String,
     #[serde(default)]
     category: String,
@@ -305,10 +305,7 @@ struct WindowForm {
     case_number: String,
 }
 
-async fn window_submit(State(state): State<AppState>, WebUser(s): WebUser, Form(f): Form<WindowForm>) -> Response {
-    if !csrf_ok(&s.csrf_token, &f.csrf) {
-        return csrf_refused();
-    }
+async fn window_submit(State(state): State<AppState>, StaffForm(s, f): StaffForm<WindowForm>) -> Response {
     let action = match f.action.as_str() {
         "call_next" => WindowAction::CallNext,
         "recall" => WindowAction::Recall,
@@ -384,7 +381,6 @@ async fn categories_page(
 
 #[derive(Deserialize)]
 struct CategoryForm {
-    csrf: String,
     /// create or update
     mode: String,
     code: String,
@@ -401,14 +397,7 @@ struct CategoryForm {
     position: i64,
 }
 
-async fn categories_submit(
-    State(state): State<AppState>,
-    WebUser(s): WebUser,
-    Form(f): Form<CategoryForm>,
-) -> Response {
-    if !csrf_ok(&s.csrf_token, &f.csrf) {
-        return csrf_refused();
-    }
+async fn categories_submit(State(state): State<AppState>, StaffForm(s, f): StaffForm<CategoryForm>) -> Response {
     let input = CategoryInput {
         code: f.code,
         name: f.name,

@@ -3,7 +3,8 @@
 
 use super::{csrf_refused, error_page, render, render_result, Layout};
 use crate::api::reform::{my_case_list, reform_figures, summary, MyCase, PeriodParams, RateSummary, ReformFigures};
-use crate::auth::{csrf_ok, MaybeWebUser, WebUser};
+use crate::auth::{MaybeWebUser, WebUser};
+use crate::extract::StaffForm;
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Form, Path, Query, State};
@@ -325,7 +326,7 @@ async fn my_rate_submit(
     let Some(a) = applicant(&state, &jar).await else {
         return Redirect::to("/my").into_response();
     };
-    if !csrf_ok(&a.csrf_token, &f.csrf) {
+    if !tongban_app::auth::same_secret(&a.csrf_token, &f.csrf) {
         return csrf_refused();
     }
     let result = reform::rate_case(
@@ -392,14 +393,9 @@ async fn staff_reform(State(state): State<AppState>, WebUser(s): WebUser) -> Res
 
 async fn supplement_submit(
     State(state): State<AppState>,
-    WebUser(s): WebUser,
     Path(number): Path<String>,
-    axum::extract::RawForm(raw): axum::extract::RawForm,
+    StaffForm(s, form): StaffForm<super::cases::ChecklistForm>,
 ) -> Response {
-    let form = super::cases::ChecklistForm::parse(&raw);
-    if !form.csrf_ok(&s) {
-        return csrf_refused();
-    }
     let materials = form.materials();
     let version = form.field("version").parse().unwrap_or(-1);
     let result = reform::supplement(&state, &s, &number, version, &materials)
@@ -526,15 +522,10 @@ async fn bundle_new_form(State(state): State<AppState>, WebUser(s): WebUser, Pat
 
 async fn bundle_new_submit(
     State(state): State<AppState>,
-    WebUser(s): WebUser,
     Path(code): Path<String>,
-    axum::extract::RawForm(raw): axum::extract::RawForm,
+    StaffForm(s, form): StaffForm<super::cases::ChecklistForm>,
 ) -> Response {
-    let form = super::cases::ChecklistForm::parse(&raw);
     let field = |k: &str| form.field(k);
-    if !form.csrf_ok(&s) {
-        return csrf_refused();
-    }
     let checked = form.materials();
     let f = super::cases::FilingForm {
         site: field("site"),
@@ -601,7 +592,6 @@ async fn bundle_case_page(
 
 #[derive(Deserialize)]
 struct BundleActForm {
-    csrf: String,
     action: String,
     #[serde(default)]
     comment: String,
@@ -609,13 +599,9 @@ struct BundleActForm {
 
 async fn bundle_act_submit(
     State(state): State<AppState>,
-    WebUser(s): WebUser,
     Path(number): Path<String>,
-    Form(f): Form<BundleActForm>,
+    StaffForm(s, f): StaffForm<BundleActForm>,
 ) -> Response {
-    if !csrf_ok(&s.csrf_token, &f.csrf) {
-        return csrf_refused();
-    }
     let done = match f.action.as_str() {
         "accept" => reform::accept_bundle(&state, &s, &number)
             .await
@@ -669,7 +655,6 @@ async fn rectifications_page(
 
 #[derive(Deserialize)]
 struct StepForm {
-    csrf: String,
     step: String,
     #[serde(default)]
     text: String,
@@ -677,13 +662,9 @@ struct StepForm {
 
 async fn rectification_submit(
     State(state): State<AppState>,
-    WebUser(s): WebUser,
     Path(id): Path<i64>,
-    Form(f): Form<StepForm>,
+    StaffForm(s, f): StaffForm<StepForm>,
 ) -> Response {
-    if !csrf_ok(&s.csrf_token, &f.csrf) {
-        return csrf_refused();
-    }
     // The page's buttons name the step and its outcome together.
     let (step, verdict, upheld) = match f.step.as_str() {
         "revisit_satisfied" => ("revisit", Some("satisfied"), None),
@@ -731,7 +712,6 @@ async fn delegations_page(
 
 #[derive(Deserialize)]
 struct DelegationForm {
-    csrf: String,
     item_code: String,
     target_kind: String,
     target_code: String,
@@ -739,14 +719,7 @@ struct DelegationForm {
     document: String,
 }
 
-async fn delegation_submit(
-    State(state): State<AppState>,
-    WebUser(s): WebUser,
-    Form(f): Form<DelegationForm>,
-) -> Response {
-    if !csrf_ok(&s.csrf_token, &f.csrf) {
-        return csrf_refused();
-    }
+async fn delegation_submit(State(state): State<AppState>, StaffForm(s, f): StaffForm<DelegationForm>) -> Response {
     let req = tongban_app::reform::DelegationRequest {
         item_code: f.item_code.trim().to_string(),
         target_kind: f.target_kind,
@@ -763,20 +736,15 @@ async fn delegation_submit(
 
 #[derive(Deserialize)]
 struct RevokeForm {
-    csrf: String,
     on: String,
     document: String,
 }
 
 async fn delegation_revoke_submit(
     State(state): State<AppState>,
-    WebUser(s): WebUser,
     Path(id): Path<i64>,
-    Form(f): Form<RevokeForm>,
+    StaffForm(s, f): StaffForm<RevokeForm>,
 ) -> Response {
-    if !csrf_ok(&s.csrf_token, &f.csrf) {
-        return csrf_refused();
-    }
     let req = crate::api::reform::RevokeDelegation {
         on: f.on,
         document: f.document,
@@ -838,16 +806,12 @@ async fn enterprise_page(
 
 #[derive(Deserialize)]
 struct PairForm {
-    csrf: String,
     credit_code: String,
     enterprise_name: String,
     helper: String,
 }
 
-async fn pair_submit(State(state): State<AppState>, WebUser(s): WebUser, Form(f): Form<PairForm>) -> Response {
-    if !csrf_ok(&s.csrf_token, &f.csrf) {
-        return csrf_refused();
-    }
+async fn pair_submit(State(state): State<AppState>, StaffForm(s, f): StaffForm<PairForm>) -> Response {
     let req = crate::api::reform::PairRequest {
         credit_code: f.credit_code.trim().to_uppercase(),
         enterprise_name: f.enterprise_name,
@@ -861,19 +825,11 @@ async fn pair_submit(State(state): State<AppState>, WebUser(s): WebUser, Form(f)
 
 #[derive(Deserialize)]
 struct RevokeLicenceForm {
-    csrf: String,
     id: String,
     reason: String,
 }
 
-async fn revoke_submit(
-    State(state): State<AppState>,
-    WebUser(s): WebUser,
-    Form(f): Form<RevokeLicenceForm>,
-) -> Response {
-    if !csrf_ok(&s.csrf_token, &f.csrf) {
-        return csrf_refused();
-    }
+async fn revoke_submit(State(state): State<AppState>, StaffForm(s, f): StaffForm<RevokeLicenceForm>) -> Response {
     let path = format!("/licences/verify?id={}", crate::auth::urlencode(&f.id));
     match crate::api::reform::revoke(&state, &s, &f.id, &f.reason).await {
         Ok(_) => Redirect::to(&path).into_response(),
@@ -913,7 +869,6 @@ async fn tablet_form(WebUser(s): WebUser) -> Response {
 
 #[derive(Deserialize)]
 struct TabletForm {
-    csrf: String,
     level: i64,
     #[serde(default)]
     number: String,
@@ -921,10 +876,7 @@ struct TabletForm {
     comment: String,
 }
 
-async fn tablet_submit(State(state): State<AppState>, WebUser(s): WebUser, Form(f): Form<TabletForm>) -> Response {
-    if !csrf_ok(&s.csrf_token, &f.csrf) {
-        return csrf_refused();
-    }
+async fn tablet_submit(State(state): State<AppState>, StaffForm(s, f): StaffForm<TabletForm>) -> Response {
     let number = f.number.trim();
     let result = if number.is_empty() {
         reform::rate_visit(&state, &s, f.level, &f.comment).await
@@ -953,7 +905,6 @@ fn code_list(text: &str) -> Vec<String> {
 
 #[derive(Deserialize)]
 struct PartnerForm {
-    csrf: String,
     code: String,
     name: String,
     #[serde(default)]
@@ -961,10 +912,7 @@ struct PartnerForm {
     items: String,
 }
 
-async fn partner_submit(State(state): State<AppState>, WebUser(s): WebUser, Form(f): Form<PartnerForm>) -> Response {
-    if !csrf_ok(&s.csrf_token, &f.csrf) {
-        return csrf_refused();
-    }
+async fn partner_submit(State(state): State<AppState>, StaffForm(s, f): StaffForm<PartnerForm>) -> Response {
     let req = crate::api::reform::PartnerEdit {
         name: f.name,
         agreement: f.agreement,
@@ -978,20 +926,12 @@ async fn partner_submit(State(state): State<AppState>, WebUser(s): WebUser, Form
 
 #[derive(Deserialize)]
 struct BundleEditForm {
-    csrf: String,
     code: String,
     name: String,
     items: String,
 }
 
-async fn bundle_edit_submit(
-    State(state): State<AppState>,
-    WebUser(s): WebUser,
-    Form(f): Form<BundleEditForm>,
-) -> Response {
-    if !csrf_ok(&s.csrf_token, &f.csrf) {
-        return csrf_refused();
-    }
+async fn bundle_edit_submit(State(state): State<AppState>, StaffForm(s, f): StaffForm<BundleEditForm>) -> Response {
     let req = crate::api::reform::BundleEdit {
         name: f.name,
         item_codes: code_list(&f.items),

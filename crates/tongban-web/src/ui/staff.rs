@@ -1,12 +1,13 @@
 //! The staff workbench: a home page for each role, catalog browsing and editing, the guide-quality report and
 //! staff management.
 
-use super::{csrf_refused, error_page, render_result, Layout, Pager};
+use super::{error_page, render_result, Layout, Pager};
 use crate::api::catalog::{item_filter, quality_scope, GuideChange};
-use crate::auth::{csrf_ok, WebUser};
+use crate::auth::WebUser;
+use crate::extract::StaffForm;
 use crate::state::AppState;
 use askama::Template;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
@@ -315,7 +316,6 @@ async fn edit_form(State(state): State<AppState>, WebUser(session): WebUser, Pat
 
 #[derive(Deserialize)]
 struct EditForm {
-    csrf: String,
     name: String,
     department: String,
     legal_limit_days: String,
@@ -379,14 +379,10 @@ impl EditForm {
 
 async fn edit_submit(
     State(state): State<AppState>,
-    WebUser(session): WebUser,
     Path(code): Path<String>,
-    Form(f): Form<EditForm>,
+    StaffForm(session, f): StaffForm<EditForm>,
 ) -> Response {
     let me = &session.staff;
-    if !csrf_ok(&session.csrf_token, &f.csrf) {
-        return csrf_refused();
-    }
     if let Err(e) = policy::require(me, Capability::EditCatalog) {
         return error_page(e);
     }
@@ -505,7 +501,6 @@ async fn users(State(state): State<AppState>, WebUser(session): WebUser) -> Resp
 
 #[derive(Deserialize)]
 struct AddUserForm {
-    csrf: String,
     username: String,
     display_name: String,
     role: String,
@@ -513,11 +508,8 @@ struct AddUserForm {
     password: String,
 }
 
-async fn add_user(State(state): State<AppState>, WebUser(session): WebUser, Form(f): Form<AddUserForm>) -> Response {
+async fn add_user(State(state): State<AppState>, StaffForm(session, f): StaffForm<AddUserForm>) -> Response {
     let me = &session.staff;
-    if !csrf_ok(&session.csrf_token, &f.csrf) {
-        return csrf_refused();
-    }
     if let Err(e) = policy::require(me, Capability::ManageStaff) {
         return error_page(e);
     }
