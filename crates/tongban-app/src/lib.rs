@@ -28,6 +28,9 @@ use tongban_store::Store;
 pub struct Settings {
     /// The district the public portal serves when a request names none (e.g. `430603`).
     pub default_region: String,
+    /// Its name as the public reads it in texts and on pages (e.g. 云溪区): the SMS signature 【云溪区政务服务】 is made
+    /// of it, so that one deployment can serve another district by its settings alone.
+    pub region_name: String,
     pub session_hours: i64,
     /// Failed logins of one user name within `login_window_minutes` before further attempts are refused.
     pub login_max_failures: i64,
@@ -48,6 +51,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             default_region: "430603".into(),
+            region_name: "云溪区".into(),
             session_hours: 12,
             login_max_failures: 5,
             login_window_minutes: 15,
@@ -69,6 +73,13 @@ pub async fn load_calendar(store: &Store) -> Result<Calendar> {
         calendar.load_notice(notice);
     }
     Ok(calendar)
+}
+
+impl Settings {
+    /// The signature every SMS opens with: 【云溪区政务服务】.
+    pub fn sms_signature(&self) -> String {
+        format!("【{}政务服务】", self.region_name)
+    }
 }
 
 /// A site and when it was read.

@@ -263,8 +263,11 @@ async fn root_get(State(state): State<AppState>, Path(file): Path<String>, RawQu
 fn discovery(state: &AppState, f: Format) -> Response {
     let d = json!({
         "changeset": "2026-01-01T00:00:00+08:00",
-        "contact": "云溪区12345政务服务便民热线 0730-12345",
-        "key_service": "向云溪区行政审批服务局申请API密钥（系统管理员在“Open311接口密钥”页面签发）",
+        "contact": format!("{}12345政务服务便民热线", state.config.region_name),
+        "key_service": format!(
+            "向{}行政审批服务局申请API密钥（系统管理员在“Open311接口密钥”页面签发）",
+            state.config.region_name
+        ),
         "endpoints": [{
             "specification": "http://wiki.open311.org/GeoReport_v2",
             "url": format!("{ROOT}"),

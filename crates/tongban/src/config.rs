@@ -12,6 +12,8 @@ pub struct FileConfig {
     pub database_url: Option<String>,
     pub data_dir: Option<PathBuf>,
     pub region: Option<String>,
+    /// The district's name in texts; by default its name in the shipped region tree.
+    pub region_name: Option<String>,
     pub secure_cookies: Option<bool>,
     pub session_hours: Option<i64>,
     #[serde(default)]
@@ -40,6 +42,7 @@ pub struct Config {
     pub database_url: String,
     pub data_dir: PathBuf,
     pub region: String,
+    pub region_name: String,
     pub secure_cookies: bool,
     pub session_hours: i64,
     pub hotline: tongban_app::hotline::HotlineSettings,
@@ -53,6 +56,15 @@ pub enum ConfigError {
     Parse { path: String, source: toml::de::Error },
     #[error("配置项{key}无效：{reason}")]
     Invalid { key: &'static str, reason: String },
+}
+
+/// The name of a region in the region tree shipped with the binary (data/regions.csv).
+fn region_name_in_tree(code: &str) -> Option<String> {
+    tongban_core::region::parse_regions_csv(crate::seed::REGIONS_CSV)
+        .ok()?
+        .into_iter()
+        .find(|r| r.code.as_str() == code)
+        .map(|r| r.name)
 }
 
 /// Values given on the command line or in the environment (clap reads both).
@@ -102,6 +114,13 @@ impl Config {
             key: "region",
             reason: e.to_string(),
         })?;
+        let region_name = match file.region_name {
+            Some(name) if !name.trim().is_empty() => name.trim().to_string(),
+            _ => region_name_in_tree(&region).ok_or_else(|| ConfigError::Invalid {
+                key: "region_name",
+                reason: format!("行政区划“{region}”不在随程序提供的区划表中，请在配置文件中写明region_name"),
+            })?,
+        };
         tongban_store::Backend::from_url(&database_url).map_err(|e| ConfigError::Invalid {
             key: "database_url",
             reason: e.to_string(),
@@ -119,6 +138,7 @@ impl Config {
             database_url,
             data_dir,
             region,
+            region_name,
             secure_cookies: file.secure_cookies.unwrap_or(false),
             session_hours,
             hotline,
@@ -134,6 +154,7 @@ impl Config {
     pub fn settings(&self) -> tongban_app::Settings {
         tongban_app::Settings {
             default_region: self.region.clone(),
+            region_name: self.region_name.clone(),
             session_hours: self.session_hours,
             data_dir: self.data_dir.clone(),
             hotline: self.hotline.clone(),
@@ -277,6 +298,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_region_outside_the_shipped_tree_must_be_named() {
+        let dir = std::env::temp_dir().join(format!("tongban-config-name-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("tongban.toml");
+        std::fs::write(&file, "region = \"110101\"\n").unwrap();
+        let o = Overrides {
+            config: Some(file.clone()),
+            data_dir: Some(dir.clone()),
+            ..Default::default()
+        };
+        assert!(matches!(
+            Config::load(&o, "unused"),
+            Err(ConfigError::Invalid { key: "region_name", .. })
+        ));
+        std::fs::write(&file, "region = \"110101\"\nregion_name = \"东城区\"\n").unwrap();
+        let c = Config::load(&o, "unused").unwrap();
+        assert_eq!(c.settings().sms_signature(), "【东城区政务服务】");
+    }
+
+    #[test]
     fn flags_win_over_file_and_defaults_follow_data_dir() {
         let dir = std::env::temp_dir().join(format!("tongban-config-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -290,6 +331,8 @@ mod tests {
         let c = Config::load(&o, "unused").unwrap();
         assert_eq!(c.listen, "0.0.0.0:9000");
         assert_eq!(c.region, "430602");
+        assert_eq!(c.region_name, "岳阳楼区", "named from the shipped region tree");
+        assert_eq!(c.settings().sms_signature(), "【岳阳楼区政务服务】");
         assert_eq!(c.database_url, sqlite_url(&dir));
         assert_eq!(c.sqlite_file(), Some(dir.join("tongban.db")));
         let o = Overrides {

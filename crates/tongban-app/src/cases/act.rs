@@ -157,8 +157,12 @@ pub async fn act_at(
         .map(|a| a.label.clone())
         .unwrap_or_else(|| action.to_string());
     let mut body = format!(
-        "【云溪区政务服务】您的办件{}（{}）已{}，当前状态：{}。",
-        case.number, case.item_name, action_label, state_label
+        "{}您的办件{}（{}）已{}，当前状态：{}。",
+        app.config.sms_signature(),
+        case.number,
+        case.item_name,
+        action_label,
+        state_label
     );
     if let Some(b) = case.bundle_case_id {
         if action == "deny" {
@@ -169,7 +173,8 @@ pub async fn act_at(
                 .map(|b| b.bundle_name)
                 .unwrap_or_default();
             body = format!(
-                "【云溪区政务服务】您申请的“{name}”中“{}”未获批准，原因：{}。其余事项继续办理。",
+                "{}您申请的“{name}”中“{}”未获批准，原因：{}。其余事项继续办理。",
+                app.config.sms_signature(),
                 case.item_name,
                 comment.trim()
             );

@@ -94,7 +94,11 @@ pub async fn file_at(
     let notice = Notification {
         channel: "sms".into(),
         recipient: f.applicant.phone.clone(),
-        body: format!("【云溪区政务服务】您申请的“{}”已提交，请等待受理。", item.guide.name),
+        body: format!(
+            "{}您申请的“{}”已提交，请等待受理。",
+            app.config.sms_signature(),
+            item.guide.name
+        ),
     };
     match app.store.file_case(&new, &item, &tpl, Some(&notice)).await {
         Ok(Filed::Created(c)) => Ok((c, true)),

@@ -179,7 +179,8 @@ pub async fn file_bundle(
         channel: "sms".into(),
         recipient: f.applicant.phone.clone(),
         body: format!(
-            "【云溪区政务服务】您申请的“{}”（{}个事项）已提交，各部门将并联办理，办结后一次送达。",
+            "{}您申请的“{}”（{}个事项）已提交，各部门将并联办理，办结后一次送达。",
+            app.config.sms_signature(),
             guide.name,
             parts.len()
         ),

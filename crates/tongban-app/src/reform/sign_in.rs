@@ -12,7 +12,10 @@ pub async fn send_sign_in_code(app: &App, region: &str, identifier: &str, phone:
     let sms = Notification {
         channel: "sms".into(),
         recipient: phone.clone(),
-        body: format!("【云溪区政务服务】您的登录验证码为{code}，10分钟内有效。如非本人操作请忽略。"),
+        body: format!(
+            "{}您的登录验证码为{code}，10分钟内有效。如非本人操作请忽略。",
+            app.config.sms_signature()
+        ),
     };
     app.store
         .issue_sign_in_code(region, &identifier, &phone, &code, &sms)

@@ -101,13 +101,15 @@ pub async fn supplement(
 /// Marks the commitments past due, writes the credit records and tells the applicants. Run by the background
 /// worker daily; returns how many were marked.
 pub async fn sweep_commitments(app: &App, region: &str, today: NaiveDate) -> Result<usize, Error> {
+    let signature = app.config.sms_signature();
     let marked = app
         .store
         .breach_overdue_commitments(region, &ymd(today), |c| Notification {
             channel: "sms".into(),
             recipient: c.applicant_phone.clone(),
             body: format!(
-                "【云溪区政务服务】您的办件{}（{}）承诺于{}前补齐“{}”，已逾期，已记入失信记录，补齐前暂不能容缺受理。",
+                "{}您的办件{}（{}）承诺于{}前补齐“{}”，已逾期，已记入失信记录，补齐前暂不能容缺受理。",
+                signature,
                 c.case_number,
                 c.item_name,
                 c.due_date,

@@ -117,7 +117,7 @@ async fn ticket_page(State(state): State<AppState>, Path((day, number)): Path<(S
                 .map(|n| queue::local_clock(n.and_utc()))
                 .unwrap_or_default(),
             t,
-            office: "云溪区政务服务中心".into(),
+            office: format!("{}政务服务中心", state.config.region_name),
         }),
         Err(e) => error_page(e),
     }

@@ -1,4 +1,5 @@
-//! `TestApp`: the application as the binary starts it, on a fresh database, listening on a free port.
+//! `TestDb`: a fresh database with reference data and demo accounts, and the use cases over it (no HTTP);
+//! `TestApp`: the application as the binary starts it on a `TestDb`, listening on a free port.
 //!
 //! PostgreSQL: set TONGBAN_TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1:5432); each test gets its own
 //! database, dropped afterwards. Without it the PostgreSQL variants skip — unless TONGBAN_TEST_REQUIRE_ALL=1
@@ -20,13 +21,24 @@ pub enum Db {
     Postgres,
 }
 
+/// A fresh database with the reference data and the demo accounts, and the use cases over it: what a use-case test
+/// needs, without HTTP. Dropped, it removes its files and its PostgreSQL database.
+pub struct TestDb {
+    /// The data directory uploaded files go to.
+    pub files: PathBuf,
+    pub app: tongban_app::App,
+    cleanup: Cleanup,
+}
+
+/// The application served over HTTP on a free port, on a `TestDb`.
 pub struct TestApp {
     /// The data directory uploaded files go to.
     pub files: PathBuf,
     pub base: String,
     pub client: Client,
     pub state: tongban_web::AppState,
-    cleanup: Cleanup,
+    /// Owns the database; dropped last.
+    _db: TestDb,
 }
 
 enum Cleanup {
@@ -54,13 +66,9 @@ fn password_hash() -> &'static str {
     HASH.get_or_init(|| tongban_store::hash_password(PASSWORD).expect("hash"))
 }
 
-impl TestApp {
+impl TestDb {
     /// None when the backend is not available here and not required.
-    pub async fn spawn(db: Db) -> Option<TestApp> {
-        Self::spawn_with(db, Settings::default()).await
-    }
-
-    pub async fn spawn_with(db: Db, mut settings: Settings) -> Option<TestApp> {
+    pub async fn open(db: Db, mut settings: Settings) -> Option<TestDb> {
         let files = std::env::temp_dir().join(unique("tongban_files"));
         settings.data_dir = files.clone();
         let (url, cleanup) = match db {
@@ -90,14 +98,49 @@ impl TestApp {
                 (format!("{admin_url}/{name}"), Cleanup::PgDatabase { admin_url, name })
             }
         };
-        let state = tongban_web::AppState::new(
-            tongban::build_app(&url, settings).await.expect("app"),
-            tongban_web::WebConfig::default(),
-        );
-        tongban::seed::load_reference(&state.store, &state.search, REGION)
+        let app = tongban::build_app(&url, settings).await.expect("app");
+        tongban::seed::load_reference(&app.store, &app.search, REGION)
             .await
             .expect("seed");
-        seed_users(&state.store).await;
+        seed_users(&app.store).await;
+        Some(TestDb { files, app, cleanup })
+    }
+
+    /// A live session of a demo user, as a token or cookie would give it.
+    pub async fn session(&self, username: &str) -> tongban_store::Session {
+        let (staff, _) = self
+            .app
+            .store
+            .staff_by_username(username)
+            .await
+            .expect("staff")
+            .unwrap_or_else(|| panic!("no user {username}"));
+        let (_, s) = self
+            .app
+            .store
+            .create_session(&staff, tongban_store::SessionKind::Api, chrono::Duration::hours(1))
+            .await
+            .expect("session");
+        s
+    }
+
+    /// Adds `reviewer-<dept>` and `head-<dept>` for every department, as `tongban demo` does.
+    pub async fn department_staff(&self) {
+        tongban::seed::department_staff(&self.app.store, REGION, password_hash())
+            .await
+            .expect("department staff");
+    }
+}
+
+impl TestApp {
+    /// None when the backend is not available here and not required.
+    pub async fn spawn(db: Db) -> Option<TestApp> {
+        Self::spawn_with(db, Settings::default()).await
+    }
+
+    pub async fn spawn_with(db: Db, settings: Settings) -> Option<TestApp> {
+        let db = TestDb::open(db, settings).await?;
+        let state = tongban_web::AppState::new(db.app.clone(), tongban_web::WebConfig::default());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let app = tongban_web::app(state.clone());
@@ -109,11 +152,11 @@ impl TestApp {
             .build()
             .expect("client");
         Some(TestApp {
-            files,
+            files: db.files.clone(),
             base: format!("http://{addr}"),
             client,
             state,
-            cleanup,
+            _db: db,
         })
     }
 
@@ -168,9 +211,7 @@ impl TestApp {
 
     /// Adds `reviewer-<dept>` and `head-<dept>` for every department, as `tongban demo` does.
     pub async fn department_staff(&self) {
-        tongban::seed::department_staff(&self.state.store, REGION, password_hash())
-            .await
-            .expect("department staff");
+        self._db.department_staff().await
     }
 
     /// Logs a demo user in through the API and returns the bearer token.
@@ -195,7 +236,7 @@ async fn seed_users(store: &tongban_store::Store) {
     assert_eq!(users.len(), 8);
 }
 
-impl Drop for TestApp {
+impl Drop for TestDb {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.files);
         match &self.cleanup {
@@ -224,6 +265,30 @@ impl Drop for TestApp {
             }
         }
     }
+}
+
+/// Declares one use-case test per backend, given a `TestDb`: `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! both_databases {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let db = $crate::helpers::Db::Sqlite;
+                if let Some(db) = $crate::helpers::TestDb::open(db, Default::default()).await {
+                    ($body)(db).await;
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let db = $crate::helpers::Db::Postgres;
+                if let Some(db) = $crate::helpers::TestDb::open(db, Default::default()).await {
+                    ($body)(db).await;
+                }
+            }
+        }
+    };
 }
 
 /// Declares one test per backend: `name::sqlite` and `name::postgres`.

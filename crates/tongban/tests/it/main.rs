@@ -1,6 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 //! One integration-test binary (kanidm's pattern: many test binaries cost build time on 2 cores). Every test runs
-//! against the real application over HTTP, once on a fresh SQLite file and once on a fresh PostgreSQL database.
+//! once on a fresh SQLite file and once on a fresh PostgreSQL database: `use_cases` calls the use cases directly
+//! (no HTTP), the others drive the real application over HTTP and in Chromium.
 
 mod api;
 mod browser;
@@ -11,4 +12,5 @@ mod hotline;
 mod hotline_config;
 mod queue;
 mod reform;
+mod use_cases;
 pub(crate) mod web;
