@@ -9,6 +9,7 @@ pub mod deadline;
 pub mod error;
 pub mod ids;
 pub mod licence;
+pub mod lifecycle;
 pub mod region;
 pub mod role;
 pub mod workflow;

@@ -6,6 +6,7 @@ use crate::App;
 use crate::Error;
 use chrono::NaiveDate;
 use serde::Serialize;
+use tongban_core::lifecycle::{Lifecycle, Refusal, Step};
 use tongban_store::{CatalogEntry, InfoFilter, InfoItem, NewInfoItem, Session};
 
 #[derive(Debug, Clone, Serialize)]
@@ -134,6 +135,71 @@ pub enum ItemAction<'a> {
     Repeal,
 }
 
+impl ItemAction<'_> {
+    /// The action's code in the item's lifecycle.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ItemAction::Publish => "publish",
+            ItemAction::Return(_) => "return",
+            ItemAction::Revise { .. } => "revise",
+            ItemAction::Repeal => "repeal",
+        }
+    }
+}
+
+/// Who takes a step on published information.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemParty {
+    /// Disclosure officers and the department's head (谁发布、谁负责: never the author, checked in `act_on_item`).
+    Approver,
+    /// The one who drafted it.
+    Author,
+}
+
+/// Information published on one's own initiative: drafted, approved by another, returned and revised, repealed.
+pub const ITEM_LIFECYCLE: Lifecycle<ItemParty> = Lifecycle(&[
+    Step {
+        action: "publish",
+        label: "审核发布",
+        from: &["draft"],
+        party: ItemParty::Approver,
+    },
+    Step {
+        action: "return",
+        label: "退回",
+        from: &["draft"],
+        party: ItemParty::Approver,
+    },
+    Step {
+        action: "revise",
+        label: "修改后重新提交",
+        from: &["returned"],
+        party: ItemParty::Author,
+    },
+    Step {
+        action: "repeal",
+        label: "废止",
+        from: &["published"],
+        party: ItemParty::Approver,
+    },
+]);
+
+fn is_item_party(s: &Session, department: &str, author: &str, party: ItemParty) -> bool {
+    match party {
+        ItemParty::Approver => crate::policy::may_approve_disclosure(s, department),
+        ItemParty::Author => author == s.staff.username,
+    }
+}
+
+/// The steps this reader may take on the item now: the lifecycle's, less publishing one's own draft.
+pub fn item_actions(s: &Session, item: &ItemView) -> Vec<&'static str> {
+    ITEM_LIFECYCLE
+        .allowed(&item.state, |p| is_item_party(s, &item.department, &item.author, p))
+        .into_iter()
+        .filter(|a| *a != "publish" || item.author != s.staff.username)
+        .collect()
+}
+
 pub async fn act_on_item(
     app: &App,
     s: &Session,
@@ -144,54 +210,35 @@ pub async fn act_on_item(
 ) -> Result<ItemView, Error> {
     let item = load_item(app, s, id).await?;
     let who = &s.staff.username;
+    // Who first (403), then 谁发布、谁负责 (422), then the state (409).
+    let code = action.code();
+    if let Some(step) = ITEM_LIFECYCLE.step(code) {
+        if !is_item_party(s, &item.department_code, &item.author, step.party) {
+            return Err(Error::forbidden(match step.party {
+                ItemParty::Approver => format!("只有政务公开专员或本部门负责人可以{}", step.label),
+                ItemParty::Author => "只有起草人可以修改被退回的信息".to_string(),
+            }));
+        }
+    }
+    if code == "publish" && &item.author == who {
+        return Err(Error::unprocessable(
+            "self_approval",
+            "谁发布、谁负责：起草人不能审核发布自己起草的信息，请由另一名审核人发布",
+        ));
+    }
+    if let Err(Refusal::NotInState { .. }) = ITEM_LIFECYCLE.check(code, &item.state, |_| true) {
+        return Err(invalid_state(ITEM_LIFECYCLE.label(code), &item.state));
+    }
     let (from, to, note, revised) = match action {
-        ItemAction::Publish => {
-            if !crate::policy::may_approve_disclosure(s, &item.department_code) {
-                return Err(Error::forbidden("只有政务公开专员或本部门负责人可以审核发布"));
-            }
-            if &item.author == who {
-                return Err(Error::unprocessable(
-                    "self_approval",
-                    "谁发布、谁负责：起草人不能审核发布自己起草的信息，请由另一名审核人发布",
-                ));
-            }
-            if item.state != "draft" {
-                return Err(invalid_state("审核发布", &item.state));
-            }
-            ("draft", "published", String::new(), None)
-        }
-        ItemAction::Return(note) => {
-            if !crate::policy::may_approve_disclosure(s, &item.department_code) {
-                return Err(Error::forbidden("只有政务公开专员或本部门负责人可以退回"));
-            }
-            if item.state != "draft" {
-                return Err(invalid_state("退回", &item.state));
-            }
-            ("draft", "returned", text_field(note, "退回意见", 500)?, None)
-        }
-        ItemAction::Revise { title, body } => {
-            if &item.author != who {
-                return Err(Error::forbidden("只有起草人可以修改被退回的信息"));
-            }
-            if item.state != "returned" {
-                return Err(invalid_state("修改后重新提交", &item.state));
-            }
-            (
-                "returned",
-                "draft",
-                String::new(),
-                Some((text_field(title, "标题", 200)?, text_field(body, "正文", 20_000)?)),
-            )
-        }
-        ItemAction::Repeal => {
-            if !crate::policy::may_approve_disclosure(s, &item.department_code) {
-                return Err(Error::forbidden("只有政务公开专员或本部门负责人可以废止"));
-            }
-            if item.state != "published" {
-                return Err(invalid_state("废止", &item.state));
-            }
-            ("published", "repealed", String::new(), None)
-        }
+        ItemAction::Publish => ("draft", "published", String::new(), None),
+        ItemAction::Return(note) => ("draft", "returned", text_field(note, "退回意见", 500)?, None),
+        ItemAction::Revise { title, body } => (
+            "returned",
+            "draft",
+            String::new(),
+            Some((text_field(title, "标题", 200)?, text_field(body, "正文", 20_000)?)),
+        ),
+        ItemAction::Repeal => ("published", "repealed", String::new(), None),
     };
     let moved = app
         .store

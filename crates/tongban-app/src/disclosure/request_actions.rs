@@ -6,7 +6,8 @@ use crate::App;
 use crate::{Error, ErrorKind};
 use chrono::NaiveDate;
 use serde::Serialize;
-use tongban_store::{NewRequestEvent, Session};
+use tongban_core::lifecycle::{Lifecycle, Refusal, Step};
+use tongban_store::{DisclosureRequest, NewRequestEvent, Session};
 
 /// A step in handling a request.
 pub enum RequestAction<'a> {
@@ -28,6 +29,79 @@ pub enum RequestAction<'a> {
     },
 }
 
+impl RequestAction<'_> {
+    /// The action's code in the request's lifecycle and its history.
+    pub fn code(&self) -> &'static str {
+        match self {
+            RequestAction::RequestCorrection { .. } => "request_correction",
+            RequestAction::Corrected { .. } => "corrected",
+            RequestAction::Consult { .. } => "consult",
+            RequestAction::Resume { .. } => "resume",
+            RequestAction::Extend { .. } => "extend",
+            RequestAction::Reply { .. } => "reply",
+        }
+    }
+}
+
+/// Who takes a step on a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestParty {
+    /// Those who handle the request: disclosure officers and the department's staff.
+    Handler,
+    /// A handler who may also approve (延期答复 needs the head of the disclosure office or the department).
+    Approver,
+}
+
+/// The request's lifecycle under the 条例 (arts. 30–33): who may take which step in which state. Where a step leads
+/// is decided in `act_on_request`.
+pub const REQUEST_LIFECYCLE: Lifecycle<RequestParty> = Lifecycle(&[
+    step("request_correction", "补正告知", &["received"], RequestParty::Handler),
+    step("corrected", "登记补正", &["correction"], RequestParty::Handler),
+    step("consult", "征求第三方意见", &["received"], RequestParty::Handler),
+    step("resume", "结束征求意见", &["consulting"], RequestParty::Handler),
+    step(
+        "extend",
+        "延期答复",
+        &["received", "consulting"],
+        RequestParty::Approver,
+    ),
+    step("reply", "答复", &["received", "correction"], RequestParty::Handler),
+]);
+
+const fn step(
+    action: &'static str,
+    label: &'static str,
+    from: &'static [&'static str],
+    party: RequestParty,
+) -> Step<RequestParty> {
+    Step {
+        action,
+        label,
+        from,
+        party,
+    }
+}
+
+fn is_party(s: &Session, r: &DisclosureRequest, party: RequestParty) -> bool {
+    crate::policy::may_author_disclosure(s, &r.department_code)
+        && (party == RequestParty::Handler
+            || crate::policy::allows(&s.staff, crate::policy::Capability::ApproveDisclosure))
+}
+
+/// The steps this reader may take on the request now (what the request page offers): the lifecycle's, less the
+/// once-only steps already taken (one correction notice, one extension).
+pub fn request_actions(s: &Session, r: &DisclosureRequest) -> Vec<&'static str> {
+    REQUEST_LIFECYCLE
+        .allowed(&r.state, |p| is_party(s, r, p))
+        .into_iter()
+        .filter(|a| match *a {
+            "request_correction" => r.correction_on.is_none(),
+            "extend" => r.extended_days == 0,
+            _ => true,
+        })
+        .collect()
+}
+
 pub async fn act_on_request(
     app: &App,
     s: &Session,
@@ -40,6 +114,15 @@ pub async fn act_on_request(
     if !crate::policy::may_author_disclosure(s, &old.department_code) {
         return Err(Error::forbidden("只能查看，不能办理该申请"));
     }
+    match REQUEST_LIFECYCLE.check(action.code(), &old.state, |p| is_party(s, &old, p)) {
+        Ok(_) => {}
+        Err(Refusal::NotParty(_)) => {
+            return Err(Error::forbidden(
+                "延期答复须经政务公开工作机构负责人同意：请由政务公开专员或部门负责人办理",
+            ))
+        }
+        Err(_) => return Err(invalid_state(REQUEST_LIFECYCLE.label(action.code()), &old.state)),
+    }
     if parse_day(&old.received_on).is_some_and(|d| today < d) {
         return Err(Error::unprocessable("invalid_date", "办理日期不能早于收到申请的日期"));
     }
@@ -48,9 +131,6 @@ pub async fn act_on_request(
     let day = ymd(today);
     let (name, detail) = match action {
         RequestAction::RequestCorrection { note } => {
-            if old.state != "received" {
-                return Err(invalid_state("发出补正告知", &old.state));
-            }
             if old.correction_on.is_some() {
                 return Err(Error::new(
                     ErrorKind::Conflict,
@@ -69,26 +149,17 @@ pub async fn act_on_request(
             ("request_correction", text_field(note, "补正内容", 1000)?)
         }
         RequestAction::Corrected { note } => {
-            if old.state != "correction" {
-                return Err(invalid_state("登记补正", &old.state));
-            }
             new.state = "received".into();
             new.correction_on = Some(day.clone());
             new.clock_start = day.clone();
             ("corrected", note.trim().chars().take(1000).collect())
         }
         RequestAction::Consult { third_party } => {
-            if old.state != "received" {
-                return Err(invalid_state("征求第三方意见", &old.state));
-            }
             new.state = "consulting".into();
             new.suspended_since = Some(day.clone());
             ("consult", text_field(third_party, "第三方名称", 200)?)
         }
         RequestAction::Resume { note } => {
-            if old.state != "consulting" {
-                return Err(invalid_state("结束征求意见", &old.state));
-            }
             let since = old.suspended_since.as_deref().and_then(parse_day).unwrap_or(today);
             new.suspended_days += cal.working_days_between(since, today).max(0);
             new.suspended_since = None;
@@ -96,19 +167,11 @@ pub async fn act_on_request(
             ("resume", note.trim().chars().take(1000).collect())
         }
         RequestAction::Extend { days, reason } => {
-            if !crate::policy::allows(&s.staff, crate::policy::Capability::ApproveDisclosure) {
-                return Err(Error::forbidden(
-                    "延期答复须经政务公开工作机构负责人同意：请由政务公开专员或部门负责人办理",
-                ));
-            }
             if !(1..=MAX_EXTENSION_DAYS).contains(&days) {
                 return Err(Error::unprocessable(
                     "extension_too_long",
                     format!("延长答复期限最长不超过{MAX_EXTENSION_DAYS}个工作日（申请延长{days}个工作日）"),
                 ));
-            }
-            if !matches!(old.state.as_str(), "received" | "consulting") {
-                return Err(invalid_state("延期答复", &old.state));
             }
             if old.extended_days > 0 {
                 return Err(Error::new(

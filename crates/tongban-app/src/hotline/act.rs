@@ -6,6 +6,7 @@ use crate::App;
 use crate::{Error, ErrorKind};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use tongban_core::lifecycle::{Lifecycle, Refusal, Step};
 use tongban_store::{OrderEvent, Session, StoreError, WorkOrder};
 
 /// An action on an order, as the API and the pages send it.
@@ -39,35 +40,81 @@ pub struct ActionRequest {
     pub into: Option<String>,
 }
 
-const ACTIONS: [(&str, &[&str], OrderActor); 14] = [
-    ("dispatch", &["received"], OrderActor::Dispatcher),
-    ("merge", &["received", "dispatched", "returned"], OrderActor::Dispatcher),
-    ("sign", &["dispatched"], OrderActor::LeadDepartment),
-    ("return", &["dispatched", "handling"], OrderActor::LeadDepartment),
-    ("accept_return", &["returned"], OrderActor::Dispatcher),
-    ("reject_return", &["returned"], OrderActor::Dispatcher),
-    ("request_extension", &["handling"], OrderActor::LeadDepartment),
-    ("approve_extension", &["handling"], OrderActor::Dispatcher),
-    ("reject_extension", &["handling"], OrderActor::Dispatcher),
-    ("reply", &["handling"], OrderActor::LeadDepartment),
-    ("revisit", &["replied"], OrderActor::Dispatcher),
-    ("close", &["revisited"], OrderActor::Dispatcher),
-    ("review_close", &["review"], OrderActor::Leader),
-    ("reopen", &["review"], OrderActor::Leader),
-];
+/// The 12345 order's lifecycle (广东省 and 北京 12345 rules, shared/DOMAIN.md): who may take which action in which
+/// state. Where each action leads is decided in `act`.
+pub const ORDER_LIFECYCLE: Lifecycle<OrderActor> = Lifecycle(&[
+    step("dispatch", "派单", &["received"], OrderActor::Dispatcher),
+    step(
+        "merge",
+        "合并",
+        &["received", "dispatched", "returned"],
+        OrderActor::Dispatcher,
+    ),
+    step("sign", "签收", &["dispatched"], OrderActor::LeadDepartment),
+    step(
+        "return",
+        "退单",
+        &["dispatched", "handling"],
+        OrderActor::LeadDepartment,
+    ),
+    step("accept_return", "同意退单并改派", &["returned"], OrderActor::Dispatcher),
+    step("reject_return", "不同意退单", &["returned"], OrderActor::Dispatcher),
+    step(
+        "request_extension",
+        "申请延期",
+        &["handling"],
+        OrderActor::LeadDepartment,
+    ),
+    step("approve_extension", "同意延期", &["handling"], OrderActor::Dispatcher),
+    step("reject_extension", "不同意延期", &["handling"], OrderActor::Dispatcher),
+    step("reply", "答复", &["handling"], OrderActor::LeadDepartment),
+    step("revisit", "回访", &["replied"], OrderActor::Dispatcher),
+    step("close", "办结", &["revisited"], OrderActor::Dispatcher),
+    step("review_close", "督办办结", &["review"], OrderActor::Leader),
+    step("reopen", "督办重办", &["review"], OrderActor::Leader),
+]);
 
-/// The actions this caller may take on the order now (what a page offers and a 422 names).
+const fn step(
+    action: &'static str,
+    label: &'static str,
+    from: &'static [&'static str],
+    party: OrderActor,
+) -> Step<OrderActor> {
+    Step {
+        action,
+        label,
+        from,
+        party,
+    }
+}
+
+/// The actions this caller may take on the order now (what a page offers and a 422 names): the lifecycle's, less
+/// the extension steps that do not apply (one request pending at a time).
 pub fn allowed_actions(s: &Session, o: &WorkOrder) -> Vec<&'static str> {
-    ACTIONS
-        .iter()
-        .filter(|(_, states, who)| states.contains(&o.state.as_str()) && crate::policy::acts_on_order_as(*who, s, o))
-        .filter(|(a, _, _)| match *a {
-            "approve_extension" | "reject_extension" => o.extension_requested > 0,
-            "request_extension" => o.extension_requested == 0,
-            _ => true,
-        })
-        .map(|(a, _, _)| *a)
+    ORDER_LIFECYCLE
+        .allowed(&o.state, |who| crate::policy::acts_on_order_as(who, s, o))
+        .into_iter()
+        .filter(|a| extension_applies(a, o))
         .collect()
+}
+
+/// The name of an event in an order's history: a lifecycle action, or one of the events that are no action
+/// (taking the order in, absorbing a duplicate, attaching files).
+pub fn event_label(action: &str) -> &str {
+    match action {
+        "receive" => "受理",
+        "absorb" => "并入重复工单",
+        "attach" => "上传附件",
+        other => ORDER_LIFECYCLE.step(other).map(|s| s.label).unwrap_or(""),
+    }
+}
+
+fn extension_applies(action: &str, o: &WorkOrder) -> bool {
+    match action {
+        "approve_extension" | "reject_extension" => o.extension_requested > 0,
+        "request_extension" => o.extension_requested == 0,
+        _ => true,
+    }
 }
 
 pub async fn load(app: &App, s: &Session, number: &str) -> Result<WorkOrder, Error> {
@@ -143,34 +190,44 @@ pub async fn act(
     if req.version != o.version {
         return Err(stale(o.version));
     }
-    let Some((_, states, who)) = ACTIONS.iter().find(|(a, _, _)| *a == req.action) else {
-        return Err(
-            Error::unprocessable("unknown_action", format!("未知的操作“{}”", req.action))
-                .with_details(serde_json::json!({"allowed_actions": allowed_actions(s, &o)})),
-        );
-    };
-    if !states.contains(&o.state.as_str()) {
-        let (code, message) = match (req.action.as_str(), o.state.as_str()) {
-            ("close", "replied") => ("revisit_required", "办结必访：工单须先回访才能办结".to_string()),
-            ("revisit", _) => (
-                "not_replied",
-                format!("工单当前为“{}”，部门答复后才能回访", state_label(&o.state)),
-            ),
-            _ => (
-                "action_not_allowed",
-                format!("工单当前为“{}”，不能执行“{}”", state_label(&o.state), req.action),
-            ),
-        };
-        return Err(Error::unprocessable(code, message)
-            .with_details(serde_json::json!({"state": o.state, "allowed_actions": allowed_actions(s, &o)})));
-    }
-    if !crate::policy::acts_on_order_as(*who, s, &o) {
-        let need = match who {
-            OrderActor::Dispatcher => "12345热线话务员（派单员）",
-            OrderActor::LeadDepartment => "承办部门的工作人员",
-            OrderActor::Leader => "督办领导（效能监察）",
-        };
-        return Err(Error::forbidden(format!("只有{need}可以执行“{}”", req.action)));
+    match ORDER_LIFECYCLE.check(&req.action, &o.state, |who| crate::policy::acts_on_order_as(who, s, &o)) {
+        Ok(_) => {}
+        Err(Refusal::Unknown) => {
+            return Err(
+                Error::unprocessable("unknown_action", format!("未知的操作“{}”", req.action))
+                    .with_details(serde_json::json!({"allowed_actions": allowed_actions(s, &o)})),
+            )
+        }
+        Err(Refusal::NotInState { .. }) => {
+            let (code, message) = match (req.action.as_str(), o.state.as_str()) {
+                ("close", "replied") => ("revisit_required", "办结必访：工单须先回访才能办结".to_string()),
+                ("revisit", _) => (
+                    "not_replied",
+                    format!("工单当前为“{}”，部门答复后才能回访", state_label(&o.state)),
+                ),
+                _ => (
+                    "action_not_allowed",
+                    format!(
+                        "工单当前为“{}”，不能执行“{}”",
+                        state_label(&o.state),
+                        ORDER_LIFECYCLE.label(&req.action)
+                    ),
+                ),
+            };
+            return Err(Error::unprocessable(code, message)
+                .with_details(serde_json::json!({"state": o.state, "allowed_actions": allowed_actions(s, &o)})));
+        }
+        Err(Refusal::NotParty(who)) => {
+            let need = match who {
+                OrderActor::Dispatcher => "12345热线话务员（派单员）",
+                OrderActor::LeadDepartment => "承办部门的工作人员",
+                OrderActor::Leader => "督办领导（效能监察）",
+            };
+            return Err(Error::forbidden(format!(
+                "只有{need}可以执行“{}”",
+                ORDER_LIFECYCLE.label(&req.action)
+            )));
+        }
     }
     let mut n = o.clone();
     let who_name = s.staff.username.clone();

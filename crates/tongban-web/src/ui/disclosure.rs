@@ -422,8 +422,15 @@ struct Workbench {
     departments: Vec<Department>,
     may_pick_department: bool,
     recent: Vec<ItemView>,
-    may_repeal: bool,
+    /// The recent items this reader may repeal, by the items' lifecycle.
+    repealable: Vec<i64>,
     year: i32,
+}
+
+impl Workbench {
+    fn may_repeal(&self, id: &i64) -> bool {
+        self.repealable.contains(id)
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -465,6 +472,7 @@ async fn workbench_view(state: &AppState, s: &Session, notice: String, error: Op
         if s.staff.role.is_department_bound() {
             recent_q.department = s.staff.department_code.clone();
         }
+        let recent = d::list_items(state, &region, Some(s), &recent_q, 1, 10).await?.data;
         Ok::<_, Error>(Workbench {
             layout: Layout::new("政务公开工作台", Some(s)),
             notice,
@@ -481,8 +489,12 @@ async fn workbench_view(state: &AppState, s: &Session, notice: String, error: Op
                 .collect(),
             departments: state.store.departments(&region).await?,
             may_pick_department: !s.staff.role.is_department_bound(),
-            recent: d::list_items(state, &region, Some(s), &recent_q, 1, 10).await?.data,
-            may_repeal: policy::allows(&s.staff, Capability::ApproveDisclosure),
+            repealable: recent
+                .iter()
+                .filter(|i| d::item_actions(s, i).contains(&"repeal"))
+                .map(|i| i.id)
+                .collect(),
+            recent,
             year: chrono::Datelike::year(&today()) - 1,
         })
     }
@@ -577,9 +589,16 @@ struct RequestPage {
     r: RequestView,
     events: Vec<RequestEvent>,
     grounds: Vec<(String, String)>,
-    may_extend: bool,
+    /// The steps the reader may take now, from the request's lifecycle.
+    actions: Vec<&'static str>,
     notice: String,
     error: String,
+}
+
+impl RequestPage {
+    fn may(&self, action: &str) -> bool {
+        self.actions.contains(&action)
+    }
 }
 
 async fn request_view_page(
@@ -597,6 +616,7 @@ async fn request_view_page(
         let r = d::load_request(state, s, number).await?;
         let events = state.store.disclosure_request_events(&r).await?;
         let whole = policy::may_author_disclosure(s, &r.department_code);
+        let actions = d::request_actions(s, &r);
         Ok::<_, Error>(RequestPage {
             layout: Layout::new(format!("依申请公开 {number}"), Some(s)),
             r: d::request_view(state, r, whole, today()),
@@ -610,7 +630,7 @@ async fn request_view_page(
                     )
                 })
                 .collect(),
-            may_extend: policy::allows(&s.staff, Capability::ApproveDisclosure),
+            actions,
             notice,
             error: error.map(|e| e.message).unwrap_or_default(),
         })

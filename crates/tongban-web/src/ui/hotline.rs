@@ -374,29 +374,6 @@ struct OrderQuery {
     msg: Option<String>,
 }
 
-fn action_label(a: &str) -> &'static str {
-    match a {
-        "receive" => "受理",
-        "dispatch" => "派单",
-        "merge" => "合并",
-        "absorb" => "并入重复工单",
-        "sign" => "签收",
-        "return" => "退单",
-        "accept_return" => "同意退单并改派",
-        "reject_return" => "不同意退单",
-        "request_extension" => "申请延期",
-        "approve_extension" => "同意延期",
-        "reject_extension" => "不同意延期",
-        "reply" => "答复",
-        "revisit" => "回访",
-        "close" => "办结",
-        "review_close" => "督办办结",
-        "reopen" => "督办重办",
-        "attach" => "上传附件",
-        _ => "",
-    }
-}
-
 async fn order_view(state: &AppState, s: &Session, number: &str, msg: String, error: String) -> Response {
     let o = match hotline::load(state, s, number).await {
         Ok(o) => o,
@@ -424,7 +401,7 @@ async fn order_view(state: &AppState, s: &Session, number: &str, msg: String, er
             .map(|e| EventRow {
                 at: hotline::local_short(&e.at),
                 actor: e.actor,
-                action: action_label(&e.action).into(),
+                action: hotline::event_label(&e.action).into(),
                 to_state: hotline::state_label(&e.to_state).into(),
                 note: e.note,
             })
@@ -560,7 +537,7 @@ async fn order_submit(
         Ok(o) => {
             let msg = format!(
                 "已{}，工单现为“{}”",
-                action_label(&f.action),
+                hotline::event_label(&f.action),
                 hotline::state_label(&o.state)
             );
             Redirect::to(&format!("/staff/hotline/orders/{number}?msg={}", url_escape(&msg))).into_response()

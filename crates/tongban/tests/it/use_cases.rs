@@ -210,3 +210,78 @@ mod texts_name_the_region {
         super::texts_are_signed_with_the_region_of_the_settings(super::Db::Postgres).await;
     }
 }
+
+both_databases!(
+    a_request_offers_exactly_the_steps_its_lifecycle_accepts,
+    |db: TestDb| async move {
+        use tongban_app::disclosure::{self as d, RequestAction, RequestInput};
+        db.department_staff().await;
+        let app = &db.app;
+        let today = tongban_app::time::today();
+        let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let input = RequestInput {
+            department: "mzj".into(),
+            applicant_kind: "person".into(),
+            org_kind: None,
+            name: "李四".into(),
+            id_number: Some(ID.into()),
+            credit_code: None,
+            phone: "13907301234".into(),
+            email: None,
+            address: Some("岳阳市云溪区云溪镇八一村".into()),
+            description: "本村2025年低保名单".into(),
+            purpose: None,
+            delivery: "paper".into(),
+            channel: None,
+            received_on: None,
+        };
+        let r = d::file_request(app, REGION, input, None, today, &now).await.unwrap();
+        let request = d::load_request(app, &db.session("discloser").await, &r.number)
+            .await
+            .unwrap();
+        let reviewer = db.session("reviewer-mzj").await;
+        let head = db.session("head-mzj").await;
+        let supervisor = db.session("supervisor").await;
+        // The department's reviewer handles it but may not extend; its head may; a supervisor reads and does nothing.
+        assert_eq!(
+            d::request_actions(&reviewer, &request),
+            vec!["request_correction", "consult", "reply"]
+        );
+        assert_eq!(
+            d::request_actions(&head, &request),
+            vec!["request_correction", "consult", "extend", "reply"]
+        );
+        assert!(d::request_actions(&supervisor, &request).is_empty());
+        let extend = || RequestAction::Extend {
+            days: 10,
+            reason: "需要调取档案",
+        };
+        let e = d::act_on_request(app, &reviewer, &r.number, extend(), today, &now)
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Forbidden, "what is not offered is refused: {e}");
+        d::act_on_request(app, &head, &r.number, extend(), today, &now)
+            .await
+            .unwrap();
+        let request = d::load_request(app, &head, &r.number).await.unwrap();
+        assert!(
+            !d::request_actions(&head, &request).contains(&"extend"),
+            "extended once, never again"
+        );
+        let e = d::act_on_request(app, &head, &r.number, extend(), today, &now)
+            .await
+            .unwrap_err();
+        assert_eq!((e.kind, e.code), (ErrorKind::Conflict, "already_extended"));
+        let e = d::act_on_request(
+            app,
+            &reviewer,
+            &r.number,
+            RequestAction::Resume { note: "" },
+            today,
+            &now,
+        )
+        .await
+        .unwrap_err();
+        assert_eq!((e.kind, e.code), (ErrorKind::Conflict, "invalid_state"), "{e}");
+    }
+);
