@@ -64,3 +64,8 @@ pub fn same_secret(expected: &str, given: &str) -> bool {
             .fold(0u8, |acc, (a, b)| acc | (a ^ b))
             == 0
 }
+
+/// Ends the session behind a token (logging out); an unknown token is no error.
+pub async fn end_session(app: &App, token: &str) -> Result<(), Error> {
+    Ok(app.store.end_session(token).await?)
+}

@@ -158,3 +158,59 @@ pub async fn quality_report(
         findings,
     })
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// The public reference data: departments, sites, regions, items and bundles. Anyone may read them, so these ask
+// nothing of the policy; they are here so that handlers read through the use cases, never the store.
+
+pub async fn departments(app: &App, region: &str) -> Result<Vec<tongban_store::Department>, Error> {
+    Ok(app.store.departments(region).await?)
+}
+
+pub async fn department(app: &App, region: &str, code: &str) -> Result<Option<tongban_store::Department>, Error> {
+    Ok(app.store.department(region, code).await?)
+}
+
+pub async fn sites(app: &App, region: &str) -> Result<Vec<tongban_store::Site>, Error> {
+    Ok(app.store.sites(region).await?)
+}
+
+pub async fn bundles(app: &App, region: &str) -> Result<Vec<(tongban_core::catalog::Bundle, Vec<String>)>, Error> {
+    Ok(app.store.bundles(region).await?)
+}
+
+pub async fn count_items(app: &App, region: &str) -> Result<i64, Error> {
+    Ok(app.store.count_items(region).await?)
+}
+
+pub async fn items(
+    app: &App,
+    region: &str,
+    filter: &tongban_store::ItemFilter,
+    page: i64,
+    per_page: i64,
+) -> Result<tongban_store::Page<tongban_store::ItemSummary>, Error> {
+    Ok(app.store.items(region, filter, page, per_page).await?)
+}
+
+/// An item's guide, the current version or the one asked for.
+pub async fn item(
+    app: &App,
+    region: &str,
+    code: &str,
+    version: Option<i64>,
+) -> Result<Option<tongban_store::ItemRecord>, Error> {
+    Ok(app.store.item(region, code, version).await?)
+}
+
+pub async fn region(app: &App, code: &str) -> Result<Option<tongban_store::RegionRow>, Error> {
+    Ok(app.store.region(code).await?)
+}
+
+pub async fn region_children(app: &App, code: &str) -> Result<Vec<tongban_store::RegionRow>, Error> {
+    Ok(app.store.region_children(code).await?)
+}
+
+pub async fn region_path(app: &App, code: &str) -> Result<Vec<tongban_store::RegionRow>, Error> {
+    Ok(app.store.region_path(code).await?)
+}

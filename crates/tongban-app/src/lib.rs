@@ -12,6 +12,7 @@ pub mod hotline;
 pub mod policy;
 pub mod queue;
 pub mod reform;
+pub mod staff;
 pub mod time;
 pub mod url;
 

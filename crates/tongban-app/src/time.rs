@@ -1,6 +1,6 @@
 //! Beijing time, which every day and deadline of the platform is counted in, and the one text form of a day.
 
-use chrono::{FixedOffset, NaiveDate, Offset, Utc};
+use chrono::{Datelike, FixedOffset, NaiveDate, Offset, Utc};
 
 /// UTC+8, the time zone of every office the platform serves.
 pub fn china() -> FixedOffset {
@@ -20,4 +20,48 @@ pub fn ymd(d: NaiveDate) -> String {
 /// A day written as `ymd` writes it.
 pub fn parse_day(s: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+}
+
+/// A day given in a field of a request: `YYYY-MM-DD`, else 400 `invalid_date` naming the field and the value.
+pub fn day_field(field: &str, s: &str) -> Result<NaiveDate, crate::Error> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| crate::Error::bad_request("invalid_date", format!("{field}“{s}”应为YYYY-MM-DD格式的日期")))
+}
+
+/// Where a reporting period starts when the request gives no first day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeriodStart {
+    /// This many days before the last day (a week: 6, a month: 30).
+    DaysBefore(i64),
+    /// The first of the last day's month.
+    MonthStart,
+    /// The first of January of the last day's year.
+    YearStart,
+}
+
+/// The period a figures page or report covers: `from` and `to` as given (empty: the default), the last day
+/// defaulting to `today`; a first day after the last is 400 `invalid_range`.
+pub fn period(
+    from: Option<&str>,
+    to: Option<&str>,
+    today: NaiveDate,
+    start: PeriodStart,
+) -> Result<(NaiveDate, NaiveDate), crate::Error> {
+    let given = |v: Option<&str>| v.map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
+    let to = match given(to) {
+        Some(t) => day_field("to", &t)?,
+        None => today,
+    };
+    let from = match given(from) {
+        Some(f) => day_field("from", &f)?,
+        None => match start {
+            PeriodStart::DaysBefore(n) => to - chrono::Duration::days(n),
+            PeriodStart::MonthStart => to.with_day(1).unwrap_or(to),
+            PeriodStart::YearStart => NaiveDate::from_ymd_opt(to.year(), 1, 1).unwrap_or(to),
+        },
+    };
+    if from > to {
+        return Err(crate::Error::bad_request("invalid_range", "起始日期不能晚于结束日期"));
+    }
+    Ok((from, to))
 }

@@ -17,7 +17,6 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use tongban_app::hotline::{category, intake, local_iso, time_text, Intake};
-use tongban_app::Error;
 use tongban_store::{HotlineCategory, OrderFilter, WorkOrder};
 
 pub const ROOT: &str = "/open311/v2";
@@ -228,7 +227,7 @@ fn jurisdiction_host() -> &'static str {
 }
 
 async fn leaves(state: &AppState) -> Result<Vec<(HotlineCategory, String)>, crate::HttpError> {
-    let all = state.store.hotline_categories(&region(state)).await?;
+    let all = tongban_app::hotline::categories(state, &region(state)).await?;
     Ok(all
         .iter()
         .filter(|c| c.active && !c.department_code.is_empty())
@@ -381,16 +380,12 @@ fn request_json(o: &WorkOrder, names: &HashMap<String, String>, departments: &Ha
 }
 
 async fn lookups(state: &AppState) -> Result<(HashMap<String, String>, HashMap<String, String>), crate::HttpError> {
-    let names = state
-        .store
-        .hotline_categories(&region(state))
+    let names = tongban_app::hotline::categories(state, &region(state))
         .await?
         .into_iter()
         .map(|c| (c.code, c.name))
         .collect();
-    let departments = state
-        .store
-        .departments(&region(state))
+    let departments = tongban_app::catalog::departments(state, &region(state))
         .await?
         .into_iter()
         .map(|d| (d.code, d.name))
@@ -486,11 +481,11 @@ async fn requests(state: &AppState, f: Format, p: &HashMap<String, String>) -> R
         filter.received_to = Some(time_text(end + Duration::seconds(1)));
     }
     let (orders, (names, departments)) = match (
-        state.store.work_orders(&region(state), &filter).await,
+        tongban_app::hotline::public_orders(state, &region(state), &filter).await,
         lookups(state).await,
     ) {
-        (Ok((_, o)), Ok(l)) => (o, l),
-        (Err(e), _) => return error(f, StatusCode::INTERNAL_SERVER_ERROR, &Error::from(e).message),
+        (Ok(o), Ok(l)) => (o, l),
+        (Err(e), _) => return error(f, StatusCode::INTERNAL_SERVER_ERROR, &e.message),
         (_, Err(e)) => return error(f, StatusCode::INTERNAL_SERVER_ERROR, &e.message),
     };
     let rows = orders.iter().map(|o| request_json(o, &names, &departments)).collect();
@@ -505,7 +500,7 @@ async fn one_request(State(state): State<AppState>, Path(file): Path<String>, Ra
     if let Err(e) = check_jurisdiction(&state, &params(q.as_deref())) {
         return e.render(f);
     }
-    let found = state.store.work_order(&region(&state), id).await;
+    let found = tongban_app::hotline::public_order(&state, &region(&state), id).await;
     match (found, lookups(&state).await) {
         (Ok(Some(o)), Ok((names, departments))) => answer(
             f,
@@ -515,7 +510,7 @@ async fn one_request(State(state): State<AppState>, Path(file): Path<String>, Ra
             vec![request_json(&o, &names, &departments)],
         ),
         (Ok(None), _) => error(f, StatusCode::NOT_FOUND, &format!("service_request_id {id} not found")),
-        (Err(e), _) => error(f, StatusCode::INTERNAL_SERVER_ERROR, &Error::from(e).message),
+        (Err(e), _) => error(f, StatusCode::INTERNAL_SERVER_ERROR, &e.message),
         (_, Err(e)) => error(f, StatusCode::INTERNAL_SERVER_ERROR, &e.message),
     }
 }
@@ -525,8 +520,8 @@ async fn token(State(state): State<AppState>, Path(file): Path<String>) -> Respo
         Ok(x) => x,
         Err(e) => return e.render(Format::Json),
     };
-    match state.store.work_order_by_token(tok).await {
-        Ok(Some((r, o))) if r == region(&state) => answer(
+    match tongban_app::hotline::order_by_token(&state, &region(&state), tok).await {
+        Ok(Some(o)) => answer(
             f,
             StatusCode::OK,
             "service_requests",
@@ -534,7 +529,7 @@ async fn token(State(state): State<AppState>, Path(file): Path<String>) -> Respo
             vec![json!({"service_request_id": o.number, "token": tok})],
         ),
         Ok(_) => error(f, StatusCode::NOT_FOUND, &format!("token {tok} not found")),
-        Err(e) => error(f, StatusCode::INTERNAL_SERVER_ERROR, &Error::from(e).message),
+        Err(e) => error(f, StatusCode::INTERNAL_SERVER_ERROR, &e.message),
     }
 }
 
@@ -588,14 +583,10 @@ async fn root_post(State(state): State<AppState>, Path(file): Path<String>, body
     if key.is_empty() {
         return error(f, StatusCode::FORBIDDEN, "api_key is required");
     }
-    let client = match state
-        .store
-        .open311_key(&region, &tongban_app::hotline::hash_key(key))
-        .await
-    {
+    let client = match tongban_app::hotline::key_client(&state, &region, key).await {
         Ok(Some(name)) => name,
         Ok(None) => return error(f, StatusCode::FORBIDDEN, "api_key is invalid or revoked"),
-        Err(e) => return error(f, StatusCode::INTERNAL_SERVER_ERROR, &Error::from(e).message),
+        Err(e) => return error(f, StatusCode::INTERNAL_SERVER_ERROR, &e.message),
     };
     let code = p.get("service_code").map(|s| s.trim().to_string()).unwrap_or_default();
     if code.is_empty() {

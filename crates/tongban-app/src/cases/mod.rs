@@ -5,12 +5,14 @@ mod act;
 mod files;
 mod filing;
 mod notices;
+mod reading;
 mod supervision;
 
 pub use act::*;
 pub use files::*;
 pub use filing::*;
 pub use notices::*;
+pub use reading::*;
 pub use supervision::*;
 
 use crate::time::{parse_day, today};

@@ -80,3 +80,11 @@ pub async fn decide_appeal(
 
 // ---------------------------------------------------------------------------------------------------------------
 // The annual report.
+
+/// The region's appeals, for those who read the disclosure reports.
+pub async fn appeals(app: &App, s: &Session) -> Result<Vec<tongban_store::Appeal>, Error> {
+    if !crate::policy::may_read_disclosure_reports(s, None) {
+        return Err(Error::forbidden("无权查看行政复议、行政诉讼情况"));
+    }
+    Ok(app.store.disclosure_appeals(&s.staff.region_code).await?)
+}

@@ -50,3 +50,8 @@ pub async fn save_entry(app: &App, s: &Session, e: CatalogEntry, now: &str) -> R
 
 // ---------------------------------------------------------------------------------------------------------------
 // Items of information.
+
+/// The region's disclosure catalog (public).
+pub async fn catalog_entries(app: &App, region: &str) -> Result<Vec<CatalogEntry>, Error> {
+    Ok(app.store.disclosure_catalog(region).await?)
+}

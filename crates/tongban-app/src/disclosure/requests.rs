@@ -412,3 +412,8 @@ pub async fn load_request(app: &App, s: &Session, number: &str) -> Result<Disclo
         _ => Err(Error::not_found(format!("政府信息公开申请“{number}”"))),
     }
 }
+
+/// The history of a request the reader has loaded (`load_request` decided they may read it).
+pub async fn request_events(app: &App, r: &DisclosureRequest) -> Result<Vec<tongban_store::RequestEvent>, Error> {
+    Ok(app.store.disclosure_request_events(r).await?)
+}

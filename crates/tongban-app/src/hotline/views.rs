@@ -5,7 +5,7 @@ use crate::App;
 use crate::Error;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use tongban_store::{HotlineCategory, OrderEvent, OrderFilter, Session, WorkOrder};
+use tongban_store::{HotlineCategory, HotlineWarning, OrderEvent, OrderFilter, Session, WorkOrder};
 
 /// An order as the API shows it; the caller's phone masked unless the reader handles the order.
 #[derive(Debug, Clone, Serialize)]
@@ -188,4 +188,57 @@ pub async fn worklist(app: &App, s: &Session, list: &str) -> Result<Vec<WorkOrde
     orders.retain(|o| crate::policy::may_read_order(s, o));
     orders.sort_by(|a, b| a.due_at.cmp(&b.due_at));
     Ok(orders)
+}
+
+/// The category tree (public: the public form and Open311 list it).
+pub async fn categories(app: &App, region: &str) -> Result<Vec<HotlineCategory>, Error> {
+    Ok(app.store.hotline_categories(region).await?)
+}
+
+/// An order the reader may read with its history and files.
+pub struct OrderRecord {
+    pub order: WorkOrder,
+    pub events: Vec<tongban_store::OrderEvent>,
+    pub files: Vec<tongban_store::HotlineFile>,
+}
+
+pub async fn order_record(app: &App, s: &Session, number: &str) -> Result<OrderRecord, Error> {
+    let order = load(app, s, number).await?;
+    Ok(OrderRecord {
+        events: app.store.work_order_events(order.id).await?,
+        files: app.store.work_order_files(order.id).await?,
+        order,
+    })
+}
+
+/// The 未诉即办 warnings the reader may see: a department its own, the hotline and leaders all.
+pub async fn warnings(app: &App, s: &Session) -> Result<Vec<HotlineWarning>, Error> {
+    crate::policy::require(&s.staff, crate::policy::Capability::ReadHotlineBulletins)?;
+    let dept = crate::policy::own_department_only(s).then(|| s.staff.department_code.clone().unwrap_or_default());
+    Ok(app
+        .store
+        .hotline_warnings(&s.staff.region_code, dept.as_deref())
+        .await?)
+}
+
+/// Orders as Open311 lists them publicly (the caller decides which fields are published).
+pub async fn public_orders(
+    app: &App,
+    region: &str,
+    filter: &tongban_store::OrderFilter,
+) -> Result<Vec<WorkOrder>, Error> {
+    Ok(app.store.work_orders(region, filter).await?.1)
+}
+
+/// One order by number, as Open311 shows it publicly.
+pub async fn public_order(app: &App, region: &str, number: &str) -> Result<Option<WorkOrder>, Error> {
+    Ok(app.store.work_order(region, number).await?)
+}
+
+/// The order an Open311 submission token stands for, within the region.
+pub async fn order_by_token(app: &App, region: &str, token: &str) -> Result<Option<WorkOrder>, Error> {
+    Ok(match app.store.work_order_by_token(token).await? {
+        Some((r, o)) if r == region => Some(o),
+        _ => None,
+    })
 }

@@ -182,6 +182,17 @@ pub fn reveals_case_applicant(reader: Option<&Session>, c: &CaseRecord, shown: S
     shown == Shown::Record && reader.is_some_and(|s| may_read_case(s, c) && s.staff.role != Role::Supervisor)
 }
 
+/// Who sees the rectification of bad ratings: department staff their department's tasks, and those who follow
+/// rectification across departments.
+pub fn may_follow_rectifications(s: &Session) -> bool {
+    own_department_only(s) || allows(&s.staff, Capability::FollowRectifications)
+}
+
+/// A clerk sees only the helper pairs (帮代办) they are part of; administrators and supervisors all of them.
+pub fn sees_own_helper_pairs_only(s: &Session) -> bool {
+    s.staff.role == Role::Clerk
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // 12345 work orders.
 

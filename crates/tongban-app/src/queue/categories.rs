@@ -125,3 +125,8 @@ pub async fn save_category(
 pub async fn category_input(app: &App, region: &str, code: &str) -> Result<CategoryInput, Error> {
     Ok(CategoryInput::from_category(&category(app, region, code).await?))
 }
+
+/// The hall's windows, for choosing which serve a category.
+pub async fn windows(app: &App, region: &str) -> Result<Vec<tongban_store::Window>, Error> {
+    Ok(app.store.windows(region).await?)
+}

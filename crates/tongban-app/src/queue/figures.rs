@@ -1,10 +1,9 @@
 //! The queue's figures for a period: tickets, visitors, waits and service times.
 
-use super::*;
 use crate::time::ymd;
 use crate::App;
 use crate::Error;
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::Serialize;
 use tongban_store::{Session, Ticket};
 
@@ -154,17 +153,4 @@ pub async fn figures(app: &App, s: &Session, from: NaiveDate, to: NaiveDate) -> 
         by_category: finish(by_category),
         by_window: finish(by_window),
     })
-}
-
-/// The period asked for, by default the last 7 days up to today.
-pub fn period(from: Option<&str>, to: Option<&str>, now: DateTime<Utc>) -> Result<(NaiveDate, NaiveDate), Error> {
-    let to = match to.map(str::trim).filter(|t| !t.is_empty()) {
-        Some(t) => parse_day("to", t)?,
-        None => local_day(now),
-    };
-    let from = match from.map(str::trim).filter(|f| !f.is_empty()) {
-        Some(f) => parse_day("from", f)?,
-        None => to - Duration::days(6),
-    };
-    Ok((from, to))
 }

@@ -47,11 +47,6 @@ pub(super) async fn issued(app: &App, region: &str, c: &QueueCategory, new: NewT
     }
 }
 
-pub(super) fn parse_day(field: &str, s: &str) -> Result<NaiveDate, Error> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-        .map_err(|_| Error::bad_request("invalid_date", format!("{field}“{s}”应为YYYY-MM-DD格式的日期")))
-}
-
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SlotView {
@@ -105,7 +100,7 @@ pub async fn slots_at(
     now: DateTime<Utc>,
 ) -> Result<Vec<SlotView>, Error> {
     let c = category(app, region, category_code).await?;
-    let day = parse_day("date", date)?;
+    let day = crate::time::day_field("date", date)?;
     bookable_day(app, &c, day, now)?;
     let booked = app.store.slot_bookings(region, &c.code, &ymd(day)).await?;
     Ok(slots_of(&c)
@@ -137,7 +132,7 @@ pub async fn book_at(
     now: DateTime<Utc>,
 ) -> Result<TicketView, Error> {
     let c = category(app, region, category_code).await?;
-    let day = parse_day("date", date)?;
+    let day = crate::time::day_field("date", date)?;
     bookable_day(app, &c, day, now)?;
     let (label, start, end) = slots_of(&c)
         .into_iter()

@@ -2,11 +2,15 @@
 
 use super::*;
 use crate::cases::{self, act, ActOptions, Applicant};
+use crate::policy::{self, Capability};
 use crate::time::today;
 use crate::App;
 use crate::{Error, ErrorKind};
-use serde::Serialize;
-use tongban_store::{BundleCase, CaseRecord, ItemRecord, NewBundleCase, NewCase, Notification, Session};
+use serde::{Deserialize, Serialize};
+use tongban_core::catalog::{Bundle, ImportParse, Parsed};
+use tongban_store::{
+    BundleCase, CaseRecord, ImportMode, ItemRecord, NewBundleCase, NewCase, Notification, Session, Site,
+};
 
 /// A bundle as the applicant sees it: its items and the one set of materials, each asked once.
 #[derive(Debug, Clone, Serialize)]
@@ -345,6 +349,63 @@ pub async fn load_bundle(app: &App, s: &Session, number: &str) -> Result<(Bundle
         .bundle_case(&s.staff.region_code, number)
         .await?
         .ok_or_else(|| Error::not_found(format!("一件事办件“{number}”")))
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Defining bundles
+
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct BundleEdit {
+    pub name: String,
+    pub item_codes: Vec<String>,
+}
+
+/// Creates or edits a bundle (administrator; an unknown item refuses the whole edit); returns its guide.
+pub async fn save_bundle(app: &App, s: &Session, code: &str, req: &BundleEdit) -> Result<BundleGuide, Error> {
+    policy::require(&s.staff, Capability::ConfigureReform)?;
+    if req.name.trim().is_empty() || req.item_codes.len() < 2 {
+        return Err(Error::unprocessable(
+            "invalid_bundle",
+            "一件事须有名称，且至少包含两个事项",
+        ));
+    }
+    let parsed = ImportParse {
+        rows: vec![Parsed {
+            line: 2,
+            value: Bundle {
+                code: code.to_string(),
+                name: req.name.trim().to_string(),
+                item_codes: req.item_codes.clone(),
+            },
+        }],
+        errors: vec![],
+    };
+    app.store
+        .import_bundles(
+            &s.staff.region_code,
+            parsed,
+            ImportMode::AllOrNothing,
+            &s.staff.username,
+        )
+        .await?;
+    Ok(bundle_guide(app, &s.staff.region_code, code).await?.0)
+}
+
+/// The bundles defined in the staff member's region, each with its items' names (in the order of its codes).
+pub async fn bundle_list(app: &App, s: &Session) -> Result<Vec<(Bundle, Vec<String>)>, Error> {
+    Ok(app.store.bundles(&s.staff.region_code).await?)
+}
+
+/// What filing a bundle on an applicant's behalf needs: the bundle's guide and the region's service sites; for
+/// those who file cases.
+pub async fn bundle_filing_form(app: &App, s: &Session, code: &str) -> Result<(BundleGuide, Vec<Site>), Error> {
+    policy::require(&s.staff, Capability::FileCases)?;
+    let region = &s.staff.region_code;
+    let (g, _) = bundle_guide(app, region, code).await?;
+    let sites = app.store.sites(region).await?;
+    Ok((g, sites))
 }
 
 // ---------------------------------------------------------------------------------------------------------------

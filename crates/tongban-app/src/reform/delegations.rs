@@ -98,3 +98,37 @@ pub async fn grant_delegation(app: &App, s: &Session, req: &DelegationRequest) -
             other => other.into(),
         })
 }
+
+/// The region's delegations (public), current and undone.
+pub async fn delegations(app: &App, region: &str) -> Result<Vec<Delegation>, Error> {
+    Ok(app.store.delegations(region).await?)
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RevokeDelegation {
+    /// YYYY-MM-DD
+    pub on: String,
+    pub document: String,
+}
+
+/// Undoes a delegation on a date by a document (administrator); the record is kept.
+pub async fn revoke_delegation(app: &App, s: &Session, id: i64, req: &RevokeDelegation) -> Result<Delegation, Error> {
+    crate::policy::require(&s.staff, crate::policy::Capability::ConfigureReform)?;
+    chrono::NaiveDate::parse_from_str(&req.on, "%Y-%m-%d")
+        .map_err(|_| Error::unprocessable("invalid_date", "撤回日期应为YYYY-MM-DD"))?;
+    if req.document.trim().is_empty() {
+        return Err(Error::unprocessable("missing_document", "须写明撤回依据的文件"));
+    }
+    Ok(app
+        .store
+        .revoke_delegation(
+            &s.staff.region_code,
+            id,
+            &req.on,
+            req.document.trim(),
+            &s.staff.username,
+        )
+        .await?)
+}

@@ -1,9 +1,10 @@
 //! 电子证照: the signing key, licences issued from finished cases, verification and revocation links.
 
 use crate::cases;
+use crate::policy::{self, Capability};
 use crate::time::ymd;
 use crate::App;
-use crate::Error;
+use crate::{Error, ErrorKind};
 use chrono::{Datelike, NaiveDate};
 use ed25519_dalek::SigningKey;
 use rand::RngCore;
@@ -11,7 +12,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
 use tongban_core::licence::{self, LicenceContent};
-use tongban_store::{CaseRecord, NewLicence, StoredLicence};
+use tongban_store::{CaseRecord, NewLicence, Session, StoredLicence};
 
 /// The deployment's Ed25519 signing key, kept in `<data dir>/licence-signing.key` (32 raw bytes) and generated on
 /// first start. Losing it makes every issued licence unverifiable, so it is never regenerated over an existing file.
@@ -245,6 +246,54 @@ pub fn verify_path(l: &StoredLicence) -> String {
         crate::url::encode(&l.content.licence_id),
         crate::url::encode(&l.signature)
     )
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Staff reading and revoking a licence
+
+/// One licence, whole, for staff of its region; a licence of another region is not found.
+pub async fn read_licence(app: &App, s: &Session, licence_id: &str) -> Result<LicenceView, Error> {
+    match app.store.licence(licence_id).await? {
+        Some(l) if l.region_code == s.staff.region_code => Ok(licence_view(&l, true)),
+        _ => Err(Error::not_found(format!("证照“{licence_id}”"))),
+    }
+}
+
+/// The QR code (SVG) of the verification address of the licence, empty when there is no such licence.
+pub async fn verification_qr(app: &App, licence_id: &str) -> String {
+    match app.store.licence(licence_id).await {
+        Ok(Some(l)) => licence_qr_svg(&verify_path(&l)),
+        _ => String::new(),
+    }
+}
+
+/// Revokes a licence: the head of the issuing department or an administrator, with a reason; audited.
+pub async fn revoke_licence(app: &App, s: &Session, licence_id: &str, reason: &str) -> Result<LicenceView, Error> {
+    policy::require(&s.staff, Capability::RevokeLicences)?;
+    let l = match app.store.licence(licence_id).await? {
+        Some(l) if l.region_code == s.staff.region_code => l,
+        _ => return Err(Error::not_found(format!("证照“{licence_id}”"))),
+    };
+    // Department staff (a head) revoke only what their own department issued.
+    if policy::own_department_only(s) && s.staff.department_name.as_deref() != Some(l.content.issuer.as_str()) {
+        return Err(Error::forbidden("只能注销本部门签发的证照"));
+    }
+    if reason.trim().is_empty() {
+        return Err(Error::unprocessable("missing_reason", "注销须说明理由"));
+    }
+    app.store
+        .revoke_licence(&s.staff.region_code, licence_id, reason.trim(), &s.staff.username)
+        .await
+        .map_err(|e| match e {
+            tongban_store::StoreError::Conflict(m) => Error::new(ErrorKind::Conflict, "already_revoked", m),
+            other => other.into(),
+        })?;
+    let l = app
+        .store
+        .licence(licence_id)
+        .await?
+        .ok_or_else(|| Error::not_found(format!("证照“{licence_id}”")))?;
+    Ok(licence_view(&l, true))
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -1,17 +1,29 @@
 //! Approval-reform use cases shared by the API and the pages: where an item may be accepted (全域通办, 跨省通办,
 //! 赋权), 容缺 commitments, 一件事 bundles, ratings and their rectification, e-licences, applicants signing in.
 
+mod bundle_cases;
 mod bundles;
 mod delegations;
+mod enterprises;
+mod figures;
+mod helpers;
 mod licences;
+mod overview;
+mod partners;
 mod ratings;
 mod sign_in;
 mod sites;
 mod tolerance;
 
+pub use bundle_cases::*;
 pub use bundles::*;
 pub use delegations::*;
+pub use enterprises::*;
+pub use figures::*;
+pub use helpers::*;
 pub use licences::*;
+pub use overview::*;
+pub use partners::*;
 pub use ratings::*;
 pub use sign_in::*;
 pub use sites::*;

@@ -1,12 +1,14 @@
 //! 好差评: rating a case or a visit, and the rectification of bad ratings with revisits and appeals.
 
+use crate::policy::{self, Capability};
 use crate::time::today;
 use crate::time::ymd;
 use crate::App;
 use crate::{Error, ErrorKind};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tongban_core::role::Role;
-use tongban_store::{NewRating, Session};
+use tongban_store::{NewRating, RateRow, Rating, Rectification, Session, SessionKind};
 
 /// The token in a case's rating link: keyed by the deployment secret, so a link cannot be made up for another case.
 pub fn rating_token(app: &App, number: &str) -> String {
@@ -302,6 +304,88 @@ async fn advance(
             tongban_store::StoreError::Conflict(m) => Error::new(ErrorKind::Conflict, "wrong_task_state", m),
             other => other.into(),
         })
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Rating by a bearer token, the published rates, the rectification lists
+
+/// Rates a finished case for whoever presents the bearer token: a staff member's API session (the tablet at the
+/// window) or a signed-in applicant (in their region); without a token, the holder of the link token from the
+/// notice (in the default region). A token that opens no session is refused, and so is a rating with neither.
+pub async fn rate_case_by_token(
+    app: &App,
+    bearer: Option<&str>,
+    link: Option<&str>,
+    number: &str,
+    level: i64,
+    comment: &str,
+) -> Result<(Rating, Option<i64>), Error> {
+    let staff = match bearer {
+        Some(t) => crate::auth::session(app, t, SessionKind::Api).await?,
+        None => None,
+    };
+    let applicant = match (bearer, &staff) {
+        (Some(t), None) => super::applicant_session(app, t).await?,
+        _ => None,
+    };
+    let (region, rater) = match (&staff, &applicant, link) {
+        (Some(s), _, _) => (s.staff.region_code.clone(), Rater::Window(s)),
+        (None, Some(a), _) => (a.region_code.clone(), Rater::Applicant(a)),
+        (None, None, Some(link)) if bearer.is_none() => (app.config.default_region.clone(), Rater::Link(link)),
+        (None, None, _) if bearer.is_some() => return Err(super::sign_in::invalid_token()),
+        _ => {
+            return Err(Error::unauthorized(
+                "评价须由申请人登录后进行，或使用办结短信中的评价链接，或在窗口评价器上进行",
+            ))
+        }
+    };
+    rate_case(app, &region, number, level, comment, rater).await
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RateSummary {
+    pub from: String,
+    pub to: String,
+    pub by: String,
+    /// 好评率 = ratings of level 1–3 ÷ ratings that count (an upheld appeal takes one out)
+    pub formula: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
+    pub rows: Vec<RateRow>,
+}
+
+/// The region's rating rates over the period (public: 好差评 results are published).
+pub async fn rating_summary(
+    app: &App,
+    region: &str,
+    by: Option<&str>,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Result<RateSummary, Error> {
+    let by = by.unwrap_or("department").to_string();
+    if !matches!(by.as_str(), "department" | "window" | "item") {
+        return Err(Error::bad_request("invalid_by", "by应为department、window或item"));
+    }
+    let (from, to, start, end) = super::period(from, to)?;
+    let rows = app.store.rating_rates(region, &by, &start, &end).await?;
+    Ok(RateSummary {
+        from,
+        to,
+        by,
+        formula: "好评率 = 评价等级1–3（非常满意、满意、基本满意）的评价数 ÷ 计入的评价总数；申诉成立的差评不计入"
+            .into(),
+        rows,
+    })
+}
+
+/// Rectification tasks of bad ratings: department staff see their department's; those who follow rectifications
+/// (supervisors, administrators, clerks) all of the region's; anyone else is refused.
+pub async fn rectifications(app: &App, s: &Session) -> Result<Vec<Rectification>, Error> {
+    if !policy::may_follow_rectifications(s) {
+        policy::require(&s.staff, Capability::FollowRectifications)?;
+    }
+    let department = policy::own_department_only(s).then(|| s.staff.department_id.unwrap_or(-1));
+    Ok(app.store.rectifications(&s.staff.region_code, department).await?)
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -1,9 +1,11 @@
-//! The applicant's sign-in by SMS code.
+//! The applicant's sign-in by SMS code, their session, and what the signed-in applicant sees of their own.
 
+use super::{licence_view, LicenceView};
 use crate::App;
 use crate::{Error, ErrorKind};
 use rand::RngCore;
-use tongban_store::Notification;
+use serde::Serialize;
+use tongban_store::{ApplicantSession, Notification};
 
 /// Sends a six-digit sign-in code to the phone; the identifier must be a valid ID number or credit code.
 pub async fn send_sign_in_code(app: &App, region: &str, identifier: &str, phone: &str) -> Result<(), Error> {
@@ -69,4 +71,74 @@ fn random_token() -> String {
     let mut bytes = [0u8; 24];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     hex::encode(bytes)
+}
+
+/// The applicant's live session behind a token, if any.
+pub async fn applicant_session(app: &App, token: &str) -> Result<Option<ApplicantSession>, Error> {
+    Ok(app.store.applicant_session(token).await?)
+}
+
+/// The applicant signed in with the token; a token that opens no session is refused (401 `invalid_token`).
+pub async fn signed_in_applicant(app: &App, token: &str) -> Result<ApplicantSession, Error> {
+    applicant_session(app, token).await?.ok_or_else(invalid_token)
+}
+
+pub(super) fn invalid_token() -> Error {
+    Error::new(
+        ErrorKind::Unauthenticated,
+        "invalid_token",
+        "访问令牌无效或已过期，请重新登录",
+    )
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MyCase {
+    pub number: String,
+    pub item_name: String,
+    pub department: String,
+    pub state: String,
+    pub due_date: Option<String>,
+    pub licence_id: Option<String>,
+    pub rated: bool,
+    pub created_at: String,
+}
+
+/// The signed-in applicant's cases, newest first, each with whether it has been rated.
+pub async fn my_cases(app: &App, a: &ApplicantSession) -> Result<Vec<MyCase>, Error> {
+    let mut out = Vec::new();
+    for c in app
+        .store
+        .applicant_cases(&a.region_code, &a.identifier, &a.phone)
+        .await?
+    {
+        let rated = app.store.rating_for_case(c.id).await?.is_some();
+        out.push(MyCase {
+            number: c.number,
+            item_name: c.item_name,
+            department: c.department_name,
+            state: c.state,
+            due_date: c.due_date,
+            licence_id: c.licence_id,
+            rated,
+            created_at: c.created_at,
+        });
+    }
+    Ok(out)
+}
+
+/// The licences issued on the applicant's own cases.
+pub async fn my_licences(app: &App, a: &ApplicantSession) -> Result<Vec<LicenceView>, Error> {
+    let cases = app
+        .store
+        .applicant_cases(&a.region_code, &a.identifier, &a.phone)
+        .await?;
+    Ok(app
+        .store
+        .licences_of_holder(&a.region_code, &a.identifier)
+        .await?
+        .iter()
+        .filter(|l| cases.iter().any(|c| c.number == l.content.case_number))
+        .map(|l| licence_view(l, true))
+        .collect())
 }

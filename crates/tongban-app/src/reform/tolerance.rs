@@ -1,12 +1,14 @@
 //! 容缺受理: the applicant's commitment, supplements handed in later, and the sweep that marks broken commitments.
 
 use crate::cases;
+use crate::policy::{self, Capability};
 use crate::time::ymd;
 use crate::App;
 use crate::Error;
 use chrono::NaiveDate;
+use serde::Serialize;
 use tongban_core::catalog::Guide;
-use tongban_store::{CaseRecord, NewCommitment, Notification, Session};
+use tongban_store::{CaseRecord, Commitment, CreditRecord, NewCommitment, Notification, Session, ToleranceFigures};
 
 /// The commitment a tolerance acceptance signs, after checking the item, the missing materials and the applicant.
 pub async fn tolerance_commitment(
@@ -118,6 +120,59 @@ pub async fn sweep_commitments(app: &App, region: &str, today: NaiveDate) -> Res
         })
         .await?;
     Ok(marked.len())
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Commitments and credit records
+
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CommitmentList {
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub figures: ToleranceFigures,
+    /// By due date
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
+    pub data: Vec<Commitment>,
+}
+
+/// The region's tolerance commitments in a state (open, fulfilled or breached; all without one), with the figures;
+/// for those who read commitments. Applicants' identifiers are masked.
+pub async fn commitments(app: &App, s: &Session, state: Option<&str>) -> Result<CommitmentList, Error> {
+    policy::require(&s.staff, Capability::ReadCommitments)?;
+    commitment_list(app, &s.staff.region_code, state).await
+}
+
+/// The commitments in a state with the figures, identifiers masked (no access check: callers decide).
+pub(super) async fn commitment_list(app: &App, region: &str, state: Option<&str>) -> Result<CommitmentList, Error> {
+    let mut data = app.store.commitments(region, state).await?;
+    for c in &mut data {
+        c.applicant_identifier = policy::mask::identifier("person", &c.applicant_identifier);
+    }
+    Ok(CommitmentList {
+        figures: app.store.tolerance_figures(region).await?,
+        data,
+    })
+}
+
+/// An applicant's open credit records (失信记录), which clerks see before accepting and which block tolerance.
+pub async fn credit_records(app: &App, s: &Session, identifier: &str) -> Result<Vec<CreditRecord>, Error> {
+    policy::require(&s.staff, Capability::ReadCommitments)?;
+    Ok(app
+        .store
+        .open_credit_records(&s.staff.region_code, identifier.trim())
+        .await?)
+}
+
+/// Clears a credit record with the reason (administrator); audited.
+pub async fn clear_credit_record(app: &App, s: &Session, id: i64, reason: &str) -> Result<(), Error> {
+    policy::require(&s.staff, Capability::ClearCreditRecords)?;
+    if reason.trim().is_empty() {
+        return Err(Error::unprocessable("missing_reason", "清除失信记录须说明理由"));
+    }
+    app.store
+        .clear_credit_record(&s.staff.region_code, id, &s.staff.username, reason.trim())
+        .await?;
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------------------------

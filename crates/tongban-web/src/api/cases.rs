@@ -9,10 +9,10 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tongban_app::cases::{self, parse_applicant, timing, Filing, Timing};
-use tongban_app::policy::{self, Capability, Shown};
+use tongban_app::policy::{self, Shown};
 use tongban_app::Error;
 use tongban_core::workflow::Actor;
-use tongban_store::{CaseFilter, CaseRecord, Session};
+use tongban_store::{CaseRecord, Session};
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Deserialize, Serialize, ToSchema)]
@@ -241,32 +241,16 @@ pub async fn list(
     ApiQuery(p): ApiQuery<CaseListParams>,
 ) -> ApiResult<Json<CasePage>> {
     let (page, per_page) = paging(p.page, p.per_page)?;
-    let today = tongban_app::time::today();
-    let cal = state
-        .calendar
-        .read()
-        .map(|c| c.clone())
-        .map_err(|_| Error::internal("calendar lock"))?;
-    let warn_by = cal
-        .add_working_days(today, cases::WARN_DAYS as u32)
-        .date
-        .format("%Y-%m-%d")
-        .to_string();
-    let filter = CaseFilter {
+    let query = cases::CaseQuery {
         state: p.state,
-        department_id: if s.staff.role.is_department_bound() {
-            s.staff.department_id
-        } else {
-            None
-        },
         department_code: p.department,
         item_code: p.item,
         applicant: p.applicant,
-        due_before: p.overdue.filter(|o| *o).map(|_| today.format("%Y-%m-%d").to_string()),
-        due_by: p.warned.filter(|w| *w).map(|_| warn_by),
-        open_only: p.overdue == Some(true) || p.warned == Some(true),
+        overdue: p.overdue == Some(true),
+        warned: p.warned == Some(true),
+        open_only: false,
     };
-    let result = state.store.cases(&s.staff.region_code, &filter, page, per_page).await?;
+    let result = cases::list(&state, &s, query, page, per_page).await?;
     let mut data = Vec::with_capacity(result.data.len());
     for c in result.data {
         data.push(view(&state, c, Some(&s), Shown::List).await?);
@@ -348,8 +332,7 @@ pub async fn events(
     ApiUser(s): ApiUser,
     Path(number): Path<String>,
 ) -> ApiResult<Json<Vec<tongban_store::CaseEvent>>> {
-    let c = cases::load(&state, &s, &number).await?;
-    Ok(Json(state.store.case_events(c.id).await?))
+    Ok(Json(cases::events(&state, &s, &number).await?))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -360,89 +343,14 @@ pub struct ProgressParams {
     pub code: String,
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct Progress {
-    pub number: String,
-    pub item_name: String,
-    pub department: String,
-    pub state: String,
-    pub state_label: String,
-    pub applicant_name: String,
-    pub accepted_on: Option<String>,
-    pub due_date: Option<String>,
-    pub closed_at: Option<String>,
-    pub steps: Vec<ProgressStep>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ProgressStep {
-    pub at: String,
-    pub action: String,
-    pub state: String,
-}
-
 /// Public progress query (no login): case number plus the last 4 characters of the applicant's ID or phone.
 #[utoipa::path(get, path = "/api/v1/progress", tag = "cases", params(ProgressParams),
-    responses((status = 200, body = Progress), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = cases::Progress), (status = 404, body = ErrorBody)))]
 pub async fn progress(
     State(state): State<AppState>,
     ApiQuery(p): ApiQuery<ProgressParams>,
-) -> ApiResult<Json<Progress>> {
-    Ok(Json(progress_of(&state, &p.number, &p.code).await?))
-}
-
-pub(crate) async fn progress_of(state: &AppState, number: &str, code: &str) -> Result<Progress, Error> {
-    let region = state.config.default_region.clone();
-    let not_found = || Error::not_found(format!("办件“{number}”（或查询码不符）"));
-    let c = state
-        .store
-        .case_by_number(&region, number.trim())
-        .await?
-        .ok_or_else(not_found)?;
-    let code = code.trim().to_ascii_uppercase();
-    let tail = |s: &str| {
-        s.chars()
-            .rev()
-            .take(4)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect::<String>()
-    };
-    if code.chars().count() != 4 || (tail(&c.applicant_identifier) != code && tail(&c.applicant_phone) != code) {
-        return Err(not_found());
-    }
-    let tpl = cases::template(state, &c.region_code, &c.workflow_code).await?;
-    let label = |st: &str| tpl.state(st).map(|s| s.label.clone()).unwrap_or_else(|| st.to_string());
-    let steps = state
-        .store
-        .case_events(c.id)
-        .await?
-        .into_iter()
-        .map(|e| ProgressStep {
-            at: e.at,
-            action: tpl.action(&e.action).map(|a| a.label.clone()).unwrap_or_else(|| {
-                if e.action == "submit" {
-                    "提交申请".into()
-                } else {
-                    e.action.clone()
-                }
-            }),
-            state: label(&e.to_state),
-        })
-        .collect();
-    Ok(Progress {
-        state_label: label(&c.state),
-        number: c.number,
-        item_name: c.item_name,
-        department: c.department_name,
-        state: c.state,
-        applicant_name: policy::mask::name(&c.applicant_name),
-        accepted_on: c.accepted_on,
-        due_date: c.due_date,
-        closed_at: c.closed_at,
-        steps,
-    })
+) -> ApiResult<Json<cases::Progress>> {
+    Ok(Json(cases::progress(&state, &p.number, &p.code).await?))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -460,11 +368,6 @@ pub struct DateAnswer {
     pub provisional: bool,
 }
 
-fn day(field: &str, s: &str) -> Result<chrono::NaiveDate, Error> {
-    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map_err(|_| Error::bad_request("invalid_date", format!("{field}“{s}”应为YYYY-MM-DD格式的日期")))
-}
-
 /// The N-th working day after a date on the official calendar (the day itself is day 0).
 #[utoipa::path(get, path = "/api/v1/calendar/add-working-days", tag = "calendar", params(AddDaysParams),
     responses((status = 200, body = DateAnswer), (status = 400, body = ErrorBody)))]
@@ -472,7 +375,7 @@ pub async fn add_working_days(
     State(state): State<AppState>,
     ApiQuery(p): ApiQuery<AddDaysParams>,
 ) -> ApiResult<Json<DateAnswer>> {
-    let from = day("from", &p.from)?;
+    let from = tongban_app::time::day_field("from", &p.from)?;
     if p.days > 3650 {
         return Err(Error::bad_request("invalid_days", "days不能超过3650").into());
     }
@@ -504,7 +407,10 @@ pub async fn working_days(
     State(state): State<AppState>,
     ApiQuery(p): ApiQuery<BetweenParams>,
 ) -> ApiResult<Json<CountAnswer>> {
-    let (from, to) = (day("from", &p.from)?, day("to", &p.to)?);
+    let (from, to) = (
+        tongban_app::time::day_field("from", &p.from)?,
+        tongban_app::time::day_field("to", &p.to)?,
+    );
     if (to - from).num_days().abs() > 3660 {
         return Err(Error::bad_request("invalid_range", "日期范围不能超过十年").into());
     }
@@ -533,37 +439,10 @@ pub async fn supervision(
     ApiUser(s): ApiUser,
     ApiQuery(p): ApiQuery<PeriodParams>,
 ) -> ApiResult<Json<cases::Supervision>> {
-    let (from, to, dept) = supervision_scope(&s, p.from.as_deref(), p.to.as_deref())?;
+    let (from, to, dept) = cases::supervision_scope(&s, p.from.as_deref(), p.to.as_deref())?;
     Ok(Json(
         cases::supervision(&state, &s.staff.region_code, from, to, dept).await?,
     ))
-}
-
-/// Who sees which figures, and the period asked for (default: the last 30 days).
-pub(crate) fn supervision_scope(
-    s: &Session,
-    from: Option<&str>,
-    to: Option<&str>,
-) -> Result<(chrono::NaiveDate, chrono::NaiveDate, Option<i64>), Error> {
-    policy::require(&s.staff, Capability::ReadSupervision)?;
-    let dept = if policy::own_department_only(s) {
-        s.staff.department_id
-    } else {
-        None
-    };
-    let today = tongban_app::time::today();
-    let to = match to.filter(|t| !t.is_empty()) {
-        Some(t) => day("to", t)?,
-        None => today,
-    };
-    let from = match from.filter(|f| !f.is_empty()) {
-        Some(f) => day("from", f)?,
-        None => to - chrono::Duration::days(30),
-    };
-    if from > to {
-        return Err(Error::bad_request("invalid_range", "起始日期不能晚于结束日期"));
-    }
-    Ok((from, to, dept))
 }
 
 /// A workflow template (states, actions, the roles allowed to take each action, time budgets) as the region uses it.
@@ -574,11 +453,7 @@ pub async fn get_workflow(
     ApiUser(s): ApiUser,
     Path(code): Path<String>,
 ) -> ApiResult<Json<tongban_core::workflow::Template>> {
-    match state.store.workflow_template(&s.staff.region_code, &code).await? {
-        Some(t) => Ok(Json(t)),
-        None if code == "default" => Ok(Json(tongban_core::workflow::default_template())),
-        None => Err(Error::not_found(format!("流程模板“{code}”")).into()),
-    }
+    Ok(Json(cases::workflow(&state, &s, &code).await?))
 }
 
 /// Replace a workflow template (administrators). It must be consistent (every state named exists, codes unique)
@@ -592,44 +467,7 @@ pub async fn put_workflow(
     Path(code): Path<String>,
     ApiJson(t): ApiJson<tongban_core::workflow::Template>,
 ) -> ApiResult<Json<tongban_core::workflow::Template>> {
-    save_workflow(&state, &s, &code, t).await.map(Json)
-}
-
-/// Checks and saves an edited template; shared by the API and the page.
-pub(crate) async fn save_workflow(
-    state: &AppState,
-    s: &Session,
-    code: &str,
-    t: tongban_core::workflow::Template,
-) -> ApiResult<tongban_core::workflow::Template> {
-    policy::require(&s.staff, Capability::ConfigureWorkflows)?;
-    if t.code != code {
-        return Err(
-            Error::unprocessable("code_mismatch", format!("模板编码“{}”与地址中的“{code}”不一致", t.code)).into(),
-        );
-    }
-    t.validate()
-        .map_err(|e| Error::unprocessable(e.code(), e.to_string()))?;
-    let in_use: Vec<String> = state
-        .store
-        .open_case_states(&s.staff.region_code, code)
-        .await?
-        .into_iter()
-        .filter(|st| t.state(st).is_none())
-        .collect();
-    if !in_use.is_empty() {
-        return Err(Error::unprocessable(
-            "state_in_use",
-            format!("仍有在办件处于这些状态，不能删除：{}", in_use.join("、")),
-        )
-        .into());
-    }
-    state
-        .store
-        .save_workflow_template(&s.staff.region_code, &t, &s.staff.username)
-        .await?;
-    cases::forget_template(state, &s.staff.region_code, code);
-    Ok(t)
+    Ok(Json(cases::save_workflow(&state, &s, &code, t).await?))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -639,60 +477,30 @@ pub struct MaterialParam {
     pub material: String,
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct ChecklistEntry {
-    pub name: String,
-    pub required: bool,
-    pub may_be_missing: bool,
-    pub received: bool,
-    #[schema(value_type = Vec<Object>)]
-    pub files: Vec<tongban_store::CaseFile>,
-}
-
 /// Upload a file for one material of a case (PDF, JPG, PNG or OFD, told by content; at most 10 MB). Stored by
 /// SHA-256 under the data directory; recorded in the case history.
 #[utoipa::path(post, path = "/api/v1/cases/{number}/materials", tag = "cases", security(("bearer" = [])),
     params(("number" = String, Path), MaterialParam), request_body(content = Vec<u8>, content_type = "application/octet-stream"),
-    responses((status = 201, body = Vec<ChecklistEntry>), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = Vec<cases::ChecklistEntry>), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn upload_material(
     State(state): State<AppState>,
     ApiUser(s): ApiUser,
     Path(number): Path<String>,
     ApiQuery(p): ApiQuery<MaterialParam>,
     body: axum::body::Bytes,
-) -> ApiResult<(StatusCode, Json<Vec<ChecklistEntry>>)> {
+) -> ApiResult<(StatusCode, Json<Vec<cases::ChecklistEntry>>)> {
     let c = cases::attach(&state, &s, &number, p.material.trim(), &body).await?;
-    Ok((StatusCode::CREATED, Json(checklist(&state, &c).await?)))
+    Ok((StatusCode::CREATED, Json(cases::checklist(&state, &c).await?)))
 }
 
 /// The materials checklist of a case against the guide version it was filed under.
 #[utoipa::path(get, path = "/api/v1/cases/{number}/materials", tag = "cases", security(("bearer" = [])),
-    params(("number" = String, Path)), responses((status = 200, body = Vec<ChecklistEntry>), (status = 404, body = ErrorBody)))]
+    params(("number" = String, Path)), responses((status = 200, body = Vec<cases::ChecklistEntry>), (status = 404, body = ErrorBody)))]
 pub async fn materials(
     State(state): State<AppState>,
     ApiUser(s): ApiUser,
     Path(number): Path<String>,
-) -> ApiResult<Json<Vec<ChecklistEntry>>> {
+) -> ApiResult<Json<Vec<cases::ChecklistEntry>>> {
     let c = cases::load(&state, &s, &number).await?;
-    Ok(Json(checklist(&state, &c).await?))
-}
-
-async fn checklist(state: &AppState, c: &CaseRecord) -> ApiResult<Vec<ChecklistEntry>> {
-    let files = state.store.case_files(c.id).await?;
-    let item = state
-        .store
-        .item(&c.region_code, &c.item_code, Some(c.item_version))
-        .await?;
-    Ok(item
-        .map(|i| i.guide.materials)
-        .unwrap_or_default()
-        .into_iter()
-        .map(|m| ChecklistEntry {
-            received: c.materials.contains(&m.name),
-            files: files.iter().filter(|f| f.material == m.name).cloned().collect(),
-            name: m.name,
-            required: m.required,
-            may_be_missing: m.may_be_missing,
-        })
-        .collect())
+    Ok(Json(cases::checklist(&state, &c).await?))
 }

@@ -20,7 +20,7 @@ pub(crate) async fn public_region(state: &AppState, region: Option<&str>) -> Api
         None => Ok(state.config.default_region.clone()),
         Some(r) => {
             let code = RegionCode::parse(r)?;
-            match state.store.region(code.as_str()).await? {
+            match tongban_app::catalog::region(state, code.as_str()).await? {
                 Some(_) => Ok(code.as_str().to_string()),
                 None => Err(Error::not_found(format!("行政区划“{r}”")).into()),
             }
@@ -145,7 +145,7 @@ pub async fn list_items(State(state): State<AppState>, ApiQuery(p): ApiQuery<Ite
     let (page, per_page) = paging(p.page, p.per_page)?;
     let region = public_region(&state, p.region.as_deref()).await?;
     let filter = item_filter(&state, &region, p.q, p.department, p.level, p.item_type).await?;
-    let result = state.store.items(&region, &filter, page, per_page).await?;
+    let result = tongban_app::catalog::items(&state, &region, &filter, page, per_page).await?;
     Ok(Json(ItemPage {
         total: result.total,
         page,
@@ -184,7 +184,7 @@ pub(crate) async fn item_filter(
 ) -> Result<ItemFilter, Error> {
     let department = department.filter(|d| !d.is_empty());
     if let Some(d) = &department {
-        if state.store.department(region, d).await?.is_none() {
+        if tongban_app::catalog::department(state, region, d).await?.is_none() {
             return Err(Error::not_found(format!("部门“{d}”")));
         }
     }
@@ -250,9 +250,7 @@ pub async fn get_item(
 }
 
 async fn item_detail(state: &AppState, region: &str, code: &str, version: Option<i64>) -> ApiResult<ItemDetail> {
-    let item = state
-        .store
-        .item(region, code, version)
+    let item = tongban_app::catalog::item(state, region, code, version)
         .await?
         .ok_or_else(|| match version {
             Some(v) => Error::not_found(format!("事项“{code}”的第{v}版")),
@@ -387,9 +385,7 @@ pub async fn put_item(
     let staff = &session.staff;
     policy::require(staff, Capability::EditCatalog)?;
     let region = &staff.region_code;
-    let current = state
-        .store
-        .item(region, &code, None)
+    let current = tongban_app::catalog::item(&state, region, &code, None)
         .await?
         .ok_or_else(|| Error::not_found(format!("事项“{code}”")))?;
     let guide = change.apply(current.guide)?;
@@ -419,7 +415,7 @@ pub async fn list_departments(
     ApiQuery(p): ApiQuery<RegionParam>,
 ) -> ApiResult<Json<Vec<DepartmentEntry>>> {
     let region = public_region(&state, p.region.as_deref()).await?;
-    let list = state.store.departments(&region).await?;
+    let list = tongban_app::catalog::departments(&state, &region).await?;
     Ok(Json(
         list.into_iter()
             .map(|d| DepartmentEntry {
@@ -466,13 +462,11 @@ fn region_entry(r: tongban_store::RegionRow) -> RegionEntry {
     responses((status = 200, body = RegionDetail), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn get_region(State(state): State<AppState>, Path(code): Path<String>) -> ApiResult<Json<RegionDetail>> {
     let code = RegionCode::parse(&code)?;
-    let region = state
-        .store
-        .region(code.as_str())
+    let region = tongban_app::catalog::region(&state, code.as_str())
         .await?
         .ok_or_else(|| Error::not_found(format!("行政区划“{code}”")))?;
-    let children = state.store.region_children(code.as_str()).await?;
-    let path = state.store.region_path(code.as_str()).await?;
+    let children = tongban_app::catalog::region_children(&state, code.as_str()).await?;
+    let path = tongban_app::catalog::region_path(&state, code.as_str()).await?;
     Ok(Json(RegionDetail {
         code: region.code,
         name: region.name,
@@ -504,7 +498,7 @@ pub async fn list_bundles(
     ApiQuery(p): ApiQuery<RegionParam>,
 ) -> ApiResult<Json<Vec<BundleEntry>>> {
     let region = public_region(&state, p.region.as_deref()).await?;
-    let bundles = state.store.bundles(&region).await?;
+    let bundles = tongban_app::catalog::bundles(&state, &region).await?;
     Ok(Json(
         bundles
             .into_iter()
@@ -541,7 +535,10 @@ pub async fn quality(
 ) -> ApiResult<Json<QualityReport>> {
     let department = quality_scope(&session.staff, p.department.as_deref())?;
     if let Some(d) = &department {
-        if state.store.department(&session.staff.region_code, d).await?.is_none() {
+        if tongban_app::catalog::department(&state, &session.staff.region_code, d)
+            .await?
+            .is_none()
+        {
             return Err(Error::not_found(format!("部门“{d}”")).into());
         }
     }

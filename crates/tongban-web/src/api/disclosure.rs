@@ -76,9 +76,7 @@ impl From<CatalogEntry> for EntryView {
 pub async fn catalog(State(state): State<AppState>) -> ApiResult<Json<Vec<EntryView>>> {
     let region = state.config.default_region.clone();
     Ok(Json(
-        state
-            .store
-            .disclosure_catalog(&region)
+        tongban_app::disclosure::catalog_entries(&state, &region)
             .await?
             .into_iter()
             .map(EntryView::from)
@@ -288,24 +286,11 @@ pub struct PeriodParams {
     pub to: Option<String>,
 }
 
-pub fn period(from: Option<&str>, to: Option<&str>) -> Result<(NaiveDate, NaiveDate), Error> {
-    let t = today();
-    let from = match from.filter(|x| !x.is_empty()) {
-        Some(f) => d::parse_date(f)?,
-        None => NaiveDate::from_ymd_opt(t.year(), 1, 1).unwrap_or(t),
-    };
-    let to = match to.filter(|x| !x.is_empty()) {
-        Some(x) => d::parse_date(x)?,
-        None => t,
-    };
-    Ok((from, to))
-}
-
 /// Published items and requests by department and catalog entry over a period (public).
 #[utoipa::path(get, path = "/api/v1/disclosure/figures", tag = "disclosure", params(PeriodParams),
     responses((status = 200, body = Figures), (status = 400, body = ErrorBody)))]
 pub async fn figures(State(state): State<AppState>, ApiQuery(p): ApiQuery<PeriodParams>) -> ApiResult<Json<Figures>> {
-    let (from, to) = period(p.from.as_deref(), p.to.as_deref())?;
+    let (from, to) = figures_period(p.from.as_deref(), p.to.as_deref())?;
     let region = state.config.default_region.clone();
     Ok(Json(d::figures(&state, &region, from, to).await?))
 }
@@ -464,9 +449,7 @@ pub async fn request_events(
 ) -> ApiResult<Json<Vec<EventView>>> {
     let r = d::load_request(&state, &s, &number).await?;
     Ok(Json(
-        state
-            .store
-            .disclosure_request_events(&r)
+        tongban_app::disclosure::request_events(&state, &r)
             .await?
             .into_iter()
             .map(EventView::from)
@@ -591,13 +574,8 @@ impl From<tongban_store::Appeal> for AppealView {
 #[utoipa::path(get, path = "/api/v1/disclosure/appeals", tag = "disclosure", security(("bearer" = [])),
     responses((status = 200, body = Vec<AppealView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn appeals(State(state): State<AppState>, ApiUser(s): ApiUser) -> ApiResult<Json<Vec<AppealView>>> {
-    if !tongban_app::policy::may_read_disclosure_reports(&s, None) {
-        return Err(Error::forbidden("无权查看行政复议、行政诉讼情况").into());
-    }
     Ok(Json(
-        state
-            .store
-            .disclosure_appeals(&s.staff.region_code)
+        tongban_app::disclosure::appeals(&state, &s)
             .await?
             .into_iter()
             .map(AppealView::from)
@@ -763,4 +741,9 @@ pub async fn progress(
 ) -> ApiResult<Json<d::RequestProgress>> {
     let region = state.config.default_region.clone();
     Ok(Json(d::progress(&state, &region, &p.number, &p.code).await?))
+}
+
+/// The disclosure figures' period: by default this year so far.
+pub(crate) fn figures_period(from: Option<&str>, to: Option<&str>) -> Result<(NaiveDate, NaiveDate), Error> {
+    tongban_app::time::period(from, to, today(), tongban_app::time::PeriodStart::YearStart)
 }

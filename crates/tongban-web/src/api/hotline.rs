@@ -50,7 +50,7 @@ fn category_view(state: &AppState, c: &HotlineCategory) -> CategoryView {
 #[utoipa::path(get, path = "/api/v1/hotline/categories", tag = "hotline",
     responses((status = 200, body = Vec<CategoryView>)))]
 pub async fn categories(State(state): State<AppState>) -> ApiResult<Json<Vec<CategoryView>>> {
-    let list = state.store.hotline_categories(&state.config.default_region).await?;
+    let list = hotline::categories(&state, &state.config.default_region).await?;
     Ok(Json(list.iter().map(|c| category_view(&state, c)).collect()))
 }
 
@@ -88,7 +88,7 @@ pub async fn create_order(
     }
     let now = Utc::now();
     let o = hotline::intake(&state, &s.staff.region_code, &s.staff.username, input, "", None, now).await?;
-    let cats = state.store.hotline_categories(&s.staff.region_code).await?;
+    let cats = hotline::categories(&state, &s.staff.region_code).await?;
     Ok((StatusCode::CREATED, Json(hotline::view(&o, Some(&s), &cats, now))))
 }
 
@@ -192,7 +192,7 @@ pub async fn list_orders(
         return Err(Error::forbidden("无权查看该工单列表").into());
     }
     let now = Utc::now();
-    let cats = state.store.hotline_categories(&s.staff.region_code).await?;
+    let cats = hotline::categories(&state, &s.staff.region_code).await?;
     let orders = hotline::worklist(&state, &s, &q.list).await?;
     Ok(Json(
         orders
@@ -225,10 +225,12 @@ pub async fn get_order(
     ApiUser(s): ApiUser,
     Path(number): Path<String>,
 ) -> ApiResult<Json<OrderDetail>> {
-    let o = hotline::load(&state, &s, &number).await?;
-    let cats = state.store.hotline_categories(&s.staff.region_code).await?;
-    let events = state.store.work_order_events(o.id).await?;
-    let files = state.store.work_order_files(o.id).await?;
+    let hotline::OrderRecord {
+        order: o,
+        events,
+        files,
+    } = hotline::order_record(&state, &s, &number).await?;
+    let cats = hotline::categories(&state, &s.staff.region_code).await?;
     Ok(Json(OrderDetail {
         order: hotline::view(&o, Some(&s), &cats, Utc::now()),
         events: events.into_iter().map(EventView::from).collect(),
@@ -297,7 +299,7 @@ pub async fn act(
 ) -> ApiResult<Json<OrderView>> {
     let now = Utc::now();
     let o = hotline::act(&state, &s, &number, req, now).await?;
-    let cats = state.store.hotline_categories(&s.staff.region_code).await?;
+    let cats = hotline::categories(&state, &s.staff.region_code).await?;
     Ok(Json(hotline::view(&o, Some(&s), &cats, now)))
 }
 
@@ -309,25 +311,6 @@ pub struct PeriodQuery {
     /// Last day, YYYY-MM-DD (default: today)
     pub to: Option<String>,
 }
-
-pub(crate) fn period(from: Option<&str>, to: Option<&str>) -> Result<(NaiveDate, NaiveDate), Error> {
-    let today = tongban_app::time::today();
-    let parse = |s: &str| {
-        NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-            .map_err(|_| Error::bad_request("invalid_date", format!("日期“{s}”格式应为YYYY-MM-DD")))
-    };
-    let from = match from.filter(|s| !s.trim().is_empty()) {
-        Some(s) => parse(s)?,
-        None => today.with_day(1).unwrap_or(today),
-    };
-    let to = match to.filter(|s| !s.trim().is_empty()) {
-        Some(s) => parse(s)?,
-        None => today,
-    };
-    Ok((from, to))
-}
-
-use chrono::Datelike;
 
 /// The bulletin (通报) for a period: per department received, closed, closed on time, returned, extended and the
 /// rates, each with its formula.
@@ -342,7 +325,7 @@ pub async fn get_bulletin(
     if !policy::allows(&s.staff, Capability::ReadHotlineBulletins) {
         return Err(Error::forbidden("无权查看热线通报").into());
     }
-    let (from, to) = period(q.from.as_deref(), q.to.as_deref())?;
+    let (from, to) = bulletin_period(q.from.as_deref(), q.to.as_deref())?;
     Ok(Json(bulletin::bulletin(&state, &s.staff.region_code, from, to).await?))
 }
 
@@ -360,7 +343,7 @@ pub async fn overdue(State(state): State<AppState>, ApiUser(s): ApiUser) -> ApiR
     };
     let now = Utc::now();
     let orders = bulletin::overdue(&state, &s.staff.region_code, dept.as_deref(), now).await?;
-    let cats = state.store.hotline_categories(&s.staff.region_code).await?;
+    let cats = hotline::categories(&state, &s.staff.region_code).await?;
     Ok(Json(
         orders
             .iter()
@@ -377,20 +360,7 @@ pub async fn overdue(State(state): State<AppState>, ApiUser(s): ApiUser) -> ApiR
 #[utoipa::path(get, path = "/api/v1/hotline/warnings", tag = "hotline", security(("bearer" = [])),
     responses((status = 200, body = Vec<Object>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn warnings(State(state): State<AppState>, ApiUser(s): ApiUser) -> ApiResult<Json<Vec<HotlineWarning>>> {
-    if !policy::allows(&s.staff, Capability::ReadHotlineBulletins) {
-        return Err(Error::forbidden("无权查看预警").into());
-    }
-    let dept = s
-        .staff
-        .role
-        .is_department_bound()
-        .then(|| s.staff.department_code.clone().unwrap_or_default());
-    Ok(Json(
-        state
-            .store
-            .hotline_warnings(&s.staff.region_code, dept.as_deref())
-            .await?,
-    ))
+    Ok(Json(hotline::warnings(&state, &s).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -454,7 +424,7 @@ pub async fn add_key(
     responses((status = 200, body = Vec<Object>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn list_keys(State(state): State<AppState>, ApiUser(s): ApiUser) -> ApiResult<Json<Vec<Open311Key>>> {
     policy::require(&s.staff, Capability::ConfigureHotline)?;
-    Ok(Json(state.store.open311_keys(&s.staff.region_code).await?))
+    Ok(Json(hotline::list_keys(&state, &s).await?))
 }
 
 /// Revoke an Open311 API key (administrators).
@@ -467,10 +437,16 @@ pub async fn revoke_key(
     ApiUser(s): ApiUser,
     Path(name): Path<String>,
 ) -> ApiResult<StatusCode> {
-    policy::require(&s.staff, Capability::ConfigureHotline)?;
-    state
-        .store
-        .revoke_open311_key(&s.staff.region_code, &name, &s.staff.username)
-        .await?;
+    hotline::revoke_key(&state, &s, &name).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A bulletin's period: by default this month so far.
+pub(crate) fn bulletin_period(from: Option<&str>, to: Option<&str>) -> Result<(NaiveDate, NaiveDate), Error> {
+    tongban_app::time::period(
+        from,
+        to,
+        tongban_app::time::today(),
+        tongban_app::time::PeriodStart::MonthStart,
+    )
 }

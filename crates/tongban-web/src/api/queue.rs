@@ -334,6 +334,11 @@ pub async fn figures(
     ApiUser(s): ApiUser,
     ApiQuery(p): ApiQuery<FigureParams>,
 ) -> ApiResult<Json<QueueReport>> {
-    let (from, to) = queue::period(p.from.as_deref(), p.to.as_deref(), Utc::now())?;
+    let (from, to) = tongban_app::time::period(
+        p.from.as_deref(),
+        p.to.as_deref(),
+        queue::local_day(Utc::now()),
+        tongban_app::time::PeriodStart::DaysBefore(6),
+    )?;
     Ok(Json(queue::figures(&state, &s, from, to).await?))
 }

@@ -11,14 +11,14 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use tongban_app::cases::parse_applicant;
-use tongban_app::policy::{self, Capability};
-use tongban_app::reform::{self, BundleGuide, BundleStatus, LicenceView, Rater, Verification};
-use tongban_app::reform::{grant_delegation, DelegationRequest};
-use tongban_app::{Error, ErrorKind};
-use tongban_core::role::Role;
+use tongban_app::reform::{self, BundleGuide, LicenceView, Verification};
+use tongban_app::reform::{
+    BundleCaseView, BundleEdit, CommitmentList, DelegationRequest, EnterpriseView, MyCase, PairRequest, PartnerEdit,
+    RateSummary, ReformFigures, RevokeDelegation,
+};
+use tongban_app::Error;
 use tongban_store::{
-    ApplicantSession, CaseRecord, Commitment, CountRow, CreditRecord, Delegation, HelperPair, Partner, RateRow, Rating,
-    Rectification, Session, SessionKind, ToleranceFigures,
+    ApplicantSession, Commitment, CreditRecord, Delegation, HelperPair, Partner, Rating, Rectification,
 };
 use utoipa::{IntoParams, ToSchema};
 
@@ -34,13 +34,7 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 
 async fn applicant_session(state: &AppState, headers: &HeaderMap) -> Result<ApplicantSession, Error> {
     let token = bearer(headers).ok_or_else(|| Error::unauthorized("需要申请人登录：请提供Bearer访问令牌"))?;
-    state.store.applicant_session(token).await?.ok_or_else(|| {
-        Error::new(
-            ErrorKind::Unauthenticated,
-            "invalid_token",
-            "访问令牌无效或已过期，请重新登录",
-        )
-    })
+    reform::signed_in_applicant(state, token).await
 }
 
 // ------------------------------------------------------------------------------------------------ ratings
@@ -77,35 +71,15 @@ pub async fn rate(
     Path(number): Path<String>,
     ApiJson(req): ApiJson<RatingRequest>,
 ) -> ApiResult<Response> {
-    let token = bearer(&headers);
-    let staff = match token {
-        Some(t) => state.store.session(t, SessionKind::Api).await?,
-        None => None,
-    };
-    let applicant = match (token, &staff) {
-        (Some(t), None) => state.store.applicant_session(t).await?,
-        _ => None,
-    };
-    let (region, rater) = match (&staff, &applicant, req.token.as_deref()) {
-        (Some(s), _, _) => (s.staff.region_code.clone(), Rater::Window(s)),
-        (None, Some(a), _) => (a.region_code.clone(), Rater::Applicant(a)),
-        (None, None, Some(link)) if token.is_none() => (state.config.default_region.clone(), Rater::Link(link)),
-        (None, None, _) if token.is_some() => {
-            return Err(Error::new(
-                ErrorKind::Unauthenticated,
-                "invalid_token",
-                "访问令牌无效或已过期，请重新登录",
-            )
-            .into())
-        }
-        _ => {
-            return Err(Error::unauthorized(
-                "评价须由申请人登录后进行，或使用办结短信中的评价链接，或在窗口评价器上进行",
-            )
-            .into())
-        }
-    };
-    let (rating, task) = reform::rate_case(&state, &region, &number, req.level, &req.comment, rater).await?;
+    let (rating, task) = reform::rate_case_by_token(
+        &state,
+        bearer(&headers),
+        req.token.as_deref(),
+        &number,
+        req.level,
+        &req.comment,
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(RatingCreated {
@@ -155,44 +129,6 @@ pub struct PeriodParams {
     pub to: Option<String>,
 }
 
-/// The period as stored timestamps [from, to+1 day).
-pub fn period(from: Option<&str>, to: Option<&str>) -> Result<(String, String, String, String), Error> {
-    let today = tongban_app::time::today();
-    let parse = |s: &str, what: &str| {
-        chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-            .map_err(|_| Error::bad_request("invalid_date", format!("{what}“{s}”应为YYYY-MM-DD")))
-    };
-    let from = match from {
-        Some(f) => parse(f, "起始日期")?,
-        None => chrono::NaiveDate::from_ymd_opt(chrono::Datelike::year(&today), 1, 1).unwrap_or(today),
-    };
-    let to = match to {
-        Some(t) => parse(t, "截止日期")?,
-        None => today,
-    };
-    if to < from {
-        return Err(Error::bad_request("invalid_period", "截止日期早于起始日期"));
-    }
-    let end = to.succ_opt().unwrap_or(to);
-    Ok((
-        from.format("%Y-%m-%d").to_string(),
-        to.format("%Y-%m-%d").to_string(),
-        from.format("%Y-%m-%d").to_string(),
-        end.format("%Y-%m-%d").to_string(),
-    ))
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct RateSummary {
-    pub from: String,
-    pub to: String,
-    pub by: String,
-    /// 好评率 = ratings of level 1–3 ÷ ratings that count (an upheld appeal takes one out)
-    pub formula: String,
-    #[schema(value_type = Vec<Object>)]
-    pub rows: Vec<RateRow>,
-}
-
 /// Rating rates by department, window or item over a period (public: 好差评 results are published).
 #[utoipa::path(get, path = "/api/v1/ratings/summary", tag = "ratings", params(PeriodParams),
     responses((status = 200, body = RateSummary), (status = 400, body = ErrorBody)))]
@@ -200,37 +136,23 @@ pub async fn rating_summary(
     State(state): State<AppState>,
     ApiQuery(p): ApiQuery<PeriodParams>,
 ) -> ApiResult<Json<RateSummary>> {
-    Ok(Json(summary(&state, &state.config.default_region, &p).await?))
-}
-
-pub async fn summary(state: &AppState, region: &str, p: &PeriodParams) -> Result<RateSummary, Error> {
-    let by = p.by.clone().unwrap_or_else(|| "department".into());
-    if !matches!(by.as_str(), "department" | "window" | "item") {
-        return Err(Error::bad_request("invalid_by", "by应为department、window或item"));
-    }
-    let (from, to, start, end) = period(p.from.as_deref(), p.to.as_deref())?;
-    let rows = state.store.rating_rates(region, &by, &start, &end).await?;
-    Ok(RateSummary {
-        from,
-        to,
-        by,
-        formula: "好评率 = 评价等级1–3（非常满意、满意、基本满意）的评价数 ÷ 计入的评价总数；申诉成立的差评不计入"
-            .into(),
-        rows,
-    })
+    Ok(Json(
+        reform::rating_summary(
+            &state,
+            &state.config.default_region,
+            p.by.as_deref(),
+            p.from.as_deref(),
+            p.to.as_deref(),
+        )
+        .await?,
+    ))
 }
 
 /// Rectification tasks of bad ratings: department staff see their department's; supervisors and admins all.
 #[utoipa::path(get, path = "/api/v1/rectifications", tag = "ratings", security(("bearer" = [])),
     responses((status = 200, body = Vec<Object>), (status = 401, body = ErrorBody)))]
 pub async fn rectifications(State(state): State<AppState>, ApiUser(s): ApiUser) -> ApiResult<Json<Vec<Rectification>>> {
-    let dept = if s.staff.role.is_department_bound() {
-        Some(s.staff.department_id.unwrap_or(-1))
-    } else {
-        policy::require(&s.staff, Capability::FollowRectifications)?;
-        None
-    };
-    Ok(Json(state.store.rectifications(&s.staff.region_code, dept).await?))
+    Ok(Json(reform::rectifications(&state, &s).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -293,10 +215,7 @@ pub async fn get_licence(
     ApiUser(s): ApiUser,
     Path(licence_id): Path<String>,
 ) -> ApiResult<Json<LicenceView>> {
-    match state.store.licence(&licence_id).await? {
-        Some(l) if l.region_code == s.staff.region_code => Ok(Json(reform::licence_view(&l, true))),
-        _ => Err(Error::not_found(format!("证照“{licence_id}”")).into()),
-    }
+    Ok(Json(reform::read_licence(&state, &s, &licence_id).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -316,36 +235,9 @@ pub async fn revoke_licence(
     Path(licence_id): Path<String>,
     ApiJson(req): ApiJson<RevokeRequest>,
 ) -> ApiResult<Json<LicenceView>> {
-    Ok(Json(revoke(&state, &s, &licence_id, &req.reason).await?))
-}
-
-/// Revokes a licence: the head of the issuing department or an administrator, with a reason; audited.
-pub async fn revoke(state: &AppState, s: &Session, licence_id: &str, reason: &str) -> Result<LicenceView, Error> {
-    policy::require(&s.staff, Capability::RevokeLicences)?;
-    let l = match state.store.licence(licence_id).await? {
-        Some(l) if l.region_code == s.staff.region_code => l,
-        _ => return Err(Error::not_found(format!("证照“{licence_id}”"))),
-    };
-    if s.staff.role == Role::Head && s.staff.department_name.as_deref() != Some(l.content.issuer.as_str()) {
-        return Err(Error::forbidden("只能注销本部门签发的证照"));
-    }
-    if reason.trim().is_empty() {
-        return Err(Error::unprocessable("missing_reason", "注销须说明理由"));
-    }
-    state
-        .store
-        .revoke_licence(&s.staff.region_code, licence_id, reason.trim(), &s.staff.username)
-        .await
-        .map_err(|e| match e {
-            tongban_store::StoreError::Conflict(m) => Error::new(ErrorKind::Conflict, "already_revoked", m),
-            other => other.into(),
-        })?;
-    let l = state
-        .store
-        .licence(licence_id)
-        .await?
-        .ok_or_else(|| Error::not_found(format!("证照“{licence_id}”")))?;
-    Ok(reform::licence_view(&l, true))
+    Ok(Json(
+        reform::revoke_licence(&state, &s, &licence_id, &req.reason).await?,
+    ))
 }
 
 // ------------------------------------------------------------------------------------------------ 容缺
@@ -393,15 +285,6 @@ pub struct CommitmentParams {
     pub state: Option<String>,
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct CommitmentList {
-    #[schema(value_type = Object)]
-    pub figures: ToleranceFigures,
-    /// By due date
-    #[schema(value_type = Vec<Object>)]
-    pub data: Vec<Commitment>,
-}
-
 /// Tolerance commitments by due date, with the figures (cases, items, open, fulfilled, breached).
 #[utoipa::path(get, path = "/api/v1/commitments", tag = "reform", security(("bearer" = [])), params(CommitmentParams),
     responses((status = 200, body = CommitmentList), (status = 403, body = ErrorBody)))]
@@ -410,18 +293,7 @@ pub async fn commitments(
     ApiUser(s): ApiUser,
     ApiQuery(p): ApiQuery<CommitmentParams>,
 ) -> ApiResult<Json<CommitmentList>> {
-    policy::require(&s.staff, Capability::ReadCommitments)?;
-    let mut data = state
-        .store
-        .commitments(&s.staff.region_code, p.state.as_deref())
-        .await?;
-    for c in &mut data {
-        c.applicant_identifier = policy::mask::identifier("person", &c.applicant_identifier);
-    }
-    Ok(Json(CommitmentList {
-        figures: state.store.tolerance_figures(&s.staff.region_code).await?,
-        data,
-    }))
+    Ok(Json(reform::commitments(&state, &s, p.state.as_deref()).await?))
 }
 
 /// An applicant's open credit records (失信记录), which clerks see before accepting and which block tolerance.
@@ -432,13 +304,7 @@ pub async fn credit_records(
     ApiUser(s): ApiUser,
     Path(identifier): Path<String>,
 ) -> ApiResult<Json<Vec<CreditRecord>>> {
-    policy::require(&s.staff, Capability::ReadCommitments)?;
-    Ok(Json(
-        state
-            .store
-            .open_credit_records(&s.staff.region_code, identifier.trim())
-            .await?,
-    ))
+    Ok(Json(reform::credit_records(&state, &s, &identifier).await?))
 }
 
 /// Clear a credit record with the reason (administrator); audited.
@@ -451,14 +317,7 @@ pub async fn clear_credit_record(
     Path(id): Path<i64>,
     ApiJson(req): ApiJson<RevokeRequest>,
 ) -> ApiResult<StatusCode> {
-    policy::require(&s.staff, Capability::ClearCreditRecords)?;
-    if req.reason.trim().is_empty() {
-        return Err(Error::unprocessable("missing_reason", "清除失信记录须说明理由").into());
-    }
-    state
-        .store
-        .clear_credit_record(&s.staff.region_code, id, &s.staff.username, req.reason.trim())
-        .await?;
+    reform::clear_credit_record(&state, &s, id, &req.reason).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -475,13 +334,6 @@ pub async fn bundle(State(state): State<AppState>, Path(code): Path<String>) -> 
     ))
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct BundleEdit {
-    pub name: String,
-    pub item_codes: Vec<String>,
-}
-
 /// Create or edit a bundle (administrator); an unknown item refuses the edit.
 #[utoipa::path(put, path = "/api/v1/bundles/{code}", tag = "reform", security(("bearer" = [])),
     params(("code" = String, Path)), request_body = BundleEdit,
@@ -492,39 +344,7 @@ pub async fn put_bundle(
     Path(code): Path<String>,
     ApiJson(req): ApiJson<BundleEdit>,
 ) -> ApiResult<Json<BundleGuide>> {
-    Ok(Json(save_bundle(&state, &s, &code, &req).await?))
-}
-
-/// Creates or edits a bundle (an unknown item refuses the whole edit); shared with the page.
-pub async fn save_bundle(state: &AppState, s: &Session, code: &str, req: &BundleEdit) -> Result<BundleGuide, Error> {
-    policy::require(&s.staff, Capability::ConfigureReform)?;
-    if req.name.trim().is_empty() || req.item_codes.len() < 2 {
-        return Err(Error::unprocessable(
-            "invalid_bundle",
-            "一件事须有名称，且至少包含两个事项",
-        ));
-    }
-    let parsed = tongban_core::catalog::ImportParse {
-        rows: vec![tongban_core::catalog::Parsed {
-            line: 2,
-            value: tongban_core::catalog::Bundle {
-                code: code.to_string(),
-                name: req.name.trim().to_string(),
-                item_codes: req.item_codes.clone(),
-            },
-        }],
-        errors: vec![],
-    };
-    state
-        .store
-        .import_bundles(
-            &s.staff.region_code,
-            parsed,
-            tongban_store::ImportMode::AllOrNothing,
-            &s.staff.username,
-        )
-        .await?;
-    Ok(reform::bundle_guide(state, &s.staff.region_code, code).await?.0)
+    Ok(Json(reform::save_bundle(&state, &s, &code, &req).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -544,91 +364,6 @@ pub struct BundleCaseRequest {
     /// How the results are delivered, once: pickup, mail (with address) or electronic
     #[serde(default)]
     pub delivery: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct BundleCaseView {
-    pub number: String,
-    pub bundle_code: String,
-    pub bundle_name: String,
-    pub applicant_name: String,
-    pub applicant_identifier: String,
-    pub channel: String,
-    pub site: String,
-    pub delivery: String,
-    pub materials: Vec<String>,
-    pub created_at: String,
-    pub delivered_at: Option<String>,
-    #[serde(flatten)]
-    pub status: BundleStatus,
-    pub parts: Vec<BundlePart>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct BundlePart {
-    pub number: String,
-    pub item_code: String,
-    pub item_name: String,
-    pub department: String,
-    /// The deciding department (a town government or the park committee when the power was delegated there)
-    pub department_code: String,
-    pub state: String,
-    /// The state's name in the case's workflow (办结, 审查中 …)
-    pub state_label: String,
-    pub version: i64,
-    pub due_date: Option<String>,
-    pub materials: Vec<String>,
-}
-
-pub async fn bundle_view(
-    state: &AppState,
-    b: tongban_store::BundleCase,
-    parts: Vec<CaseRecord>,
-    whole: bool,
-) -> Result<BundleCaseView, Error> {
-    let status = reform::bundle_status(state, &b, &parts).await?;
-    let mut labelled = Vec::with_capacity(parts.len());
-    for c in parts {
-        let tpl = tongban_app::cases::template(state, &c.region_code, &c.workflow_code).await?;
-        let label = tpl
-            .state(&c.state)
-            .map(|st| st.label.clone())
-            .unwrap_or_else(|| c.state.clone());
-        labelled.push((c, label));
-    }
-    Ok(BundleCaseView {
-        applicant_identifier: if whole {
-            b.applicant_identifier.clone()
-        } else {
-            policy::mask::identifier(&b.applicant_kind, &b.applicant_identifier)
-        },
-        number: b.number,
-        bundle_code: b.bundle_code,
-        bundle_name: b.bundle_name,
-        applicant_name: b.applicant_name,
-        channel: b.channel,
-        site: b.site_code,
-        delivery: b.delivery,
-        materials: b.materials,
-        created_at: b.created_at,
-        delivered_at: b.delivered_at,
-        status,
-        parts: labelled
-            .into_iter()
-            .map(|(c, state_label)| BundlePart {
-                state_label,
-                number: c.number,
-                item_code: c.item_code,
-                item_name: c.item_name,
-                department: c.department_name,
-                department_code: c.department_code,
-                state: c.state,
-                version: c.version,
-                due_date: c.due_date,
-                materials: c.materials,
-            })
-            .collect(),
-    })
 }
 
 /// File a bundle (一件事一次办): one form, one set of materials, one sub-case per item, all or none.
@@ -662,7 +397,7 @@ pub async fn file_bundle(
         delivery: req.delivery.clone(),
     };
     let (b, parts) = reform::file_bundle(&state, &region, filing, session.as_ref()).await?;
-    let view = bundle_view(&state, b, parts, session.is_some()).await?;
+    let view = reform::bundle_view(&state, b, parts, session.is_some()).await?;
     Ok((StatusCode::CREATED, Json(view)).into_response())
 }
 
@@ -674,8 +409,7 @@ pub async fn get_bundle_case(
     ApiUser(s): ApiUser,
     Path(number): Path<String>,
 ) -> ApiResult<Json<BundleCaseView>> {
-    let (b, parts) = reform::load_bundle(&state, &s, &number).await?;
-    Ok(Json(bundle_view(&state, b, parts, true).await?))
+    Ok(Json(reform::bundle_case(&state, &s, &number).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -699,18 +433,9 @@ pub async fn bundle_action(
     Path(number): Path<String>,
     ApiJson(req): ApiJson<BundleStepRequest>,
 ) -> ApiResult<Json<BundleCaseView>> {
-    policy::require(&s.staff, Capability::HandleBundles)?;
-    match req.action.as_str() {
-        "accept" => reform::accept_bundle(&state, &s, &number).await?,
-        "deliver" => reform::deliver_bundle(&state, &s, &number, req.comment.trim()).await?,
-        other => {
-            return Err(
-                Error::unprocessable("unknown_action", format!("未知的操作“{other}”（accept或deliver）")).into(),
-            )
-        }
-    }
-    let (b, parts) = reform::load_bundle(&state, &s, &number).await?;
-    Ok(Json(bundle_view(&state, b, parts, true).await?))
+    Ok(Json(
+        reform::bundle_action(&state, &s, &number, &req.action, &req.comment).await?,
+    ))
 }
 
 // ------------------------------------------------------------------------------------------------ anywhere, delegation
@@ -718,17 +443,7 @@ pub async fn bundle_action(
 /// Partner regions (跨省通办) and the items agreed with each.
 #[utoipa::path(get, path = "/api/v1/partners", tag = "reform", responses((status = 200, body = Vec<Object>)))]
 pub async fn partners(State(state): State<AppState>) -> ApiResult<Json<Vec<Partner>>> {
-    Ok(Json(state.store.partners(&state.config.default_region).await?))
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PartnerEdit {
-    pub name: String,
-    #[serde(default)]
-    pub agreement: String,
-    /// Items agreed with this partner; each must be a 跨省通办 item of the catalog
-    pub items: Vec<String>,
+    Ok(Json(reform::partners(&state, &state.config.default_region).await?))
 }
 
 /// Create or replace a partner region and its agreed items (administrator).
@@ -741,46 +456,13 @@ pub async fn put_partner(
     Path(code): Path<String>,
     ApiJson(req): ApiJson<PartnerEdit>,
 ) -> ApiResult<Json<Partner>> {
-    Ok(Json(save_partner(&state, &s, &code, req).await?))
-}
-
-/// Creates or replaces a partner and its agreed items, each of which must be a 跨省通办 item; shared with the page.
-pub async fn save_partner(state: &AppState, s: &Session, code: &str, req: PartnerEdit) -> Result<Partner, Error> {
-    policy::require(&s.staff, Capability::ConfigureReform)?;
-    let region = tongban_core::ids::RegionCode::parse(code)?;
-    if req.name.trim().is_empty() {
-        return Err(Error::unprocessable("missing_name", "合作地区名称不能为空"));
-    }
-    for item in &req.items {
-        let found = state.store.item(&s.staff.region_code, item, None).await?;
-        match found {
-            None => return Err(Error::unprocessable("unknown_item", format!("未知的事项“{item}”"))),
-            Some(i) if !i.guide.cross_province => {
-                return Err(Error::unprocessable(
-                    "not_cross_province",
-                    format!("事项“{}”未列入跨省通办", i.guide.name),
-                ))
-            }
-            _ => {}
-        }
-    }
-    let p = Partner {
-        code: region.as_str().to_string(),
-        name: req.name.trim().to_string(),
-        agreement: req.agreement.trim().to_string(),
-        items: req.items,
-    };
-    state
-        .store
-        .save_partner(&s.staff.region_code, &p, &s.staff.username)
-        .await?;
-    Ok(p)
+    Ok(Json(reform::save_partner(&state, &s, &code, req).await?))
 }
 
 /// Delegations (赋权), current and undone.
 #[utoipa::path(get, path = "/api/v1/delegations", tag = "reform", responses((status = 200, body = Vec<Object>)))]
 pub async fn delegations(State(state): State<AppState>) -> ApiResult<Json<Vec<Delegation>>> {
-    Ok(Json(state.store.delegations(&state.config.default_region).await?))
+    Ok(Json(reform::delegations(&state, &state.config.default_region).await?))
 }
 
 /// Record a delegation (administrator): from its date the item can be accepted and decided at the target.
@@ -793,16 +475,8 @@ pub async fn delegate(
     ApiUser(s): ApiUser,
     ApiJson(req): ApiJson<DelegationRequest>,
 ) -> ApiResult<Response> {
-    let d = grant_delegation(&state, &s, &req).await?;
+    let d = reform::grant_delegation(&state, &s, &req).await?;
     Ok((StatusCode::CREATED, Json(d)).into_response())
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RevokeDelegation {
-    /// YYYY-MM-DD
-    pub on: String,
-    pub document: String,
 }
 
 /// Undo a delegation on a date by a document (administrator); the record is kept.
@@ -816,53 +490,7 @@ pub async fn revoke_delegation(
     Path(id): Path<i64>,
     ApiJson(req): ApiJson<RevokeDelegation>,
 ) -> ApiResult<Json<Delegation>> {
-    Ok(Json(undo_delegation(&state, &s, id, &req).await?))
-}
-
-pub async fn undo_delegation(
-    state: &AppState,
-    s: &Session,
-    id: i64,
-    req: &RevokeDelegation,
-) -> Result<Delegation, Error> {
-    policy::require(&s.staff, Capability::ConfigureReform)?;
-    chrono::NaiveDate::parse_from_str(&req.on, "%Y-%m-%d")
-        .map_err(|_| Error::unprocessable("invalid_date", "撤回日期应为YYYY-MM-DD"))?;
-    if req.document.trim().is_empty() {
-        return Err(Error::unprocessable("missing_document", "须写明撤回依据的文件"));
-    }
-    Ok(state
-        .store
-        .revoke_delegation(
-            &s.staff.region_code,
-            id,
-            &req.on,
-            req.document.trim(),
-            &s.staff.username,
-        )
-        .await?)
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ReformFigures {
-    pub from: String,
-    pub to: String,
-    /// Cases accepted at town centres, village stations and partner windows, by site
-    #[schema(value_type = Vec<Object>)]
-    pub by_site: Vec<CountRow>,
-    #[schema(value_type = Vec<Object>)]
-    pub by_partner: Vec<CountRow>,
-    #[schema(value_type = Vec<Object>)]
-    pub by_item: Vec<CountRow>,
-    /// Delegations in force by target kind (park, town, village)
-    pub delegations: std::collections::BTreeMap<String, i64>,
-    /// Catalog items acceptable anywhere in the district (全域通办; the report: 241)
-    pub items_anywhere: usize,
-    /// Catalog items handled across provinces (跨省通办; the report: 186)
-    pub items_cross_province: usize,
-    /// Catalog items acceptable at town centres and at village stations by their level (the report: 124 and 42)
-    pub items_town: usize,
-    pub items_village: usize,
+    Ok(Json(reform::revoke_delegation(&state, &s, id, &req).await?))
 }
 
 /// 全域通办 / 跨省通办 figures over a period, and delegations in force by target.
@@ -872,44 +500,12 @@ pub async fn anywhere_figures(
     State(state): State<AppState>,
     ApiQuery(p): ApiQuery<PeriodParams>,
 ) -> ApiResult<Json<ReformFigures>> {
-    Ok(Json(reform_figures(&state, &state.config.default_region, &p).await?))
-}
-
-pub async fn reform_figures(state: &AppState, region: &str, p: &PeriodParams) -> Result<ReformFigures, Error> {
-    let (from, to, start, end) = period(p.from.as_deref(), p.to.as_deref())?;
-    let mut delegations = std::collections::BTreeMap::new();
-    for d in state.store.delegations(region).await? {
-        if d.revoked_on.is_none() {
-            *delegations.entry(d.target_kind).or_insert(0) += 1;
-        }
-    }
-    let guides = state.store.current_guides(region).await?;
-    let count = |f: &dyn Fn(&tongban_core::catalog::Guide) -> bool| guides.iter().filter(|(_, g)| f(g)).count();
-    use tongban_core::catalog::Level;
-    Ok(ReformFigures {
-        items_anywhere: count(&|g| g.all_region),
-        items_cross_province: count(&|g| g.cross_province),
-        items_town: count(&|g| g.levels.contains(&Level::Town)),
-        items_village: count(&|g| g.levels.contains(&Level::Village)),
-        by_site: state.store.anywhere_counts(region, "site", &start, &end).await?,
-        by_partner: state.store.anywhere_counts(region, "partner", &start, &end).await?,
-        by_item: state.store.anywhere_counts(region, "item", &start, &end).await?,
-        from,
-        to,
-        delegations,
-    })
+    Ok(Json(
+        reform::reform_figures(&state, &state.config.default_region, p.from.as_deref(), p.to.as_deref()).await?,
+    ))
 }
 
 // ------------------------------------------------------------------------------------------------ helpers, enterprises
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PairRequest {
-    pub credit_code: String,
-    pub enterprise_name: String,
-    /// The helper's user name (a window clerk)
-    pub helper: String,
-}
 
 /// Pair a helper with an enterprise (帮代办; administrator).
 #[utoipa::path(post, path = "/api/v1/helpers", tag = "reform", security(("bearer" = [])), request_body = PairRequest,
@@ -920,114 +516,15 @@ pub async fn pair_helper(
     ApiUser(s): ApiUser,
     ApiJson(req): ApiJson<PairRequest>,
 ) -> ApiResult<Response> {
-    let p = pair(&state, &s, &req).await?;
+    let p = reform::pair_helper(&state, &s, &req).await?;
     Ok((StatusCode::CREATED, Json(p)).into_response())
-}
-
-pub async fn pair(state: &AppState, s: &Session, req: &PairRequest) -> Result<HelperPair, Error> {
-    policy::require(&s.staff, Capability::ConfigureReform)?;
-    let code = tongban_core::ids::CreditCode::parse(&req.credit_code)?;
-    match state.store.staff_by_username(&req.helper).await? {
-        Some((h, _)) if h.region_code == s.staff.region_code && h.role == Role::Clerk && h.active => {}
-        _ => {
-            return Err(Error::unprocessable(
-                "unknown_helper",
-                format!("“{}”不是本区在岗的窗口人员", req.helper),
-            ))
-        }
-    }
-    if req.enterprise_name.trim().is_empty() {
-        return Err(Error::unprocessable("missing_name", "企业名称不能为空"));
-    }
-    state
-        .store
-        .pair_helper(
-            &s.staff.region_code,
-            code.as_str(),
-            req.enterprise_name.trim(),
-            &req.helper,
-            &s.staff.username,
-        )
-        .await
-        .map_err(|e| match e {
-            tongban_store::StoreError::Conflict(m) => Error::new(ErrorKind::Conflict, "already_paired", m),
-            other => other.into(),
-        })
 }
 
 /// Pairings: a clerk sees their own enterprises; supervisors and admins all.
 #[utoipa::path(get, path = "/api/v1/helpers", tag = "reform", security(("bearer" = [])),
     responses((status = 200, body = Vec<Object>)))]
 pub async fn helpers(State(state): State<AppState>, ApiUser(s): ApiUser) -> ApiResult<Json<Vec<HelperPair>>> {
-    let mine = (s.staff.role == Role::Clerk).then_some(s.staff.username.as_str());
-    Ok(Json(state.store.helper_pairs(&s.staff.region_code, mine).await?))
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct EnterpriseView {
-    pub credit_code: String,
-    pub name: String,
-    #[schema(value_type = Vec<Object>)]
-    pub helpers: Vec<HelperPair>,
-    /// Every case across departments, oldest first, with its life-cycle stage
-    pub cases: Vec<EnterpriseCase>,
-    pub licences: Vec<LicenceView>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct EnterpriseCase {
-    pub number: String,
-    /// 开办, 项目建设, 准营许可, 变更, 退出 or 其他
-    pub stage: String,
-    pub item_name: String,
-    pub department: String,
-    pub state: String,
-    pub agent: String,
-    pub created_at: String,
-}
-
-pub async fn enterprise(state: &AppState, s: &Session, code: &str) -> Result<EnterpriseView, Error> {
-    policy::require(&s.staff, Capability::ReadEnterprises)?;
-    let code = tongban_core::ids::CreditCode::parse(code)?;
-    let region = &s.staff.region_code;
-    let cases = state.store.cases_of_applicant(region, code.as_str()).await?;
-    let helpers: Vec<HelperPair> = state
-        .store
-        .helper_pairs(region, None)
-        .await?
-        .into_iter()
-        .filter(|p| p.credit_code == code.as_str())
-        .collect();
-    let name = cases
-        .last()
-        .map(|c| c.applicant_name.clone())
-        .or_else(|| helpers.first().map(|p| p.enterprise_name.clone()))
-        .ok_or_else(|| Error::not_found(format!("企业“{}”的办件", code.as_str())))?;
-    let licences = state
-        .store
-        .licences_of_holder(region, code.as_str())
-        .await?
-        .iter()
-        .map(|l| reform::licence_view(l, true))
-        .collect();
-    Ok(EnterpriseView {
-        credit_code: code.as_str().to_string(),
-        name,
-        helpers,
-        licences,
-        cases: cases
-            .into_iter()
-            .map(|c| EnterpriseCase {
-                stage: reform::life_cycle_stage(&c.item_name).to_string(),
-                number: c.number,
-                item_name: c.item_name,
-                department: c.department_name,
-                state: c.state,
-                agent: c.agent,
-                created_at: c.created_at,
-            })
-            .collect(),
-    })
+    Ok(Json(reform::helper_pairs(&state, &s).await?))
 }
 
 /// An enterprise's whole life cycle: every case across departments, its helpers and licences (enterprise service
@@ -1040,7 +537,7 @@ pub async fn get_enterprise(
     ApiUser(s): ApiUser,
     Path(credit_code): Path<String>,
 ) -> ApiResult<Json<EnterpriseView>> {
-    Ok(Json(enterprise(&state, &s, &credit_code).await?))
+    Ok(Json(reform::enterprise(&state, &s, &credit_code).await?))
 }
 
 // ------------------------------------------------------------------------------------------------ applicants
@@ -1092,46 +589,12 @@ pub async fn applicant_login(
     Ok(Json(ApplicantToken { token }))
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct MyCase {
-    pub number: String,
-    pub item_name: String,
-    pub department: String,
-    pub state: String,
-    pub due_date: Option<String>,
-    pub licence_id: Option<String>,
-    pub rated: bool,
-    pub created_at: String,
-}
-
 /// The signed-in applicant's cases, newest first.
 #[utoipa::path(get, path = "/api/v1/my/cases", tag = "applicant", security(("bearer" = [])),
     responses((status = 200, body = Vec<MyCase>), (status = 401, body = ErrorBody)))]
 pub async fn my_cases(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Json<Vec<MyCase>>> {
     let a = applicant_session(&state, &headers).await?;
-    Ok(Json(my_case_list(&state, &a).await?))
-}
-
-pub async fn my_case_list(state: &AppState, a: &ApplicantSession) -> Result<Vec<MyCase>, Error> {
-    let mut out = Vec::new();
-    for c in state
-        .store
-        .applicant_cases(&a.region_code, &a.identifier, &a.phone)
-        .await?
-    {
-        let rated = state.store.rating_for_case(c.id).await?.is_some();
-        out.push(MyCase {
-            number: c.number,
-            item_name: c.item_name,
-            department: c.department_name,
-            state: c.state,
-            due_date: c.due_date,
-            licence_id: c.licence_id,
-            rated,
-            created_at: c.created_at,
-        });
-    }
-    Ok(out)
+    Ok(Json(reform::my_cases(&state, &a).await?))
 }
 
 /// The signed-in applicant's e-licences.
@@ -1139,21 +602,5 @@ pub async fn my_case_list(state: &AppState, a: &ApplicantSession) -> Result<Vec<
     responses((status = 200, body = Vec<LicenceView>), (status = 401, body = ErrorBody)))]
 pub async fn my_licences(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Json<Vec<LicenceView>>> {
     let a = applicant_session(&state, &headers).await?;
-    Ok(Json(my_licence_list(&state, &a).await?))
-}
-
-/// The licences issued on the applicant's own cases.
-pub async fn my_licence_list(state: &AppState, a: &ApplicantSession) -> Result<Vec<LicenceView>, Error> {
-    let cases = state
-        .store
-        .applicant_cases(&a.region_code, &a.identifier, &a.phone)
-        .await?;
-    Ok(state
-        .store
-        .licences_of_holder(&a.region_code, &a.identifier)
-        .await?
-        .iter()
-        .filter(|l| cases.iter().any(|c| c.number == l.content.case_number))
-        .map(|l| reform::licence_view(l, true))
-        .collect())
+    Ok(Json(reform::my_licences(&state, &a).await?))
 }

@@ -78,7 +78,7 @@ pub async fn logout(State(state): State<AppState>, _user: ApiUser, headers: Head
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
     {
-        state.store.end_session(token.trim()).await?;
+        tongban_app::auth::end_session(&state, token.trim()).await?;
     }
     Ok(StatusCode::NO_CONTENT)
 }

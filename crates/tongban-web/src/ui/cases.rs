@@ -2,7 +2,6 @@
 //! history and the caller's allowed actions, printable notices, the supervision board and the public progress page.
 
 use super::{error_page, render, render_result, Layout, Pager};
-use crate::api::cases::{progress_of, supervision_scope, Progress};
 use crate::auth::{MaybeWebUser, WebUser};
 use crate::extract::StaffForm;
 use crate::state::AppState;
@@ -17,7 +16,7 @@ use tongban_app::policy::{self, Capability};
 use tongban_app::{Error, ErrorKind};
 use tongban_core::catalog::Guide;
 use tongban_core::workflow::Actor;
-use tongban_store::{CaseEvent, CaseFilter, CaseRecord, Session};
+use tongban_store::{CaseEvent, CaseRecord, Session};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -84,33 +83,18 @@ async fn inbox(State(state): State<AppState>, WebUser(s): WebUser, Query(q): Que
     let result = async {
         let tpl = cases::template(&state, &s.staff.region_code, "default").await?;
         let today = tongban_app::time::today();
-        let cal = state
-            .calendar
-            .read()
-            .map(|c| c.clone())
-            .map_err(|_| Error::internal("calendar lock"))?;
         let f_state = q.state.clone().unwrap_or_default();
         let f_due = q.due.clone().unwrap_or_default();
         let f_applicant = q.applicant.clone().unwrap_or_default();
-        let filter = CaseFilter {
+        let query = cases::CaseQuery {
             state: Some(f_state.clone()).filter(|v| !v.is_empty()),
-            department_id: if s.staff.role.is_department_bound() {
-                s.staff.department_id
-            } else {
-                None
-            },
             applicant: Some(f_applicant.trim().to_string()).filter(|v| !v.is_empty()),
-            due_before: (f_due == "overdue").then(|| today.format("%Y-%m-%d").to_string()),
-            due_by: (f_due == "warned").then(|| {
-                cal.add_working_days(today, cases::WARN_DAYS as u32)
-                    .date
-                    .format("%Y-%m-%d")
-                    .to_string()
-            }),
+            overdue: f_due == "overdue",
+            warned: f_due == "warned",
             open_only: f_state.is_empty(),
             ..Default::default()
         };
-        let list = state.store.cases(&s.staff.region_code, &filter, page, 50).await?;
+        let list = cases::list(&state, &s, query, page, 50).await?;
         let label = |st: &str| tpl.state(st).map(|x| x.label.clone()).unwrap_or_else(|| st.to_string());
         let rows = list
             .data
@@ -219,28 +203,24 @@ async fn new_page(
         error,
     };
     if !page.f.identifier.is_empty() {
-        match state
-            .store
-            .open_credit_records(&region, &page.f.identifier.to_uppercase())
-            .await
-        {
+        match cases::open_credit_records(state, s, &page.f.identifier).await {
             Ok(r) => page.credit = r,
-            Err(e) => return error_page(e.into()),
+            Err(e) => return error_page(e),
         }
     }
-    match state.store.sites(&region).await {
+    match tongban_app::catalog::sites(state, &region).await {
         Ok(list) => page.sites = list.into_iter().map(|x| (x.code, x.name)).collect(),
-        Err(e) => return error_page(e.into()),
+        Err(e) => return error_page(e),
     }
     if let Some(code) = q.item.filter(|c| !c.is_empty()) {
-        match state.store.item(&region, &code, None).await {
+        match tongban_app::catalog::item(state, &region, &code, None).await {
             Ok(Some(item)) => {
                 page.department = item.department_name.clone();
                 page.version = item.version;
                 page.item = Some(item.guide);
             }
             Ok(None) => return error_page(Error::not_found(format!("事项“{code}”"))),
-            Err(e) => return error_page(e.into()),
+            Err(e) => return error_page(e),
         }
     } else if !page.q.trim().is_empty() {
         let search = state.search.clone();
@@ -388,7 +368,7 @@ async fn new_submit(State(state): State<AppState>, StaffForm(s, form): StaffForm
     };
     // Acceptance is checked before anything is filed, so a refused acceptance leaves no half-made case behind.
     if decision == "accept" && !tolerance {
-        if let Ok(Some(it)) = state.store.item(&s.staff.region_code, &item, None).await {
+        if let Ok(Some(it)) = tongban_app::catalog::item(&state, &s.staff.region_code, &item, None).await {
             let missing: Vec<String> = it
                 .guide
                 .materials
@@ -487,7 +467,11 @@ async fn case_page(
         let tpl = cases::template(&state, &c.region_code, &c.workflow_code).await?;
         let t = timing(&state, &c, tongban_app::time::today());
         let label = |st: &str| tpl.state(st).map(|x| x.label.clone()).unwrap_or_else(|| st.to_string());
-        let mut events = state.store.case_events(c.id).await?;
+        let cases::Dossier {
+            mut events,
+            commitment,
+            credit,
+        } = cases::dossier(&state, &c).await?;
         for e in events.iter_mut() {
             e.action = tpl
                 .action(&e.action)
@@ -511,15 +495,6 @@ async fn case_page(
             (Some("refusal"), _) => "已不予受理。请打印不予受理通知书交申请人。".to_string(),
             (_, Some(d)) => format!("已{d}。"),
             _ => String::new(),
-        };
-        let commitment = state.store.commitment_for_case(c.id).await?;
-        let credit = if c.state == "submitted" {
-            state
-                .store
-                .open_credit_records(&c.region_code, &c.applicant_identifier)
-                .await?
-        } else {
-            vec![]
         };
         if !policy::reveals_case_applicant(Some(&s), &c, policy::Shown::Record) {
             c.applicant_identifier = policy::mask::identifier(&c.applicant_kind, &c.applicant_identifier);
@@ -613,7 +588,7 @@ async fn notice_page(
     };
     let result = async {
         let c = cases::load(&state, &s, &number).await?;
-        let events = state.store.case_events(c.id).await?;
+        let cases::Dossier { events, commitment, .. } = cases::dossier(&state, &c).await?;
         let wanted = match kind.as_str() {
             "acceptance" | "commitment" => "accept",
             "correction" => "request_correction",
@@ -625,11 +600,7 @@ async fn notice_page(
                 format!("该办件没有作出“{title}”所对应的决定"),
             ));
         };
-        let item = state
-            .store
-            .item(&c.region_code, &c.item_code, Some(c.item_version))
-            .await?;
-        let commitment = state.store.commitment_for_case(c.id).await?;
+        let item = tongban_app::catalog::item(&state, &c.region_code, &c.item_code, Some(c.item_version)).await?;
         let missing = match (&commitment, kind.as_str()) {
             (Some(m), "commitment") => m.materials.clone(),
             (None, "commitment") => {
@@ -646,7 +617,7 @@ async fn notice_page(
                 })
                 .unwrap_or_default(),
         };
-        let dept = state.store.department(&c.region_code, &c.department_code).await?;
+        let dept = tongban_app::catalog::department(&state, &c.region_code, &c.department_code).await?;
         Ok::<_, Error>(NoticePage {
             title: title.to_string(),
             office: c.department_name.clone(),
@@ -687,7 +658,7 @@ async fn supervision_page(
     Query(q): Query<PeriodQuery>,
 ) -> Response {
     let result = async {
-        let (from, to, dept) = supervision_scope(&s, q.from.as_deref(), q.to.as_deref())?;
+        let (from, to, dept) = cases::supervision_scope(&s, q.from.as_deref(), q.to.as_deref())?;
         let sup = cases::supervision(&state, &s.staff.region_code, from, to, dept).await?;
         let tables = vec![
             ("部门".to_string(), sup.by_department.clone()),
@@ -711,7 +682,7 @@ struct ProgressPage {
     number: String,
     code: String,
     error: String,
-    result: Option<Progress>,
+    result: Option<cases::Progress>,
 }
 
 #[derive(Deserialize, Default)]
@@ -735,7 +706,7 @@ async fn progress_page(
         result: None,
     };
     if !number.is_empty() {
-        match progress_of(&state, &number, &code).await {
+        match cases::progress(&state, &number, &code).await {
             Ok(p) => page.result = Some(p),
             Err(e) => page.error = e.message,
         }
@@ -776,11 +747,7 @@ async fn workflow_view(
     notice: String,
 ) -> Response {
     let result = async {
-        let t = match state.store.workflow_template(&s.staff.region_code, code).await? {
-            Some(t) => t,
-            None if code == "default" => tongban_core::workflow::default_template(),
-            None => return Err(Error::not_found(format!("流程模板“{code}”"))),
-        };
+        let t = cases::workflow(state, s, code).await?;
         let label = |st: &str| t.state(st).map(|x| x.label.clone()).unwrap_or_else(|| st.to_string());
         let rows = t
             .actions
@@ -838,7 +805,7 @@ async fn workflow_submit(
     let saved = async {
         let t: tongban_core::workflow::Template = serde_json::from_str(&f.definition)
             .map_err(|e| Error::unprocessable("invalid_json", format!("模板不是有效的JSON：{e}")))?;
-        crate::api::cases::save_workflow(&state, &s, &code, t).await
+        cases::save_workflow(&state, &s, &code, t).await
     }
     .await;
     match saved {
@@ -853,6 +820,6 @@ async fn workflow_submit(
             )
             .await
         }
-        Err(e) => workflow_view(&state, &s, &code, Some(f.definition), e.0.message, String::new()).await,
+        Err(e) => workflow_view(&state, &s, &code, Some(f.definition), e.message, String::new()).await,
     }
 }

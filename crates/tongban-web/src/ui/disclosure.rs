@@ -5,7 +5,9 @@
 //! The public request form carries no CSRF token: it needs no session and does what the public API does.
 
 use super::{error_page, render, url_escape, Layout, Pager};
-use crate::api::disclosure::{act, period, report_for, xlsx_response, EntryView, ReportParams, RequestActionIn};
+use crate::api::disclosure::{
+    act, figures_period, report_for, xlsx_response, EntryView, ReportParams, RequestActionIn,
+};
 use crate::auth::{MaybeWebUser, WebUser};
 use crate::extract::StaffForm;
 use crate::state::AppState;
@@ -88,7 +90,7 @@ async fn listing(
             ..Default::default()
         };
         let found = d::list_items(&state, &region, None, &lq, page, PAGE_SIZE).await?;
-        let (from, to) = period(None, None)?;
+        let (from, to) = figures_period(None, None)?;
         let base = format!(
             "/gk?q={}&department={}&catalog={}&",
             url_escape(q.q.as_deref().unwrap_or("")),
@@ -100,10 +102,8 @@ async fn listing(
             q: q.q.clone().unwrap_or_default(),
             department: q.department.clone().unwrap_or_default(),
             catalog: q.catalog.clone().unwrap_or_default(),
-            departments: state.store.departments(&region).await?,
-            entries: state
-                .store
-                .disclosure_catalog(&region)
+            departments: tongban_app::catalog::departments(&state, &region).await?,
+            entries: d::catalog_entries(&state, &region)
                 .await?
                 .into_iter()
                 .map(EntryView::from)
@@ -146,12 +146,12 @@ struct CatalogPage {
 }
 
 async fn catalog_page(State(state): State<AppState>, MaybeWebUser(s): MaybeWebUser) -> Response {
-    match state.store.disclosure_catalog(&region(&state)).await {
+    match d::catalog_entries(&state, &region(&state)).await {
         Ok(e) => render(&CatalogPage {
             layout: Layout::new("基层政务公开标准目录", s.as_ref()),
             entries: e.into_iter().map(EntryView::from).collect(),
         }),
-        Err(e) => error_page(e.into()),
+        Err(e) => error_page(e),
     }
 }
 
@@ -248,7 +248,7 @@ async fn apply_page(
         .as_ref()
         .map(|e| crate::error::status_of(e.kind))
         .unwrap_or(StatusCode::OK);
-    match state.store.departments(&region(state)).await {
+    match tongban_app::catalog::departments(state, &region(state)).await {
         Ok(mut departments) => (
             status,
             render(&ApplyPage {
@@ -277,7 +277,7 @@ async fn apply_page(
             }),
         )
             .into_response(),
-        Err(e) => error_page(e.into()),
+        Err(e) => error_page(e),
     }
 }
 
@@ -480,14 +480,12 @@ async fn workbench_view(state: &AppState, s: &Session, notice: String, error: Op
             to_approve,
             mine,
             requests: d::inbox(state, s, today()).await?,
-            entries: state
-                .store
-                .disclosure_catalog(&region)
+            entries: d::catalog_entries(state, &region)
                 .await?
                 .into_iter()
                 .map(EntryView::from)
                 .collect(),
-            departments: state.store.departments(&region).await?,
+            departments: tongban_app::catalog::departments(state, &region).await?,
             may_pick_department: !s.staff.role.is_department_bound(),
             repealable: recent
                 .iter()
@@ -614,7 +612,7 @@ async fn request_view_page(
         .unwrap_or(StatusCode::OK);
     let result = async {
         let r = d::load_request(state, s, number).await?;
-        let events = state.store.disclosure_request_events(&r).await?;
+        let events = tongban_app::disclosure::request_events(state, &r).await?;
         let whole = policy::may_author_disclosure(s, &r.department_code);
         let actions = d::request_actions(s, &r);
         Ok::<_, Error>(RequestPage {
@@ -781,7 +779,7 @@ async fn report_view(state: &AppState, s: &Session, q: &ReportQuery, error: Opti
                 r.year,
                 url_escape(&department)
             ),
-            departments: state.store.departments(&s.staff.region_code).await?,
+            departments: tongban_app::catalog::departments(state, &s.staff.region_code).await?,
             department,
             problems: r.problems.join("\n"),
             other_matters: r.other_matters.join("\n"),

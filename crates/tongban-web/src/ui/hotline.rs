@@ -5,7 +5,7 @@
 //! The public form carries no CSRF token: it needs no session and grants nothing the public API does not.
 
 use super::{error_page, render, url_escape, Layout};
-use crate::api::hotline::{period, submit_public, PublicRequest};
+use crate::api::hotline::{bulletin_period, submit_public, PublicRequest};
 use crate::auth::WebUser;
 use crate::error::HttpError;
 use crate::extract::StaffForm;
@@ -135,9 +135,7 @@ async fn worklist_page(State(state): State<AppState>, WebUser(s): WebUser, Query
         Ok(o) => o,
         Err(e) => return error_page(e),
     };
-    let cats = state
-        .store
-        .hotline_categories(&s.staff.region_code)
+    let cats = hotline::categories(&state, &s.staff.region_code)
         .await
         .unwrap_or_default();
     let now = Utc::now();
@@ -221,9 +219,15 @@ fn leaf_options(cats: &[HotlineCategory]) -> Vec<(String, String)> {
 /// Towns and their villages of the district, for the place select.
 async fn areas(state: &AppState, region: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    for town in state.store.region_children(region).await.unwrap_or_default() {
+    for town in tongban_app::catalog::region_children(state, region)
+        .await
+        .unwrap_or_default()
+    {
         out.push((town.code.clone(), town.name.clone()));
-        for v in state.store.region_children(&town.code).await.unwrap_or_default() {
+        for v in tongban_app::catalog::region_children(state, &town.code)
+            .await
+            .unwrap_or_default()
+        {
             out.push((v.code, format!("{} {}", town.name, v.name)));
         }
     }
@@ -231,9 +235,7 @@ async fn areas(state: &AppState, region: &str) -> Vec<(String, String)> {
 }
 
 async fn new_view(state: &AppState, s: &Session, form: NewOrderForm, error: String) -> Response {
-    let cats = state
-        .store
-        .hotline_categories(&s.staff.region_code)
+    let cats = hotline::categories(state, &s.staff.region_code)
         .await
         .unwrap_or_default();
     render(&NewPage {
@@ -375,17 +377,17 @@ struct OrderQuery {
 }
 
 async fn order_view(state: &AppState, s: &Session, number: &str, msg: String, error: String) -> Response {
-    let o = match hotline::load(state, s, number).await {
-        Ok(o) => o,
+    let hotline::OrderRecord {
+        order: o,
+        events,
+        files: order_files,
+    } = match hotline::order_record(state, s, number).await {
+        Ok(r) => r,
         Err(e) => return error_page(e),
     };
-    let cats = state
-        .store
-        .hotline_categories(&s.staff.region_code)
+    let cats = hotline::categories(state, &s.staff.region_code)
         .await
         .unwrap_or_default();
-    let events = state.store.work_order_events(o.id).await.unwrap_or_default();
-    let order_files = state.store.work_order_files(o.id).await.unwrap_or_default();
     let view = hotline::view(&o, Some(s), &cats, Utc::now());
     let may_attach = policy::may_attach_to_order(s, &o) && !matches!(o.state.as_str(), "closed" | "merged");
     render(&OrderPage {
@@ -406,7 +408,9 @@ async fn order_view(state: &AppState, s: &Session, number: &str, msg: String, er
                 note: e.note,
             })
             .collect(),
-        departments: state.store.departments(&s.staff.region_code).await.unwrap_or_default(),
+        departments: tongban_app::catalog::departments(state, &s.staff.region_code)
+            .await
+            .unwrap_or_default(),
         satisfaction: SATISFACTION.to_vec(),
         error,
         msg,
@@ -577,7 +581,7 @@ async fn bulletin_data(
     if !policy::allows(&s.staff, Capability::ReadHotlineBulletins) {
         return Err(Error::forbidden("无权查看热线通报"));
     }
-    let (from, to) = period(q.from.as_deref(), q.to.as_deref())?;
+    let (from, to) = bulletin_period(q.from.as_deref(), q.to.as_deref())?;
     let region = &s.staff.region_code;
     let b = bulletin::bulletin(state, region, from, to).await?;
     let dept = s
@@ -596,9 +600,7 @@ async fn bulletin_data(
 async fn bulletin_page(State(state): State<AppState>, WebUser(s): WebUser, Query(q): Query<PeriodForm>) -> Response {
     match bulletin_data(&state, &s, &q).await {
         Ok((b, dis, over)) => {
-            let cats = state
-                .store
-                .hotline_categories(&s.staff.region_code)
+            let cats = hotline::categories(&state, &s.staff.region_code)
                 .await
                 .unwrap_or_default();
             let now = Utc::now();
@@ -669,19 +671,7 @@ struct AcknowledgeForm {
 }
 
 async fn warnings_view(state: &AppState, s: &Session, msg: String, error: String) -> Response {
-    if !policy::allows(&s.staff, Capability::ReadHotlineBulletins) {
-        return error_page(Error::forbidden("无权查看预警"));
-    }
-    let dept = s
-        .staff
-        .role
-        .is_department_bound()
-        .then(|| s.staff.department_code.clone().unwrap_or_default());
-    match state
-        .store
-        .hotline_warnings(&s.staff.region_code, dept.as_deref())
-        .await
-    {
+    match hotline::warnings(state, s).await {
         Ok(warnings) => {
             let (acknowledged, open): (Vec<WarningRow>, Vec<WarningRow>) = warnings
                 .into_iter()
@@ -704,7 +694,7 @@ async fn warnings_view(state: &AppState, s: &Session, msg: String, error: String
                 msg,
             })
         }
-        Err(e) => error_page(e.into()),
+        Err(e) => error_page(e),
     }
 }
 
@@ -807,11 +797,13 @@ async fn categories_view(
         return error_page(e);
     }
     let region = &s.staff.region_code;
-    let cats = match state.store.hotline_categories(region).await {
+    let cats = match hotline::categories(state, region).await {
         Ok(c) => c,
-        Err(e) => return error_page(e.into()),
+        Err(e) => return error_page(e),
     };
-    let departments = state.store.departments(region).await.unwrap_or_default();
+    let departments = tongban_app::catalog::departments(state, region)
+        .await
+        .unwrap_or_default();
     let rows = tree_order(&cats)
         .into_iter()
         .map(|(depth, c)| CategoryRow {
@@ -864,9 +856,7 @@ async fn categories_page(
     };
     let mut editing = false;
     if let Some(code) = q.edit.as_deref().filter(|c| !c.is_empty()) {
-        let cats = state
-            .store
-            .hotline_categories(&s.staff.region_code)
+        let cats = hotline::categories(&state, &s.staff.region_code)
             .await
             .unwrap_or_default();
         let Some(c) = cats.into_iter().find(|c| c.code == code) else {
@@ -945,14 +935,14 @@ async fn keys_view(state: &AppState, s: &Session, new_key: String, error: String
     if let Err(e) = policy::require(&s.staff, Capability::ConfigureHotline) {
         return error_page(e);
     }
-    match state.store.open311_keys(&s.staff.region_code).await {
+    match hotline::list_keys(state, s).await {
         Ok(keys) => render(&KeysPage {
             layout: Layout::new("Open311接口密钥", Some(s)),
             keys,
             new_key,
             error,
         }),
-        Err(e) => error_page(e.into()),
+        Err(e) => error_page(e),
     }
 }
 
@@ -966,12 +956,7 @@ async fn keys_submit(State(state): State<AppState>, StaffForm(s, f): StaffForm<K
     }
     let region = s.staff.region_code.clone();
     let result = if f.mode == "revoke" {
-        state
-            .store
-            .revoke_open311_key(&region, &f.name, &s.staff.username)
-            .await
-            .map(|_| String::new())
-            .map_err(Error::from)
+        hotline::revoke_key(&state, &s, &f.name).await.map(|_| String::new())
     } else {
         hotline::add_api_key(&state, &region, &f.name, &s.staff.username).await
     };
@@ -1015,7 +1000,7 @@ struct PublicForm {
 
 async fn public_view(state: &AppState, form: PublicForm, error: String, receipt: Option<(String, String)>) -> Response {
     let region = state.config.default_region.clone();
-    let cats = state.store.hotline_categories(&region).await.unwrap_or_default();
+    let cats = hotline::categories(state, &region).await.unwrap_or_default();
     render(&PublicPage {
         layout: Layout::new("我要留言 · 区长信箱", None),
         categories: leaf_options(&cats),

@@ -217,16 +217,14 @@ struct Home {
 async fn home(State(state): State<AppState>, MaybeWebUser(session): MaybeWebUser) -> Response {
     let region = state.config.default_region.clone();
     let result = async {
-        let departments = state.store.departments(&region).await?;
-        let bundles = state.store.bundles(&region).await?;
-        let sites: Vec<Site> = state
-            .store
-            .sites(&region)
+        let departments = tongban_app::catalog::departments(&state, &region).await?;
+        let bundles = tongban_app::catalog::bundles(&state, &region).await?;
+        let sites: Vec<Site> = tongban_app::catalog::sites(&state, &region)
             .await?
             .into_iter()
             .filter(|s| s.kind != "village_station")
             .collect();
-        let item_count = state.store.count_items(&region).await?;
+        let item_count = tongban_app::catalog::count_items(&state, &region).await?;
         Ok::<_, Error>(Home {
             layout: Layout::new("首页", session.as_ref()),
             q: String::new(),
@@ -356,7 +354,7 @@ async fn item_page(
     Query(v): Query<VersionQuery>,
 ) -> Response {
     let region = state.config.default_region.clone();
-    match state.store.item(&region, &code, v.version).await {
+    match tongban_app::catalog::item(&state, &region, &code, v.version).await {
         Ok(Some(item)) => {
             let g = item.guide.clone();
             let levels = g
@@ -373,7 +371,7 @@ async fn item_page(
             })
         }
         Ok(None) => error_page(Error::not_found(format!("事项“{code}”"))),
-        Err(e) => error_page(e.into()),
+        Err(e) => error_page(e),
     }
 }
 
@@ -401,16 +399,14 @@ async fn department_page(
     let region = state.config.default_region.clone();
     let page = p.page.unwrap_or(1).max(1);
     let result = async {
-        let department = state
-            .store
-            .department(&region, &code)
+        let department = tongban_app::catalog::department(&state, &region, &code)
             .await?
             .ok_or_else(|| Error::not_found(format!("部门“{code}”")))?;
         let filter = tongban_store::ItemFilter {
             department_code: Some(code.clone()),
             ..Default::default()
         };
-        let items = state.store.items(&region, &filter, page, 50).await?;
+        let items = tongban_app::catalog::items(&state, &region, &filter, page, 50).await?;
         Ok::<_, Error>(DepartmentPage {
             layout: Layout::new(department.name.clone(), session.as_ref()),
             pager: Pager::new(page, 50, items.total, format!("/departments/{code}?")),
@@ -519,12 +515,12 @@ struct CsrfForm {
 
 async fn logout(State(state): State<AppState>, jar: CookieJar, Form(f): Form<CsrfForm>) -> Response {
     if let Some(c) = jar.get(SESSION_COOKIE) {
-        if let Ok(Some(s)) = state.store.session(c.value(), SessionKind::Web).await {
+        if let Ok(Some(s)) = tongban_app::auth::session(&state, c.value(), SessionKind::Web).await {
             if !tongban_app::auth::same_secret(&s.csrf_token, &f.csrf) {
                 return csrf_refused();
             }
         }
-        let _ = state.store.end_session(c.value()).await;
+        let _ = tongban_app::auth::end_session(&state, c.value()).await;
     }
     (jar.remove(Cookie::build(SESSION_COOKIE).path("/")), Redirect::to("/")).into_response()
 }

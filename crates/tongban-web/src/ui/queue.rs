@@ -352,9 +352,7 @@ async fn categories_view(
         Ok::<_, Error>(CategoriesPage {
             layout: Layout::new("取号类别", Some(s)),
             categories: queue::categories(state, &s.staff.region_code, Utc::now()).await?,
-            windows: state
-                .store
-                .windows(&s.staff.region_code)
+            windows: queue::windows(state, &s.staff.region_code)
                 .await?
                 .into_iter()
                 .map(|w| (w.code, w.name))
@@ -436,7 +434,12 @@ struct FiguresPage {
 
 async fn figures_page(State(state): State<AppState>, WebUser(s): WebUser, Query(q): Query<FigureQuery>) -> Response {
     let result = async {
-        let (from, to) = queue::period(q.from.as_deref(), q.to.as_deref(), Utc::now())?;
+        let (from, to) = tongban_app::time::period(
+            q.from.as_deref(),
+            q.to.as_deref(),
+            queue::local_day(Utc::now()),
+            tongban_app::time::PeriodStart::DaysBefore(6),
+        )?;
         let mut r = queue::figures(&state, &s, from, to).await?;
         let tables = vec![
             ("按日", std::mem::take(&mut r.by_day)),

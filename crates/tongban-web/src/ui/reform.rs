@@ -2,7 +2,6 @@
 //! the applicant's "my cases", and the staff overview of commitments, bundles, delegations and rectifications.
 
 use super::{csrf_refused, error_page, render, render_result, Layout};
-use crate::api::reform::{my_case_list, reform_figures, summary, MyCase, PeriodParams, RateSummary, ReformFigures};
 use crate::auth::{MaybeWebUser, WebUser};
 use crate::extract::StaffForm;
 use crate::state::AppState;
@@ -15,9 +14,11 @@ use axum_extra::extract::cookie::{Cookie, SameSite};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 use tongban_app::policy::{self, Capability};
-use tongban_app::reform::{self, Rater, Verification};
+use tongban_app::reform::{
+    self, BundleCaseView, EnterpriseView, MyCase, RateSummary, Rater, ReformFigures, Verification,
+};
 use tongban_app::Error;
-use tongban_store::{Commitment, Rectification, ToleranceFigures};
+use tongban_store::{BundleCase, Commitment, Rectification, ToleranceFigures};
 
 pub const APPLICANT_COOKIE: &str = "tongban_applicant";
 
@@ -61,14 +62,9 @@ struct RatingsPage {
 
 async fn ratings_page(State(state): State<AppState>, MaybeWebUser(s): MaybeWebUser) -> Response {
     let region = state.config.default_region.clone();
-    let p = |by: &str| PeriodParams {
-        by: Some(by.into()),
-        from: None,
-        to: None,
-    };
     let (d, w) = match (
-        summary(&state, &region, &p("department")).await,
-        summary(&state, &region, &p("window")).await,
+        reform::rating_summary(&state, &region, Some("department"), None, None).await,
+        reform::rating_summary(&state, &region, Some("window"), None, None).await,
     ) {
         (Ok(d), Ok(w)) => (d, w),
         (Err(e), _) | (_, Err(e)) => return error_page(e),
@@ -113,9 +109,7 @@ async fn verify_page(
     } else {
         match reform::verify_licence(&state, &id, Some(&sig), tongban_app::time::today()).await {
             Ok(v) => {
-                if let Ok(Some(l)) = state.store.licence(&id).await {
-                    qr = reform::licence_qr_svg(&reform::verify_path(&l));
-                }
+                qr = reform::verification_qr(&state, &id).await;
                 Some(v)
             }
             Err(e) => return error_page(e),
@@ -225,12 +219,12 @@ struct MyPage {
     code_sent: bool,
     message: String,
     cases: Vec<MyCase>,
-    licences: Vec<tongban_app::reform::LicenceView>,
+    licences: Vec<reform::LicenceView>,
 }
 
 async fn applicant(state: &AppState, jar: &CookieJar) -> Option<tongban_store::ApplicantSession> {
     let c = jar.get(APPLICANT_COOKIE)?;
-    state.store.applicant_session(c.value()).await.ok().flatten()
+    reform::applicant_session(state, c.value()).await.ok().flatten()
 }
 
 fn my_form(identifier: String, phone: String, code_sent: bool, message: String) -> Response {
@@ -252,8 +246,8 @@ async fn my_page(State(state): State<AppState>, jar: CookieJar) -> Response {
     };
     let lists = async {
         Ok::<_, Error>((
-            my_case_list(&state, &a).await?,
-            crate::api::reform::my_licence_list(&state, &a).await?,
+            reform::my_cases(&state, &a).await?,
+            reform::my_licences(&state, &a).await?,
         ))
     };
     match lists.await {
@@ -361,33 +355,14 @@ struct StaffReformPage {
 }
 
 async fn staff_reform(State(state): State<AppState>, WebUser(s): WebUser) -> Response {
-    let region = s.staff.region_code.clone();
-    let result: Result<StaffReformPage, Error> = async {
-        let bundles = bundle_rows(&state, &region).await?;
-        let department = s
-            .staff
-            .role
-            .is_department_bound()
-            .then(|| s.staff.department_id.unwrap_or(-1));
-        Ok(StaffReformPage {
-            layout: Layout::new("改革服务", Some(&s)),
-            tolerance: state.store.tolerance_figures(&region).await?,
-            commitments: state.store.commitments(&region, Some("open")).await?,
-            bundles,
-            figures: reform_figures(
-                &state,
-                &region,
-                &PeriodParams {
-                    by: None,
-                    from: None,
-                    to: None,
-                },
-            )
-            .await?,
-            tasks: state.store.rectifications(&region, department).await?,
-        })
-    }
-    .await;
+    let result = reform::reform_overview(&state, &s).await.map(|o| StaffReformPage {
+        layout: Layout::new("改革服务", Some(&s)),
+        tolerance: o.tolerance,
+        commitments: o.commitments,
+        bundles: bundle_rows(o.bundles),
+        figures: o.figures,
+        tasks: o.tasks,
+    });
     render_result(result)
 }
 
@@ -416,27 +391,24 @@ struct BundlesPage {
 }
 
 /// One line per bundle application: number, name, applicant, progress, latest deadline.
-async fn bundle_rows(state: &AppState, region: &str) -> Result<Vec<(String, String, String, String, String)>, Error> {
-    let mut rows = Vec::new();
-    for (b, parts) in state.store.bundle_cases(region, 50).await? {
-        let st = reform::bundle_status(state, &b, &parts).await?;
-        rows.push((
-            b.number,
-            b.bundle_name,
-            b.applicant_name,
-            format!("{}（{}/{}）", st.status_label, st.parts_done, st.parts),
-            st.due_date.unwrap_or_default(),
-        ));
-    }
-    Ok(rows)
+fn bundle_rows(cases: Vec<(BundleCase, reform::BundleStatus)>) -> Vec<(String, String, String, String, String)> {
+    cases
+        .into_iter()
+        .map(|(b, st)| {
+            (
+                b.number,
+                b.bundle_name,
+                b.applicant_name,
+                format!("{}（{}/{}）", st.status_label, st.parts_done, st.parts),
+                st.due_date.unwrap_or_default(),
+            )
+        })
+        .collect()
 }
 
 async fn bundles_page(State(state): State<AppState>, WebUser(s): WebUser, Query(q): Query<NoticeQuery>) -> Response {
-    let region = s.staff.region_code.clone();
     let result: Result<BundlesPage, Error> = async {
-        let bundles = state
-            .store
-            .bundles(&region)
+        let bundles = reform::bundle_list(&state, &s)
             .await?
             .into_iter()
             .map(|(b, names)| {
@@ -456,7 +428,7 @@ async fn bundles_page(State(state): State<AppState>, WebUser(s): WebUser, Query(
             error: q.error.unwrap_or_default(),
             notice: q.done.unwrap_or_default(),
             bundles,
-            recent: bundle_rows(&state, &region).await?,
+            recent: bundle_rows(reform::recent_bundle_cases(&state, &s).await?),
         })
     }
     .await;
@@ -482,29 +454,16 @@ async fn bundle_new_page(
     checked: Vec<String>,
     error: String,
 ) -> Response {
-    if let Err(e) = policy::require(&s.staff, Capability::FileCases) {
-        return error_page(e);
-    }
-    let region = s.staff.region_code.clone();
-    let result: Result<BundleNewPage, Error> = async {
-        let (g, _) = reform::bundle_guide(state, &region, code).await?;
-        let sites = state
-            .store
-            .sites(&region)
-            .await?
-            .into_iter()
-            .map(|x| (x.code, x.name))
-            .collect();
-        Ok(BundleNewPage {
+    let result = reform::bundle_filing_form(state, s, code)
+        .await
+        .map(|(g, sites)| BundleNewPage {
             layout: Layout::new(g.name.clone(), Some(s)),
             g,
-            sites,
+            sites: sites.into_iter().map(|x| (x.code, x.name)).collect(),
             f,
             checked,
             error,
-        })
-    }
-    .await;
+        });
     render_result(result)
 }
 
@@ -560,7 +519,7 @@ async fn bundle_new_submit(
 #[template(path = "staff_bundle_case.html")]
 struct BundleCasePage {
     layout: Layout,
-    b: crate::api::reform::BundleCaseView,
+    b: BundleCaseView,
     error: String,
     notice: String,
 }
@@ -577,16 +536,12 @@ async fn bundle_case_page(
     Path(number): Path<String>,
     Query(q): Query<NoticeQuery>,
 ) -> Response {
-    let result: Result<BundleCasePage, Error> = async {
-        let (b, parts) = reform::load_bundle(&state, &s, &number).await?;
-        Ok(BundleCasePage {
-            layout: Layout::new(format!("一件事 {number}"), Some(&s)),
-            b: crate::api::reform::bundle_view(&state, b, parts, true).await?,
-            error: q.error.unwrap_or_default(),
-            notice: q.done.unwrap_or_default(),
-        })
-    }
-    .await;
+    let result = reform::bundle_case(&state, &s, &number).await.map(|b| BundleCasePage {
+        layout: Layout::new(format!("一件事 {number}"), Some(&s)),
+        b,
+        error: q.error.unwrap_or_default(),
+        notice: q.done.unwrap_or_default(),
+    });
     render_result(result)
 }
 
@@ -637,20 +592,15 @@ async fn rectifications_page(
     WebUser(s): WebUser,
     Query(q): Query<NoticeQuery>,
 ) -> Response {
-    let department = s
-        .staff
-        .role
-        .is_department_bound()
-        .then(|| s.staff.department_id.unwrap_or(-1));
-    match state.store.rectifications(&s.staff.region_code, department).await {
-        Ok(tasks) => render(&RectificationsPage {
+    let result = reform::rectifications(&state, &s)
+        .await
+        .map(|tasks| RectificationsPage {
             layout: Layout::new("差评整改", Some(&s)),
             tasks,
             error: q.error.unwrap_or_default(),
             notice: q.done.unwrap_or_default(),
-        }),
-        Err(e) => error_page(e.into()),
-    }
+        });
+    render_result(result)
 }
 
 #[derive(Deserialize)]
@@ -700,8 +650,8 @@ async fn delegations_page(
         Ok(DelegationsPage {
             layout: Layout::new("赋权与跨省通办", Some(&s)),
             admin: policy::allows(&s.staff, Capability::ConfigureReform),
-            delegations: state.store.delegations(&region).await?,
-            partners: state.store.partners(&region).await?,
+            delegations: reform::delegations(&state, &region).await?,
+            partners: reform::partners(&state, &region).await?,
             error: q.error.unwrap_or_default(),
             notice: q.done.unwrap_or_default(),
         })
@@ -720,7 +670,7 @@ struct DelegationForm {
 }
 
 async fn delegation_submit(State(state): State<AppState>, StaffForm(s, f): StaffForm<DelegationForm>) -> Response {
-    let req = tongban_app::reform::DelegationRequest {
+    let req = reform::DelegationRequest {
         item_code: f.item_code.trim().to_string(),
         target_kind: f.target_kind,
         target_code: f.target_code.trim().to_string(),
@@ -728,9 +678,7 @@ async fn delegation_submit(State(state): State<AppState>, StaffForm(s, f): Staff
         from_date: f.from_date,
         document: f.document,
     };
-    let result = tongban_app::reform::grant_delegation(&state, &s, &req)
-        .await
-        .map(|_| "已记录赋权");
+    let result = reform::grant_delegation(&state, &s, &req).await.map(|_| "已记录赋权");
     back("/staff/delegations", result)
 }
 
@@ -745,11 +693,11 @@ async fn delegation_revoke_submit(
     Path(id): Path<i64>,
     StaffForm(s, f): StaffForm<RevokeForm>,
 ) -> Response {
-    let req = crate::api::reform::RevokeDelegation {
+    let req = reform::RevokeDelegation {
         on: f.on,
         document: f.document,
     };
-    let result = crate::api::reform::undo_delegation(&state, &s, id, &req)
+    let result = reform::revoke_delegation(&state, &s, id, &req)
         .await
         .map(|_| "已撤回赋权");
     back("/staff/delegations", result)
@@ -760,7 +708,7 @@ async fn delegation_revoke_submit(
 struct EnterprisePage {
     layout: Layout,
     code: String,
-    e: Option<crate::api::reform::EnterpriseView>,
+    e: Option<EnterpriseView>,
     pairs: Vec<tongban_store::HelperPair>,
     admin: bool,
     error: String,
@@ -782,7 +730,7 @@ async fn enterprise_page(
     let e = if code.is_empty() {
         None
     } else {
-        match crate::api::reform::enterprise(&state, &s, &code).await {
+        match reform::enterprise(&state, &s, &code).await {
             Ok(v) => Some(v),
             Err(e) => {
                 error = e.message;
@@ -790,18 +738,15 @@ async fn enterprise_page(
             }
         }
     };
-    let mine = (s.staff.role == tongban_core::role::Role::Clerk).then_some(s.staff.username.as_str());
-    match state.store.helper_pairs(&s.staff.region_code, mine).await {
-        Ok(pairs) => render(&EnterprisePage {
-            layout: Layout::new("企业服务", Some(&s)),
-            code,
-            e,
-            pairs,
-            admin: policy::allows(&s.staff, Capability::ConfigureReform),
-            error,
-        }),
-        Err(e) => error_page(e.into()),
-    }
+    let result = reform::helper_pairs(&state, &s).await.map(|pairs| EnterprisePage {
+        layout: Layout::new("企业服务", Some(&s)),
+        code,
+        e,
+        pairs,
+        admin: policy::allows(&s.staff, Capability::ConfigureReform),
+        error,
+    });
+    render_result(result)
 }
 
 #[derive(Deserialize)]
@@ -812,12 +757,12 @@ struct PairForm {
 }
 
 async fn pair_submit(State(state): State<AppState>, StaffForm(s, f): StaffForm<PairForm>) -> Response {
-    let req = crate::api::reform::PairRequest {
+    let req = reform::PairRequest {
         credit_code: f.credit_code.trim().to_uppercase(),
         enterprise_name: f.enterprise_name,
         helper: f.helper.trim().to_string(),
     };
-    match crate::api::reform::pair(&state, &s, &req).await {
+    match reform::pair_helper(&state, &s, &req).await {
         Ok(p) => Redirect::to(&format!("/staff/enterprises?code={}", p.credit_code)).into_response(),
         Err(e) => Redirect::to(&format!("/staff/enterprises?error={}", super::url_escape(&e.message))).into_response(),
     }
@@ -831,7 +776,7 @@ struct RevokeLicenceForm {
 
 async fn revoke_submit(State(state): State<AppState>, StaffForm(s, f): StaffForm<RevokeLicenceForm>) -> Response {
     let path = format!("/licences/verify?id={}", crate::auth::urlencode(&f.id));
-    match crate::api::reform::revoke(&state, &s, &f.id, &f.reason).await {
+    match reform::revoke_licence(&state, &s, &f.id, &f.reason).await {
         Ok(_) => Redirect::to(&path).into_response(),
         Err(e) => Redirect::to(&format!("{path}&error={}", super::url_escape(&e.message))).into_response(),
     }
@@ -913,12 +858,12 @@ struct PartnerForm {
 }
 
 async fn partner_submit(State(state): State<AppState>, StaffForm(s, f): StaffForm<PartnerForm>) -> Response {
-    let req = crate::api::reform::PartnerEdit {
+    let req = reform::PartnerEdit {
         name: f.name,
         agreement: f.agreement,
         items: code_list(&f.items),
     };
-    let result = crate::api::reform::save_partner(&state, &s, f.code.trim(), req)
+    let result = reform::save_partner(&state, &s, f.code.trim(), req)
         .await
         .map(|_| "已保存合作地区");
     back("/staff/delegations", result)
@@ -932,11 +877,11 @@ struct BundleEditForm {
 }
 
 async fn bundle_edit_submit(State(state): State<AppState>, StaffForm(s, f): StaffForm<BundleEditForm>) -> Response {
-    let req = crate::api::reform::BundleEdit {
+    let req = reform::BundleEdit {
         name: f.name,
         item_codes: code_list(&f.items),
     };
-    let result = crate::api::reform::save_bundle(&state, &s, f.code.trim(), &req)
+    let result = reform::save_bundle(&state, &s, f.code.trim(), &req)
         .await
         .map(|_| "已保存一件事");
     back("/staff/bundles", result)

@@ -118,7 +118,7 @@ async fn home(State(state): State<AppState>, WebUser(session): WebUser) -> Respo
     let result = async {
         let mut stats = vec![Stat {
             label: "在办事项".into(),
-            value: state.store.count_items(&region).await?.to_string(),
+            value: tongban_app::catalog::count_items(&state, &region).await?.to_string(),
             href: "/staff/catalog".into(),
         }];
         let mut findings = vec![];
@@ -145,17 +145,17 @@ async fn home(State(state): State<AppState>, WebUser(session): WebUser) -> Respo
         if policy::allows(&me, Capability::ManageStaff) {
             stats.push(Stat {
                 label: "工作人员".into(),
-                value: state.store.staff_in_region(&region).await?.len().to_string(),
+                value: tongban_app::staff::list(&state, &session).await?.len().to_string(),
                 href: "/staff/users".into(),
             });
             stats.push(Stat {
                 label: "服务场所".into(),
-                value: state.store.sites(&region).await?.len().to_string(),
+                value: tongban_app::catalog::sites(&state, &region).await?.len().to_string(),
                 href: "/".into(),
             });
         }
         if let Some(code) = &me.department_code {
-            if let Some(d) = state.store.department(&region, code).await? {
+            if let Some(d) = tongban_app::catalog::department(&state, &region, code).await? {
                 stats.push(Stat {
                     label: "本部门事项".into(),
                     value: d.item_count.to_string(),
@@ -219,7 +219,7 @@ async fn catalog(State(state): State<AppState>, WebUser(session): WebUser, Query
             p.item_type.clone(),
         )
         .await?;
-        let items = state.store.items(&region, &filter, page, CATALOG_PAGE_SIZE).await?;
+        let items = tongban_app::catalog::items(&state, &region, &filter, page, CATALOG_PAGE_SIZE).await?;
         let f_q = p.q.unwrap_or_default();
         let f_department = p.department.unwrap_or_default();
         let f_level = p.level.unwrap_or_default();
@@ -234,7 +234,7 @@ async fn catalog(State(state): State<AppState>, WebUser(session): WebUser, Query
         Ok::<_, Error>(CatalogPage {
             layout: Layout::new("事项目录", Some(&session)),
             is_admin: policy::allows(me, Capability::EditCatalog),
-            departments: state.store.departments(&region).await?,
+            departments: tongban_app::catalog::departments(&state, &region).await?,
             types: ITEM_TYPES.to_vec(),
             pager: Pager::new(page, CATALOG_PAGE_SIZE, items.total, base),
             f_q,
@@ -274,16 +274,14 @@ async fn edit_page(
         return error_page(e);
     }
     let result = async {
-        let item = state
-            .store
-            .item(&me.region_code, code, None)
+        let item = tongban_app::catalog::item(state, &me.region_code, code, None)
             .await?
             .ok_or_else(|| Error::not_found(format!("事项“{code}”")))?;
         let g = draft.unwrap_or(item.guide);
         Ok::<_, Error>(EditPage {
             layout: Layout::new(format!("修改：{}", g.name), Some(session)),
             version: item.version,
-            departments: state.store.departments(&me.region_code).await?,
+            departments: tongban_app::catalog::departments(state, &me.region_code).await?,
             materials: g
                 .materials
                 .iter()
@@ -386,10 +384,10 @@ async fn edit_submit(
     if let Err(e) = policy::require(me, Capability::EditCatalog) {
         return error_page(e);
     }
-    let current = match state.store.item(&me.region_code, &code, None).await {
+    let current = match tongban_app::catalog::item(&state, &me.region_code, &code, None).await {
         Ok(Some(i)) => i,
         Ok(None) => return error_page(Error::not_found(format!("事项“{code}”"))),
-        Err(e) => return error_page(e.into()),
+        Err(e) => return error_page(e),
     };
     let draft = current.guide.clone();
     let applied = f.change().and_then(|c| c.apply(current.guide));
@@ -447,7 +445,7 @@ async fn quality(State(state): State<AppState>, WebUser(session): WebUser, Query
             layout: Layout::new("指南质量监测", Some(&session)),
             is_admin: policy::allows(me, Capability::EditCatalog),
             department_bound: me.role.is_department_bound(),
-            departments: state.store.departments(&me.region_code).await?,
+            departments: tongban_app::catalog::departments(&state, &me.region_code).await?,
             rules: RULE_LABELS.to_vec(),
             pager: Pager::new(
                 page,
@@ -478,14 +476,11 @@ struct UsersPage {
 
 async fn users_page(state: &AppState, session: &tongban_store::Session, error: String, notice: String) -> Response {
     let me = &session.staff;
-    if let Err(e) = policy::require(me, Capability::ManageStaff) {
-        return error_page(e);
-    }
     let result = async {
         Ok::<_, Error>(UsersPage {
             layout: Layout::new("人员管理", Some(session)),
-            staff: state.store.staff_in_region(&me.region_code).await?,
-            departments: state.store.departments(&me.region_code).await?,
+            staff: tongban_app::staff::list(state, session).await?,
+            departments: tongban_app::catalog::departments(state, &me.region_code).await?,
             roles: Role::ALL.iter().map(|r| (r.as_str(), r.label())).collect(),
             error,
             notice,
@@ -510,9 +505,6 @@ struct AddUserForm {
 
 async fn add_user(State(state): State<AppState>, StaffForm(session, f): StaffForm<AddUserForm>) -> Response {
     let me = &session.staff;
-    if let Err(e) = policy::require(me, Capability::ManageStaff) {
-        return error_page(e);
-    }
     let role = match Role::parse(&f.role) {
         Ok(r) => r,
         Err(e) => return users_page(&state, &session, e.to_string(), String::new()).await,
@@ -526,7 +518,7 @@ async fn add_user(State(state): State<AppState>, StaffForm(session, f): StaffFor
         window_code: None,
         password: &f.password,
     };
-    match state.store.add_staff(&new, &me.username).await {
+    match tongban_app::staff::add(&state, &session, &new).await {
         Ok(s) => {
             users_page(
                 &state,
@@ -536,6 +528,7 @@ async fn add_user(State(state): State<AppState>, StaffForm(session, f): StaffFor
             )
             .await
         }
-        Err(e) => users_page(&state, &session, Error::from(e).message, String::new()).await,
+        Err(e) if e.kind == tongban_app::ErrorKind::Forbidden => error_page(e),
+        Err(e) => users_page(&state, &session, e.message, String::new()).await,
     }
 }
