@@ -214,3 +214,59 @@ pub async fn region_children(app: &App, code: &str) -> Result<Vec<tongban_store:
 pub async fn region_path(app: &App, code: &str) -> Result<Vec<tongban_store::RegionRow>, Error> {
     Ok(app.store.region_path(code).await?)
 }
+
+/// Checks list filters, naming the one that is wrong.
+pub async fn item_filter(
+    app: &App,
+    region: &str,
+    q: Option<String>,
+    department: Option<String>,
+    level: Option<String>,
+    item_type: Option<String>,
+) -> Result<tongban_store::ItemFilter, Error> {
+    let department = department.filter(|d| !d.is_empty());
+    if let Some(d) = &department {
+        if self::department(app, region, d).await?.is_none() {
+            return Err(Error::not_found(format!("部门“{d}”")));
+        }
+    }
+    let level = level.filter(|l| !l.is_empty());
+    if let Some(l) = &level {
+        if tongban_core::catalog::Level::parse(l).is_none() {
+            return Err(Error::bad_request(
+                "invalid_level",
+                format!("level“{l}”应为county、town或village"),
+            ));
+        }
+    }
+    let item_type = item_type.filter(|t| !t.is_empty());
+    if let Some(t) = &item_type {
+        if tongban_core::catalog::item_type_label(t).is_none() {
+            return Err(Error::bad_request("invalid_type", format!("未知的事项类型代码“{t}”")));
+        }
+    }
+    Ok(tongban_store::ItemFilter {
+        name_contains: q.filter(|q| !q.trim().is_empty()).map(|q| q.trim().to_string()),
+        department_code: department,
+        level: level
+            .and_then(|l| tongban_core::catalog::Level::parse(&l))
+            .map(|l| l.as_str().to_string()),
+        item_type_code: item_type,
+        department_id: None,
+    })
+}
+
+/// Who may see which department's quality report: department staff only their own department.
+pub fn quality_scope(staff: &tongban_store::Staff, wanted: Option<&str>) -> Result<Option<String>, Error> {
+    crate::policy::require(staff, crate::policy::Capability::CheckGuides)?;
+    if staff.role.is_department_bound() {
+        let own = staff.department_code.clone();
+        if let Some(w) = wanted.filter(|w| !w.is_empty()) {
+            if Some(w) != own.as_deref() {
+                return Err(Error::forbidden("只能查看本部门的办事指南"));
+            }
+        }
+        return Ok(own);
+    }
+    Ok(wanted.filter(|w| !w.is_empty()).map(str::to_string))
+}

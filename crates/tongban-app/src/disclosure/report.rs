@@ -446,3 +446,19 @@ pub async fn save_report_texts(
         )
         .await?)
 }
+
+/// The annual report as a reader asks for it: the district's or one department's, by default last year's. Who may
+/// read which is the policy's `may_read_disclosure_reports`.
+pub async fn report_for_reader(
+    app: &App,
+    s: &Session,
+    department: Option<&str>,
+    year: Option<i32>,
+) -> Result<AnnualReport, Error> {
+    let department = department.map(str::trim).filter(|x| !x.is_empty());
+    if !crate::policy::may_read_disclosure_reports(s, department) {
+        return Err(Error::forbidden("无权查看该年度报告（部门人员只能查看本部门的报告）"));
+    }
+    let year = year.unwrap_or(chrono::Datelike::year(&crate::time::today()) - 1);
+    annual_report(app, &s.staff.region_code, department, year).await
+}

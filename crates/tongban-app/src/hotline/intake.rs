@@ -289,3 +289,56 @@ pub fn signal(seg: &tongban_search::Segmenter, o: &WorkOrder, area_name: &str) -
         ),
     }
 }
+
+/// A request or a mayor's-mailbox letter from the portal (no login): a mobile number is required so that the
+/// operator can revisit.
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PublicRequest {
+    /// web (网上诉求) or mailbox (区长信箱)
+    pub channel: String,
+    pub category: String,
+    #[serde(default)]
+    pub title: String,
+    pub content: String,
+    #[serde(default)]
+    pub address: String,
+    #[serde(default)]
+    pub area_code: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub name: String,
+    /// Mobile number for the revisit call
+    pub phone: String,
+}
+
+/// The portal's request, with the files the web form handed in (none from the JSON API).
+pub async fn submit_public(app: &App, r: PublicRequest, uploads: &[super::files::Upload]) -> Result<WorkOrder, Error> {
+    if r.channel != "web" && r.channel != "mailbox" {
+        return Err(Error::unprocessable(
+            "invalid_channel",
+            "渠道应为web（网上诉求）或mailbox（区长信箱）",
+        ));
+    }
+    tongban_core::ids::Phone::parse(&r.phone)?;
+    if r.name.trim().is_empty() {
+        return Err(Error::unprocessable("name_required", "请填写姓名"));
+    }
+    let input = Intake {
+        channel: r.channel,
+        category: r.category,
+        urgency: None,
+        title: r.title,
+        content: r.content,
+        address: r.address,
+        area_code: r.area_code,
+        lat: r.lat,
+        lon: r.lon,
+        caller_name: r.name,
+        caller_phone: r.phone,
+        attachments: Vec::new(),
+    };
+    let region = app.config.default_region.clone();
+    intake_with_files(app, &region, "portal", input, uploads, "", None, Utc::now()).await
+}

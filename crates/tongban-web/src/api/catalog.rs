@@ -11,7 +11,7 @@ use tongban_app::policy::{self, Capability};
 use tongban_app::Error;
 use tongban_core::catalog::{validate, Guide, Level, Material};
 use tongban_core::ids::RegionCode;
-use tongban_store::{ImportMode, ImportReport, ItemFilter};
+use tongban_store::{ImportMode, ImportReport};
 use utoipa::{IntoParams, ToSchema};
 
 /// Resolves the district a public request is about: `region` if given (it must exist), else the portal's default.
@@ -144,7 +144,7 @@ pub struct ItemPage {
 pub async fn list_items(State(state): State<AppState>, ApiQuery(p): ApiQuery<ItemParams>) -> ApiResult<Json<ItemPage>> {
     let (page, per_page) = paging(p.page, p.per_page)?;
     let region = public_region(&state, p.region.as_deref()).await?;
-    let filter = item_filter(&state, &region, p.q, p.department, p.level, p.item_type).await?;
+    let filter = tongban_app::catalog::item_filter(&state, &region, p.q, p.department, p.level, p.item_type).await?;
     let result = tongban_app::catalog::items(&state, &region, &filter, page, per_page).await?;
     Ok(Json(ItemPage {
         total: result.total,
@@ -171,45 +171,6 @@ pub async fn list_items(State(state): State<AppState>, ApiQuery(p): ApiQuery<Ite
             })
             .collect(),
     }))
-}
-
-/// Checks list filters, naming the one that is wrong; shared by the API and the web pages.
-pub(crate) async fn item_filter(
-    state: &AppState,
-    region: &str,
-    q: Option<String>,
-    department: Option<String>,
-    level: Option<String>,
-    item_type: Option<String>,
-) -> Result<ItemFilter, Error> {
-    let department = department.filter(|d| !d.is_empty());
-    if let Some(d) = &department {
-        if tongban_app::catalog::department(state, region, d).await?.is_none() {
-            return Err(Error::not_found(format!("部门“{d}”")));
-        }
-    }
-    let level = level.filter(|l| !l.is_empty());
-    if let Some(l) = &level {
-        if Level::parse(l).is_none() {
-            return Err(Error::bad_request(
-                "invalid_level",
-                format!("level“{l}”应为county、town或village"),
-            ));
-        }
-    }
-    let item_type = item_type.filter(|t| !t.is_empty());
-    if let Some(t) = &item_type {
-        if tongban_core::catalog::item_type_label(t).is_none() {
-            return Err(Error::bad_request("invalid_type", format!("未知的事项类型代码“{t}”")));
-        }
-    }
-    Ok(ItemFilter {
-        name_contains: q.filter(|q| !q.trim().is_empty()).map(|q| q.trim().to_string()),
-        department_code: department,
-        level: level.and_then(|l| Level::parse(&l)).map(|l| l.as_str().to_string()),
-        item_type_code: item_type,
-        department_id: None,
-    })
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -533,7 +494,7 @@ pub async fn quality(
     ApiUser(session): ApiUser,
     ApiQuery(p): ApiQuery<QualityParams>,
 ) -> ApiResult<Json<QualityReport>> {
-    let department = quality_scope(&session.staff, p.department.as_deref())?;
+    let department = tongban_app::catalog::quality_scope(&session.staff, p.department.as_deref())?;
     if let Some(d) = &department {
         if tongban_app::catalog::department(&state, &session.staff.region_code, d)
             .await?
@@ -555,21 +516,6 @@ pub async fn quality(
     )
     .await?;
     Ok(Json(report))
-}
-
-/// Who may see which department's quality report: department staff only their own department.
-pub(crate) fn quality_scope(staff: &tongban_store::Staff, wanted: Option<&str>) -> Result<Option<String>, Error> {
-    policy::require(staff, Capability::CheckGuides)?;
-    if staff.role.is_department_bound() {
-        let own = staff.department_code.clone();
-        if let Some(w) = wanted.filter(|w| !w.is_empty()) {
-            if Some(w) != own.as_deref() {
-                return Err(Error::forbidden("只能查看本部门的办事指南"));
-            }
-        }
-        return Ok(own);
-    }
-    Ok(wanted.filter(|w| !w.is_empty()).map(str::to_string))
 }
 
 #[derive(Deserialize, IntoParams)]

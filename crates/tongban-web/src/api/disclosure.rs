@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use tongban_app::disclosure::{
     self as d, AnnualReport, DraftInput, Figures, ItemAction, ItemView, ListQuery, RequestAction, RequestInput,
@@ -640,13 +640,9 @@ pub struct ReportParams {
     pub department: Option<String>,
 }
 
+/// The report the parameters ask for, as the reader may see it; shared by the JSON, XLSX and page handlers.
 pub async fn report_for(state: &AppState, s: &tongban_store::Session, p: &ReportParams) -> Result<AnnualReport, Error> {
-    let department = p.department.as_deref().map(str::trim).filter(|x| !x.is_empty());
-    if !tongban_app::policy::may_read_disclosure_reports(s, department) {
-        return Err(Error::forbidden("无权查看该年度报告（部门人员只能查看本部门的报告）"));
-    }
-    let year = p.year.unwrap_or(today().year() - 1);
-    d::annual_report(state, &s.staff.region_code, department, year).await
+    d::report_for_reader(state, s, p.department.as_deref(), p.year).await
 }
 
 /// The annual disclosure report (政府信息公开工作年度报告) of the district or a department, in the official tables.

@@ -92,26 +92,6 @@ pub async fn create_order(
     Ok((StatusCode::CREATED, Json(hotline::view(&o, Some(&s), &cats, now))))
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PublicRequest {
-    /// web (网上诉求) or mailbox (区长信箱)
-    pub channel: String,
-    pub category: String,
-    #[serde(default)]
-    pub title: String,
-    pub content: String,
-    #[serde(default)]
-    pub address: String,
-    #[serde(default)]
-    pub area_code: String,
-    pub lat: Option<f64>,
-    pub lon: Option<f64>,
-    pub name: String,
-    /// Mobile number for the revisit call
-    pub phone: String,
-}
-
 #[derive(Serialize, ToSchema)]
 pub struct Receipt {
     pub number: String,
@@ -121,13 +101,13 @@ pub struct Receipt {
 
 /// Submit a request or a mayor's-mailbox letter from the portal (no login). A mobile number is required so that
 /// the operator can revisit.
-#[utoipa::path(post, path = "/api/v1/hotline/requests", tag = "hotline", request_body = PublicRequest,
+#[utoipa::path(post, path = "/api/v1/hotline/requests", tag = "hotline", request_body = hotline::PublicRequest,
     responses((status = 201, body = Receipt), (status = 422, body = ErrorBody)))]
 pub async fn public_request(
     State(state): State<AppState>,
-    ApiJson(r): ApiJson<PublicRequest>,
+    ApiJson(r): ApiJson<hotline::PublicRequest>,
 ) -> ApiResult<(StatusCode, Json<Receipt>)> {
-    let o = submit_public(&state, r, &[]).await?;
+    let o = hotline::submit_public(&state, r, &[]).await?;
     Ok((
         StatusCode::CREATED,
         Json(Receipt {
@@ -135,40 +115,6 @@ pub async fn public_request(
             due_at: hotline::local_iso(&o.due_at),
         }),
     ))
-}
-
-/// The portal's request, with the files the web form handed in (none from the JSON API).
-pub(crate) async fn submit_public(
-    state: &AppState,
-    r: PublicRequest,
-    uploads: &[files::Upload],
-) -> Result<tongban_store::WorkOrder, Error> {
-    if r.channel != "web" && r.channel != "mailbox" {
-        return Err(Error::unprocessable(
-            "invalid_channel",
-            "渠道应为web（网上诉求）或mailbox（区长信箱）",
-        ));
-    }
-    tongban_core::ids::Phone::parse(&r.phone)?;
-    if r.name.trim().is_empty() {
-        return Err(Error::unprocessable("name_required", "请填写姓名"));
-    }
-    let input = Intake {
-        channel: r.channel,
-        category: r.category,
-        urgency: None,
-        title: r.title,
-        content: r.content,
-        address: r.address,
-        area_code: r.area_code,
-        lat: r.lat,
-        lon: r.lon,
-        caller_name: r.name,
-        caller_phone: r.phone,
-        attachments: Vec::new(),
-    };
-    let region = state.config.default_region.clone();
-    hotline::intake_with_files(state, &region, "portal", input, uploads, "", None, Utc::now()).await
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -5,7 +5,7 @@
 //! The public form carries no CSRF token: it needs no session and grants nothing the public API does not.
 
 use super::{error_page, render, url_escape, Layout};
-use crate::api::hotline::{bulletin_period, submit_public, PublicRequest};
+use crate::api::hotline::bulletin_period;
 use crate::auth::WebUser;
 use crate::error::HttpError;
 use crate::extract::StaffForm;
@@ -1028,7 +1028,7 @@ async fn public_submit(State(state): State<AppState>, form: Result<FormWithFiles
         Ok(x) => x,
         Err(e) => return public_view(&state, PublicForm::default(), e.0.message, None).await,
     };
-    let req = PublicRequest {
+    let req = hotline::PublicRequest {
         channel: f.channel.clone(),
         category: f.category.clone(),
         title: f.title.clone(),
@@ -1040,7 +1040,7 @@ async fn public_submit(State(state): State<AppState>, form: Result<FormWithFiles
         name: f.name.clone(),
         phone: f.phone.clone(),
     };
-    match submit_public(&state, req, &uploads).await {
+    match hotline::submit_public(&state, req, &uploads).await {
         Ok(o) => {
             let due = hotline::local_short(&o.due_at);
             public_view(&state, PublicForm::default(), String::new(), Some((o.number, due))).await

@@ -557,15 +557,12 @@ async fn bundle_act_submit(
     Path(number): Path<String>,
     StaffForm(s, f): StaffForm<BundleActForm>,
 ) -> Response {
-    let done = match f.action.as_str() {
-        "accept" => reform::accept_bundle(&state, &s, &number)
-            .await
-            .map(|_| "已全部受理，各部门并联办理"),
-        "deliver" => reform::deliver_bundle(&state, &s, &number, f.comment.trim())
-            .await
-            .map(|_| "已一次送达"),
-        other => Err(Error::unprocessable("unknown_action", format!("未知的操作“{other}”"))),
-    };
+    let done = reform::bundle_action(&state, &s, &number, &f.action, &f.comment)
+        .await
+        .map(|_| match f.action.as_str() {
+            "accept" => "已全部受理，各部门并联办理",
+            _ => "已一次送达",
+        });
     back(&format!("/staff/bundle-cases/{number}"), done)
 }
 

@@ -2,7 +2,7 @@
 //! staff management.
 
 use super::{error_page, render_result, Layout, Pager};
-use crate::api::catalog::{item_filter, quality_scope, GuideChange};
+use crate::api::catalog::GuideChange;
 use crate::auth::WebUser;
 use crate::extract::StaffForm;
 use crate::state::AppState;
@@ -124,7 +124,7 @@ async fn home(State(state): State<AppState>, WebUser(session): WebUser) -> Respo
         let mut findings = vec![];
         let mut findings_title = String::new();
         if policy::allows(&me, Capability::CheckGuides) {
-            let dept = quality_scope(&me, None)?;
+            let dept = tongban_app::catalog::quality_scope(&me, None)?;
             let report = tongban_app::catalog::quality_report(&state.store, &region, dept.as_deref(), None).await?;
             stats.push(Stat {
                 label: if dept.is_some() {
@@ -210,7 +210,7 @@ async fn catalog(State(state): State<AppState>, WebUser(session): WebUser, Query
     let region = me.region_code.clone();
     let page = p.page.unwrap_or(1).max(1);
     let result = async {
-        let filter = item_filter(
+        let filter = tongban_app::catalog::item_filter(
             &state,
             &region,
             p.q.clone(),
@@ -429,7 +429,7 @@ async fn quality(State(state): State<AppState>, WebUser(session): WebUser, Query
     let me = &session.staff;
     let page = p.page.unwrap_or(1).max(1);
     let result = async {
-        let dept = quality_scope(me, p.department.as_deref())?;
+        let dept = tongban_app::catalog::quality_scope(me, p.department.as_deref())?;
         let rule = p.rule.clone().filter(|r| RULE_LABELS.iter().any(|(c, _)| c == r));
         let mut report =
             tongban_app::catalog::quality_report(&state.store, &me.region_code, dept.as_deref(), rule.as_deref())
