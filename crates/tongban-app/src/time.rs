@@ -22,6 +22,17 @@ pub fn parse_day(s: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
 }
 
+/// The traffic light of a running deadline: `red` past it, `yellow` within `warn_days` working days, else `none`.
+pub fn deadline_light(remaining_working_days: i64, warn_days: i64) -> &'static str {
+    if remaining_working_days < 0 {
+        "red"
+    } else if remaining_working_days <= warn_days {
+        "yellow"
+    } else {
+        "none"
+    }
+}
+
 /// A day given in a field of a request: `YYYY-MM-DD`, else 400 `invalid_date` naming the field and the value.
 pub fn day_field(field: &str, s: &str) -> Result<NaiveDate, crate::Error> {
     NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
@@ -64,4 +75,46 @@ pub fn period(
         return Err(crate::Error::bad_request("invalid_range", "起始日期不能晚于结束日期"));
     }
     Ok((from, to))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        parse_day(s).unwrap_or_default()
+    }
+
+    #[test]
+    fn periods_default_from_their_start_and_name_bad_input() {
+        let today = d("2026-12-07");
+        let p = |from, to, start| period(from, to, today, start);
+        assert_eq!(
+            p(None, None, PeriodStart::DaysBefore(6)).ok(),
+            Some((d("2026-12-01"), today))
+        );
+        assert_eq!(
+            p(Some(""), Some(" "), PeriodStart::MonthStart).ok(),
+            Some((d("2026-12-01"), today))
+        );
+        assert_eq!(
+            p(None, Some("2025-03-15"), PeriodStart::YearStart).ok(),
+            Some((d("2025-01-01"), d("2025-03-15"))),
+            "the default first day follows the last day asked for"
+        );
+        let e = p(Some("2026-13-01"), None, PeriodStart::MonthStart).unwrap_err();
+        assert_eq!((e.code, e.kind), ("invalid_date", crate::ErrorKind::Malformed));
+        assert!(e.message.contains("from") && e.message.contains("2026-13-01"), "{e}");
+        let e = p(Some("2026-12-07"), Some("2026-12-01"), PeriodStart::MonthStart).unwrap_err();
+        assert_eq!(e.code, "invalid_range");
+    }
+
+    #[test]
+    fn deadline_lights() {
+        assert_eq!(deadline_light(-1, 1), "red");
+        assert_eq!(deadline_light(0, 1), "yellow");
+        assert_eq!(deadline_light(1, 1), "yellow");
+        assert_eq!(deadline_light(2, 1), "none");
+        assert_eq!(deadline_light(3, 3), "yellow");
+    }
 }

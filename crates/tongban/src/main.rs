@@ -22,8 +22,8 @@ struct Cli {
 
 #[derive(Args)]
 struct Global {
-    /// Configuration file (TOML; keys listen, database_url, data_dir, region, secure_cookies, session_hours, and a
-    /// [hotline] section: consultation_days … report_days, emergency_hours, bbox).
+    /// Configuration file (TOML; keys listen, database_url, data_dir, region, region_name, secure_cookies,
+    /// session_hours, and a [hotline] section: consultation_days … report_days, emergency_hours, bbox).
     /// Default: ./tongban.toml when it exists.
     #[arg(long, global = true, env = "TONGBAN_CONFIG")]
     config: Option<PathBuf>,

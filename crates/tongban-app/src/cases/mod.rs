@@ -173,15 +173,8 @@ pub fn timing(app: &App, c: &CaseRecord, today: NaiveDate) -> Timing {
         };
     };
     let remaining = app.calendar().working_days_between(today, due);
-    let warning = if remaining < 0 {
-        "red"
-    } else if remaining <= WARN_DAYS {
-        "yellow"
-    } else {
-        "none"
-    };
     Timing {
         remaining_working_days: Some(remaining),
-        warning: warning.into(),
+        warning: crate::time::deadline_light(remaining, WARN_DAYS).into(),
     }
 }

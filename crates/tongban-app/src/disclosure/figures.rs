@@ -116,3 +116,8 @@ pub async fn figures(app: &App, region: &str, from: NaiveDate, to: NaiveDate) ->
 
 // ---------------------------------------------------------------------------------------------------------------
 // Requests for disclosure.
+
+/// The figures' period as the request gives it: by default this year so far.
+pub fn figures_period(from: Option<&str>, to: Option<&str>) -> Result<(NaiveDate, NaiveDate), Error> {
+    crate::time::period(from, to, crate::time::today(), crate::time::PeriodStart::YearStart)
+}

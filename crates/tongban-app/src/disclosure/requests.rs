@@ -34,16 +34,9 @@ pub fn timing(app: &App, r: &DisclosureRequest, today: NaiveDate) -> Timing {
         return stopped("none");
     };
     let remaining = app.calendar().working_days_between(today, due);
-    let warning = if remaining < 0 {
-        "red"
-    } else if remaining <= WARN_DAYS {
-        "yellow"
-    } else {
-        "none"
-    };
     Timing {
         remaining_working_days: Some(remaining),
-        warning: warning.into(),
+        warning: crate::time::deadline_light(remaining, WARN_DAYS).into(),
     }
 }
 

@@ -313,3 +313,8 @@ pub fn xlsx(b: &Bulletin, dissatisfied: &[WorkOrder], overdue: &[WorkOrder]) -> 
     }
     wb.save_to_buffer().map_err(err)
 }
+
+/// A bulletin's period as the request gives it: by default this month so far.
+pub fn period(from: Option<&str>, to: Option<&str>) -> Result<(NaiveDate, NaiveDate), Error> {
+    crate::time::period(from, to, crate::time::today(), crate::time::PeriodStart::MonthStart)
+}

@@ -188,6 +188,27 @@ pub fn may_follow_rectifications(s: &Session) -> bool {
     own_department_only(s) || allows(&s.staff, Capability::FollowRectifications)
 }
 
+/// Who takes a step in the rectification of a bad rating.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RectificationParty {
+    /// The rated department's reviewers and head: they rectify and reply.
+    Department,
+    /// The rated department's head: only they appeal.
+    DepartmentHead,
+    /// Supervisors and administrators: they revisit the rater and decide appeals.
+    Supervision,
+}
+
+/// Whether the staff member acts as `party` on a rectification task of `department_id`.
+pub fn acts_on_rectification_as(party: RectificationParty, s: &Session, department_id: Option<i64>) -> bool {
+    let own = s.staff.department_id.is_some() && s.staff.department_id == department_id;
+    match party {
+        RectificationParty::Department => own && matches!(s.staff.role, Role::Reviewer | Role::Head),
+        RectificationParty::DepartmentHead => own && s.staff.role == Role::Head,
+        RectificationParty::Supervision => matches!(s.staff.role, Role::Supervisor | Role::Admin),
+    }
+}
+
 /// A clerk sees only the helper pairs (帮代办) they are part of; administrators and supervisors all of them.
 pub fn sees_own_helper_pairs_only(s: &Session) -> bool {
     s.staff.role == Role::Clerk

@@ -1,5 +1,6 @@
 //! 好差评: rating a case or a visit, and the rectification of bad ratings with revisits and appeals.
 
+use crate::policy::RectificationParty;
 use crate::policy::{self, Capability};
 use crate::time::today;
 use crate::time::ymd;
@@ -7,7 +8,6 @@ use crate::App;
 use crate::{Error, ErrorKind};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use tongban_core::role::Role;
 use tongban_store::{NewRating, RateRow, Rating, Rectification, Session, SessionKind};
 
 /// The token in a case's rating link: keyed by the deployment secret, so a link cannot be made up for another case.
@@ -169,13 +169,13 @@ pub async fn rectification_step(
         .rectification(&region, id)
         .await?
         .ok_or_else(|| Error::not_found(format!("整改任务{id}")))?;
-    let own_department = s.staff.department_id.is_some() && s.staff.department_id == task.department_id;
+    let acts_as = |party| policy::acts_on_rectification_as(party, s, task.department_id);
     let text = text.trim();
     let user = s.staff.username.as_str();
     let now = tongban_store::now_text();
     match step {
         "reply" => {
-            if !(own_department && matches!(s.staff.role, Role::Reviewer | Role::Head)) {
+            if !acts_as(RectificationParty::Department) {
                 return Err(Error::forbidden("只有被评价部门的审查或负责人员可以整改答复"));
             }
             require_text(text, "整改答复")?;
@@ -192,7 +192,7 @@ pub async fn rectification_step(
             .await?;
         }
         "revisit" => {
-            if !matches!(s.staff.role, Role::Supervisor | Role::Admin) {
+            if !acts_as(RectificationParty::Supervision) {
                 return Err(Error::forbidden("回访评价人由效能监察人员办理"));
             }
             let verdict = match verdict {
@@ -219,7 +219,7 @@ pub async fn rectification_step(
             .await?;
         }
         "appeal" => {
-            if !(own_department && s.staff.role == Role::Head) {
+            if !acts_as(RectificationParty::DepartmentHead) {
                 return Err(Error::forbidden("只有被评价部门的负责人可以申诉"));
             }
             require_text(text, "申诉理由")?;
@@ -236,7 +236,7 @@ pub async fn rectification_step(
             .await?;
         }
         "decide_appeal" => {
-            if !matches!(s.staff.role, Role::Supervisor | Role::Admin) {
+            if !acts_as(RectificationParty::Supervision) {
                 return Err(Error::forbidden("申诉由效能监察人员审核"));
             }
             let upheld =

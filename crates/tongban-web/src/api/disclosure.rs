@@ -290,7 +290,7 @@ pub struct PeriodParams {
 #[utoipa::path(get, path = "/api/v1/disclosure/figures", tag = "disclosure", params(PeriodParams),
     responses((status = 200, body = Figures), (status = 400, body = ErrorBody)))]
 pub async fn figures(State(state): State<AppState>, ApiQuery(p): ApiQuery<PeriodParams>) -> ApiResult<Json<Figures>> {
-    let (from, to) = figures_period(p.from.as_deref(), p.to.as_deref())?;
+    let (from, to) = d::figures_period(p.from.as_deref(), p.to.as_deref())?;
     let region = state.config.default_region.clone();
     Ok(Json(d::figures(&state, &region, from, to).await?))
 }
@@ -737,9 +737,4 @@ pub async fn progress(
 ) -> ApiResult<Json<d::RequestProgress>> {
     let region = state.config.default_region.clone();
     Ok(Json(d::progress(&state, &region, &p.number, &p.code).await?))
-}
-
-/// The disclosure figures' period: by default this year so far.
-pub(crate) fn figures_period(from: Option<&str>, to: Option<&str>) -> Result<(NaiveDate, NaiveDate), Error> {
-    tongban_app::time::period(from, to, today(), tongban_app::time::PeriodStart::YearStart)
 }

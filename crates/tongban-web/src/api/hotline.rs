@@ -8,7 +8,7 @@ use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use chrono::{NaiveDate, Utc};
+use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use tongban_app::hotline::bulletin::{self, Bulletin};
 use tongban_app::hotline::files;
@@ -271,7 +271,7 @@ pub async fn get_bulletin(
     if !policy::allows(&s.staff, Capability::ReadHotlineBulletins) {
         return Err(Error::forbidden("无权查看热线通报").into());
     }
-    let (from, to) = bulletin_period(q.from.as_deref(), q.to.as_deref())?;
+    let (from, to) = bulletin::period(q.from.as_deref(), q.to.as_deref())?;
     Ok(Json(bulletin::bulletin(&state, &s.staff.region_code, from, to).await?))
 }
 
@@ -385,14 +385,4 @@ pub async fn revoke_key(
 ) -> ApiResult<StatusCode> {
     hotline::revoke_key(&state, &s, &name).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// A bulletin's period: by default this month so far.
-pub(crate) fn bulletin_period(from: Option<&str>, to: Option<&str>) -> Result<(NaiveDate, NaiveDate), Error> {
-    tongban_app::time::period(
-        from,
-        to,
-        tongban_app::time::today(),
-        tongban_app::time::PeriodStart::MonthStart,
-    )
 }

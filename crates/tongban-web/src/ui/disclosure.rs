@@ -5,9 +5,7 @@
 //! The public request form carries no CSRF token: it needs no session and does what the public API does.
 
 use super::{error_page, render, url_escape, Layout, Pager};
-use crate::api::disclosure::{
-    act, figures_period, report_for, xlsx_response, EntryView, ReportParams, RequestActionIn,
-};
+use crate::api::disclosure::{act, report_for, xlsx_response, EntryView, ReportParams, RequestActionIn};
 use crate::auth::{MaybeWebUser, WebUser};
 use crate::extract::StaffForm;
 use crate::state::AppState;
@@ -90,7 +88,7 @@ async fn listing(
             ..Default::default()
         };
         let found = d::list_items(&state, &region, None, &lq, page, PAGE_SIZE).await?;
-        let (from, to) = figures_period(None, None)?;
+        let (from, to) = d::figures_period(None, None)?;
         let base = format!(
             "/gk?q={}&department={}&catalog={}&",
             url_escape(q.q.as_deref().unwrap_or("")),

@@ -5,7 +5,6 @@
 //! The public form carries no CSRF token: it needs no session and grants nothing the public API does not.
 
 use super::{error_page, render, url_escape, Layout};
-use crate::api::hotline::bulletin_period;
 use crate::auth::WebUser;
 use crate::error::HttpError;
 use crate::extract::StaffForm;
@@ -581,7 +580,7 @@ async fn bulletin_data(
     if !policy::allows(&s.staff, Capability::ReadHotlineBulletins) {
         return Err(Error::forbidden("无权查看热线通报"));
     }
-    let (from, to) = bulletin_period(q.from.as_deref(), q.to.as_deref())?;
+    let (from, to) = bulletin::period(q.from.as_deref(), q.to.as_deref())?;
     let region = &s.staff.region_code;
     let b = bulletin::bulletin(state, region, from, to).await?;
     let dept = s
