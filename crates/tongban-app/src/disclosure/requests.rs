@@ -6,7 +6,7 @@ use crate::time::{parse_day, ymd};
 use crate::App;
 use crate::Error;
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tongban_store::{DisclosureRequest, NewRequestEvent, Session};
 
 #[derive(Debug, Clone, Serialize)]
@@ -170,23 +170,37 @@ fn kind_label_str(k: &str) -> &'static str {
     kind_label(k)
 }
 
+/// A request for disclosure as the applicant or the recording staff member gives it.
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct RequestInput {
+    /// The department asked (code)
     pub department: String,
-    /// person or organisation
+    /// person (自然人) or organisation (法人或其他组织)
     pub applicant_kind: String,
+    /// For organisations: commercial, research, social, legal or other
     pub org_kind: Option<String>,
     pub name: String,
+    /// Persons: resident ID number
     pub id_number: Option<String>,
+    /// Organisations: unified social credit code
     pub credit_code: Option<String>,
     pub phone: String,
+    /// Needed for delivery by email
     pub email: Option<String>,
+    /// Needed for delivery on paper (post)
     pub address: Option<String>,
+    /// What is asked: name, number or other description of the information
     pub description: String,
     pub purpose: Option<String>,
+    /// paper, email or pickup
     pub delivery: String,
-    /// Staff only: how the request came (`STAFF_CHANNELS`); the default is a visit at the window.
+    /// Staff recording a request: window (default), letter or fax; online applicants leave it out
     pub channel: Option<String>,
-    /// Staff only: the day the agency signed for a letter or fax (条例 art. 31), when it is not today.
+    /// Staff recording a letter or fax: the day it was signed for (YYYY-MM-DD), if not today; the 20 working days
+    /// count from it (条例 art. 31)
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
     pub received_on: Option<NaiveDate>,
 }
 

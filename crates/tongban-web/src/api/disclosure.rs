@@ -324,68 +324,20 @@ pub async fn grounds() -> Json<Vec<GroundView>> {
     )
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RequestIn {
-    /// The department asked (code)
-    pub department: String,
-    /// person (自然人) or organisation (法人或其他组织)
-    pub applicant_kind: String,
-    /// For organisations: commercial, research, social, legal or other
-    pub org_kind: Option<String>,
-    pub name: String,
-    /// Persons: resident ID number
-    pub id_number: Option<String>,
-    /// Organisations: unified social credit code
-    pub credit_code: Option<String>,
-    pub phone: String,
-    /// Needed for delivery by email
-    pub email: Option<String>,
-    /// Needed for delivery on paper (post)
-    pub address: Option<String>,
-    /// What is asked: name, number or other description of the information
-    pub description: String,
-    pub purpose: Option<String>,
-    /// paper, email or pickup
-    pub delivery: String,
-    /// Staff recording a request: window (default), letter or fax; online applicants leave it out
-    pub channel: Option<String>,
-    /// Staff recording a letter or fax: the day it was signed for (YYYY-MM-DD), if not today; the 20 working days
-    /// count from it (条例 art. 31)
-    #[schema(value_type = Option<String>, format = Date)]
-    pub received_on: Option<chrono::NaiveDate>,
-}
-
 /// Submit a request for disclosure: online without a token, or recorded by staff (letter, window) with one. The
 /// deadline is 20 working days from receipt.
-#[utoipa::path(post, path = "/api/v1/disclosure/requests", tag = "disclosure", request_body = RequestIn,
+#[utoipa::path(post, path = "/api/v1/disclosure/requests", tag = "disclosure", request_body = RequestInput,
     responses((status = 201, body = RequestView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub async fn file_request(
     State(state): State<AppState>,
     OptionalApiUser(s): OptionalApiUser,
-    ApiJson(r): ApiJson<RequestIn>,
+    ApiJson(input): ApiJson<RequestInput>,
 ) -> ApiResult<(StatusCode, Json<RequestView>)> {
     let region = s
         .as_ref()
         .map(|s| s.staff.region_code.clone())
         .unwrap_or_else(|| state.config.default_region.clone());
-    let input = RequestInput {
-        department: r.department,
-        applicant_kind: r.applicant_kind,
-        org_kind: r.org_kind,
-        name: r.name,
-        id_number: r.id_number,
-        credit_code: r.credit_code,
-        phone: r.phone,
-        email: r.email,
-        address: r.address,
-        description: r.description,
-        purpose: r.purpose,
-        delivery: r.delivery,
-        channel: r.channel,
-        received_on: r.received_on,
-    };
     let v = d::file_request(&state, &region, input, s.as_ref(), today(), &now()).await?;
     Ok((StatusCode::CREATED, Json(v)))
 }
