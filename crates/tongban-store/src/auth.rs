@@ -1,8 +1,8 @@
 //! Passwords (Argon2id), sessions (web cookie and API bearer token share one table, kept as SHA-256 of the token)
 //! and the failed-login record behind throttling.
 
-use crate::db::{int, text};
-use crate::org::{staff_row, STAFF_SELECT};
+use crate::db::int;
+use crate::org::STAFF_SELECT;
 use crate::{now_text, Staff, Store, StoreError};
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
@@ -41,8 +41,9 @@ impl SessionKind {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Session {
+    #[sqlx(flatten)]
     pub staff: Staff,
     pub csrf_token: String,
     pub expires_at: String,
@@ -128,20 +129,12 @@ impl Store {
              AND x.expires_at > $3 AND s.active = 1"
         );
         let sql = sql.replacen("SELECT s.id,", "SELECT x.csrf_token, x.expires_at, s.id,", 1);
-        let row = sqlx::query(&sql)
+        Ok(sqlx::query_as::<_, Session>(&sql)
             .bind(token_hash(token))
             .bind(kind.as_str())
             .bind(now_text())
             .fetch_optional(&self.pool)
-            .await?;
-        match row {
-            Some(r) => Ok(Some(Session {
-                staff: staff_row(&r)?,
-                csrf_token: text(&r, "csrf_token")?,
-                expires_at: text(&r, "expires_at")?,
-            })),
-            None => Ok(None),
-        }
+            .await?)
     }
 
     pub async fn end_session(&self, token: &str) -> Result<(), StoreError> {

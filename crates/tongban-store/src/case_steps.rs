@@ -2,12 +2,12 @@
 //! and the reform store (容缺 commitments, e-licences, bundles) both take. Both import from here, never from each
 //! other.
 
-use crate::db::{int, opt_int, opt_text, text, to_json};
+use crate::db::{int, opt_int, opt_text, text, to_json, Flag, JsonText};
 use crate::org::audit;
 use crate::{now_text, StoreError};
 use serde::Serialize;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Transaction};
+use sqlx::{Any, Row, Transaction};
 use tongban_core::audit::{event_hash, EventContent, GENESIS};
 use tongban_core::licence::LicenceContent;
 use tongban_core::workflow::{Position, Template};
@@ -58,6 +58,52 @@ pub struct CaseRecord {
     pub licence_id: Option<String>,
     /// Accepted under 容缺受理 with a commitment to hand in the missing materials.
     pub tolerance: bool,
+}
+
+/// By hand, for the columns read through `crate::db`'s types (see there why not derived).
+impl<'r> sqlx::FromRow<'r, AnyRow> for CaseRecord {
+    fn from_row(r: &'r AnyRow) -> Result<CaseRecord, sqlx::Error> {
+        Ok(CaseRecord {
+            id: int(r, "id")?,
+            region_code: text(r, "region_code")?,
+            number: text(r, "number")?,
+            item_code: text(r, "item_code")?,
+            item_name: text(r, "item_name")?,
+            item_version: int(r, "item_version")?,
+            department_code: text(r, "department_code")?,
+            department_name: text(r, "department_name")?,
+            department_id: int(r, "department_id")?,
+            workflow_code: text(r, "workflow_code")?,
+            applicant_kind: text(r, "applicant_kind")?,
+            applicant_name: text(r, "applicant_name")?,
+            applicant_identifier: text(r, "applicant_identifier")?,
+            applicant_phone: text(r, "applicant_phone")?,
+            agent: text(r, "agent")?,
+            channel: text(r, "channel")?,
+            site_code: text(r, "site_code")?,
+            filed_by: text(r, "filed_by")?,
+            state: text(r, "state")?,
+            position: r.try_get::<JsonText<_>, _>("position")?.into_inner(),
+            version: int(r, "version")?,
+            promised_days: int(r, "promised_days")?,
+            legal_days: int(r, "legal_days")?,
+            accepted_on: opt_text(r, "accepted_on")?,
+            due_date: opt_text(r, "due_date")?,
+            legal_due_date: opt_text(r, "legal_due_date")?,
+            due_provisional: r.try_get::<Flag, _>("due_provisional")?.into(),
+            suspended_since: opt_text(r, "suspended_since")?,
+            suspended_days: int(r, "suspended_days")?,
+            form: r.try_get::<JsonText<_>, _>("form")?.into_inner(),
+            materials: r.try_get::<JsonText<_>, _>("materials")?.into_inner(),
+            created_at: text(r, "created_at")?,
+            updated_at: text(r, "updated_at")?,
+            closed_at: opt_text(r, "closed_at")?,
+            completed_on: opt_text(r, "completed_on")?,
+            bundle_case_id: opt_int(r, "bundle_case_id")?,
+            licence_id: opt_text(r, "licence_id")?,
+            tolerance: r.try_get::<Flag, _>("tolerance")?.into(),
+        })
+    }
 }
 
 /// A case about to be filed. Its number is assigned inside the transaction.
@@ -133,56 +179,6 @@ pub enum Filed {
 
 pub(crate) const CASE_SELECT: &str = "SELECT c.*, d.code AS department_code, d.name AS department_name FROM cases c \
      JOIN departments d ON d.id = c.department_id";
-
-pub(crate) fn case_row(r: &AnyRow) -> Result<CaseRecord, StoreError> {
-    let json = |col: &str| -> Result<serde_json::Value, StoreError> {
-        serde_json::from_str(&text(r, col)?).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
-    };
-    let position: Position =
-        serde_json::from_value(json("position")?).map_err(|e| StoreError::Corrupt(format!("position: {e}")))?;
-    let materials: Vec<String> =
-        serde_json::from_value(json("materials")?).map_err(|e| StoreError::Corrupt(format!("materials: {e}")))?;
-    Ok(CaseRecord {
-        id: int(r, "id")?,
-        region_code: text(r, "region_code")?,
-        number: text(r, "number")?,
-        item_code: text(r, "item_code")?,
-        item_name: text(r, "item_name")?,
-        item_version: int(r, "item_version")?,
-        department_code: text(r, "department_code")?,
-        department_name: text(r, "department_name")?,
-        department_id: int(r, "department_id")?,
-        workflow_code: text(r, "workflow_code")?,
-        applicant_kind: text(r, "applicant_kind")?,
-        applicant_name: text(r, "applicant_name")?,
-        applicant_identifier: text(r, "applicant_identifier")?,
-        applicant_phone: text(r, "applicant_phone")?,
-        agent: text(r, "agent")?,
-        channel: text(r, "channel")?,
-        site_code: text(r, "site_code")?,
-        filed_by: text(r, "filed_by")?,
-        state: text(r, "state")?,
-        position,
-        version: int(r, "version")?,
-        promised_days: int(r, "promised_days")?,
-        legal_days: int(r, "legal_days")?,
-        accepted_on: opt_text(r, "accepted_on")?,
-        due_date: opt_text(r, "due_date")?,
-        legal_due_date: opt_text(r, "legal_due_date")?,
-        due_provisional: int(r, "due_provisional")? != 0,
-        suspended_since: opt_text(r, "suspended_since")?,
-        suspended_days: int(r, "suspended_days")?,
-        form: json("form")?,
-        materials,
-        created_at: text(r, "created_at")?,
-        updated_at: text(r, "updated_at")?,
-        closed_at: opt_text(r, "closed_at")?,
-        completed_on: opt_text(r, "completed_on")?,
-        bundle_case_id: opt_int(r, "bundle_case_id")?,
-        licence_id: opt_text(r, "licence_id")?,
-        tolerance: int(r, "tolerance")? != 0,
-    })
-}
 
 pub(crate) async fn append_event(
     tx: &mut Transaction<'static, Any>,

@@ -3,13 +3,14 @@
 //! appends the event chained to its predecessor and queues the applicant's notification.
 
 use crate::case_steps::{
-    append_event, case_row, insert_case, insert_commitment, insert_licence, queue, CaseRecord, CaseUpdate, Filed,
-    NewCase, NewEvent, Notification, CASE_SELECT,
+    append_event, insert_case, insert_commitment, insert_licence, queue, CaseRecord, CaseUpdate, Filed, NewCase,
+    NewEvent, Notification, CASE_SELECT,
 };
-use crate::db::{int, text, to_json};
+use crate::db::{int, text, to_json, JsonText};
 use crate::{now_text, Store, StoreError};
 use serde::Serialize;
 use sqlx::any::AnyRow;
+use sqlx::Row;
 use tongban_core::audit::{EventContent, StoredEvent};
 use tongban_core::workflow::{Position, Template};
 
@@ -29,7 +30,7 @@ pub struct CaseEvent {
 }
 
 /// A file handed in for a material of a case, stored under the data directory by its SHA-256.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct CaseFile {
     pub material: String,
     pub sha256: String,
@@ -54,7 +55,8 @@ pub struct CaseFilter {
     pub open_only: bool,
 }
 
-/// An event row (joined with its case's number) as the chain verifier and the history read it.
+/// An event row (joined with its case's number) as the chain verifier and the history read it. By hand, not by
+/// `FromRow`: `StoredEvent` belongs to tongban-core, which does not know sqlx; the columns are read the same way.
 fn event_row(r: &AnyRow) -> Result<StoredEvent, StoreError> {
     Ok(StoredEvent {
         content: EventContent {
@@ -67,8 +69,7 @@ fn event_row(r: &AnyRow) -> Result<StoredEvent, StoreError> {
             to_state: text(r, "to_state")?,
             at: text(r, "at")?,
             comment: text(r, "comment")?,
-            attachments: serde_json::from_str(&text(r, "attachments")?)
-                .map_err(|e| StoreError::Corrupt(format!("attachments: {e}")))?,
+            attachments: r.try_get::<JsonText<Vec<String>>, _>("attachments")?.into_inner(),
         },
         prev_hash: text(r, "prev_hash")?,
         hash: text(r, "hash")?,
@@ -191,22 +192,12 @@ impl Store {
     }
 
     pub async fn case_files(&self, case_id: i64) -> Result<Vec<CaseFile>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM case_files WHERE case_id = $1 ORDER BY id")
-            .bind(case_id)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(CaseFile {
-                    material: text(r, "material")?,
-                    sha256: text(r, "sha256")?,
-                    size: int(r, "size")?,
-                    content_type: text(r, "content_type")?,
-                    uploaded_by: text(r, "uploaded_by")?,
-                    uploaded_at: text(r, "uploaded_at")?,
-                })
-            })
-            .collect()
+        Ok(
+            sqlx::query_as::<_, CaseFile>("SELECT * FROM case_files WHERE case_id = $1 ORDER BY id")
+                .bind(case_id)
+                .fetch_all(&self.pool)
+                .await?,
+        )
     }
 
     /// States that open cases of a template are in now: an edited template must keep them.
@@ -280,23 +271,23 @@ impl Store {
     }
 
     async fn case_by_idempotency_key(&self, region: &str, key: &str) -> Result<Option<CaseRecord>, StoreError> {
-        let row = sqlx::query(&format!(
+        Ok(sqlx::query_as::<_, CaseRecord>(&format!(
             "{CASE_SELECT} WHERE c.region_code = $1 AND c.idempotency_key = $2"
         ))
         .bind(region)
         .bind(key)
         .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(case_row).transpose()
+        .await?)
     }
 
     pub async fn case_by_number(&self, region: &str, number: &str) -> Result<Option<CaseRecord>, StoreError> {
-        let row = sqlx::query(&format!("{CASE_SELECT} WHERE c.region_code = $1 AND c.number = $2"))
-            .bind(region)
-            .bind(number)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(case_row).transpose()
+        Ok(
+            sqlx::query_as::<_, CaseRecord>(&format!("{CASE_SELECT} WHERE c.region_code = $1 AND c.number = $2"))
+                .bind(region)
+                .bind(number)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
     }
 
     /// Writes a transition computed from `case` (at `case.version`): nothing changes and `StoreError::Stale` is
@@ -492,16 +483,15 @@ impl Store {
              LIMIT {per_page} OFFSET {}",
             (page - 1) * per_page
         );
-        let mut q = sqlx::query(&sql);
+        let mut q = sqlx::query_as::<_, CaseRecord>(&sql);
         for a in &args {
             q = q.bind(a.clone());
         }
-        let rows = q.fetch_all(&self.pool).await?;
         Ok(crate::Page {
             total,
             page,
             per_page,
-            data: rows.iter().map(case_row).collect::<Result<_, _>>()?,
+            data: q.fetch_all(&self.pool).await?,
         })
     }
 
@@ -605,24 +595,22 @@ impl Store {
 
     /// Cases accepted within [from, to] (dates), for the supervision figures.
     pub async fn accepted_between(&self, region: &str, from: &str, to: &str) -> Result<Vec<CaseRecord>, StoreError> {
-        let rows = sqlx::query(&format!(
+        Ok(sqlx::query_as::<_, CaseRecord>(&format!(
             "{CASE_SELECT} WHERE c.region_code = $1 AND c.accepted_on >= $2 AND c.accepted_on <= $3 ORDER BY c.id"
         ))
         .bind(region)
         .bind(from)
         .bind(to)
         .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(case_row).collect()
+        .await?)
     }
 
     /// Open cases whose deadline was computed provisionally (over a year without a notice).
     pub async fn provisional_cases(&self) -> Result<Vec<CaseRecord>, StoreError> {
-        let rows = sqlx::query(&format!(
+        Ok(sqlx::query_as::<_, CaseRecord>(&format!(
             "{CASE_SELECT} WHERE c.due_provisional = 1 AND c.closed_at IS NULL ORDER BY c.id"
         ))
         .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(case_row).collect()
+        .await?)
     }
 }

@@ -1,11 +1,12 @@
 //! The versioned service catalog. An item row holds what lists filter on; every published guide is an immutable
 //! row of item_versions, so a case can keep the version it was filed under while the guide moves on.
 
-use crate::db::{int, text};
+use crate::db::{int, text, CommaList, JsonText};
 use crate::org::audit;
 use crate::{now_text, Store, StoreError};
 use serde::Serialize;
 use sqlx::any::AnyRow;
+use sqlx::Row;
 use std::collections::HashMap;
 use tongban_core::catalog::{Bundle, Guide, ImportParse, RowError};
 
@@ -46,7 +47,7 @@ pub struct ItemRecord {
 }
 
 /// What an item row says now, without its guide: which version is current and who handles it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ItemHead {
     pub id: i64,
     pub current_version: i64,
@@ -275,7 +276,7 @@ impl Store {
     /// An item's guide: the current version, or `version` when given.
     /// The item row with its department, in one look-up.
     pub async fn item_head(&self, region: &str, code: &str) -> Result<Option<ItemHead>, StoreError> {
-        let row = sqlx::query(
+        Ok(sqlx::query_as::<_, ItemHead>(
             "SELECT i.id, i.current_version, i.status, i.department_id, d.code AS department_code, \
              d.name AS department_name FROM items i JOIN departments d ON d.id = i.department_id \
              WHERE i.region_code = $1 AND i.code = $2",
@@ -283,18 +284,7 @@ impl Store {
         .bind(region)
         .bind(code)
         .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| {
-            Ok(ItemHead {
-                id: int(&r, "id")?,
-                current_version: int(&r, "current_version")?,
-                status: text(&r, "status")?,
-                department_id: int(&r, "department_id")?,
-                department_code: text(&r, "department_code")?,
-                department_name: text(&r, "department_name")?,
-            })
-        })
-        .transpose()
+        .await?)
     }
 
     pub async fn item(&self, region: &str, code: &str, version: Option<i64>) -> Result<Option<ItemRecord>, StoreError> {
@@ -388,12 +378,11 @@ impl Store {
             ),
             offset = (page - 1) * per_page,
         );
-        let mut q = sqlx::query(&sql);
+        let mut q = sqlx::query_as::<_, ItemSummary>(&sql);
         for a in &args {
             q = q.bind(a.clone());
         }
-        let rows = q.fetch_all(&self.pool).await?;
-        let data = rows.iter().map(summary_row).collect::<Result<_, _>>()?;
+        let data = q.fetch_all(&self.pool).await?;
         Ok(Page {
             total,
             page,
@@ -539,23 +528,22 @@ impl Store {
     }
 }
 
-fn summary_row(r: &AnyRow) -> Result<ItemSummary, StoreError> {
-    let guide = parse_guide(&text(r, "guide")?)?;
-    Ok(ItemSummary {
-        code: text(r, "code")?,
-        name: text(r, "name")?,
-        department_code: text(r, "department_code")?,
-        department_name: text(r, "department_name")?,
-        item_type_code: text(r, "item_type_code")?,
-        version: int(r, "current_version")?,
-        levels: text(r, "levels")?
-            .split(',')
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .collect(),
-        promised_limit_days: guide.promised_limit_days,
-        legal_limit_days: guide.legal_limit_days,
-        visits: guide.visits,
-        online_depth: guide.online_depth,
-    })
+/// By hand: the limits and depth come from the guide's JSON, not from columns of their own.
+impl<'r> sqlx::FromRow<'r, AnyRow> for ItemSummary {
+    fn from_row(r: &'r AnyRow) -> Result<ItemSummary, sqlx::Error> {
+        let guide: Guide = r.try_get::<JsonText<Guide>, _>("guide")?.into_inner();
+        Ok(ItemSummary {
+            code: text(r, "code")?,
+            name: text(r, "name")?,
+            department_code: text(r, "department_code")?,
+            department_name: text(r, "department_name")?,
+            item_type_code: text(r, "item_type_code")?,
+            version: int(r, "current_version")?,
+            levels: r.try_get::<CommaList, _>("levels")?.into(),
+            promised_limit_days: guide.promised_limit_days,
+            legal_limit_days: guide.legal_limit_days,
+            visits: guide.visits,
+            online_depth: guide.online_depth,
+        })
+    }
 }

@@ -202,3 +202,273 @@ pub(crate) fn opt_text(row: &AnyRow, col: &str) -> Result<Option<String>, sqlx::
 pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> Result<String, crate::StoreError> {
     serde_json::to_string(v).map_err(|e| crate::StoreError::Corrupt(e.to_string()))
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Rows to structs: every struct of the store maps its rows through `sqlx::FromRow` (`sqlx::query_as`, or `decode`
+// below when the row carries more than the struct), so a bad value is a `sqlx::Error::ColumnDecode` naming its
+// column, which reaches callers as `StoreError::Db`. Through the `Any` driver only integers, floats and text
+// decode as such on both backends; the types below read the other shapes the schema stores (INTEGER 0/1 flags,
+// JSON text, comma-separated text, role names) by delegating to i64 or String.
+//
+// Structs whose columns are all plain derive `FromRow`. Those with a field read through one of these types
+// implement it by hand with `row.try_get::<Flag, _>(…)` and the like: the derive's `#[sqlx(try_from = "Flag")]`
+// expands, in sqlx 0.8, to a macro that sqlx exports only with its `macros` feature (compile-time checked
+// queries), which this workspace does not enable; sqlx 0.9 exports it with `derive` alone (launchbadge/sqlx#3915).
+
+/// Maps one row with the struct's `FromRow`, for call sites that read more than the struct from the row.
+pub(crate) fn decode<T: for<'r> sqlx::FromRow<'r, AnyRow>>(row: &AnyRow) -> Result<T, StoreError> {
+    Ok(T::from_row(row)?)
+}
+
+/// Implements `Type<Any>` for a helper type as the type it is read as.
+macro_rules! read_as {
+    ($helper:ty, $as:ty) => {
+        impl sqlx::Type<sqlx::Any> for $helper {
+            fn type_info() -> sqlx::any::AnyTypeInfo {
+                <$as as sqlx::Type<sqlx::Any>>::type_info()
+            }
+            fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
+                <$as as sqlx::Type<sqlx::Any>>::compatible(ty)
+            }
+        }
+    };
+}
+
+/// A flag stored as INTEGER: anything but 0 is true.
+pub(crate) struct Flag(bool);
+
+read_as!(Flag, i64);
+
+impl<'r> sqlx::Decode<'r, sqlx::Any> for Flag {
+    fn decode(value: sqlx::any::AnyValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        Ok(Flag(<i64 as sqlx::Decode<sqlx::Any>>::decode(value)? != 0))
+    }
+}
+
+impl From<Flag> for bool {
+    fn from(f: Flag) -> bool {
+        f.0
+    }
+}
+
+/// A nullable flag stored as INTEGER: NULL is None, anything but 0 is true.
+pub(crate) struct OptFlag(Option<bool>);
+
+read_as!(OptFlag, i64);
+
+impl<'r> sqlx::Decode<'r, sqlx::Any> for OptFlag {
+    fn decode(value: sqlx::any::AnyValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        Ok(OptFlag(
+            <Option<i64> as sqlx::Decode<sqlx::Any>>::decode(value)?.map(|v| v != 0),
+        ))
+    }
+}
+
+impl From<OptFlag> for Option<bool> {
+    fn from(f: OptFlag) -> Option<bool> {
+        f.0
+    }
+}
+
+/// A value stored as JSON text.
+pub(crate) struct JsonText<T>(T);
+
+impl<T> sqlx::Type<sqlx::Any> for JsonText<T> {
+    fn type_info() -> sqlx::any::AnyTypeInfo {
+        <String as sqlx::Type<sqlx::Any>>::type_info()
+    }
+    fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
+        <String as sqlx::Type<sqlx::Any>>::compatible(ty)
+    }
+}
+
+impl<'r, T: serde::de::DeserializeOwned> sqlx::Decode<'r, sqlx::Any> for JsonText<T> {
+    fn decode(value: sqlx::any::AnyValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        let text = <String as sqlx::Decode<sqlx::Any>>::decode(value)?;
+        Ok(JsonText(serde_json::from_str(&text)?))
+    }
+}
+
+impl<T> JsonText<T> {
+    pub(crate) fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+/// A list stored as comma-separated text; empty parts are dropped, the others kept as they are.
+pub(crate) struct CommaList(Vec<String>);
+
+read_as!(CommaList, String);
+
+impl<'r> sqlx::Decode<'r, sqlx::Any> for CommaList {
+    fn decode(value: sqlx::any::AnyValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        let text = <String as sqlx::Decode<sqlx::Any>>::decode(value)?;
+        Ok(CommaList(
+            text.split(',').filter(|s| !s.is_empty()).map(String::from).collect(),
+        ))
+    }
+}
+
+impl From<CommaList> for Vec<String> {
+    fn from(l: CommaList) -> Vec<String> {
+        l.0
+    }
+}
+
+/// A list stored as comma-separated text written by hand (a queue category's windows): parts are trimmed, and
+/// blank ones dropped.
+pub(crate) struct TrimmedCommaList(Vec<String>);
+
+read_as!(TrimmedCommaList, String);
+
+impl<'r> sqlx::Decode<'r, sqlx::Any> for TrimmedCommaList {
+    fn decode(value: sqlx::any::AnyValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        let text = <String as sqlx::Decode<sqlx::Any>>::decode(value)?;
+        Ok(TrimmedCommaList(
+            text.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect(),
+        ))
+    }
+}
+
+impl From<TrimmedCommaList> for Vec<String> {
+    fn from(l: TrimmedCommaList) -> Vec<String> {
+        l.0
+    }
+}
+
+/// A staff role stored by its name.
+pub(crate) struct RoleName(tongban_core::role::Role);
+
+read_as!(RoleName, String);
+
+impl<'r> sqlx::Decode<'r, sqlx::Any> for RoleName {
+    fn decode(value: sqlx::any::AnyValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        let text = <String as sqlx::Decode<sqlx::Any>>::decode(value)?;
+        Ok(RoleName(tongban_core::role::Role::parse(&text)?))
+    }
+}
+
+impl From<RoleName> for tongban_core::role::Role {
+    fn from(r: RoleName) -> tongban_core::role::Role {
+        r.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tongban_core::role::Role;
+
+    /// What the helper types read, and what a corrupt value gives: an error naming its column, never a panic.
+    async fn check(store: &Store) {
+        let r = sqlx::query(
+            "SELECT 0 AS off, 2 AS yes, CAST(NULL AS BIGINT) AS unknown, 'a,,b ' AS list, ' W1 , ,W2' AS windows, \
+             '[\"x\",\"y\"]' AS json, 'reviewer' AS role",
+        )
+        .fetch_one(&store.pool)
+        .await
+        .unwrap();
+        assert!(!bool::from(r.try_get::<Flag, _>("off").unwrap()));
+        assert!(bool::from(r.try_get::<Flag, _>("yes").unwrap()));
+        assert_eq!(Option::<bool>::from(r.try_get::<OptFlag, _>("unknown").unwrap()), None);
+        assert_eq!(
+            Option::<bool>::from(r.try_get::<OptFlag, _>("off").unwrap()),
+            Some(false)
+        );
+        assert_eq!(
+            Vec::<String>::from(r.try_get::<CommaList, _>("list").unwrap()),
+            ["a", "b "]
+        );
+        assert_eq!(
+            Vec::<String>::from(r.try_get::<TrimmedCommaList, _>("windows").unwrap()),
+            ["W1", "W2"]
+        );
+        let json: Vec<String> = r.try_get::<JsonText<_>, _>("json").unwrap().into_inner();
+        assert_eq!(json, ["x", "y"]);
+        assert_eq!(Role::from(r.try_get::<RoleName, _>("role").unwrap()), Role::Reviewer);
+
+        let names_column = |e: StoreError, column: &str| match e {
+            StoreError::Db(sqlx::Error::ColumnDecode { index, .. }) => {
+                assert!(index.contains(column), "{index} should name {column}")
+            }
+            other => panic!("expected a decoding error for {column}, got {other:?}"),
+        };
+        for (username, role, active) in [("good", "clerk", 0), ("bad", "nonsense", 1)] {
+            sqlx::query(
+                "INSERT INTO staff (region_code, username, display_name, role, password_hash, active, created_at) \
+                 VALUES ('999999', $1, $1, $2, '', $3, '')",
+            )
+            .bind(username)
+            .bind(role)
+            .bind(active)
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        }
+        let (good, _) = store.staff_by_username("good").await.unwrap().unwrap();
+        assert_eq!((good.role, good.active), (Role::Clerk, false));
+        names_column(store.staff_in_region("999999").await.unwrap_err(), "role");
+
+        let id = int(
+            &sqlx::query(
+                "INSERT INTO bundle_cases (region_code, number, bundle_code, bundle_name, applicant_kind, \
+                 applicant_name, applicant_identifier, applicant_phone, channel, filed_by, form, materials, \
+                 created_at) VALUES ('999999', 'X1', 'b', 'b', 'person', 'n', 'i', 'p', 'hall', 'f', '{}', \
+                 'not json', '') RETURNING id",
+            )
+            .fetch_one(&store.pool)
+            .await
+            .unwrap(),
+            "id",
+        )
+        .unwrap();
+        names_column(store.bundle_case_by_id(id).await.unwrap_err(), "materials");
+    }
+
+    #[tokio::test]
+    async fn rows_decode_on_sqlite() {
+        let dir = std::env::temp_dir().join(format!("tongban_store_rows_{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.join("t.db").display());
+        let store = Store::connect(&url).await.unwrap();
+        store.migrate().await.unwrap();
+        check(&store).await;
+        store.pool.close().await;
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn rows_decode_on_postgres() {
+        let Ok(admin) = std::env::var("TONGBAN_TEST_POSTGRES_URL") else {
+            assert!(
+                std::env::var("TONGBAN_TEST_REQUIRE_ALL").map_or(true, |v| v != "1"),
+                "TONGBAN_TEST_POSTGRES_URL is not set but TONGBAN_TEST_REQUIRE_ALL=1"
+            );
+            eprintln!("skipped: PostgreSQL (set TONGBAN_TEST_POSTGRES_URL to run)");
+            return;
+        };
+        sqlx::any::install_default_drivers();
+        let name = format!("tongban_store_rows_{}", std::process::id());
+        let server = AnyPoolOptions::new()
+            .max_connections(1)
+            .connect(&format!("{admin}/postgres"))
+            .await
+            .unwrap();
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&server)
+            .await
+            .unwrap();
+        let store = Store::connect(&format!("{admin}/{name}")).await.unwrap();
+        store.migrate().await.unwrap();
+        check(&store).await;
+        store.pool.close().await;
+        sqlx::query(&format!("DROP DATABASE {name}"))
+            .execute(&server)
+            .await
+            .unwrap();
+    }
+}

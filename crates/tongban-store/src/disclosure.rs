@@ -4,14 +4,15 @@
 //! entry, and every state change is conditional on the state (or version) the use case read, so that two people
 //! acting at once cannot both succeed.
 
-use crate::db::{int, opt_text, text};
+use crate::db::{int, opt_text, text, Flag};
 use crate::org::{audit, department_id};
 use crate::{Page, Store, StoreError};
 use serde::Serialize;
 use sqlx::any::AnyRow;
+use sqlx::Row;
 
 /// An entry of the standard catalog of basic-level disclosure (基层政务公开标准目录).
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, sqlx::FromRow)]
 pub struct CatalogEntry {
     pub code: String,
     /// 一级事项
@@ -38,7 +39,7 @@ pub struct CatalogEntry {
 }
 
 /// An item of information under a catalog entry.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct InfoItem {
     pub id: i64,
     pub department_code: String,
@@ -123,8 +124,49 @@ pub struct DisclosureRequest {
     pub created_at: String,
 }
 
+/// By hand, for the columns read through `crate::db`'s types (see there why not derived).
+impl<'r> sqlx::FromRow<'r, AnyRow> for DisclosureRequest {
+    fn from_row(r: &'r AnyRow) -> Result<DisclosureRequest, sqlx::Error> {
+        Ok(DisclosureRequest {
+            id: int(r, "id")?,
+            number: text(r, "number")?,
+            department_code: text(r, "department_code")?,
+            department_name: text(r, "department_name")?,
+            applicant_kind: text(r, "applicant_kind")?,
+            org_kind: text(r, "org_kind")?,
+            applicant_name: text(r, "applicant_name")?,
+            applicant_identifier: text(r, "applicant_identifier")?,
+            phone: text(r, "phone")?,
+            email: text(r, "email")?,
+            address: text(r, "address")?,
+            description: text(r, "description")?,
+            purpose: text(r, "purpose")?,
+            delivery: text(r, "delivery")?,
+            channel: text(r, "channel")?,
+            state: text(r, "state")?,
+            received_on: text(r, "received_on")?,
+            clock_start: text(r, "clock_start")?,
+            extended_days: int(r, "extended_days")?,
+            suspended_days: int(r, "suspended_days")?,
+            suspended_since: opt_text(r, "suspended_since")?,
+            due_date: text(r, "due_date")?,
+            due_provisional: r.try_get::<Flag, _>("due_provisional")?.into(),
+            correction_on: opt_text(r, "correction_on")?,
+            reply_kind: opt_text(r, "reply_kind")?,
+            reply_ground: opt_text(r, "reply_ground")?,
+            reply_text: text(r, "reply_text")?,
+            refer_to: text(r, "refer_to")?,
+            replied_on: opt_text(r, "replied_on")?,
+            replied_by: opt_text(r, "replied_by")?,
+            filed_by: text(r, "filed_by")?,
+            version: int(r, "version")?,
+            created_at: text(r, "created_at")?,
+        })
+    }
+}
+
 /// One step in a request's history.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct RequestEvent {
     pub seq: i64,
     pub actor: String,
@@ -146,7 +188,7 @@ pub struct NewRequestEvent<'a> {
     pub detail: &'a str,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Appeal {
     pub id: i64,
     pub department_code: String,
@@ -159,29 +201,13 @@ pub struct Appeal {
 }
 
 /// Counts of published items by department and catalog entry over a period.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct PublishedCount {
     pub department_code: String,
     pub department_name: String,
     pub catalog_code: String,
+    #[sqlx(rename = "n")]
     pub count: i64,
-}
-
-fn entry_row(r: &AnyRow) -> Result<CatalogEntry, sqlx::Error> {
-    Ok(CatalogEntry {
-        code: text(r, "code")?,
-        level1: text(r, "level1")?,
-        level2: text(r, "level2")?,
-        content: text(r, "content")?,
-        basis: text(r, "basis")?,
-        time_limit: text(r, "time_limit")?,
-        subject: text(r, "subject")?,
-        channels: text(r, "channels")?,
-        object: text(r, "object")?,
-        method: text(r, "method")?,
-        level: text(r, "level")?,
-        position: int(r, "position")?,
-    })
 }
 
 const ITEM_SELECT: &str =
@@ -189,80 +215,8 @@ const ITEM_SELECT: &str =
      i.body, i.doc_kind, i.doc_number, i.state, i.author, i.approver, i.return_note, i.created_at, i.published_at, \
      i.published_on, i.repealed_on FROM disclosure_items i JOIN departments d ON d.id = i.department_id";
 
-fn item_row(r: &AnyRow) -> Result<InfoItem, sqlx::Error> {
-    Ok(InfoItem {
-        id: int(r, "id")?,
-        department_code: text(r, "department_code")?,
-        department_name: text(r, "department_name")?,
-        catalog_code: text(r, "catalog_code")?,
-        title: text(r, "title")?,
-        body: text(r, "body")?,
-        doc_kind: text(r, "doc_kind")?,
-        doc_number: text(r, "doc_number")?,
-        state: text(r, "state")?,
-        author: text(r, "author")?,
-        approver: opt_text(r, "approver")?,
-        return_note: text(r, "return_note")?,
-        created_at: text(r, "created_at")?,
-        published_at: opt_text(r, "published_at")?,
-        published_on: opt_text(r, "published_on")?,
-        repealed_on: opt_text(r, "repealed_on")?,
-    })
-}
-
 const REQUEST_SELECT: &str = "SELECT r.*, d.code AS department_code, d.name AS department_name \
      FROM disclosure_requests r JOIN departments d ON d.id = r.department_id";
-
-fn request_row(r: &AnyRow) -> Result<DisclosureRequest, sqlx::Error> {
-    Ok(DisclosureRequest {
-        id: int(r, "id")?,
-        number: text(r, "number")?,
-        department_code: text(r, "department_code")?,
-        department_name: text(r, "department_name")?,
-        applicant_kind: text(r, "applicant_kind")?,
-        org_kind: text(r, "org_kind")?,
-        applicant_name: text(r, "applicant_name")?,
-        applicant_identifier: text(r, "applicant_identifier")?,
-        phone: text(r, "phone")?,
-        email: text(r, "email")?,
-        address: text(r, "address")?,
-        description: text(r, "description")?,
-        purpose: text(r, "purpose")?,
-        delivery: text(r, "delivery")?,
-        channel: text(r, "channel")?,
-        state: text(r, "state")?,
-        received_on: text(r, "received_on")?,
-        clock_start: text(r, "clock_start")?,
-        extended_days: int(r, "extended_days")?,
-        suspended_days: int(r, "suspended_days")?,
-        suspended_since: opt_text(r, "suspended_since")?,
-        due_date: text(r, "due_date")?,
-        due_provisional: int(r, "due_provisional")? != 0,
-        correction_on: opt_text(r, "correction_on")?,
-        reply_kind: opt_text(r, "reply_kind")?,
-        reply_ground: opt_text(r, "reply_ground")?,
-        reply_text: text(r, "reply_text")?,
-        refer_to: text(r, "refer_to")?,
-        replied_on: opt_text(r, "replied_on")?,
-        replied_by: opt_text(r, "replied_by")?,
-        filed_by: text(r, "filed_by")?,
-        version: int(r, "version")?,
-        created_at: text(r, "created_at")?,
-    })
-}
-
-fn appeal_row(r: &AnyRow) -> Result<Appeal, sqlx::Error> {
-    Ok(Appeal {
-        id: int(r, "id")?,
-        department_code: text(r, "department_code")?,
-        kind: text(r, "kind")?,
-        request_number: text(r, "request_number")?,
-        filed_on: text(r, "filed_on")?,
-        result: opt_text(r, "result")?,
-        decided_on: opt_text(r, "decided_on")?,
-        recorded_by: text(r, "recorded_by")?,
-    })
-}
 
 /// `%word%` for LIKE, with the wildcard characters of the word taken literally.
 fn like_pattern(word: &str) -> String {
@@ -279,20 +233,22 @@ fn like_pattern(word: &str) -> String {
 
 impl Store {
     pub async fn disclosure_catalog(&self, region: &str) -> Result<Vec<CatalogEntry>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM disclosure_catalog WHERE region_code = $1 ORDER BY position, code")
-            .bind(region)
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(rows.iter().map(entry_row).collect::<Result<_, _>>()?)
+        Ok(sqlx::query_as::<_, CatalogEntry>(
+            "SELECT * FROM disclosure_catalog WHERE region_code = $1 ORDER BY position, code",
+        )
+        .bind(region)
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     pub async fn disclosure_catalog_entry(&self, region: &str, code: &str) -> Result<Option<CatalogEntry>, StoreError> {
-        let row = sqlx::query("SELECT * FROM disclosure_catalog WHERE region_code = $1 AND code = $2")
-            .bind(region)
-            .bind(code)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.as_ref().map(entry_row).transpose()?)
+        Ok(
+            sqlx::query_as::<_, CatalogEntry>("SELECT * FROM disclosure_catalog WHERE region_code = $1 AND code = $2")
+                .bind(region)
+                .bind(code)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
     }
 
     /// Adds or replaces catalog entries. With `keep_existing`, entries already there are left as they are (a
@@ -391,23 +347,23 @@ impl Store {
             new.title,
         )
         .await?;
-        let item = sqlx::query(&format!("{ITEM_SELECT} WHERE i.id = $1"))
+        let item = sqlx::query_as::<_, InfoItem>(&format!("{ITEM_SELECT} WHERE i.id = $1"))
             .bind(id)
             .fetch_one(&mut *tx)
             .await?;
-        let item = item_row(&item)?;
         tx.commit().await?;
         drop(turn);
         Ok(item)
     }
 
     pub async fn info_item(&self, region: &str, id: i64) -> Result<Option<InfoItem>, StoreError> {
-        let row = sqlx::query(&format!("{ITEM_SELECT} WHERE i.region_code = $1 AND i.id = $2"))
-            .bind(region)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.as_ref().map(item_row).transpose()?)
+        Ok(
+            sqlx::query_as::<_, InfoItem>(&format!("{ITEM_SELECT} WHERE i.region_code = $1 AND i.id = $2"))
+                .bind(region)
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
     }
 
     /// Moves an item from `from_state` to `to_state`: `published` records the approver and the time, `returned` the
@@ -465,11 +421,10 @@ impl Store {
             note,
         )
         .await?;
-        let row = sqlx::query(&format!("{ITEM_SELECT} WHERE i.id = $1"))
+        let item = sqlx::query_as::<_, InfoItem>(&format!("{ITEM_SELECT} WHERE i.id = $1"))
             .bind(id)
             .fetch_one(&mut *tx)
             .await?;
-        let item = item_row(&row)?;
         tx.commit().await?;
         drop(turn);
         Ok(item)
@@ -525,16 +480,11 @@ impl Store {
              LIMIT {per_page} OFFSET {}",
             (page - 1).max(0) * per_page
         );
-        let mut q = sqlx::query(&list_sql);
+        let mut q = sqlx::query_as::<_, InfoItem>(&list_sql);
         for b in &binds {
             q = q.bind(b);
         }
-        let data = q
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(item_row)
-            .collect::<Result<_, _>>()?;
+        let data = q.fetch_all(&self.pool).await?;
         Ok(Page {
             total,
             page,
@@ -550,7 +500,7 @@ impl Store {
         from: &str,
         to: &str,
     ) -> Result<Vec<PublishedCount>, StoreError> {
-        let rows = sqlx::query(
+        Ok(sqlx::query_as::<_, PublishedCount>(
             "SELECT d.code AS department_code, d.name AS department_name, i.catalog_code, COUNT(*) AS n \
              FROM disclosure_items i JOIN departments d ON d.id = i.department_id \
              WHERE i.region_code = $1 AND i.published_on >= $2 AND i.published_on <= $3 \
@@ -560,28 +510,17 @@ impl Store {
         .bind(from)
         .bind(to)
         .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(PublishedCount {
-                    department_code: text(r, "department_code")?,
-                    department_name: text(r, "department_name")?,
-                    catalog_code: text(r, "catalog_code")?,
-                    count: int(r, "n")?,
-                })
-            })
-            .collect()
+        .await?)
     }
 
     /// Every published or repealed regulation and normative document (for the report's table 2).
     pub async fn disclosure_documents(&self, region: &str) -> Result<Vec<InfoItem>, StoreError> {
-        let rows = sqlx::query(&format!(
+        Ok(sqlx::query_as::<_, InfoItem>(&format!(
             "{ITEM_SELECT} WHERE i.region_code = $1 AND i.doc_kind <> '' AND i.published_on IS NOT NULL ORDER BY i.id"
         ))
         .bind(region)
         .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.iter().map(item_row).collect::<Result<_, _>>()?)
+        .await?)
     }
 
     /// Decided cases by department and item type (GB/T 39046 code) with the decision day in [from, to]: the report's
@@ -671,11 +610,10 @@ impl Store {
             department_code,
         )
         .await?;
-        let row = sqlx::query(&format!("{REQUEST_SELECT} WHERE r.id = $1"))
+        let stored = sqlx::query_as::<_, DisclosureRequest>(&format!("{REQUEST_SELECT} WHERE r.id = $1"))
             .bind(id)
             .fetch_one(&mut *tx)
             .await?;
-        let stored = request_row(&row)?;
         tx.commit().await?;
         drop(turn);
         Ok(stored)
@@ -686,12 +624,13 @@ impl Store {
         region: &str,
         number: &str,
     ) -> Result<Option<DisclosureRequest>, StoreError> {
-        let row = sqlx::query(&format!("{REQUEST_SELECT} WHERE r.region_code = $1 AND r.number = $2"))
-            .bind(region)
-            .bind(number)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.as_ref().map(request_row).transpose()?)
+        Ok(sqlx::query_as::<_, DisclosureRequest>(&format!(
+            "{REQUEST_SELECT} WHERE r.region_code = $1 AND r.number = $2"
+        ))
+        .bind(region)
+        .bind(number)
+        .fetch_optional(&self.pool)
+        .await?)
     }
 
     /// Writes the request's new handling fields if nobody changed it since `old` was read (else `Stale`), with the
@@ -754,11 +693,10 @@ impl Store {
             event.detail,
         )
         .await?;
-        let row = sqlx::query(&format!("{REQUEST_SELECT} WHERE r.id = $1"))
+        let stored = sqlx::query_as::<_, DisclosureRequest>(&format!("{REQUEST_SELECT} WHERE r.id = $1"))
             .bind(old.id)
             .fetch_one(&mut *tx)
             .await?;
-        let stored = request_row(&row)?;
         tx.commit().await?;
         drop(turn);
         Ok(stored)
@@ -768,24 +706,12 @@ impl Store {
         &self,
         request: &DisclosureRequest,
     ) -> Result<Vec<RequestEvent>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM disclosure_request_events WHERE request_id = $1 ORDER BY seq")
-            .bind(request.id)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(RequestEvent {
-                    seq: int(r, "seq")?,
-                    actor: text(r, "actor")?,
-                    action: text(r, "action")?,
-                    from_state: text(r, "from_state")?,
-                    to_state: text(r, "to_state")?,
-                    day: text(r, "day")?,
-                    at: text(r, "at")?,
-                    detail: text(r, "detail")?,
-                })
-            })
-            .collect()
+        Ok(sqlx::query_as::<_, RequestEvent>(
+            "SELECT * FROM disclosure_request_events WHERE request_id = $1 ORDER BY seq",
+        )
+        .bind(request.id)
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     /// Requests of the region (of one department when given): the open ones by due date, or all received up to
@@ -820,12 +746,11 @@ impl Store {
         } else {
             " ORDER BY r.received_on, r.id"
         });
-        let mut q = sqlx::query(&sql);
+        let mut q = sqlx::query_as::<_, DisclosureRequest>(&sql);
         for b in &binds {
             q = q.bind(b);
         }
-        let rows = q.fetch_all(&self.pool).await?;
-        Ok(rows.iter().map(request_row).collect::<Result<_, _>>()?)
+        Ok(q.fetch_all(&self.pool).await?)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -913,26 +838,24 @@ impl Store {
     }
 
     pub async fn disclosure_appeal(&self, region: &str, id: i64) -> Result<Option<Appeal>, StoreError> {
-        let row = sqlx::query(
+        Ok(sqlx::query_as::<_, Appeal>(
             "SELECT a.*, d.code AS department_code FROM disclosure_appeals a JOIN departments d ON d.id = a.department_id \
              WHERE a.region_code = $1 AND a.id = $2",
         )
         .bind(region)
         .bind(id)
         .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.as_ref().map(appeal_row).transpose()?)
+        .await?)
     }
 
     pub async fn disclosure_appeals(&self, region: &str) -> Result<Vec<Appeal>, StoreError> {
-        let rows = sqlx::query(
+        Ok(sqlx::query_as::<_, Appeal>(
             "SELECT a.*, d.code AS department_code FROM disclosure_appeals a JOIN departments d ON d.id = a.department_id \
              WHERE a.region_code = $1 ORDER BY a.filed_on, a.id",
         )
         .bind(region)
         .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.iter().map(appeal_row).collect::<Result<_, _>>()?)
+        .await?)
     }
 }
 

@@ -3,7 +3,7 @@
 //! event and audit entry, and an order is only written if its version is still the one the caller read (so two
 //! dispatchers acting at once cannot both win).
 
-use crate::db::{int, opt_int, opt_text, text};
+use crate::db::{decode, int, opt_int, opt_text, text, CommaList, Flag, OptFlag};
 use crate::org::audit;
 use crate::{now_text, Store, StoreError};
 use serde::Serialize;
@@ -24,6 +24,23 @@ pub struct HotlineCategory {
     pub keywords: String,
     pub position: i64,
     pub active: bool,
+}
+
+/// By hand, for the columns read through `crate::db`'s types (see there why not derived).
+impl<'r> sqlx::FromRow<'r, AnyRow> for HotlineCategory {
+    fn from_row(r: &'r AnyRow) -> Result<HotlineCategory, sqlx::Error> {
+        Ok(HotlineCategory {
+            code: text(r, "code")?,
+            name: text(r, "name")?,
+            parent_code: text(r, "parent_code")?,
+            kind: text(r, "kind")?,
+            department_code: text(r, "department_code")?,
+            limit_days: opt_int(r, "limit_days")?,
+            keywords: text(r, "keywords")?,
+            position: int(r, "position")?,
+            active: r.try_get::<Flag, _>("active")?.into(),
+        })
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -67,8 +84,52 @@ pub struct WorkOrder {
     pub updated_at: String,
 }
 
+/// By hand, for the columns read through `crate::db`'s types (see there why not derived).
+impl<'r> sqlx::FromRow<'r, AnyRow> for WorkOrder {
+    fn from_row(r: &'r AnyRow) -> Result<WorkOrder, sqlx::Error> {
+        Ok(WorkOrder {
+            id: int(r, "id")?,
+            number: text(r, "number")?,
+            channel: text(r, "channel")?,
+            category_code: text(r, "category_code")?,
+            kind: text(r, "kind")?,
+            urgency: text(r, "urgency")?,
+            title: text(r, "title")?,
+            content: text(r, "content")?,
+            address: text(r, "address")?,
+            area_code: text(r, "area_code")?,
+            lat: r.try_get("lat")?,
+            lon: r.try_get("lon")?,
+            caller_name: text(r, "caller_name")?,
+            caller_phone: text(r, "caller_phone")?,
+            attachments: text(r, "attachments")?,
+            state: text(r, "state")?,
+            lead_department: text(r, "lead_department")?,
+            co_departments: text(r, "co_departments")?,
+            received_at: text(r, "received_at")?,
+            due_at: text(r, "due_at")?,
+            extension_requested: int(r, "extension_requested")?,
+            extension_reason: text(r, "extension_reason")?,
+            return_reason: text(r, "return_reason")?,
+            reply: text(r, "reply")?,
+            replied_at: opt_text(r, "replied_at")?,
+            resolved: r.try_get::<OptFlag, _>("resolved")?.into(),
+            satisfaction: opt_text(r, "satisfaction")?,
+            closed_at: opt_text(r, "closed_at")?,
+            closing_note: text(r, "closing_note")?,
+            merged_into: opt_text(r, "merged_into")?,
+            returns: int(r, "returns")?,
+            extensions: int(r, "extensions")?,
+            api_client: text(r, "api_client")?,
+            token: opt_text(r, "token")?,
+            version: int(r, "version")?,
+            updated_at: text(r, "updated_at")?,
+        })
+    }
+}
+
 /// One step in an order's history.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct OrderEvent {
     pub at: String,
     pub actor: String,
@@ -113,8 +174,28 @@ pub struct HotlineWarning {
     pub acknowledgement: String,
 }
 
+/// By hand, for the columns read through `crate::db`'s types (see there why not derived).
+impl<'r> sqlx::FromRow<'r, AnyRow> for HotlineWarning {
+    fn from_row(r: &'r AnyRow) -> Result<HotlineWarning, sqlx::Error> {
+        Ok(HotlineWarning {
+            id: int(r, "id")?,
+            department_code: text(r, "department_code")?,
+            category_code: text(r, "category_code")?,
+            area_code: text(r, "area_code")?,
+            orders: r.try_get::<CommaList, _>("orders")?.into(),
+            summary: text(r, "summary")?,
+            first_at: text(r, "first_at")?,
+            last_at: text(r, "last_at")?,
+            raised_at: text(r, "raised_at")?,
+            acknowledged_by: opt_text(r, "acknowledged_by")?,
+            acknowledged_at: opt_text(r, "acknowledged_at")?,
+            acknowledgement: text(r, "acknowledgement")?,
+        })
+    }
+}
+
 /// A file attached to a work order; the bytes are kept under the data directory by their SHA-256.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct HotlineFile {
     pub name: String,
     pub sha256: String,
@@ -124,7 +205,7 @@ pub struct HotlineFile {
     pub uploaded_at: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Open311Key {
     pub name: String,
     pub created_at: String,
@@ -137,95 +218,8 @@ const ORDER_COLUMNS: &str = "id, number, channel, category_code, kind, urgency, 
      extension_requested, extension_reason, return_reason, reply, replied_at, resolved, satisfaction, closed_at, \
      closing_note, merged_into, returns, extensions, api_client, token, version, updated_at";
 
-fn order_row(r: &AnyRow) -> Result<WorkOrder, sqlx::Error> {
-    Ok(WorkOrder {
-        id: int(r, "id")?,
-        number: text(r, "number")?,
-        channel: text(r, "channel")?,
-        category_code: text(r, "category_code")?,
-        kind: text(r, "kind")?,
-        urgency: text(r, "urgency")?,
-        title: text(r, "title")?,
-        content: text(r, "content")?,
-        address: text(r, "address")?,
-        area_code: text(r, "area_code")?,
-        lat: r.try_get::<Option<f64>, _>("lat")?,
-        lon: r.try_get::<Option<f64>, _>("lon")?,
-        caller_name: text(r, "caller_name")?,
-        caller_phone: text(r, "caller_phone")?,
-        attachments: text(r, "attachments")?,
-        state: text(r, "state")?,
-        lead_department: text(r, "lead_department")?,
-        co_departments: text(r, "co_departments")?,
-        received_at: text(r, "received_at")?,
-        due_at: text(r, "due_at")?,
-        extension_requested: int(r, "extension_requested")?,
-        extension_reason: text(r, "extension_reason")?,
-        return_reason: text(r, "return_reason")?,
-        reply: text(r, "reply")?,
-        replied_at: opt_text(r, "replied_at")?,
-        resolved: opt_int(r, "resolved")?.map(|v| v != 0),
-        satisfaction: opt_text(r, "satisfaction")?,
-        closed_at: opt_text(r, "closed_at")?,
-        closing_note: text(r, "closing_note")?,
-        merged_into: opt_text(r, "merged_into")?,
-        returns: int(r, "returns")?,
-        extensions: int(r, "extensions")?,
-        api_client: text(r, "api_client")?,
-        token: opt_text(r, "token")?,
-        version: int(r, "version")?,
-        updated_at: text(r, "updated_at")?,
-    })
-}
-
-fn category_row(r: &AnyRow) -> Result<HotlineCategory, sqlx::Error> {
-    Ok(HotlineCategory {
-        code: text(r, "code")?,
-        name: text(r, "name")?,
-        parent_code: text(r, "parent_code")?,
-        kind: text(r, "kind")?,
-        department_code: text(r, "department_code")?,
-        limit_days: opt_int(r, "limit_days")?,
-        keywords: text(r, "keywords")?,
-        position: int(r, "position")?,
-        active: int(r, "active")? != 0,
-    })
-}
-
-fn warning_row(r: &AnyRow) -> Result<HotlineWarning, sqlx::Error> {
-    Ok(HotlineWarning {
-        id: int(r, "id")?,
-        department_code: text(r, "department_code")?,
-        category_code: text(r, "category_code")?,
-        area_code: text(r, "area_code")?,
-        orders: text(r, "orders")?
-            .split(',')
-            .filter(|s| !s.is_empty())
-            .map(String::from)
-            .collect(),
-        summary: text(r, "summary")?,
-        first_at: text(r, "first_at")?,
-        last_at: text(r, "last_at")?,
-        raised_at: text(r, "raised_at")?,
-        acknowledged_by: opt_text(r, "acknowledged_by")?,
-        acknowledged_at: opt_text(r, "acknowledged_at")?,
-        acknowledgement: text(r, "acknowledgement")?,
-    })
-}
-
 const WARNING_COLUMNS: &str = "id, department_code, category_code, area_code, orders, summary, first_at, last_at, \
      raised_at, acknowledged_by, acknowledged_at, acknowledgement";
-
-fn file_row(r: &AnyRow) -> Result<HotlineFile, sqlx::Error> {
-    Ok(HotlineFile {
-        name: text(r, "name")?,
-        sha256: text(r, "sha256")?,
-        size: int(r, "size")?,
-        content_type: text(r, "content_type")?,
-        uploaded_by: text(r, "uploaded_by")?,
-        uploaded_at: text(r, "uploaded_at")?,
-    })
-}
 
 async fn insert_file(
     tx: &mut Transaction<'static, Any>,
@@ -278,14 +272,13 @@ async fn insert_event(tx: &mut Transaction<'static, Any>, order_id: i64, e: &Ord
 
 impl Store {
     pub async fn hotline_categories(&self, region: &str) -> Result<Vec<HotlineCategory>, StoreError> {
-        let rows = sqlx::query(
+        Ok(sqlx::query_as::<_, HotlineCategory>(
             "SELECT code, name, parent_code, kind, department_code, limit_days, keywords, position, active \
              FROM hotline_categories WHERE region_code = $1 ORDER BY position, code",
         )
         .bind(region)
         .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.iter().map(category_row).collect::<Result<_, _>>()?)
+        .await?)
     }
 
     pub async fn upsert_hotline_category(
@@ -408,24 +401,23 @@ impl Store {
             insert_event(&mut tx, id, &e).await?;
             audit(&mut tx, region, actor, "hotline.attach", &number, &note).await?;
         }
-        let saved = sqlx::query(&format!("SELECT {ORDER_COLUMNS} FROM hotline_orders WHERE id = $1"))
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
-        let saved = order_row(&saved)?;
+        let saved =
+            sqlx::query_as::<_, WorkOrder>(&format!("SELECT {ORDER_COLUMNS} FROM hotline_orders WHERE id = $1"))
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
         tx.commit().await?;
         Ok(saved)
     }
 
     pub async fn work_order(&self, region: &str, number: &str) -> Result<Option<WorkOrder>, StoreError> {
-        let row = sqlx::query(&format!(
+        Ok(sqlx::query_as::<_, WorkOrder>(&format!(
             "SELECT {ORDER_COLUMNS} FROM hotline_orders WHERE region_code = $1 AND number = $2"
         ))
         .bind(region)
         .bind(number)
         .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.as_ref().map(order_row).transpose()?)
+        .await?)
     }
 
     pub async fn work_order_by_token(&self, token: &str) -> Result<Option<(String, WorkOrder)>, StoreError> {
@@ -436,7 +428,7 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         match row {
-            Some(r) => Ok(Some((text(&r, "region_code")?, order_row(&r)?))),
+            Some(r) => Ok(Some((text(&r, "region_code")?, decode::<WorkOrder>(&r)?))),
             None => Ok(None),
         }
     }
@@ -504,35 +496,21 @@ impl Store {
              LIMIT {limit} OFFSET {}",
             f.offset.max(0)
         );
-        let mut rows = sqlx::query(&sql);
+        let mut rows = sqlx::query_as::<_, WorkOrder>(&sql);
         for b in &binds {
             rows = rows.bind(b.clone());
         }
-        let rows = rows.fetch_all(&self.pool).await?;
-        Ok((total, rows.iter().map(order_row).collect::<Result<_, _>>()?))
+        Ok((total, rows.fetch_all(&self.pool).await?))
     }
 
     pub async fn work_order_events(&self, order_id: i64) -> Result<Vec<OrderEvent>, StoreError> {
-        let rows = sqlx::query(
+        Ok(sqlx::query_as::<_, OrderEvent>(
             "SELECT at, actor, action, from_state, to_state, department, note FROM hotline_events \
              WHERE order_id = $1 ORDER BY id",
         )
         .bind(order_id)
         .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(OrderEvent {
-                    at: text(r, "at")?,
-                    actor: text(r, "actor")?,
-                    action: text(r, "action")?,
-                    from_state: text(r, "from_state")?,
-                    to_state: text(r, "to_state")?,
-                    department: text(r, "department")?,
-                    note: text(r, "note")?,
-                })
-            })
-            .collect()
+        .await?)
     }
 
     /// Writes changed orders (each at the version it was read with) with their events and audit entries, all or
@@ -601,11 +579,12 @@ impl Store {
                 &detail,
             )
             .await?;
-            let r = sqlx::query(&format!("SELECT {ORDER_COLUMNS} FROM hotline_orders WHERE id = $1"))
-                .bind(o.id)
-                .fetch_one(&mut *tx)
-                .await?;
-            saved.push(order_row(&r)?);
+            saved.push(
+                sqlx::query_as::<_, WorkOrder>(&format!("SELECT {ORDER_COLUMNS} FROM hotline_orders WHERE id = $1"))
+                    .bind(o.id)
+                    .fetch_one(&mut *tx)
+                    .await?,
+            );
         }
         tx.commit().await?;
         Ok(saved)
@@ -643,14 +622,13 @@ impl Store {
     }
 
     pub async fn work_order_files(&self, order_id: i64) -> Result<Vec<HotlineFile>, StoreError> {
-        let rows = sqlx::query(
+        Ok(sqlx::query_as::<_, HotlineFile>(
             "SELECT name, sha256, size, content_type, uploaded_by, uploaded_at FROM hotline_files \
              WHERE order_id = $1 ORDER BY id",
         )
         .bind(order_id)
         .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.iter().map(file_row).collect::<Result<_, _>>()?)
+        .await?)
     }
 
     /// How many times each action was taken per department in [from, to): returns and approved extensions for
@@ -743,7 +721,7 @@ impl Store {
         let sql = format!("SELECT {WARNING_COLUMNS} FROM hotline_warnings WHERE region_code = $1");
         let rows = match department {
             Some(d) => {
-                sqlx::query(&format!(
+                sqlx::query_as::<_, HotlineWarning>(&format!(
                     "{sql} AND department_code = $2 ORDER BY raised_at DESC, id DESC"
                 ))
                 .bind(region)
@@ -752,24 +730,23 @@ impl Store {
                 .await?
             }
             None => {
-                sqlx::query(&format!("{sql} ORDER BY raised_at DESC, id DESC"))
+                sqlx::query_as::<_, HotlineWarning>(&format!("{sql} ORDER BY raised_at DESC, id DESC"))
                     .bind(region)
                     .fetch_all(&self.pool)
                     .await?
             }
         };
-        Ok(rows.iter().map(warning_row).collect::<Result<_, _>>()?)
+        Ok(rows)
     }
 
     pub async fn hotline_warning(&self, region: &str, id: i64) -> Result<Option<HotlineWarning>, StoreError> {
-        let row = sqlx::query(&format!(
+        Ok(sqlx::query_as::<_, HotlineWarning>(&format!(
             "SELECT {WARNING_COLUMNS} FROM hotline_warnings WHERE region_code = $1 AND id = $2"
         ))
         .bind(region)
         .bind(id)
         .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.as_ref().map(warning_row).transpose()?)
+        .await?)
     }
 
     /// Records who took a warning on and what they will do, once: a warning already acknowledged (by anyone,
@@ -794,17 +771,16 @@ impl Store {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        let row = sqlx::query(&format!(
+        let w = sqlx::query_as::<_, HotlineWarning>(&format!(
             "SELECT {WARNING_COLUMNS} FROM hotline_warnings WHERE region_code = $1 AND id = $2"
         ))
         .bind(region)
         .bind(id)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some(row) = row else {
+        let Some(w) = w else {
             return Err(StoreError::NotFound(format!("预警{id}")));
         };
-        let w = warning_row(&row)?;
         if done.rows_affected() == 0 {
             return Err(StoreError::Conflict(format!(
                 "预警{id}已由{}认领",
@@ -875,21 +851,11 @@ impl Store {
     }
 
     pub async fn open311_keys(&self, region: &str) -> Result<Vec<Open311Key>, StoreError> {
-        let rows = sqlx::query(
+        Ok(sqlx::query_as::<_, Open311Key>(
             "SELECT name, created_at, created_by, revoked_at FROM open311_keys WHERE region_code = $1 ORDER BY name",
         )
         .bind(region)
         .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Open311Key {
-                    name: text(r, "name")?,
-                    created_at: text(r, "created_at")?,
-                    created_by: text(r, "created_by")?,
-                    revoked_at: opt_text(r, "revoked_at")?,
-                })
-            })
-            .collect()
+        .await?)
     }
 }

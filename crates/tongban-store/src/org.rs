@@ -1,11 +1,11 @@
-use crate::db::{int, opt_int, opt_text, text};
+use crate::db::{decode, int, opt_int, opt_text, text, Flag, RoleName};
 use crate::{now_text, Store, StoreError};
 use serde::Serialize;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Transaction};
+use sqlx::{Any, Row, Transaction};
 use tongban_core::role::Role;
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, sqlx::FromRow)]
 pub struct Department {
     #[serde(skip)]
     pub id: i64,
@@ -17,7 +17,7 @@ pub struct Department {
     pub item_count: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Site {
     #[serde(skip)]
     pub id: i64,
@@ -30,7 +30,7 @@ pub struct Site {
     pub hours: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Window {
     #[serde(skip)]
     pub id: i64,
@@ -56,6 +56,24 @@ pub struct Staff {
     pub active: bool,
 }
 
+/// By hand, for the columns read through `crate::db`'s types (see there why not derived).
+impl<'r> sqlx::FromRow<'r, AnyRow> for Staff {
+    fn from_row(r: &'r AnyRow) -> Result<Staff, sqlx::Error> {
+        Ok(Staff {
+            id: int(r, "id")?,
+            region_code: text(r, "region_code")?,
+            username: text(r, "username")?,
+            display_name: text(r, "display_name")?,
+            role: r.try_get::<RoleName, _>("role")?.into(),
+            department_id: opt_int(r, "department_id")?,
+            department_code: opt_text(r, "department_code")?,
+            department_name: opt_text(r, "department_name")?,
+            window_name: opt_text(r, "window_name")?,
+            active: r.try_get::<Flag, _>("active")?.into(),
+        })
+    }
+}
+
 pub struct NewStaff<'a> {
     pub region_code: &'a str,
     pub username: &'a str,
@@ -70,45 +88,6 @@ pub(crate) const STAFF_SELECT: &str =
     "SELECT s.id, s.region_code, s.username, s.display_name, s.role, s.department_id, \
      d.code AS department_code, d.name AS department_name, w.name AS window_name, s.active, s.password_hash \
      FROM staff s LEFT JOIN departments d ON d.id = s.department_id LEFT JOIN windows w ON w.id = s.window_id";
-
-pub(crate) fn staff_row(r: &AnyRow) -> Result<Staff, StoreError> {
-    let role = text(r, "role")?;
-    Ok(Staff {
-        id: int(r, "id")?,
-        region_code: text(r, "region_code")?,
-        username: text(r, "username")?,
-        display_name: text(r, "display_name")?,
-        role: Role::parse(&role).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        department_id: opt_int(r, "department_id")?,
-        department_code: opt_text(r, "department_code")?,
-        department_name: opt_text(r, "department_name")?,
-        window_name: opt_text(r, "window_name")?,
-        active: int(r, "active")? != 0,
-    })
-}
-
-fn site_row(r: &AnyRow) -> Result<Site, sqlx::Error> {
-    Ok(Site {
-        id: int(r, "id")?,
-        code: text(r, "code")?,
-        name: text(r, "name")?,
-        kind: text(r, "kind")?,
-        located_in: text(r, "located_in")?,
-        address: text(r, "address")?,
-        hours: text(r, "hours")?,
-    })
-}
-
-fn department_row(r: &AnyRow) -> Result<Department, sqlx::Error> {
-    Ok(Department {
-        id: int(r, "id")?,
-        region_code: text(r, "region_code")?,
-        code: text(r, "code")?,
-        name: text(r, "name")?,
-        phone: text(r, "phone")?,
-        item_count: int(r, "item_count")?,
-    })
-}
 
 const DEPARTMENT_SELECT: &str = "SELECT d.id, d.region_code, d.code, d.name, d.phone, \
      (SELECT COUNT(*) FROM items i WHERE i.department_id = d.id AND i.status = 'published') AS item_count \
@@ -163,22 +142,22 @@ impl Store {
     }
 
     pub async fn departments(&self, region: &str) -> Result<Vec<Department>, StoreError> {
-        let rows = sqlx::query(&format!(
+        Ok(sqlx::query_as::<_, Department>(&format!(
             "{DEPARTMENT_SELECT} WHERE d.region_code = $1 ORDER BY item_count DESC, d.code"
         ))
         .bind(region)
         .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.iter().map(department_row).collect::<Result<_, _>>()?)
+        .await?)
     }
 
     pub async fn department(&self, region: &str, code: &str) -> Result<Option<Department>, StoreError> {
-        let row = sqlx::query(&format!("{DEPARTMENT_SELECT} WHERE d.region_code = $1 AND d.code = $2"))
-            .bind(region)
-            .bind(code)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.as_ref().map(department_row).transpose()?)
+        Ok(
+            sqlx::query_as::<_, Department>(&format!("{DEPARTMENT_SELECT} WHERE d.region_code = $1 AND d.code = $2"))
+                .bind(region)
+                .bind(code)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
     }
 
     pub async fn upsert_site(&self, region: &str, site: &Site, actor: &str) -> Result<(), StoreError> {
@@ -203,26 +182,24 @@ impl Store {
     }
 
     pub async fn sites(&self, region: &str) -> Result<Vec<Site>, StoreError> {
-        let rows = sqlx::query(
+        Ok(sqlx::query_as::<_, Site>(
             "SELECT id, code, name, kind, located_in, address, hours FROM sites WHERE region_code = $1 \
              ORDER BY CASE kind WHEN 'hall' THEN 0 WHEN 'town_centre' THEN 1 ELSE 2 END, located_in",
         )
         .bind(region)
         .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.iter().map(site_row).collect::<Result<_, _>>()?)
+        .await?)
     }
 
     /// One site by its code: what a filing checks.
     pub async fn site(&self, region: &str, code: &str) -> Result<Option<Site>, StoreError> {
-        let row = sqlx::query(
+        Ok(sqlx::query_as::<_, Site>(
             "SELECT id, code, name, kind, located_in, address, hours FROM sites WHERE region_code = $1 AND code = $2",
         )
         .bind(region)
         .bind(code)
         .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.as_ref().map(site_row).transpose()?)
+        .await?)
     }
 
     /// Adds or renames a window of a site; `department_code` is set for a department's own window (专窗), empty for a
@@ -274,26 +251,14 @@ impl Store {
     }
 
     pub async fn windows(&self, region: &str) -> Result<Vec<Window>, StoreError> {
-        let rows = sqlx::query(
+        Ok(sqlx::query_as::<_, Window>(
             "SELECT w.id, w.code, w.name, w.kind, s.code AS site_code, d.code AS department_code FROM windows w \
              JOIN sites s ON s.id = w.site_id LEFT JOIN departments d ON d.id = w.department_id \
              WHERE w.region_code = $1 ORDER BY w.code",
         )
         .bind(region)
         .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Window {
-                    id: int(r, "id")?,
-                    code: text(r, "code")?,
-                    name: text(r, "name")?,
-                    kind: text(r, "kind")?,
-                    site_code: text(r, "site_code")?,
-                    department_code: opt_text(r, "department_code")?,
-                })
-            })
-            .collect()
+        .await?)
     }
 
     /// Creates a staff account with an Argon2id password hash. Department roles must name their department.
@@ -388,19 +353,18 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
         match row {
-            Some(r) => Ok(Some((staff_row(&r)?, text(&r, "password_hash")?))),
+            Some(r) => Ok(Some((decode::<Staff>(&r)?, text(&r, "password_hash")?))),
             None => Ok(None),
         }
     }
 
     pub async fn staff_in_region(&self, region: &str) -> Result<Vec<Staff>, StoreError> {
-        let rows = sqlx::query(&format!(
+        Ok(sqlx::query_as::<_, Staff>(&format!(
             "{STAFF_SELECT} WHERE s.region_code = $1 ORDER BY s.role, s.username"
         ))
         .bind(region)
         .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(staff_row).collect()
+        .await?)
     }
 
     pub async fn applicant_count(&self, region: &str) -> Result<i64, StoreError> {

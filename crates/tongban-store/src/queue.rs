@@ -7,12 +7,12 @@
 //! tries the next candidate; on SQLite writers take turns anyway). Slots are booked by a conditional upsert of
 //! their counter, which refuses the booking past capacity in one statement.
 
-use crate::db::{int, opt_text, text};
+use crate::db::{int, text, Flag, TrimmedCommaList};
 use crate::org::audit;
 use crate::{Store, StoreError};
 use serde::Serialize;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Transaction};
+use sqlx::{Any, Row, Transaction};
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct QueueCategory {
@@ -31,7 +31,24 @@ pub struct QueueCategory {
     pub position: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// By hand, for the columns read through `crate::db`'s types (see there why not derived).
+impl<'r> sqlx::FromRow<'r, AnyRow> for QueueCategory {
+    fn from_row(r: &'r AnyRow) -> Result<QueueCategory, sqlx::Error> {
+        Ok(QueueCategory {
+            code: text(r, "code")?,
+            name: text(r, "name")?,
+            prefix: text(r, "prefix")?,
+            windows: r.try_get::<TrimmedCommaList, _>("windows")?.into(),
+            open: r.try_get::<Flag, _>("is_open")?.into(),
+            slot_minutes: int(r, "slot_minutes")?,
+            slot_capacity: int(r, "slot_capacity")?,
+            hours: text(r, "hours")?,
+            position: int(r, "position")?,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Ticket {
     #[serde(skip)]
     pub id: i64,
@@ -97,7 +114,7 @@ pub enum WindowOutcome {
     Empty,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct WindowRef {
     pub code: String,
     pub name: String,
@@ -106,56 +123,6 @@ pub struct WindowRef {
 const TICKET_COLUMNS: &str = "id, day, number, category_code, original_category, channel, state, phone, \
      appointment_slot, taken_at, ready_at, queued_since, first_called_at, called_at, announced_at, call_count, \
      window_code, called_by, finished_at, waited_seconds, served_seconds, transfers, case_number";
-
-fn ticket_row(r: &AnyRow) -> Result<Ticket, sqlx::Error> {
-    Ok(Ticket {
-        id: int(r, "id")?,
-        day: text(r, "day")?,
-        number: text(r, "number")?,
-        category_code: text(r, "category_code")?,
-        original_category: text(r, "original_category")?,
-        channel: text(r, "channel")?,
-        state: text(r, "state")?,
-        phone: text(r, "phone")?,
-        appointment_slot: opt_text(r, "appointment_slot")?,
-        taken_at: text(r, "taken_at")?,
-        ready_at: text(r, "ready_at")?,
-        queued_since: text(r, "queued_since")?,
-        first_called_at: opt_text(r, "first_called_at")?,
-        called_at: opt_text(r, "called_at")?,
-        announced_at: opt_text(r, "announced_at")?,
-        call_count: int(r, "call_count")?,
-        window_code: opt_text(r, "window_code")?,
-        called_by: opt_text(r, "called_by")?,
-        finished_at: opt_text(r, "finished_at")?,
-        waited_seconds: int(r, "waited_seconds")?,
-        served_seconds: int(r, "served_seconds")?,
-        transfers: int(r, "transfers")?,
-        case_number: opt_text(r, "case_number")?,
-    })
-}
-
-fn category_row(r: &AnyRow) -> Result<QueueCategory, sqlx::Error> {
-    Ok(QueueCategory {
-        code: text(r, "code")?,
-        name: text(r, "name")?,
-        prefix: text(r, "prefix")?,
-        windows: split_windows(&text(r, "windows")?),
-        open: int(r, "is_open")? != 0,
-        slot_minutes: int(r, "slot_minutes")?,
-        slot_capacity: int(r, "slot_capacity")?,
-        hours: text(r, "hours")?,
-        position: int(r, "position")?,
-    })
-}
-
-fn split_windows(s: &str) -> Vec<String> {
-    s.split(',')
-        .map(str::trim)
-        .filter(|w| !w.is_empty())
-        .map(String::from)
-        .collect()
-}
 
 /// Seconds from `a` to `b` (UTC text); never negative, 0 when either does not parse.
 pub fn seconds_between(a: &str, b: &str) -> i64 {
@@ -171,11 +138,12 @@ fn target(t: &Ticket) -> String {
 }
 
 async fn ticket_by_id(tx: &mut Transaction<'static, Any>, id: i64) -> Result<Ticket, StoreError> {
-    let r = sqlx::query(&format!("SELECT {TICKET_COLUMNS} FROM queue_tickets WHERE id = $1"))
-        .bind(id)
-        .fetch_one(&mut **tx)
-        .await?;
-    Ok(ticket_row(&r)?)
+    Ok(
+        sqlx::query_as::<_, Ticket>(&format!("SELECT {TICKET_COLUMNS} FROM queue_tickets WHERE id = $1"))
+            .bind(id)
+            .fetch_one(&mut **tx)
+            .await?,
+    )
 }
 
 async fn current_in(
@@ -183,15 +151,14 @@ async fn current_in(
     region: &str,
     window: &str,
 ) -> Result<Option<Ticket>, StoreError> {
-    let r = sqlx::query(&format!(
+    Ok(sqlx::query_as::<_, Ticket>(&format!(
         "SELECT {TICKET_COLUMNS} FROM queue_tickets WHERE region_code = $1 AND window_code = $2 AND state = 'called' \
          ORDER BY called_at DESC, id DESC LIMIT 1"
     ))
     .bind(region)
     .bind(window)
     .fetch_optional(&mut **tx)
-    .await?;
-    Ok(r.as_ref().map(ticket_row).transpose()?)
+    .await?)
 }
 
 /// Claims the next ticket for a window: appointments whose slot has begun first (earliest slot first), then
@@ -219,7 +186,7 @@ async fn call_next_in(
     );
     // A few attempts: on PostgreSQL another window may claim a candidate between our read and our update.
     for _ in 0..5 {
-        let mut q = sqlx::query(&sql).bind(region).bind(day).bind(now);
+        let mut q = sqlx::query_as::<_, Ticket>(&sql).bind(region).bind(day).bind(now);
         for c in categories {
             q = q.bind(c);
         }
@@ -227,8 +194,7 @@ async fn call_next_in(
         if candidates.is_empty() {
             return Ok(None);
         }
-        for r in &candidates {
-            let t = ticket_row(r)?;
+        for t in candidates {
             let since = if t.ready_at > t.queued_since {
                 &t.ready_at
             } else {
@@ -259,20 +225,22 @@ async fn call_next_in(
 
 impl Store {
     pub async fn queue_categories(&self, region: &str) -> Result<Vec<QueueCategory>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM queue_categories WHERE region_code = $1 ORDER BY position, prefix")
-            .bind(region)
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(rows.iter().map(category_row).collect::<Result<_, _>>()?)
+        Ok(sqlx::query_as::<_, QueueCategory>(
+            "SELECT * FROM queue_categories WHERE region_code = $1 ORDER BY position, prefix",
+        )
+        .bind(region)
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     pub async fn queue_category(&self, region: &str, code: &str) -> Result<Option<QueueCategory>, StoreError> {
-        let row = sqlx::query("SELECT * FROM queue_categories WHERE region_code = $1 AND code = $2")
-            .bind(region)
-            .bind(code)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.as_ref().map(category_row).transpose()?)
+        Ok(
+            sqlx::query_as::<_, QueueCategory>("SELECT * FROM queue_categories WHERE region_code = $1 AND code = $2")
+                .bind(region)
+                .bind(code)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
     }
 
     /// Creates (`create`) or replaces a category. A code or prefix already used is a conflict; editing a category
@@ -387,15 +355,13 @@ impl Store {
     pub async fn take_ticket(&self, new: &NewTicket) -> Result<Taken, StoreError> {
         let turn = self.write_turn().await;
         let mut tx = self.pool.begin().await?;
-        let cat = sqlx::query("SELECT * FROM queue_categories WHERE region_code = $1 AND code = $2")
-            .bind(&new.region_code)
-            .bind(&new.category_code)
-            .fetch_optional(&mut *tx)
-            .await?
-            .as_ref()
-            .map(category_row)
-            .transpose()?
-            .ok_or_else(|| StoreError::NotFound(format!("取号类别“{}”", new.category_code)))?;
+        let cat =
+            sqlx::query_as::<_, QueueCategory>("SELECT * FROM queue_categories WHERE region_code = $1 AND code = $2")
+                .bind(&new.region_code)
+                .bind(&new.category_code)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| StoreError::NotFound(format!("取号类别“{}”", new.category_code)))?;
         if !cat.open {
             return Ok(Taken::Closed);
         }
@@ -493,43 +459,36 @@ impl Store {
     }
 
     pub async fn ticket(&self, region: &str, day: &str, number: &str) -> Result<Option<Ticket>, StoreError> {
-        let r = sqlx::query(&format!(
+        Ok(sqlx::query_as::<_, Ticket>(&format!(
             "SELECT {TICKET_COLUMNS} FROM queue_tickets WHERE region_code = $1 AND day = $2 AND number = $3"
         ))
         .bind(region)
         .bind(day)
         .bind(number)
         .fetch_optional(&self.pool)
-        .await?;
-        Ok(r.as_ref().map(ticket_row).transpose()?)
+        .await?)
     }
 
     /// The window a staff member sits at, if any.
     pub async fn staff_window(&self, staff_id: i64) -> Result<Option<WindowRef>, StoreError> {
-        let r = sqlx::query("SELECT w.code, w.name FROM staff s JOIN windows w ON w.id = s.window_id WHERE s.id = $1")
-            .bind(staff_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        match r {
-            Some(r) => Ok(Some(WindowRef {
-                code: text(&r, "code")?,
-                name: text(&r, "name")?,
-            })),
-            None => Ok(None),
-        }
+        Ok(sqlx::query_as::<_, WindowRef>(
+            "SELECT w.code, w.name FROM staff s JOIN windows w ON w.id = s.window_id WHERE s.id = $1",
+        )
+        .bind(staff_id)
+        .fetch_optional(&self.pool)
+        .await?)
     }
 
     /// The ticket at a window now (called and not yet finished, skipped or transferred).
     pub async fn current_ticket(&self, region: &str, window: &str) -> Result<Option<Ticket>, StoreError> {
-        let r = sqlx::query(&format!(
+        Ok(sqlx::query_as::<_, Ticket>(&format!(
             "SELECT {TICKET_COLUMNS} FROM queue_tickets WHERE region_code = $1 AND window_code = $2 AND state = 'called' \
              ORDER BY called_at DESC, id DESC LIMIT 1"
         ))
         .bind(region)
         .bind(window)
         .fetch_optional(&self.pool)
-        .await?;
-        Ok(r.as_ref().map(ticket_row).transpose()?)
+        .await?)
     }
 
     /// Calls the next ticket of `categories` to `window`, unless the window still has one.
@@ -696,7 +655,7 @@ impl Store {
 
     /// Tickets of a day in a state, in calling order (for the board and the window page).
     pub async fn tickets_of_day(&self, region: &str, day: &str, state: &str) -> Result<Vec<Ticket>, StoreError> {
-        let rows = sqlx::query(&format!(
+        Ok(sqlx::query_as::<_, Ticket>(&format!(
             "SELECT {TICKET_COLUMNS} FROM queue_tickets WHERE region_code = $1 AND day = $2 AND state = $3 \
              ORDER BY CASE WHEN appointment_slot IS NULL THEN 1 ELSE 0 END, ready_at, taken_at, id"
         ))
@@ -704,33 +663,30 @@ impl Store {
         .bind(day)
         .bind(state)
         .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.iter().map(ticket_row).collect::<Result<_, _>>()?)
+        .await?)
     }
 
     /// Tickets at windows now (called, not yet finished), most recent call first.
     pub async fn called_tickets(&self, region: &str) -> Result<Vec<Ticket>, StoreError> {
-        let rows = sqlx::query(&format!(
+        Ok(sqlx::query_as::<_, Ticket>(&format!(
             "SELECT {TICKET_COLUMNS} FROM queue_tickets WHERE region_code = $1 AND state = 'called' \
              ORDER BY announced_at DESC, id DESC"
         ))
         .bind(region)
         .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.iter().map(ticket_row).collect::<Result<_, _>>()?)
+        .await?)
     }
 
     /// Every ticket of the days [from, to] (local dates), for the figures.
     pub async fn tickets_between(&self, region: &str, from: &str, to: &str) -> Result<Vec<Ticket>, StoreError> {
-        let rows = sqlx::query(&format!(
+        Ok(sqlx::query_as::<_, Ticket>(&format!(
             "SELECT {TICKET_COLUMNS} FROM queue_tickets WHERE region_code = $1 AND day >= $2 AND day <= $3 ORDER BY id"
         ))
         .bind(region)
         .bind(from)
         .bind(to)
         .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.iter().map(ticket_row).collect::<Result<_, _>>()?)
+        .await?)
     }
 
     /// Bookings per slot of a category on a day.

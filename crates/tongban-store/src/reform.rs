@@ -2,24 +2,20 @@
 //! records, 一件事 bundle applications, partner regions and delegated powers, helper pairings, ratings with their
 //! rectification tasks, and e-licences. Each write is one transaction with its audit entry.
 
-use crate::case_steps::{append_event, case_row, insert_case, queue, CASE_SELECT};
-use crate::db::{int, opt_int, opt_text, text, to_json};
+use crate::case_steps::{append_event, insert_case, queue, CASE_SELECT};
+use crate::db::{int, opt_int, opt_text, text, to_json, Flag, JsonText};
 use crate::org::audit;
 use crate::{now_text, CaseRecord, NewCase, Notification, Store, StoreError};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::any::AnyRow;
-use sqlx::{Any, Transaction};
+use sqlx::{Any, Row, Transaction};
 use std::collections::BTreeMap;
 use tongban_core::licence::LicenceContent;
 use tongban_core::workflow::Template;
 
 fn sha256_hex(s: &str) -> String {
     hex::encode(Sha256::digest(s.as_bytes()))
-}
-
-fn strings(r: &AnyRow, col: &str) -> Result<Vec<String>, StoreError> {
-    serde_json::from_str(&text(r, col)?).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
 }
 
 fn is_unique_violation(e: &sqlx::Error) -> bool {
@@ -46,7 +42,7 @@ async fn queue_message(tx: &mut Transaction<'static, Any>, region: &str, n: &Not
 // ---------------------------------------------------------------------------------------------------------------
 // Applicants
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct ApplicantSession {
     pub region_code: String,
     pub identifier: String,
@@ -174,20 +170,13 @@ impl Store {
     }
 
     pub async fn applicant_session(&self, token: &str) -> Result<Option<ApplicantSession>, StoreError> {
-        let row = sqlx::query("SELECT * FROM applicant_sessions WHERE token_hash = $1 AND expires_at > $2")
-            .bind(sha256_hex(token))
-            .bind(now_text())
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|r| {
-            Ok(ApplicantSession {
-                region_code: text(&r, "region_code")?,
-                identifier: text(&r, "identifier")?,
-                phone: text(&r, "phone")?,
-                csrf_token: text(&r, "csrf_token")?,
-            })
-        })
-        .transpose()
+        Ok(sqlx::query_as::<_, ApplicantSession>(
+            "SELECT * FROM applicant_sessions WHERE token_hash = $1 AND expires_at > $2",
+        )
+        .bind(sha256_hex(token))
+        .bind(now_text())
+        .fetch_optional(&self.pool)
+        .await?)
     }
 
     pub async fn end_applicant_session(&self, token: &str) -> Result<(), StoreError> {
@@ -206,7 +195,7 @@ impl Store {
         identifier: &str,
         phone: &str,
     ) -> Result<Vec<CaseRecord>, StoreError> {
-        let rows = sqlx::query(&format!(
+        Ok(sqlx::query_as::<_, CaseRecord>(&format!(
             "{CASE_SELECT} WHERE c.region_code = $1 AND c.applicant_identifier = $2 AND c.applicant_phone = $3 \
              ORDER BY c.created_at DESC, c.id DESC LIMIT 500"
         ))
@@ -214,20 +203,18 @@ impl Store {
         .bind(identifier)
         .bind(phone)
         .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(case_row).collect()
+        .await?)
     }
 
     /// Every case of an applicant (an enterprise's whole life cycle), oldest first.
     pub async fn cases_of_applicant(&self, region: &str, identifier: &str) -> Result<Vec<CaseRecord>, StoreError> {
-        let rows = sqlx::query(&format!(
+        Ok(sqlx::query_as::<_, CaseRecord>(&format!(
             "{CASE_SELECT} WHERE c.region_code = $1 AND c.applicant_identifier = $2 ORDER BY c.created_at, c.id"
         ))
         .bind(region)
         .bind(identifier)
         .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(case_row).collect()
+        .await?)
     }
 }
 
@@ -307,29 +294,32 @@ pub struct Commitment {
     pub settled_at: Option<String>,
 }
 
+/// By hand, for the columns read through `crate::db`'s types (see there why not derived).
+impl<'r> sqlx::FromRow<'r, AnyRow> for Commitment {
+    fn from_row(r: &'r AnyRow) -> Result<Commitment, sqlx::Error> {
+        Ok(Commitment {
+            id: int(r, "id")?,
+            case_number: text(r, "number")?,
+            item_code: text(r, "item_code")?,
+            item_name: text(r, "item_name")?,
+            department_name: text(r, "department_name")?,
+            applicant_name: text(r, "applicant_name")?,
+            applicant_identifier: text(r, "applicant_identifier")?,
+            applicant_phone: text(r, "applicant_phone")?,
+            materials: r.try_get::<JsonText<_>, _>("materials")?.into_inner(),
+            due_date: text(r, "due_date")?,
+            state: text(r, "state")?,
+            signed_at: text(r, "signed_at")?,
+            settled_at: opt_text(r, "settled_at")?,
+        })
+    }
+}
+
 const COMMITMENT_SELECT: &str = "SELECT m.*, c.number, c.item_code, c.item_name, c.applicant_name, c.applicant_phone, \
      d.name AS department_name FROM commitments m JOIN cases c ON c.id = m.case_id \
      JOIN departments d ON d.id = c.department_id";
 
-fn commitment_row(r: &AnyRow) -> Result<Commitment, StoreError> {
-    Ok(Commitment {
-        id: int(r, "id")?,
-        case_number: text(r, "number")?,
-        item_code: text(r, "item_code")?,
-        item_name: text(r, "item_name")?,
-        department_name: text(r, "department_name")?,
-        applicant_name: text(r, "applicant_name")?,
-        applicant_identifier: text(r, "applicant_identifier")?,
-        applicant_phone: text(r, "applicant_phone")?,
-        materials: strings(r, "materials")?,
-        due_date: text(r, "due_date")?,
-        state: text(r, "state")?,
-        signed_at: text(r, "signed_at")?,
-        settled_at: opt_text(r, "settled_at")?,
-    })
-}
-
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct CreditRecord {
     pub id: i64,
     pub applicant_kind: String,
@@ -340,20 +330,6 @@ pub struct CreditRecord {
     pub cleared_at: Option<String>,
     pub cleared_by: Option<String>,
     pub cleared_reason: Option<String>,
-}
-
-fn credit_row(r: &AnyRow) -> Result<CreditRecord, StoreError> {
-    Ok(CreditRecord {
-        id: int(r, "id")?,
-        applicant_kind: text(r, "applicant_kind")?,
-        applicant_identifier: text(r, "applicant_identifier")?,
-        applicant_name: text(r, "applicant_name")?,
-        reason: text(r, "reason")?,
-        created_at: text(r, "created_at")?,
-        cleared_at: opt_text(r, "cleared_at")?,
-        cleared_by: opt_text(r, "cleared_by")?,
-        cleared_reason: opt_text(r, "cleared_reason")?,
-    })
 }
 
 /// Tolerance figures: cases accepted with a commitment, the items they were for, and the commitments by state.
@@ -370,22 +346,22 @@ pub struct ToleranceFigures {
 
 impl Store {
     pub async fn commitments(&self, region: &str, state: Option<&str>) -> Result<Vec<Commitment>, StoreError> {
-        let rows = sqlx::query(&format!(
+        Ok(sqlx::query_as::<_, Commitment>(&format!(
             "{COMMITMENT_SELECT} WHERE m.region_code = $1 AND ($2 = '' OR m.state = $2) ORDER BY m.due_date, m.id"
         ))
         .bind(region)
         .bind(state.unwrap_or(""))
         .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(commitment_row).collect()
+        .await?)
     }
 
     pub async fn commitment_for_case(&self, case_id: i64) -> Result<Option<Commitment>, StoreError> {
-        let row = sqlx::query(&format!("{COMMITMENT_SELECT} WHERE m.case_id = $1"))
-            .bind(case_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(commitment_row).transpose()
+        Ok(
+            sqlx::query_as::<_, Commitment>(&format!("{COMMITMENT_SELECT} WHERE m.case_id = $1"))
+                .bind(case_id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
     }
 
     /// Records materials handed in after a tolerance acceptance, as a case event; the commitment is fulfilled once
@@ -560,23 +536,23 @@ impl Store {
 
     /// Open (not cleared) credit records of an applicant.
     pub async fn open_credit_records(&self, region: &str, identifier: &str) -> Result<Vec<CreditRecord>, StoreError> {
-        let rows = sqlx::query(
+        Ok(sqlx::query_as::<_, CreditRecord>(
             "SELECT * FROM credit_records WHERE region_code = $1 AND applicant_identifier = $2 AND cleared_at IS NULL \
              ORDER BY id",
         )
         .bind(region)
         .bind(identifier)
         .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(credit_row).collect()
+        .await?)
     }
 
     pub async fn credit_records(&self, region: &str) -> Result<Vec<CreditRecord>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM credit_records WHERE region_code = $1 ORDER BY id DESC")
-            .bind(region)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(credit_row).collect()
+        Ok(
+            sqlx::query_as::<_, CreditRecord>("SELECT * FROM credit_records WHERE region_code = $1 ORDER BY id DESC")
+                .bind(region)
+                .fetch_all(&self.pool)
+                .await?,
+        )
     }
 
     /// Clears a credit record (e.g. after the materials came in late or the record was wrong), with the reason.
@@ -660,25 +636,28 @@ pub struct BundleCase {
     pub delivered_at: Option<String>,
 }
 
-fn bundle_case_row(r: &AnyRow) -> Result<BundleCase, StoreError> {
-    Ok(BundleCase {
-        id: int(r, "id")?,
-        number: text(r, "number")?,
-        bundle_code: text(r, "bundle_code")?,
-        bundle_name: text(r, "bundle_name")?,
-        applicant_kind: text(r, "applicant_kind")?,
-        applicant_name: text(r, "applicant_name")?,
-        applicant_identifier: text(r, "applicant_identifier")?,
-        applicant_phone: text(r, "applicant_phone")?,
-        channel: text(r, "channel")?,
-        site_code: text(r, "site_code")?,
-        filed_by: text(r, "filed_by")?,
-        form: serde_json::from_str(&text(r, "form")?).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        materials: strings(r, "materials")?,
-        delivery: text(r, "delivery")?,
-        created_at: text(r, "created_at")?,
-        delivered_at: opt_text(r, "delivered_at")?,
-    })
+/// By hand, for the columns read through `crate::db`'s types (see there why not derived).
+impl<'r> sqlx::FromRow<'r, AnyRow> for BundleCase {
+    fn from_row(r: &'r AnyRow) -> Result<BundleCase, sqlx::Error> {
+        Ok(BundleCase {
+            id: int(r, "id")?,
+            number: text(r, "number")?,
+            bundle_code: text(r, "bundle_code")?,
+            bundle_name: text(r, "bundle_name")?,
+            applicant_kind: text(r, "applicant_kind")?,
+            applicant_name: text(r, "applicant_name")?,
+            applicant_identifier: text(r, "applicant_identifier")?,
+            applicant_phone: text(r, "applicant_phone")?,
+            channel: text(r, "channel")?,
+            site_code: text(r, "site_code")?,
+            filed_by: text(r, "filed_by")?,
+            form: r.try_get::<JsonText<_>, _>("form")?.into_inner(),
+            materials: r.try_get::<JsonText<_>, _>("materials")?.into_inner(),
+            delivery: text(r, "delivery")?,
+            created_at: text(r, "created_at")?,
+            delivered_at: opt_text(r, "delivered_at")?,
+        })
+    }
 }
 
 pub struct NewBundleCase<'a> {
@@ -765,33 +744,34 @@ impl Store {
         region: &str,
         number: &str,
     ) -> Result<Option<(BundleCase, Vec<CaseRecord>)>, StoreError> {
-        let row = sqlx::query("SELECT * FROM bundle_cases WHERE region_code = $1 AND number = $2")
+        let b = sqlx::query_as::<_, BundleCase>("SELECT * FROM bundle_cases WHERE region_code = $1 AND number = $2")
             .bind(region)
             .bind(number)
             .fetch_optional(&self.pool)
             .await?;
-        let Some(row) = row else {
+        let Some(b) = b else {
             return Ok(None);
         };
-        let b = bundle_case_row(&row)?;
         let parts = self.bundle_parts(b.id).await?;
         Ok(Some((b, parts)))
     }
 
     pub async fn bundle_case_by_id(&self, id: i64) -> Result<Option<BundleCase>, StoreError> {
-        let row = sqlx::query("SELECT * FROM bundle_cases WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(bundle_case_row).transpose()
+        Ok(
+            sqlx::query_as::<_, BundleCase>("SELECT * FROM bundle_cases WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
     }
 
     async fn bundle_parts(&self, bundle_id: i64) -> Result<Vec<CaseRecord>, StoreError> {
-        let rows = sqlx::query(&format!("{CASE_SELECT} WHERE c.bundle_case_id = $1 ORDER BY c.id"))
-            .bind(bundle_id)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(case_row).collect()
+        Ok(
+            sqlx::query_as::<_, CaseRecord>(&format!("{CASE_SELECT} WHERE c.bundle_case_id = $1 ORDER BY c.id"))
+                .bind(bundle_id)
+                .fetch_all(&self.pool)
+                .await?,
+        )
     }
 
     /// Bundle applications, newest first, with their sub-cases.
@@ -800,14 +780,15 @@ impl Store {
         region: &str,
         limit: i64,
     ) -> Result<Vec<(BundleCase, Vec<CaseRecord>)>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM bundle_cases WHERE region_code = $1 ORDER BY id DESC LIMIT $2")
-            .bind(region)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query_as::<_, BundleCase>(
+            "SELECT * FROM bundle_cases WHERE region_code = $1 ORDER BY id DESC LIMIT $2",
+        )
+        .bind(region)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
         let mut out = Vec::new();
-        for r in &rows {
-            let b = bundle_case_row(r)?;
+        for b in rows {
             let parts = self.bundle_parts(b.id).await?;
             out.push((b, parts));
         }
@@ -844,7 +825,7 @@ pub struct Partner {
     pub items: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Delegation {
     pub id: i64,
     pub item_code: String,
@@ -862,24 +843,6 @@ pub struct Delegation {
     pub revoked_on: Option<String>,
     pub revoke_document: Option<String>,
     pub revoked_by: Option<String>,
-}
-
-fn delegation_row(r: &AnyRow) -> Result<Delegation, StoreError> {
-    Ok(Delegation {
-        id: int(r, "id")?,
-        item_code: text(r, "item_code")?,
-        target_kind: text(r, "target_kind")?,
-        target_code: text(r, "target_code")?,
-        target_name: text(r, "target_name")?,
-        delegated_by: text(r, "delegated_by")?,
-        from_date: text(r, "from_date")?,
-        document: text(r, "document")?,
-        recorded_by: text(r, "recorded_by")?,
-        recorded_at: text(r, "recorded_at")?,
-        revoked_on: opt_text(r, "revoked_on")?,
-        revoke_document: opt_text(r, "revoke_document")?,
-        revoked_by: opt_text(r, "revoked_by")?,
-    })
 }
 
 pub struct NewDelegation<'a> {
@@ -1034,12 +997,13 @@ impl Store {
     }
 
     pub async fn delegation(&self, region: &str, id: i64) -> Result<Option<Delegation>, StoreError> {
-        let row = sqlx::query("SELECT * FROM delegations WHERE region_code = $1 AND id = $2")
-            .bind(region)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(delegation_row).transpose()
+        Ok(
+            sqlx::query_as::<_, Delegation>("SELECT * FROM delegations WHERE region_code = $1 AND id = $2")
+                .bind(region)
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
     }
 
     /// Undoes a delegation on a date by a document, keeping the record.
@@ -1069,11 +1033,12 @@ impl Store {
     }
 
     pub async fn delegations(&self, region: &str) -> Result<Vec<Delegation>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM delegations WHERE region_code = $1 ORDER BY id DESC")
-            .bind(region)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(delegation_row).collect()
+        Ok(
+            sqlx::query_as::<_, Delegation>("SELECT * FROM delegations WHERE region_code = $1 ORDER BY id DESC")
+                .bind(region)
+                .fetch_all(&self.pool)
+                .await?,
+        )
     }
 
     /// The delegation in force on `day` that lets one of `targets` handle the item.
@@ -1084,7 +1049,7 @@ impl Store {
         targets: &[&str],
         day: &str,
     ) -> Result<Option<Delegation>, StoreError> {
-        let rows = sqlx::query(
+        let rows = sqlx::query_as::<_, Delegation>(
             "SELECT * FROM delegations WHERE region_code = $1 AND item_code = $2 AND from_date <= $3 \
              AND (revoked_on IS NULL OR revoked_on > $3)",
         )
@@ -1093,8 +1058,7 @@ impl Store {
         .bind(day)
         .fetch_all(&self.pool)
         .await?;
-        for r in &rows {
-            let d = delegation_row(r)?;
+        for d in rows {
             if targets.contains(&d.target_code.as_str()) {
                 return Ok(Some(d));
             }
@@ -1150,7 +1114,7 @@ impl Store {
 // ---------------------------------------------------------------------------------------------------------------
 // 帮代办: helpers paired with enterprises
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct HelperPair {
     pub id: i64,
     pub credit_code: String,
@@ -1158,17 +1122,6 @@ pub struct HelperPair {
     pub helper: String,
     pub since: String,
     pub ended_at: Option<String>,
-}
-
-fn pair_row(r: &AnyRow) -> Result<HelperPair, StoreError> {
-    Ok(HelperPair {
-        id: int(r, "id")?,
-        credit_code: text(r, "credit_code")?,
-        enterprise_name: text(r, "enterprise_name")?,
-        helper: text(r, "helper")?,
-        since: text(r, "since")?,
-        ended_at: opt_text(r, "ended_at")?,
-    })
 }
 
 impl Store {
@@ -1208,11 +1161,12 @@ impl Store {
         let id = int(&row, "id")?;
         audit(&mut tx, region, actor, "helper.pair", credit_code, helper).await?;
         tx.commit().await?;
-        let row = sqlx::query("SELECT * FROM helper_pairs WHERE id = $1")
-            .bind(id)
-            .fetch_one(&self.pool)
-            .await?;
-        pair_row(&row)
+        Ok(
+            sqlx::query_as::<_, HelperPair>("SELECT * FROM helper_pairs WHERE id = $1")
+                .bind(id)
+                .fetch_one(&self.pool)
+                .await?,
+        )
     }
 
     pub async fn end_helper_pair(&self, region: &str, id: i64, actor: &str) -> Result<(), StoreError> {
@@ -1234,15 +1188,14 @@ impl Store {
 
     /// Current pairings; of one helper when given.
     pub async fn helper_pairs(&self, region: &str, helper: Option<&str>) -> Result<Vec<HelperPair>, StoreError> {
-        let rows = sqlx::query(
+        Ok(sqlx::query_as::<_, HelperPair>(
             "SELECT * FROM helper_pairs WHERE region_code = $1 AND ended_at IS NULL AND ($2 = '' OR helper = $2) \
              ORDER BY enterprise_name",
         )
         .bind(region)
         .bind(helper.unwrap_or(""))
         .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(pair_row).collect()
+        .await?)
     }
 
     pub async fn is_helper_of(&self, region: &str, helper: &str, credit_code: &str) -> Result<bool, StoreError> {
@@ -1287,11 +1240,32 @@ pub struct Rating {
     pub created_at: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// By hand, for the columns read through `crate::db`'s types (see there why not derived).
+impl<'r> sqlx::FromRow<'r, AnyRow> for Rating {
+    fn from_row(r: &'r AnyRow) -> Result<Rating, sqlx::Error> {
+        Ok(Rating {
+            id: int(r, "id")?,
+            case_number: opt_text(r, "case_number")?,
+            department_name: opt_text(r, "department_name")?,
+            item_code: text(r, "item_code")?,
+            window_code: text(r, "window_code")?,
+            level: int(r, "level")?,
+            comment: text(r, "comment")?,
+            channel: text(r, "channel")?,
+            excluded: r.try_get::<Flag, _>("excluded")?.into(),
+            created_at: text(r, "created_at")?,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Rectification {
+    #[sqlx(rename = "task_id")]
     pub id: i64,
+    #[sqlx(flatten)]
     pub rating: Rating,
     #[serde(skip)]
+    #[sqlx(rename = "task_department")]
     pub department_id: Option<i64>,
     /// `open` → `replied` → `closed`; `appealed` → `closed` (appeal upheld: the rating no longer counts) or back to
     /// `open` (appeal rejected).
@@ -1310,21 +1284,6 @@ pub struct Rectification {
 
 const RATING_SELECT: &str = "SELECT r.*, c.number AS case_number, d.name AS department_name FROM ratings r \
      LEFT JOIN cases c ON c.id = r.case_id LEFT JOIN departments d ON d.id = r.department_id";
-
-fn rating_row(r: &AnyRow) -> Result<Rating, StoreError> {
-    Ok(Rating {
-        id: int(r, "id")?,
-        case_number: opt_text(r, "case_number")?,
-        department_name: opt_text(r, "department_name")?,
-        item_code: text(r, "item_code")?,
-        window_code: text(r, "window_code")?,
-        level: int(r, "level")?,
-        comment: text(r, "comment")?,
-        channel: text(r, "channel")?,
-        excluded: int(r, "excluded")? != 0,
-        created_at: text(r, "created_at")?,
-    })
-}
 
 /// One line of the rating figures: 好评率 = ratings of level 1–3 ÷ all ratings that count (an appeal upheld takes a
 /// rating out); 差评 = level 4–5.
@@ -1398,11 +1357,11 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        let row = sqlx::query(&format!("{RATING_SELECT} WHERE r.id = $1"))
+        let rating = sqlx::query_as::<_, Rating>(&format!("{RATING_SELECT} WHERE r.id = $1"))
             .bind(id)
             .fetch_one(&self.pool)
             .await?;
-        Ok((rating_row(&row)?, task))
+        Ok((rating, task))
     }
 
     /// The code of the window the staff member sits at, if any.
@@ -1424,11 +1383,12 @@ impl Store {
     }
 
     pub async fn rating_for_case(&self, case_id: i64) -> Result<Option<Rating>, StoreError> {
-        let row = sqlx::query(&format!("{RATING_SELECT} WHERE r.case_id = $1"))
-            .bind(case_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(rating_row).transpose()
+        Ok(
+            sqlx::query_as::<_, Rating>(&format!("{RATING_SELECT} WHERE r.case_id = $1"))
+                .bind(case_id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
     }
 
     /// Rectification tasks, by due date; of one department when given.
@@ -1437,7 +1397,7 @@ impl Store {
         region: &str,
         department_id: Option<i64>,
     ) -> Result<Vec<Rectification>, StoreError> {
-        let rows = sqlx::query(&format!(
+        Ok(sqlx::query_as::<_, Rectification>(&format!(
             "SELECT x.id AS task_id, x.department_id AS task_department, x.state, x.due_date, x.reply, x.replied_by, \
              x.replied_at, x.verdict, x.revisit_note, x.appeal_reason, x.appeal_decision, x.updated_at, q.* \
              FROM rectifications x JOIN ({RATING_SELECT}) q ON q.id = x.rating_id \
@@ -1446,26 +1406,7 @@ impl Store {
         .bind(region)
         .bind(department_id.unwrap_or(0))
         .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Rectification {
-                    id: int(r, "task_id")?,
-                    rating: rating_row(r)?,
-                    department_id: opt_int(r, "task_department")?,
-                    state: text(r, "state")?,
-                    due_date: text(r, "due_date")?,
-                    reply: text(r, "reply")?,
-                    replied_by: text(r, "replied_by")?,
-                    replied_at: opt_text(r, "replied_at")?,
-                    verdict: text(r, "verdict")?,
-                    revisit_note: text(r, "revisit_note")?,
-                    appeal_reason: text(r, "appeal_reason")?,
-                    appeal_decision: text(r, "appeal_decision")?,
-                    updated_at: text(r, "updated_at")?,
-                })
-            })
-            .collect()
+        .await?)
     }
 
     pub async fn rectification(&self, region: &str, id: i64) -> Result<Option<Rectification>, StoreError> {
@@ -1589,14 +1530,13 @@ impl Store {
     }
 
     pub async fn recent_ratings(&self, region: &str, limit: i64) -> Result<Vec<Rating>, StoreError> {
-        let rows = sqlx::query(&format!(
+        Ok(sqlx::query_as::<_, Rating>(&format!(
             "{RATING_SELECT} WHERE r.region_code = $1 ORDER BY r.id DESC LIMIT $2"
         ))
         .bind(region)
         .bind(limit)
         .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(rating_row).collect()
+        .await?)
     }
 }
 
@@ -1613,57 +1553,64 @@ pub struct StoredLicence {
     pub revoke_reason: Option<String>,
 }
 
-fn licence_row(r: &AnyRow) -> Result<StoredLicence, StoreError> {
-    let fields: BTreeMap<String, String> =
-        serde_json::from_str(&text(r, "fields")?).map_err(|e| StoreError::Corrupt(format!("fields: {e}")))?;
-    Ok(StoredLicence {
-        region_code: text(r, "region_code")?,
-        content: LicenceContent {
-            licence_id: text(r, "licence_id")?,
-            number: text(r, "number")?,
-            type_name: text(r, "type_name")?,
-            type_code: text(r, "type_code")?,
-            holder: text(r, "holder")?,
-            holder_code: text(r, "holder_code")?,
-            issuer: text(r, "issuer")?,
-            issuer_code: text(r, "issuer_code")?,
-            issued_on: text(r, "issued_on")?,
-            valid_until: opt_text(r, "valid_until")?,
-            case_number: text(r, "case_number")?,
-            fields,
-        },
-        signature: text(r, "signature")?,
-        revoked_at: opt_text(r, "revoked_at")?,
-        revoked_by: opt_text(r, "revoked_by")?,
-        revoke_reason: opt_text(r, "revoke_reason")?,
-    })
+/// By hand: the content is tongban-core's `LicenceContent`, which does not know sqlx, built from the row's columns.
+impl<'r> sqlx::FromRow<'r, AnyRow> for StoredLicence {
+    fn from_row(r: &'r AnyRow) -> Result<StoredLicence, sqlx::Error> {
+        let fields: BTreeMap<String, String> = r
+            .try_get::<JsonText<BTreeMap<String, String>>, _>("fields")?
+            .into_inner();
+        Ok(StoredLicence {
+            region_code: text(r, "region_code")?,
+            content: LicenceContent {
+                licence_id: text(r, "licence_id")?,
+                number: text(r, "number")?,
+                type_name: text(r, "type_name")?,
+                type_code: text(r, "type_code")?,
+                holder: text(r, "holder")?,
+                holder_code: text(r, "holder_code")?,
+                issuer: text(r, "issuer")?,
+                issuer_code: text(r, "issuer_code")?,
+                issued_on: text(r, "issued_on")?,
+                valid_until: opt_text(r, "valid_until")?,
+                case_number: text(r, "case_number")?,
+                fields,
+            },
+            signature: text(r, "signature")?,
+            revoked_at: opt_text(r, "revoked_at")?,
+            revoked_by: opt_text(r, "revoked_by")?,
+            revoke_reason: opt_text(r, "revoke_reason")?,
+        })
+    }
 }
 
 impl Store {
     pub async fn licence(&self, licence_id: &str) -> Result<Option<StoredLicence>, StoreError> {
-        let row = sqlx::query("SELECT * FROM licences WHERE licence_id = $1")
-            .bind(licence_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(licence_row).transpose()
+        Ok(
+            sqlx::query_as::<_, StoredLicence>("SELECT * FROM licences WHERE licence_id = $1")
+                .bind(licence_id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
     }
 
     pub async fn licences_of_holder(&self, region: &str, holder_code: &str) -> Result<Vec<StoredLicence>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM licences WHERE region_code = $1 AND holder_code = $2 ORDER BY id DESC")
-            .bind(region)
-            .bind(holder_code)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(licence_row).collect()
+        Ok(sqlx::query_as::<_, StoredLicence>(
+            "SELECT * FROM licences WHERE region_code = $1 AND holder_code = $2 ORDER BY id DESC",
+        )
+        .bind(region)
+        .bind(holder_code)
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     pub async fn recent_licences(&self, region: &str, limit: i64) -> Result<Vec<StoredLicence>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM licences WHERE region_code = $1 ORDER BY id DESC LIMIT $2")
-            .bind(region)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(licence_row).collect()
+        Ok(sqlx::query_as::<_, StoredLicence>(
+            "SELECT * FROM licences WHERE region_code = $1 ORDER BY id DESC LIMIT $2",
+        )
+        .bind(region)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     pub async fn revoke_licence(

@@ -1,24 +1,13 @@
-use crate::db::{opt_text, text};
 use crate::{Store, StoreError};
 use serde::Serialize;
-use sqlx::any::AnyRow;
 use tongban_core::region::Region;
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, sqlx::FromRow)]
 pub struct RegionRow {
     pub code: String,
     pub name: String,
     pub parent_code: Option<String>,
     pub level: String,
-}
-
-fn region_row(r: &AnyRow) -> Result<RegionRow, sqlx::Error> {
-    Ok(RegionRow {
-        code: text(r, "code")?,
-        name: text(r, "name")?,
-        parent_code: opt_text(r, "parent_code")?,
-        level: text(r, "level")?,
-    })
 }
 
 impl Store {
@@ -53,20 +42,21 @@ impl Store {
     }
 
     pub async fn region(&self, code: &str) -> Result<Option<RegionRow>, StoreError> {
-        let row = sqlx::query("SELECT code, name, parent_code, level FROM regions WHERE code = $1")
-            .bind(code)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.as_ref().map(region_row).transpose()?)
+        Ok(
+            sqlx::query_as::<_, RegionRow>("SELECT code, name, parent_code, level FROM regions WHERE code = $1")
+                .bind(code)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
     }
 
     pub async fn region_children(&self, code: &str) -> Result<Vec<RegionRow>, StoreError> {
-        let rows =
-            sqlx::query("SELECT code, name, parent_code, level FROM regions WHERE parent_code = $1 ORDER BY code")
-                .bind(code)
-                .fetch_all(&self.pool)
-                .await?;
-        Ok(rows.iter().map(region_row).collect::<Result<_, _>>()?)
+        Ok(sqlx::query_as::<_, RegionRow>(
+            "SELECT code, name, parent_code, level FROM regions WHERE parent_code = $1 ORDER BY code",
+        )
+        .bind(code)
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     /// The chain from the province down to `code`, for breadcrumbs.
