@@ -1,10 +1,13 @@
 //! Use cases shared by the JSON API, the web UI and the command line, so that none of them holds business rules.
 
+use crate::policy::{self, Capability};
 use crate::App;
 use crate::Error;
-use serde::Serialize;
-use tongban_core::catalog::{check_guide, parse_catalog, Guide, QualityIssue};
+use serde::{Deserialize, Serialize};
+use tongban_core::catalog::{check_guide, parse_catalog, validate, Guide, Level, Material, QualityIssue};
+use tongban_core::form::FormDefinition;
 use tongban_search::{ItemDoc, SearchIndex};
+use tongban_store::Staff;
 use tongban_store::{ImportMode, ImportReport, Store, StoreError};
 
 pub fn item_doc(department_code: &str, g: &Guide) -> ItemDoc {
@@ -64,6 +67,141 @@ pub async fn publish_guide(app: &App, region: &str, guide: &Guide, actor: &str) 
             .map_err(Error::internal)??;
     }
     Ok(version)
+}
+
+/// Changes to a guide; fields left out keep their current value.
+#[derive(Debug, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct GuideChange {
+    pub name: Option<String>,
+    /// Department name as in the catalog, e.g. 区行政审批局
+    pub department: Option<String>,
+    pub item_type_code: Option<String>,
+    pub legal_limit_days: Option<u32>,
+    pub promised_limit_days: Option<u32>,
+    pub visits: Option<u32>,
+    pub visit_reason: Option<String>,
+    pub online_depth: Option<u8>,
+    pub fee_fen: Option<i64>,
+    pub fee_basis: Option<String>,
+    pub legal_basis: Option<String>,
+    /// county, town, village
+    pub levels: Option<Vec<String>>,
+    pub all_region: Option<bool>,
+    pub cross_province: Option<bool>,
+    pub tolerance: Option<bool>,
+    /// Material names; a trailing * marks one that may be missing under 容缺受理
+    pub materials: Option<Vec<String>>,
+    pub consult_phone: Option<String>,
+    pub supervise_phone: Option<String>,
+    pub address: Option<String>,
+    pub hours: Option<String>,
+    pub conditions: Option<String>,
+    pub result_name: Option<String>,
+    pub keywords: Option<Vec<String>>,
+    /// The application form; absent keeps the current one (see `PUT /api/v1/items/{code}/form` to reset it)
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub form: Option<FormDefinition>,
+}
+
+impl GuideChange {
+    /// Applies the change to a copy of the guide; an unknown level is named.
+    pub fn apply(self, mut g: Guide) -> Result<Guide, Error> {
+        macro_rules! set {
+            ($($f:ident),*) => {$( if let Some(v) = self.$f { g.$f = v; } )*};
+        }
+        set!(
+            name,
+            department,
+            item_type_code,
+            legal_limit_days,
+            promised_limit_days,
+            visits,
+            visit_reason,
+            online_depth,
+            fee_fen,
+            fee_basis,
+            legal_basis,
+            all_region,
+            cross_province,
+            tolerance,
+            consult_phone,
+            supervise_phone,
+            address,
+            hours,
+            conditions,
+            result_name,
+            keywords
+        );
+        if let Some(levels) = self.levels {
+            g.levels = levels
+                .iter()
+                .map(|l| {
+                    Level::parse(l).ok_or_else(|| Error::unprocessable("invalid_level", format!("未知的办理层级“{l}”")))
+                })
+                .collect::<Result<_, _>>()?;
+        }
+        if let Some(materials) = self.materials {
+            g.materials = materials
+                .iter()
+                .map(|m| m.trim())
+                .filter(|m| !m.is_empty())
+                .map(|m| match m.strip_suffix('*') {
+                    Some(n) => Material {
+                        name: n.trim().into(),
+                        required: true,
+                        may_be_missing: true,
+                        originals: 1,
+                        copies: 0,
+                    },
+                    None => Material {
+                        name: m.into(),
+                        required: true,
+                        may_be_missing: false,
+                        originals: 1,
+                        copies: 0,
+                    },
+                })
+                .collect();
+        }
+        if let Some(form) = self.form {
+            form.check()
+                .map_err(|e| Error::unprocessable("invalid_form_definition", e.0))?;
+            g.form = Some(form);
+        }
+        let faults = validate(&g);
+        if let Some((field, reason)) = faults.first() {
+            return Err(Error::unprocessable("invalid_guide", format!("“{field}”：{reason}")));
+        }
+        Ok(g)
+    }
+}
+
+/// Edits a published guide (administrators): the change is checked, published as a new version and re-indexed;
+/// cases keep the version they were filed under.
+pub async fn edit_guide(app: &App, staff: &Staff, code: &str, change: GuideChange) -> Result<Guide, Error> {
+    policy::require(staff, Capability::EditCatalog)?;
+    let region = &staff.region_code;
+    let current = item(app, region, code, None)
+        .await?
+        .ok_or_else(|| Error::not_found(format!("事项“{code}”")))?;
+    let guide = change.apply(current.guide)?;
+    publish_guide(app, region, &guide, &staff.username).await?;
+    Ok(guide)
+}
+
+/// Puts back the default application form of an item (administrators), as a new guide version.
+pub async fn reset_form(app: &App, staff: &Staff, code: &str) -> Result<Guide, Error> {
+    policy::require(staff, Capability::EditCatalog)?;
+    let region = &staff.region_code;
+    let mut guide = item(app, region, code, None)
+        .await?
+        .ok_or_else(|| Error::not_found(format!("事项“{code}”")))?
+        .guide;
+    guide.form = None;
+    publish_guide(app, region, &guide, &staff.username).await?;
+    Ok(guide)
 }
 
 /// One guide that breaks at least one quality rule.

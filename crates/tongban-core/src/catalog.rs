@@ -1,6 +1,7 @@
 //! The service catalog (事项目录): the guide elements of an item (办事指南, GB/T 39046-2020 表4), the import format
 //! of data/catalog.csv (CSV or XLSX), and the guide-quality rules of provincial checks (动态监测).
 
+use crate::form::FormDefinition;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::io::Cursor;
@@ -69,7 +70,7 @@ pub struct Material {
 }
 
 /// The published guide of one item version: every element the public guide page and the API show.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Guide {
     pub code: String,
     pub name: String,
@@ -101,9 +102,18 @@ pub struct Guide {
     /// The kind of e-licence approving this item issues (e.g. 食品经营许可证); empty when it issues none.
     #[serde(default)]
     pub result_licence: String,
+    /// The application form; None: the default form for the item's service objects (see `Guide::form`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form: Option<FormDefinition>,
 }
 
 impl Guide {
+    /// The form an applicant fills for this item: the guide's own, or the default one.
+    pub fn application_form(&self) -> FormDefinition {
+        self.form
+            .clone()
+            .unwrap_or_else(|| FormDefinition::default_for(&self.service_objects))
+    }
     pub fn item_type_label(&self) -> &'static str {
         item_type_label(&self.item_type_code).unwrap_or("未知类型")
     }
@@ -371,7 +381,7 @@ const CATALOG_REQUIRED: [&str; 12] = [
     "materials",
     "consult_phone",
 ];
-const CATALOG_OPTIONAL: [&str; 16] = [
+const CATALOG_OPTIONAL: [&str; 17] = [
     "item_type",
     "service_object",
     "fee_yuan",
@@ -388,6 +398,7 @@ const CATALOG_OPTIONAL: [&str; 16] = [
     "conditions",
     "result_name",
     "result_licence",
+    "form",
 ];
 
 struct Columns {
@@ -623,8 +634,25 @@ pub fn parse_catalog(bytes: &[u8]) -> ImportParse<Guide> {
                 c.fail("service_object", format!("未知的服务对象“{o}”"));
             }
         }
+        let form = match c.text("form") {
+            "" => None,
+            raw => match serde_json::from_str::<FormDefinition>(raw) {
+                Ok(f) => match f.check() {
+                    Ok(()) => Some(f),
+                    Err(e) => {
+                        c.fail("form", e.0);
+                        None
+                    }
+                },
+                Err(e) => {
+                    c.fail("form", format!("表单定义不是有效的JSON：{e}"));
+                    None
+                }
+            },
+        };
         let name_for_licence = name.clone();
         let guide = Guide {
+            form,
             name,
             department,
             item_type_code,

@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod catalog;
 pub mod deadline;
 pub mod error;
+pub mod form;
 pub mod ids;
 pub mod licence;
 pub mod lifecycle;

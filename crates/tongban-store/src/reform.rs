@@ -47,7 +47,14 @@ pub struct ApplicantSession {
     pub region_code: String,
     pub identifier: String,
     pub phone: String,
+    /// The name signed in under: the person's name, or the enterprise's.
+    pub name: String,
+    #[serde(skip)]
     pub csrf_token: String,
+    /// A public handle of the session (not its token), to list and end it.
+    pub session_id: String,
+    pub created_at: String,
+    pub expires_at: String,
 }
 
 /// How a sign-in attempt went.
@@ -111,11 +118,13 @@ impl Store {
     }
 
     /// Checks the latest live code of (identifier, phone) and opens a session under `token` when it matches.
+    #[allow(clippy::too_many_arguments)]
     pub async fn sign_in_applicant(
         &self,
         region: &str,
         identifier: &str,
         phone: &str,
+        name: &str,
         code: &str,
         token: &str,
         csrf: &str,
@@ -154,7 +163,7 @@ impl Store {
             .await?;
         sqlx::query(
             "INSERT INTO applicant_sessions (token_hash, region_code, identifier, phone, csrf_token, created_at, \
-             expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+             expires_at, name, session_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(sha256_hex(token))
         .bind(region)
@@ -163,6 +172,8 @@ impl Store {
         .bind(csrf)
         .bind(now_text())
         .bind(minutes_from_now(12 * 60))
+        .bind(name)
+        .bind(&sha256_hex(token)[..16])
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -179,12 +190,52 @@ impl Store {
         .await?)
     }
 
+    /// The live sessions of one identity (identifier and phone), newest first.
+    pub async fn applicant_sessions(
+        &self,
+        region: &str,
+        identifier: &str,
+        phone: &str,
+    ) -> Result<Vec<ApplicantSession>, StoreError> {
+        Ok(sqlx::query_as::<_, ApplicantSession>(
+            "SELECT * FROM applicant_sessions WHERE region_code = $1 AND identifier = $2 AND phone = $3 \
+             AND expires_at > $4 ORDER BY created_at DESC LIMIT 100",
+        )
+        .bind(region)
+        .bind(identifier)
+        .bind(phone)
+        .bind(now_text())
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     pub async fn end_applicant_session(&self, token: &str) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM applicant_sessions WHERE token_hash = $1")
             .bind(sha256_hex(token))
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    /// Ends one of an identity's sessions by its public handle; false when it has no such live session.
+    pub async fn end_applicant_session_by_id(
+        &self,
+        region: &str,
+        identifier: &str,
+        phone: &str,
+        session_id: &str,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "DELETE FROM applicant_sessions WHERE region_code = $1 AND identifier = $2 AND phone = $3 \
+             AND session_id = $4 AND session_id <> ''",
+        )
+        .bind(region)
+        .bind(identifier)
+        .bind(phone)
+        .bind(session_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
     }
 
     /// The cases filed under this identifier with this phone, newest first: the phone that received the sign-in

@@ -8,7 +8,7 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use tongban_app::{Error, ErrorKind};
-use tongban_store::{Session, SessionKind};
+use tongban_store::{ApplicantSession, Session, SessionKind};
 
 pub const SESSION_COOKIE: &str = "tongban_session";
 pub const LOGIN_CSRF_COOKIE: &str = "tongban_login_csrf";
@@ -20,24 +20,89 @@ impl FromRequestParts<AppState> for ApiUser {
     type Rejection = HttpError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
-            return Err(Error::unauthorized("需要登录：请在Authorization头中提供Bearer访问令牌").into());
-        };
-        let token = value
-            .to_str()
-            .ok()
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| Error::unauthorized("Authorization头格式应为“Bearer <令牌>”"))?;
+        let token = bearer_token(&parts.headers)?
+            .ok_or_else(|| Error::unauthorized("需要登录：请在Authorization头中提供Bearer访问令牌"))?;
         match tongban_app::auth::session(state, token, SessionKind::Api).await? {
             Some(s) => Ok(ApiUser(s)),
-            None => Err(Error::new(
-                ErrorKind::Unauthenticated,
-                "invalid_token",
-                "访问令牌无效或已过期，请重新登录",
-            )
-            .into()),
+            None => Err(invalid_token().into()),
+        }
+    }
+}
+
+/// The token of `Authorization: Bearer <token>` (the scheme in any case, RFC 9110 §11.1); None without the header,
+/// an error for a header of another form.
+pub fn bearer_token(headers: &axum::http::HeaderMap) -> Result<Option<&str>, Error> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim())
+        .filter(|t| !t.is_empty())
+        .map(Some)
+        .ok_or_else(|| Error::unauthorized("Authorization头格式应为“Bearer <令牌>”"))
+}
+
+fn invalid_token() -> Error {
+    Error::new(
+        ErrorKind::Unauthenticated,
+        "invalid_token",
+        "访问令牌无效或已过期，请重新登录",
+    )
+}
+
+/// An applicant (citizen or enterprise) signed in by `Authorization: Bearer <token>`; the token is kept to sign out.
+pub struct ApiApplicant {
+    pub session: ApplicantSession,
+    pub token: String,
+}
+
+impl FromRequestParts<AppState> for ApiApplicant {
+    type Rejection = HttpError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token =
+            bearer_token(&parts.headers)?.ok_or_else(|| Error::unauthorized("需要申请人登录：请提供Bearer访问令牌"))?;
+        let session = tongban_app::reform::signed_in_applicant(state, token).await?;
+        Ok(ApiApplicant {
+            session,
+            token: token.to_string(),
+        })
+    }
+}
+
+/// Whoever calls the API: staff, an applicant, or nobody; a token that is given must open a session.
+pub enum ApiCaller {
+    Staff(Session),
+    Applicant(ApplicantSession),
+    Anonymous,
+}
+
+impl ApiCaller {
+    pub fn staff(&self) -> Option<&Session> {
+        match self {
+            ApiCaller::Staff(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for ApiCaller {
+    type Rejection = HttpError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let Some(token) = bearer_token(&parts.headers)? else {
+            return Ok(ApiCaller::Anonymous);
+        };
+        if let Some(s) = tongban_app::auth::session(state, token, SessionKind::Api).await? {
+            return Ok(ApiCaller::Staff(s));
+        }
+        match tongban_app::reform::applicant_session(state, token).await? {
+            Some(a) => Ok(ApiCaller::Applicant(a)),
+            None => Err(invalid_token().into()),
         }
     }
 }

@@ -577,9 +577,14 @@ impl InProcess {
             idempotency_key: None,
             request_hash: String::new(),
         };
-        let (case, _) = cases::file(&self.state, &self.fixture.region, filing, Some(&self.clerk))
-            .await
-            .map_err(app_error("file"))?;
+        let (case, _) = cases::file(
+            &self.state,
+            &self.fixture.region,
+            filing,
+            cases::FiledBy::Staff(&self.clerk),
+        )
+        .await
+        .map_err(app_error("file"))?;
         latencies.push(millis(t));
         let mut version = case.version;
         for step in &STEPS {

@@ -361,7 +361,8 @@ fn target_steps(rng: &mut Rng, age_working_days: i64, promised: i64) -> Vec<&'st
 /// windows use (so numbers, deadlines, events and notifications are real): cases across departments, channels and
 /// states, some near or past their deadline. `scale` (0–1] thins the rate for quick starts.
 pub async fn demo_activity(state: &tongban_app::App, region: &str, days: u32, scale: f64) -> anyhow::Result<usize> {
-    use tongban_app::cases::{act_at, file_at, parse_applicant, Filing};
+    use tongban_app::cases::{self, act_at, file_at, parse_applicant, FiledBy, Filing};
+    use tongban_store::ApplicantSession;
     let store = &state.store;
     let calendar = state.calendar();
     let session = |username: String| async move {
@@ -442,13 +443,28 @@ pub async fn demo_activity(state: &tongban_app::App, region: &str, days: u32, sc
                 _ => villages[rng.below(villages.len())].clone(),
             };
             let minute = n * 480 / per_day;
+            // Online, the applicant fills the item's form; at a window the clerk keeps the paper one.
+            let form = if channel == "online" {
+                let known = cases::Known {
+                    name: applicant.name.clone(),
+                    phone: applicant.phone.clone(),
+                    ..Default::default()
+                };
+                let mut answers = cases::prefilled(&g.application_form(), &known);
+                let address = format!("{}幸福路{}号", state.config.region_name, n + 1);
+                answers.insert("address".into(), serde_json::json!(address));
+                answers.insert("purpose".into(), serde_json::json!(format!("申请办理{}", g.name)));
+                serde_json::Value::Object(answers)
+            } else {
+                serde_json::json!({})
+            };
             let filing = Filing {
                 item_code: g.code.clone(),
                 applicant,
                 channel: channel.to_string(),
                 site_code: site,
                 agent: String::new(),
-                form: serde_json::json!({}),
+                form,
                 materials: g.materials.iter().map(|m| m.name.clone()).collect(),
                 idempotency_key: None,
                 request_hash: String::new(),
@@ -485,7 +501,22 @@ pub async fn demo_activity(state: &tongban_app::App, region: &str, days: u32, sc
                     1 + (plan.minute / 60) % 8,
                     plan.minute % 60
                 );
-                let by = (plan.filing.channel != "online").then_some(clerk);
+                // History: an online applicant signed in as themselves, which the replay takes as given.
+                let signed_in = ApplicantSession {
+                    region_code: region.clone(),
+                    identifier: plan.filing.applicant.identifier.clone(),
+                    phone: plan.filing.applicant.phone.clone(),
+                    name: plan.filing.applicant.name.clone(),
+                    csrf_token: String::new(),
+                    session_id: String::new(),
+                    created_at: at.clone(),
+                    expires_at: at.clone(),
+                };
+                let by = if plan.filing.channel == "online" {
+                    FiledBy::Applicant(&signed_in)
+                } else {
+                    FiledBy::Staff(clerk)
+                };
                 let (mut case, _) = file_at(state, region, plan.filing, by, day, Some(at))
                     .await
                     .map_err(|e| anyhow::anyhow!(e.message))?;

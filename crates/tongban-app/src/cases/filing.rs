@@ -4,7 +4,54 @@ use super::*;
 use crate::App;
 use crate::Error;
 use chrono::NaiveDate;
-use tongban_store::{CaseRecord, Filed, NewCase, Notification, Session, StoreError};
+use tongban_store::{ApplicantSession, CaseRecord, Filed, NewCase, Notification, Session, StoreError};
+
+/// Who files: a member of staff at a window, station or partner region, or the applicant signed in online — whose
+/// identity, not the request, names the case's applicant.
+#[derive(Clone, Copy)]
+pub enum FiledBy<'a> {
+    Staff(&'a Session),
+    Applicant(&'a ApplicantSession),
+    /// Nobody is signed in: refused with the sign-in the channel needs.
+    Anonymous,
+}
+
+impl<'a> FiledBy<'a> {
+    pub fn staff(s: Option<&'a Session>) -> FiledBy<'a> {
+        s.map_or(FiledBy::Anonymous, FiledBy::Staff)
+    }
+    fn session(self) -> Option<&'a Session> {
+        match self {
+            FiledBy::Staff(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+/// The applicant of an online filing: the signed-in identity. A request that names someone else is refused, so
+/// that nobody files in another person's name.
+pub fn online_applicant(a: &ApplicantSession, named: Option<&Applicant>) -> Result<Applicant, Error> {
+    if let Some(n) = named {
+        if n.identifier != a.identifier {
+            return Err(Error::new(
+                crate::ErrorKind::Forbidden,
+                "applicant_mismatch",
+                "网上申请只能以登录人本人（或登录的企业）的名义提交",
+            ));
+        }
+    }
+    let kind = if tongban_core::ids::ResidentId::parse(&a.identifier).is_ok() {
+        "person"
+    } else {
+        "enterprise"
+    };
+    Ok(Applicant {
+        kind,
+        name: a.name.clone(),
+        identifier: a.identifier.clone(),
+        phone: a.phone.clone(),
+    })
+}
 
 pub struct Filing {
     pub item_code: String,
@@ -18,8 +65,8 @@ pub struct Filing {
     pub request_hash: String,
 }
 
-/// Files a case on behalf of `by` (None: the applicant online). Returns the case and whether it was new.
-pub async fn file(app: &App, region: &str, f: Filing, by: Option<&Session>) -> Result<(CaseRecord, bool), Error> {
+/// Files a case on behalf of `by`. Returns the case and whether it was new.
+pub async fn file(app: &App, region: &str, f: Filing, by: FiledBy<'_>) -> Result<(CaseRecord, bool), Error> {
     file_at(app, region, f, by, today(), None).await
 }
 
@@ -27,8 +74,8 @@ pub async fn file(app: &App, region: &str, f: Filing, by: Option<&Session>) -> R
 pub async fn file_at(
     app: &App,
     region: &str,
-    f: Filing,
-    by: Option<&Session>,
+    mut f: Filing,
+    by: FiledBy<'_>,
     day: NaiveDate,
     at: Option<String>,
 ) -> Result<(CaseRecord, bool), Error> {
@@ -38,24 +85,44 @@ pub async fn file_at(
             format!("受理渠道“{}”应为online、window、town、village或partner", f.channel),
         ));
     }
-    let (filed_by, role) = match by {
-        Some(s) => {
+    let (filed_by, role) = match (by, f.channel.as_str()) {
+        (FiledBy::Staff(s), _) => {
             crate::policy::require(&s.staff, crate::policy::Capability::FileCases)?;
             (s.staff.username.clone(), s.staff.role.as_str().to_string())
         }
-        None if f.channel == "online" => ("applicant".to_string(), "applicant".to_string()),
-        None => {
+        (FiledBy::Applicant(a), "online") => {
+            if a.region_code != region {
+                return Err(Error::new(
+                    crate::ErrorKind::Forbidden,
+                    "applicant_region_mismatch",
+                    "登录的地区与申请的地区不一致，请在本地区重新登录",
+                ));
+            }
+            ("applicant".to_string(), "applicant".to_string())
+        }
+        (_, "online") => {
+            return Err(Error::new(
+                crate::ErrorKind::Unauthenticated,
+                "applicant_login_required",
+                "网上申请须先登录（身份证号码或统一社会信用代码、手机验证码）",
+            ))
+        }
+        _ => {
             return Err(Error::unauthorized(
                 "窗口、便民服务中心（站）和合作地区的受理须由工作人员登录后办理",
             ))
         }
     };
-    if f.channel != "online" && f.site_code.is_empty() && by.is_none() {
-        return Err(Error::unprocessable("missing_site", "须填写受理场所（site）"));
-    }
     let item = current_item(app, region, &f.item_code)
         .await?
         .ok_or_else(|| Error::not_found(format!("事项“{}”", f.item_code)))?;
+    if matches!(by, FiledBy::Applicant(_)) {
+        // The applicant fills the whole form themselves: it must be complete and well-formed.
+        let form = item.guide.application_form();
+        let kept = form.validate(&f.form).map_err(form_errors)?;
+        f.form = serde_json::Value::Object(kept);
+    }
+    let by = by.session();
     let decided_by = crate::reform::site_acceptance(app, region, &f.channel, &f.site_code, &item, day).await?;
     let mut agent = f.agent;
     if let Some(s) = by {
@@ -108,4 +175,11 @@ pub async fn file_at(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// A form that breaks its definition: 422 `invalid_form`, with each failing field in `details`.
+pub fn form_errors(errors: Vec<tongban_core::form::FieldError>) -> Error {
+    let first = errors.first().map(|e| e.message.clone()).unwrap_or_default();
+    Error::unprocessable("invalid_form", format!("申请表有{}处需要修改：{first}", errors.len()))
+        .with_details(serde_json::json!(errors))
 }

@@ -4,6 +4,7 @@
 mod act;
 mod files;
 mod filing;
+mod forms;
 mod notices;
 mod reading;
 mod supervision;
@@ -11,6 +12,7 @@ mod supervision;
 pub use act::*;
 pub use files::*;
 pub use filing::*;
+pub use forms::*;
 pub use notices::*;
 pub use reading::*;
 pub use supervision::*;

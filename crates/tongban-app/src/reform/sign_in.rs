@@ -41,20 +41,34 @@ pub fn parse_identity(identifier: &str, phone: &str) -> Result<(String, String),
     Ok((identifier, phone))
 }
 
-/// Checks the code and opens a session; returns (token, csrf).
+/// The name an applicant signs in under: a person's name or an enterprise's, as the cases they file will carry it.
+fn parse_name(name: &str) -> Result<String, Error> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(Error::unprocessable(
+            "invalid_name",
+            "请填写姓名（企业填写单位名称），不超过100个字",
+        ));
+    }
+    Ok(name.to_string())
+}
+
+/// Checks the code and opens a session under the identity (identifier, name, phone); returns (token, csrf).
 pub async fn sign_in(
     app: &App,
     region: &str,
     identifier: &str,
+    name: &str,
     phone: &str,
     code: &str,
 ) -> Result<(String, String), Error> {
     let (identifier, phone) = parse_identity(identifier, phone)?;
+    let name = parse_name(name)?;
     let token = random_token();
     let csrf = random_token();
     match app
         .store
-        .sign_in_applicant(region, &identifier, &phone, code, &token, &csrf)
+        .sign_in_applicant(region, &identifier, &phone, &name, code, &token, &csrf)
         .await?
     {
         tongban_store::SignIn::Ok => Ok((token, csrf)),
@@ -81,6 +95,54 @@ pub async fn applicant_session(app: &App, token: &str) -> Result<Option<Applican
 /// The applicant signed in with the token; a token that opens no session is refused (401 `invalid_token`).
 pub async fn signed_in_applicant(app: &App, token: &str) -> Result<ApplicantSession, Error> {
     applicant_session(app, token).await?.ok_or_else(invalid_token)
+}
+
+/// Signs the applicant out: the token's session ends.
+pub async fn sign_out(app: &App, token: &str) -> Result<(), Error> {
+    Ok(app.store.end_applicant_session(token).await?)
+}
+
+/// One live sign-in of an identity, as its owner sees it in the list of devices.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionView {
+    /// The handle to end it with (not the token)
+    pub session_id: String,
+    pub name: String,
+    pub created_at: String,
+    pub expires_at: String,
+    /// The session this request was made in
+    pub current: bool,
+}
+
+/// The signed-in identity's live sessions (on every device), newest first.
+pub async fn my_sessions(app: &App, a: &ApplicantSession) -> Result<Vec<SessionView>, Error> {
+    Ok(app
+        .store
+        .applicant_sessions(&a.region_code, &a.identifier, &a.phone)
+        .await?
+        .into_iter()
+        .map(|s| SessionView {
+            current: s.session_id == a.session_id,
+            session_id: s.session_id,
+            name: s.name,
+            created_at: s.created_at,
+            expires_at: s.expires_at,
+        })
+        .collect())
+}
+
+/// Ends one of the signed-in identity's sessions (a lost phone, a shared computer); 404 when it has no such one.
+pub async fn end_my_session(app: &App, a: &ApplicantSession, session_id: &str) -> Result<(), Error> {
+    if app
+        .store
+        .end_applicant_session_by_id(&a.region_code, &a.identifier, &a.phone, session_id)
+        .await?
+    {
+        Ok(())
+    } else {
+        Err(Error::not_found(format!("登录会话“{session_id}”")))
+    }
 }
 
 pub(super) fn invalid_token() -> Error {

@@ -1,4 +1,4 @@
-use crate::auth::{ApiUser, OptionalApiUser};
+use crate::auth::{ApiCaller, ApiUser};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{paging, ApiJson, ApiQuery};
 use crate::state::AppState;
@@ -8,9 +8,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use tongban_app::cases::{self, parse_applicant, timing, Filing, Timing};
+use tongban_app::cases::{self, parse_applicant, timing, FiledBy, Filing, Timing};
 use tongban_app::policy::{self, Shown};
-use tongban_app::Error;
+use tongban_app::{Error, ErrorKind};
 use tongban_core::workflow::Actor;
 use tongban_store::{CaseRecord, Session};
 use utoipa::{IntoParams, ToSchema};
@@ -32,7 +32,8 @@ pub struct ApplicantIn {
 #[serde(deny_unknown_fields)]
 pub struct CaseRequest {
     pub item_code: String,
-    pub applicant: ApplicantIn,
+    /// Required when staff file; online the applicant is the signed-in identity (a different one is refused)
+    pub applicant: Option<ApplicantIn>,
     /// online, window, town, village or partner
     pub channel: String,
     /// Accepting site code (e.g. hall, town-430603102)
@@ -149,8 +150,9 @@ async fn view(state: &AppState, c: CaseRecord, reader: Option<&Session>, shown: 
     })
 }
 
-/// File a case (办件). Online by the applicant without login; at a window, town centre, village station or partner
-/// site by a clerk (bearer token). `Idempotency-Key` makes retries safe: the same key and body return the same case
+/// File a case (办件). Online by the applicant signed in (bearer token from /api/v1/applicant/login: the case's
+/// applicant is that identity, and the form must satisfy the item's form definition); at a window, town centre,
+/// village station or partner site by a clerk (bearer token). `Idempotency-Key` makes retries safe: the same key and body return the same case
 /// (200), the same key with another body is refused (422).
 #[utoipa::path(post, path = "/api/v1/cases", tag = "cases", request_body = CaseRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Retry key")),
@@ -158,14 +160,16 @@ async fn view(state: &AppState, c: CaseRecord, reader: Option<&Session>, shown: 
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
-    OptionalApiUser(session): OptionalApiUser,
+    caller: ApiCaller,
     headers: HeaderMap,
     ApiJson(req): ApiJson<CaseRequest>,
 ) -> ApiResult<Response> {
-    let region = session
-        .as_ref()
-        .map(|s| s.staff.region_code.clone())
-        .unwrap_or_else(|| state.config.default_region.clone());
+    let session = caller.staff();
+    let region = match &caller {
+        ApiCaller::Staff(s) => s.staff.region_code.clone(),
+        ApiCaller::Applicant(a) => a.region_code.clone(),
+        ApiCaller::Anonymous => state.config.default_region.clone(),
+    };
     let key = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
@@ -175,14 +179,36 @@ pub async fn create(
         return Err(Error::bad_request("invalid_idempotency_key", "Idempotency-Key不能超过128个字符").into());
     }
     let request_hash = hex::encode(Sha256::digest(serde_json::to_vec(&req).unwrap_or_default()));
-    let a = &req.applicant;
-    let applicant = parse_applicant(
-        &a.kind,
-        &a.name,
-        a.id_number.as_deref(),
-        a.credit_code.as_deref(),
-        &a.phone,
-    )?;
+    let named = req
+        .applicant
+        .as_ref()
+        .map(|a| {
+            parse_applicant(
+                &a.kind,
+                &a.name,
+                a.id_number.as_deref(),
+                a.credit_code.as_deref(),
+                &a.phone,
+            )
+        })
+        .transpose()?;
+    let (applicant, by) = match &caller {
+        ApiCaller::Applicant(a) if req.channel == "online" => {
+            (cases::online_applicant(a, named.as_ref())?, FiledBy::Applicant(a))
+        }
+        _ if req.channel == "online" && session.is_none() => {
+            return Err(Error::new(
+                ErrorKind::Unauthenticated,
+                "applicant_login_required",
+                "网上申请须先登录（POST /api/v1/applicant/login），申请人即登录的身份",
+            )
+            .into())
+        }
+        _ => (
+            named.ok_or_else(|| Error::unprocessable("missing_applicant", "须填写申请人（applicant）"))?,
+            FiledBy::staff(session),
+        ),
+    };
     let filing = Filing {
         item_code: req.item_code.clone(),
         applicant,
@@ -200,9 +226,9 @@ pub async fn create(
         idempotency_key: key,
         request_hash,
     };
-    let (case, created) = cases::file(&state, &region, filing, session.as_ref()).await?;
+    let (case, created) = cases::file(&state, &region, filing, by).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
-    let body = view(&state, case, session.as_ref(), Shown::Record).await?;
+    let body = view(&state, case, session, Shown::Record).await?;
     Ok((status, Json(body)).into_response())
 }
 

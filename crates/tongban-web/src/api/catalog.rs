@@ -4,12 +4,15 @@ use crate::extract::{paging, ApiJson, ApiQuery};
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
+use tongban_app::catalog::GuideChange;
 use tongban_app::catalog::QualityReport;
 use tongban_app::policy::{self, Capability};
 use tongban_app::Error;
-use tongban_core::catalog::{validate, Guide, Level, Material};
+use tongban_core::catalog::Guide;
 use tongban_core::ids::RegionCode;
 use tongban_store::{ImportMode, ImportReport};
 use utoipa::{IntoParams, ToSchema};
@@ -231,106 +234,6 @@ async fn item_detail(state: &AppState, region: &str, code: &str, version: Option
     })
 }
 
-/// Changes to a guide; fields left out keep their current value.
-#[derive(Deserialize, ToSchema, Default)]
-#[serde(deny_unknown_fields)]
-pub struct GuideChange {
-    pub name: Option<String>,
-    /// Department name as in the catalog, e.g. 区行政审批局
-    pub department: Option<String>,
-    pub item_type_code: Option<String>,
-    pub legal_limit_days: Option<u32>,
-    pub promised_limit_days: Option<u32>,
-    pub visits: Option<u32>,
-    pub visit_reason: Option<String>,
-    pub online_depth: Option<u8>,
-    pub fee_fen: Option<i64>,
-    pub fee_basis: Option<String>,
-    pub legal_basis: Option<String>,
-    /// county, town, village
-    pub levels: Option<Vec<String>>,
-    pub all_region: Option<bool>,
-    pub cross_province: Option<bool>,
-    pub tolerance: Option<bool>,
-    /// Material names; a trailing * marks one that may be missing under 容缺受理
-    pub materials: Option<Vec<String>>,
-    pub consult_phone: Option<String>,
-    pub supervise_phone: Option<String>,
-    pub address: Option<String>,
-    pub hours: Option<String>,
-    pub conditions: Option<String>,
-    pub result_name: Option<String>,
-    pub keywords: Option<Vec<String>>,
-}
-
-impl GuideChange {
-    /// Applies the change to a copy of the guide; an unknown level is named.
-    pub fn apply(self, mut g: Guide) -> Result<Guide, Error> {
-        macro_rules! set {
-            ($($f:ident),*) => {$( if let Some(v) = self.$f { g.$f = v; } )*};
-        }
-        set!(
-            name,
-            department,
-            item_type_code,
-            legal_limit_days,
-            promised_limit_days,
-            visits,
-            visit_reason,
-            online_depth,
-            fee_fen,
-            fee_basis,
-            legal_basis,
-            all_region,
-            cross_province,
-            tolerance,
-            consult_phone,
-            supervise_phone,
-            address,
-            hours,
-            conditions,
-            result_name,
-            keywords
-        );
-        if let Some(levels) = self.levels {
-            g.levels = levels
-                .iter()
-                .map(|l| {
-                    Level::parse(l).ok_or_else(|| Error::unprocessable("invalid_level", format!("未知的办理层级“{l}”")))
-                })
-                .collect::<Result<_, _>>()?;
-        }
-        if let Some(materials) = self.materials {
-            g.materials = materials
-                .iter()
-                .map(|m| m.trim())
-                .filter(|m| !m.is_empty())
-                .map(|m| match m.strip_suffix('*') {
-                    Some(n) => Material {
-                        name: n.trim().into(),
-                        required: true,
-                        may_be_missing: true,
-                        originals: 1,
-                        copies: 0,
-                    },
-                    None => Material {
-                        name: m.into(),
-                        required: true,
-                        may_be_missing: false,
-                        originals: 1,
-                        copies: 0,
-                    },
-                })
-                .collect();
-        }
-        let faults = validate(&g);
-        if let Some((field, reason)) = faults.first() {
-            return Err(Error::unprocessable("invalid_guide", format!("“{field}”：{reason}")));
-        }
-        Ok(g)
-    }
-}
-
 /// Edit a published guide (administrators). The edit is published as a new version; cases keep the version they
 /// were filed under.
 #[utoipa::path(put, path = "/api/v1/items/{code}", tag = "catalog", security(("bearer" = [])),
@@ -343,15 +246,104 @@ pub async fn put_item(
     Path(code): Path<String>,
     ApiJson(change): ApiJson<GuideChange>,
 ) -> ApiResult<Json<ItemDetail>> {
-    let staff = &session.staff;
-    policy::require(staff, Capability::EditCatalog)?;
-    let region = &staff.region_code;
-    let current = tongban_app::catalog::item(&state, region, &code, None)
+    tongban_app::catalog::edit_guide(&state, &session.staff, &code, change).await?;
+    item_detail(&state, &session.staff.region_code, &code, None)
+        .await
+        .map(Json)
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct RegionQuery {
+    /// Region code; the portal's default region when absent
+    pub region: Option<String>,
+}
+
+/// An item's application form: each field with its label, type, whether it is required, its limits, help, the
+/// condition under which it is shown and what the platform fills in.
+#[derive(Serialize, ToSchema)]
+pub struct FormView {
+    pub item_code: String,
+    pub item_name: String,
+    /// True when the item's guide defines no form of its own and the default one applies
+    pub is_default: bool,
+    #[schema(value_type = Vec<Object>)]
+    pub fields: Vec<tongban_core::form::Field>,
+}
+
+/// The application form of an item (the guide's own, or the default form).
+#[utoipa::path(get, path = "/api/v1/items/{code}/form", tag = "catalog", params(("code" = String, Path), RegionQuery),
+    responses((status = 200, body = FormView), (status = 404, body = ErrorBody)))]
+pub async fn get_form(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    ApiQuery(q): ApiQuery<RegionQuery>,
+) -> ApiResult<Json<FormView>> {
+    let region = public_region(&state, q.region.as_deref()).await?;
+    Ok(Json(form_view(&state, &region, &code).await?))
+}
+
+async fn form_view(state: &AppState, region: &str, code: &str) -> ApiResult<FormView> {
+    let item = tongban_app::catalog::item(state, region, code, None)
         .await?
         .ok_or_else(|| Error::not_found(format!("事项“{code}”")))?;
-    let guide = change.apply(current.guide)?;
-    tongban_app::catalog::publish_guide(&state, region, &guide, &staff.username).await?;
-    item_detail(&state, region, &code, None).await.map(Json)
+    Ok(FormView {
+        item_code: item.code,
+        item_name: item.guide.name.clone(),
+        is_default: item.guide.form.is_none(),
+        fields: item.guide.application_form().fields,
+    })
+}
+
+/// The application form of an item as JSON Schema (draft 2020-12), for API clients to check a filing's `form`.
+#[utoipa::path(get, path = "/api/v1/items/{code}/form.schema.json", tag = "catalog",
+    params(("code" = String, Path), RegionQuery),
+    responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
+pub async fn get_form_schema(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    ApiQuery(q): ApiQuery<RegionQuery>,
+) -> ApiResult<Response> {
+    let region = public_region(&state, q.region.as_deref()).await?;
+    let (name, form) = tongban_app::cases::item_form(&state, &region, &code).await?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/schema+json")],
+        Json(form.json_schema(&format!("{name}申请表"))),
+    )
+        .into_response())
+}
+
+/// Replace an item's application form (administrators); published as a new guide version. A definition that
+/// cannot be filled (duplicate names, a choice without options, a condition on a later field) is refused (422).
+#[utoipa::path(put, path = "/api/v1/items/{code}/form", tag = "catalog", security(("bearer" = [])),
+    params(("code" = String, Path)), request_body = Object,
+    responses((status = 200, body = FormView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn put_form(
+    State(state): State<AppState>,
+    ApiUser(session): ApiUser,
+    Path(code): Path<String>,
+    ApiJson(form): ApiJson<tongban_core::form::FormDefinition>,
+) -> ApiResult<Json<FormView>> {
+    let change = GuideChange {
+        form: Some(form),
+        ..Default::default()
+    };
+    tongban_app::catalog::edit_guide(&state, &session.staff, &code, change).await?;
+    Ok(Json(form_view(&state, &session.staff.region_code, &code).await?))
+}
+
+/// Put back the default application form of an item (administrators); published as a new guide version.
+#[utoipa::path(delete, path = "/api/v1/items/{code}/form", tag = "catalog", security(("bearer" = [])),
+    params(("code" = String, Path)),
+    responses((status = 200, body = FormView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+pub async fn reset_form(
+    State(state): State<AppState>,
+    ApiUser(session): ApiUser,
+    Path(code): Path<String>,
+) -> ApiResult<Json<FormView>> {
+    tongban_app::catalog::reset_form(&state, &session.staff, &code).await?;
+    Ok(Json(form_view(&state, &session.staff.region_code, &code).await?))
 }
 
 #[derive(Serialize, ToSchema)]

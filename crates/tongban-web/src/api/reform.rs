@@ -1,41 +1,23 @@
 //! Approval-reform services over JSON: ratings, e-licences, 容缺 commitments, 一件事 bundles, partners and
 //! delegations, helpers and the enterprise view, and applicants signing in to see their own cases.
 
-use crate::auth::ApiUser;
+use crate::auth::{bearer_token, ApiApplicant, ApiUser};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use tongban_app::cases::parse_applicant;
-use tongban_app::reform::{self, BundleGuide, LicenceView, Verification};
+use tongban_app::reform::{self, BundleGuide, LicenceView, SessionView, Verification};
 use tongban_app::reform::{
     BundleCaseView, BundleEdit, CommitmentList, DelegationRequest, EnterpriseView, MyCase, PairRequest, PartnerEdit,
     RateSummary, ReformFigures, RevokeDelegation,
 };
-use tongban_app::Error;
-use tongban_store::{
-    ApplicantSession, Commitment, CreditRecord, Delegation, HelperPair, Partner, Rating, Rectification,
-};
+use tongban_store::{Commitment, CreditRecord, Delegation, HelperPair, Partner, Rating, Rectification};
 use utoipa::{IntoParams, ToSchema};
-
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-}
-
-async fn applicant_session(state: &AppState, headers: &HeaderMap) -> Result<ApplicantSession, Error> {
-    let token = bearer(headers).ok_or_else(|| Error::unauthorized("需要申请人登录：请提供Bearer访问令牌"))?;
-    reform::signed_in_applicant(state, token).await
-}
 
 // ------------------------------------------------------------------------------------------------ ratings
 
@@ -73,7 +55,7 @@ pub async fn rate(
 ) -> ApiResult<Response> {
     let (rating, task) = reform::rate_case_by_token(
         &state,
-        bearer(&headers),
+        bearer_token(&headers)?,
         req.token.as_deref(),
         &number,
         req.level,
@@ -561,7 +543,10 @@ pub async fn send_code(State(state): State<AppState>, ApiJson(req): ApiJson<Code
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApplicantLogin {
+    /// ID number (person) or unified social credit code (enterprise), as the code was sent for
     pub identifier: String,
+    /// The person's name, or the enterprise's: online filings carry it as the applicant's name
+    pub name: String,
     pub phone: String,
     pub code: String,
 }
@@ -582,6 +567,7 @@ pub async fn applicant_login(
         &state,
         &state.config.default_region,
         &req.identifier,
+        &req.name,
         &req.phone,
         &req.code,
     )
@@ -589,18 +575,44 @@ pub async fn applicant_login(
     Ok(Json(ApplicantToken { token }))
 }
 
+/// Sign out: the bearer token's session ends.
+#[utoipa::path(post, path = "/api/v1/applicant/logout", tag = "applicant", security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = ErrorBody)))]
+pub async fn applicant_logout(State(state): State<AppState>, me: ApiApplicant) -> ApiResult<StatusCode> {
+    reform::sign_out(&state, &me.token).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The signed-in identity's live sessions on every device, newest first.
+#[utoipa::path(get, path = "/api/v1/applicant/sessions", tag = "applicant", security(("bearer" = [])),
+    responses((status = 200, body = Vec<SessionView>), (status = 401, body = ErrorBody)))]
+pub async fn applicant_sessions(State(state): State<AppState>, me: ApiApplicant) -> ApiResult<Json<Vec<SessionView>>> {
+    Ok(Json(reform::my_sessions(&state, &me.session).await?))
+}
+
+/// End one of the signed-in identity's sessions (for instance on a lost phone).
+#[utoipa::path(delete, path = "/api/v1/applicant/sessions/{id}", tag = "applicant", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn end_applicant_session(
+    State(state): State<AppState>,
+    me: ApiApplicant,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    reform::end_my_session(&state, &me.session, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// The signed-in applicant's cases, newest first.
 #[utoipa::path(get, path = "/api/v1/my/cases", tag = "applicant", security(("bearer" = [])),
     responses((status = 200, body = Vec<MyCase>), (status = 401, body = ErrorBody)))]
-pub async fn my_cases(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Json<Vec<MyCase>>> {
-    let a = applicant_session(&state, &headers).await?;
-    Ok(Json(reform::my_cases(&state, &a).await?))
+pub async fn my_cases(State(state): State<AppState>, me: ApiApplicant) -> ApiResult<Json<Vec<MyCase>>> {
+    Ok(Json(reform::my_cases(&state, &me.session).await?))
 }
 
 /// The signed-in applicant's e-licences.
 #[utoipa::path(get, path = "/api/v1/my/licences", tag = "applicant", security(("bearer" = [])),
     responses((status = 200, body = Vec<LicenceView>), (status = 401, body = ErrorBody)))]
-pub async fn my_licences(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Json<Vec<LicenceView>>> {
-    let a = applicant_session(&state, &headers).await?;
-    Ok(Json(reform::my_licences(&state, &a).await?))
+pub async fn my_licences(State(state): State<AppState>, me: ApiApplicant) -> ApiResult<Json<Vec<LicenceView>>> {
+    Ok(Json(reform::my_licences(&state, &me.session).await?))
 }

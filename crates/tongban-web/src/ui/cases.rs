@@ -385,7 +385,7 @@ async fn new_submit(State(state): State<AppState>, StaffForm(s, form): StaffForm
             }
         }
     }
-    let case = match cases::file(&state, &s.staff.region_code, filing, Some(&s)).await {
+    let case = match cases::file(&state, &s.staff.region_code, filing, cases::FiledBy::Staff(&s)).await {
         Ok((c, _)) => c,
         Err(e) => return retry(e, f, checked).await,
     };

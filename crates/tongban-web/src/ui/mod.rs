@@ -2,6 +2,7 @@
 //! same use cases and store queries as the API; the templates are checked at compile time (askama) and every
 //! asset is compiled into the binary.
 
+mod apply;
 mod cases;
 mod disclosure;
 mod hotline;
@@ -42,6 +43,7 @@ pub fn router() -> Router<AppState> {
         )
         .merge(staff::router())
         .merge(cases::router())
+        .merge(apply::router())
         .merge(reform::router())
         .merge(queue::router())
         .merge(disclosure::router())

@@ -30,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .route("/my", get(my_page))
         .route("/my/code", post(my_code))
         .route("/my/login", post(my_login))
+        .route("/my/logout", post(my_logout))
         .route("/my/rate/{number}", get(my_rate_page).post(my_rate_submit))
         .route("/staff/reform", get(staff_reform))
         .route("/staff/cases/{number}/supplements", post(supplement_submit))
@@ -215,34 +216,63 @@ struct MyPage {
     layout: Layout,
     who: Option<String>,
     identifier: String,
+    name: String,
     phone: String,
+    /// Where to go after signing in: a path of this site (the apply page that sent the applicant here).
+    next: String,
     code_sent: bool,
     message: String,
+    csrf: String,
     cases: Vec<MyCase>,
     licences: Vec<reform::LicenceView>,
 }
 
-async fn applicant(state: &AppState, jar: &CookieJar) -> Option<tongban_store::ApplicantSession> {
+pub(super) async fn applicant(state: &AppState, jar: &CookieJar) -> Option<tongban_store::ApplicantSession> {
     let c = jar.get(APPLICANT_COOKIE)?;
     reform::applicant_session(state, c.value()).await.ok().flatten()
 }
 
-fn my_form(identifier: String, phone: String, code_sent: bool, message: String) -> Response {
+/// The sign-in form, filled with what was typed so far.
+fn my_form(f: CodeForm, code_sent: bool, message: String) -> Response {
     render(&MyPage {
         layout: Layout::new("我的办件", None),
         who: None,
-        identifier,
-        phone,
+        identifier: f.identifier,
+        name: f.name,
+        phone: f.phone,
+        next: local_path(&f.next).unwrap_or_default(),
         code_sent,
         message,
+        csrf: String::new(),
         cases: vec![],
         licences: vec![],
     })
 }
 
-async fn my_page(State(state): State<AppState>, jar: CookieJar) -> Response {
+/// `next` when it is a path of this site — never another host (`//evil`, `/\evil`, control characters).
+fn local_path(next: &str) -> Option<String> {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.chars().any(|c| c.is_control() || c.is_whitespace());
+    ok.then(|| next.to_string())
+}
+
+#[derive(Deserialize, Default)]
+struct MyQuery {
+    #[serde(default)]
+    next: String,
+    #[serde(default)]
+    filed: String,
+}
+
+async fn my_page(State(state): State<AppState>, jar: CookieJar, Query(q): Query<MyQuery>) -> Response {
     let Some(a) = applicant(&state, &jar).await else {
-        return my_form(String::new(), String::new(), false, String::new());
+        let blank = CodeForm {
+            next: q.next,
+            ..CodeForm::default()
+        };
+        return my_form(blank, false, String::new());
     };
     let lists = async {
         Ok::<_, Error>((
@@ -250,14 +280,22 @@ async fn my_page(State(state): State<AppState>, jar: CookieJar) -> Response {
             reform::my_licences(&state, &a).await?,
         ))
     };
+    let message = if q.filed.is_empty() {
+        String::new()
+    } else {
+        format!("申请已提交，办件编号{}。受理结果将以短信通知。", q.filed)
+    };
     match lists.await {
         Ok((cases, licences)) => render(&MyPage {
             layout: Layout::new("我的办件", None),
-            who: Some(policy::mask::signed_in(&a.identifier)),
+            who: Some(format!("{}（{}）", a.name, policy::mask::signed_in(&a.identifier))),
             identifier: String::new(),
+            name: String::new(),
             phone: String::new(),
+            next: String::new(),
             code_sent: false,
-            message: String::new(),
+            message,
+            csrf: a.csrf_token.clone(),
             cases,
             licences,
         }),
@@ -265,25 +303,29 @@ async fn my_page(State(state): State<AppState>, jar: CookieJar) -> Response {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 struct CodeForm {
     identifier: String,
+    #[serde(default)]
+    name: String,
     phone: String,
     #[serde(default)]
     code: String,
+    #[serde(default)]
+    next: String,
 }
 
 async fn my_code(State(state): State<AppState>, Form(f): Form<CodeForm>) -> Response {
     let region = state.config.default_region.clone();
     match reform::send_sign_in_code(&state, &region, &f.identifier, &f.phone).await {
-        Ok(()) => my_form(f.identifier, f.phone, true, "验证码已发送，10分钟内有效".into()),
-        Err(e) => my_form(f.identifier, f.phone, false, e.message),
+        Ok(()) => my_form(f, true, "验证码已发送，10分钟内有效".into()),
+        Err(e) => my_form(f, false, e.message),
     }
 }
 
 async fn my_login(State(state): State<AppState>, jar: CookieJar, Form(f): Form<CodeForm>) -> Response {
     let region = state.config.default_region.clone();
-    match reform::sign_in(&state, &region, &f.identifier, &f.phone, &f.code).await {
+    match reform::sign_in(&state, &region, &f.identifier, &f.name, &f.phone, &f.code).await {
         Ok((token, _)) => {
             let cookie = Cookie::build((APPLICANT_COOKIE, token))
                 .path("/")
@@ -291,10 +333,34 @@ async fn my_login(State(state): State<AppState>, jar: CookieJar, Form(f): Form<C
                 .secure(state.web.secure_cookies)
                 .same_site(SameSite::Lax)
                 .build();
-            (jar.add(cookie), Redirect::to("/my")).into_response()
+            let to = local_path(&f.next).unwrap_or_else(|| "/my".into());
+            (jar.add(cookie), Redirect::to(&to)).into_response()
         }
-        Err(e) => my_form(f.identifier, f.phone, true, e.message),
+        Err(e) => my_form(f, true, e.message),
     }
+}
+
+#[derive(Deserialize)]
+struct LogoutForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// Signs the applicant out on this device: the session ends and the cookie goes.
+async fn my_logout(State(state): State<AppState>, jar: CookieJar, Form(f): Form<LogoutForm>) -> Response {
+    let Some(a) = applicant(&state, &jar).await else {
+        return Redirect::to("/my").into_response();
+    };
+    if !tongban_app::auth::same_secret(&a.csrf_token, &f.csrf) {
+        return csrf_refused();
+    }
+    if let Some(c) = jar.get(APPLICANT_COOKIE) {
+        if let Err(e) = reform::sign_out(&state, c.value()).await {
+            return error_page(e);
+        }
+    }
+    let gone = Cookie::build((APPLICANT_COOKIE, "")).path("/").build();
+    (jar.remove(gone), Redirect::to("/my")).into_response()
 }
 
 async fn my_rate_page(State(state): State<AppState>, jar: CookieJar, Path(number): Path<String>) -> Response {

@@ -2,7 +2,6 @@
 //! staff management.
 
 use super::{error_page, render_result, Layout, Pager};
-use crate::api::catalog::GuideChange;
 use crate::auth::WebUser;
 use crate::extract::StaffForm;
 use crate::state::AppState;
@@ -12,9 +11,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
+use tongban_app::catalog::GuideChange;
 use tongban_app::catalog::{QualityFinding, QualityReport, RULE_LABELS};
 use tongban_app::policy::{self, Capability};
-use tongban_app::Error;
+use tongban_app::{Error, ErrorKind};
 use tongban_core::catalog::{parse_yuan, Guide, ITEM_TYPES};
 use tongban_core::role::Role;
 use tongban_store::{Department, ItemSummary, NewStaff, Staff};
@@ -380,24 +380,14 @@ async fn edit_submit(
     Path(code): Path<String>,
     StaffForm(session, f): StaffForm<EditForm>,
 ) -> Response {
-    let me = &session.staff;
-    if let Err(e) = policy::require(me, Capability::EditCatalog) {
-        return error_page(e);
-    }
-    let current = match tongban_app::catalog::item(&state, &me.region_code, &code, None).await {
-        Ok(Some(i)) => i,
-        Ok(None) => return error_page(Error::not_found(format!("事项“{code}”"))),
-        Err(e) => return error_page(e),
+    let edited = match f.change() {
+        Ok(change) => tongban_app::catalog::edit_guide(&state, &session.staff, &code, change).await,
+        Err(e) => Err(e),
     };
-    let draft = current.guide.clone();
-    let applied = f.change().and_then(|c| c.apply(current.guide));
-    let guide = match applied {
-        Ok(g) => g,
-        Err(e) => return edit_page(&state, &session, &code, Some(draft), e.message).await,
-    };
-    match tongban_app::catalog::publish_guide(&state, &me.region_code, &guide, &me.username).await {
+    match edited {
         Ok(_) => Redirect::to(&format!("/items/{code}")).into_response(),
-        Err(e) => edit_page(&state, &session, &code, Some(guide), e.message).await,
+        Err(e) if matches!(e.kind, ErrorKind::Forbidden | ErrorKind::NotFound) => error_page(e),
+        Err(e) => edit_page(&state, &session, &code, None, e.message).await,
     }
 }
 

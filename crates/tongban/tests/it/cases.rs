@@ -234,8 +234,11 @@ both_backends!(
         let mut online = filing(ITEM, &MATERIALS);
         online["channel"] = json!("online");
         let (status, body) = app.post_json("/api/v1/cases", &online, None).await;
-        assert_eq!(status, StatusCode::CREATED, "online by the applicant: {body}");
-        assert_eq!(body["applicant_identifier"], "110105********002X");
+        assert_eq!(
+            (status, err(&body)),
+            (StatusCode::UNAUTHORIZED, "applicant_login_required"),
+            "an online filing without an applicant session names nobody: {body}"
+        );
 
         // Missing materials: accepting is refused until the one correction notice and the resubmission.
         let (_, case) = post_auth(&app, "/api/v1/cases", &filing(ITEM, &MATERIALS[..2]), &clerk, None).await;

@@ -10,6 +10,7 @@ mod disclosure;
 mod helpers;
 mod hotline;
 mod hotline_config;
+mod online;
 mod queue;
 mod reform;
 mod use_cases;

@@ -833,7 +833,7 @@ both_backends!(
         let (status, body) = app
             .post_json(
                 "/api/v1/applicant/login",
-                &json!({"identifier": code, "phone": "13912345678", "code": "000000x"}),
+                &json!({"identifier": code, "name": "云溪示范企业", "phone": "13912345678", "code": "000000x"}),
                 None,
             )
             .await;
@@ -841,7 +841,7 @@ both_backends!(
         let (status, login) = app
             .post_json(
                 "/api/v1/applicant/login",
-                &json!({"identifier": code, "phone": "13912345678", "code": sent}),
+                &json!({"identifier": code, "name": "云溪示范企业", "phone": "13912345678", "code": sent}),
                 None,
             )
             .await;
@@ -859,7 +859,7 @@ both_backends!(
         let (status, _) = app
             .post_json(
                 "/api/v1/applicant/login",
-                &json!({"identifier": code, "phone": "13912345678", "code": sent}),
+                &json!({"identifier": code, "name": "云溪示范企业", "phone": "13912345678", "code": sent}),
                 None,
             )
             .await;
@@ -1070,7 +1070,7 @@ both_backends!(
         let code: String = sms.chars().filter(|c| c.is_ascii_digit()).take(6).collect();
         let r = citizen
             .post(app.url("/my/login"))
-            .form(&[("identifier", ID), ("phone", PHONE), ("code", &code)])
+            .form(&[("identifier", ID), ("name", "张三"), ("phone", PHONE), ("code", &code)])
             .send()
             .await
             .unwrap();

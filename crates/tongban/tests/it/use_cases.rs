@@ -3,7 +3,7 @@
 
 use crate::both_databases;
 use crate::helpers::{Db, TestDb, REGION};
-use tongban_app::cases::{self, parse_applicant, ActOptions, Filing};
+use tongban_app::cases::{self, parse_applicant, ActOptions, FiledBy, Filing};
 use tongban_app::policy::{self, Capability, Shown};
 use tongban_app::{ErrorKind, Settings};
 
@@ -49,7 +49,9 @@ both_databases!(
         let reviewer = db.session("reviewer").await;
         let head = db.session("head").await;
         let app = &db.app;
-        let (case, created) = cases::file(app, REGION, filing(), Some(&clerk)).await.unwrap();
+        let (case, created) = cases::file(app, REGION, filing(), FiledBy::Staff(&clerk))
+            .await
+            .unwrap();
         assert!(created);
         assert_eq!((case.state.as_str(), case.site_code.as_str()), ("submitted", "hall"));
         let texts = queued_texts(&db).await;
@@ -106,7 +108,9 @@ both_databases!(
         db.department_staff().await;
         let clerk = db.session("clerk").await;
         let app = &db.app;
-        let (case, _) = cases::file(app, REGION, filing(), Some(&clerk)).await.unwrap();
+        let (case, _) = cases::file(app, REGION, filing(), FiledBy::Staff(&clerk))
+            .await
+            .unwrap();
         // Another department's reviewer: the case does not exist for them.
         let other = db.session("reviewer-rsj").await;
         assert!(!policy::may_read_case(&other, &case));
@@ -194,7 +198,9 @@ async fn texts_are_signed_with_the_region_of_the_settings(db: Db) {
         return;
     };
     let clerk = db.session("clerk").await;
-    cases::file(&db.app, REGION, filing(), Some(&clerk)).await.unwrap();
+    cases::file(&db.app, REGION, filing(), FiledBy::Staff(&clerk))
+        .await
+        .unwrap();
     let texts = queued_texts(&db).await;
     assert!(!texts.is_empty());
     assert!(texts.iter().all(|t| t.starts_with("【测试区政务服务】")), "{texts:?}");

@@ -1,0 +1,314 @@
+//! 网上申请: the signed-in applicant fills an item's form — rendered from the item's form definition — and submits
+//! it as an online case. Errors are shown beside each field; nothing is filed until the whole form holds.
+
+use super::reform::applicant;
+use super::{csrf_refused, error_page, render, Layout};
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::{Form, Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use axum_extra::extract::CookieJar;
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use tongban_app::cases::{self, FiledBy, Filing, Known};
+use tongban_app::Error;
+use tongban_core::form::{Field, FieldKind, FormDefinition};
+use tongban_store::ApplicantSession;
+
+/// Blank rows a table field offers on the page (the definition may allow more through the API).
+const TABLE_ROWS: usize = 3;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/items/{code}/apply", get(apply_page).post(apply_submit))
+}
+
+/// One field as the page draws it: the answer so far and the error beside it.
+struct FieldView {
+    name: String,
+    label: String,
+    input: &'static str,
+    required: bool,
+    help: String,
+    value: String,
+    options: Vec<(String, bool)>,
+    error: String,
+    show_field: String,
+    show_label: String,
+    show_equals: String,
+    max_length: u32,
+    columns: Vec<(String, String)>,
+    rows: Vec<Vec<(String, String)>>,
+}
+
+impl FieldView {
+    fn is_choice(&self) -> bool {
+        self.input == "choice"
+    }
+    fn is_multi(&self) -> bool {
+        self.input == "multi"
+    }
+    fn is_table(&self) -> bool {
+        self.input == "table"
+    }
+    fn is_textarea(&self) -> bool {
+        self.input == "textarea"
+    }
+}
+
+#[derive(Template)]
+#[template(path = "case_apply.html")]
+struct ApplyPage {
+    layout: Layout,
+    code: String,
+    item_name: String,
+    who: String,
+    csrf: String,
+    message: String,
+    fields: Vec<FieldView>,
+    materials: Vec<String>,
+}
+
+fn input_of(f: &Field) -> &'static str {
+    match f.kind {
+        FieldKind::Number => "number",
+        FieldKind::Date => "date",
+        FieldKind::Choice => "choice",
+        FieldKind::MultiChoice => "multi",
+        FieldKind::Phone => "tel",
+        FieldKind::Table => "table",
+        FieldKind::Text | FieldKind::Address if f.max_length.unwrap_or(0) > 100 => "textarea",
+        _ => "text",
+    }
+}
+
+fn shown(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+fn field_views(
+    form: &FormDefinition,
+    answers: &Map<String, Value>,
+    errors: &HashMap<String, String>,
+) -> Vec<FieldView> {
+    form.fields
+        .iter()
+        .map(|f| {
+            let answer = answers.get(&f.name);
+            let picked: Vec<String> = match answer {
+                Some(Value::Array(a)) => a.iter().map(shown).collect(),
+                Some(v) => vec![shown(v)],
+                None => vec![],
+            };
+            let rows = if f.kind == FieldKind::Table {
+                let given: Vec<&Map<String, Value>> = match answer {
+                    Some(Value::Array(a)) => a.iter().filter_map(Value::as_object).collect(),
+                    _ => vec![],
+                };
+                (0..given.len().max(TABLE_ROWS))
+                    .map(|i| {
+                        f.columns
+                            .iter()
+                            .map(|c| {
+                                let v = given.get(i).and_then(|r| r.get(&c.name)).map(shown).unwrap_or_default();
+                                (format!("{}[{i}].{}", f.name, c.name), v)
+                            })
+                            .collect()
+                    })
+                    .collect()
+            } else {
+                vec![]
+            };
+            let error = errors
+                .iter()
+                .filter(|(k, _)| *k == &f.name || k.starts_with(&format!("{}[", f.name)))
+                .map(|(_, m)| m.clone())
+                .collect::<Vec<_>>()
+                .join("；");
+            FieldView {
+                name: f.name.clone(),
+                label: f.label.clone(),
+                input: input_of(f),
+                required: f.required,
+                help: f.help.clone(),
+                value: if f.kind == FieldKind::MultiChoice || f.kind == FieldKind::Table {
+                    String::new()
+                } else {
+                    picked.first().cloned().unwrap_or_default()
+                },
+                options: f.options.iter().map(|o| (o.clone(), picked.contains(o))).collect(),
+                error,
+                show_field: f.show_when.as_ref().map(|c| c.field.clone()).unwrap_or_default(),
+                show_label: f
+                    .show_when
+                    .as_ref()
+                    .and_then(|c| form.fields.iter().find(|o| o.name == c.field))
+                    .map(|o| o.label.clone())
+                    .unwrap_or_default(),
+                show_equals: f.show_when.as_ref().map(|c| c.equals.clone()).unwrap_or_default(),
+                max_length: f.max_length.unwrap_or(tongban_core::form::DEFAULT_TEXT_LIMIT),
+                columns: f.columns.iter().map(|c| (c.name.clone(), c.label.clone())).collect(),
+                rows,
+            }
+        })
+        .collect()
+}
+
+/// The form's answers from the posted pairs: one value per field, a list for multi-choice, rows for tables
+/// (`name[i].column`, blank rows dropped).
+fn answers_from(form: &FormDefinition, pairs: &[(String, String)]) -> Map<String, Value> {
+    let mut out = Map::new();
+    for f in &form.fields {
+        match f.kind {
+            FieldKind::MultiChoice => {
+                let picked: Vec<Value> = pairs
+                    .iter()
+                    .filter(|(k, _)| k == &f.name)
+                    .map(|(_, v)| Value::String(v.clone()))
+                    .collect();
+                if !picked.is_empty() {
+                    out.insert(f.name.clone(), Value::Array(picked));
+                }
+            }
+            FieldKind::Table => {
+                let mut rows: Vec<Map<String, Value>> = Vec::new();
+                for (k, v) in pairs {
+                    let Some(rest) = k.strip_prefix(&format!("{}[", f.name)) else {
+                        continue;
+                    };
+                    let Some((i, col)) = rest.split_once("].") else {
+                        continue;
+                    };
+                    let Ok(i) = i.parse::<usize>() else { continue };
+                    if i >= 200 || v.trim().is_empty() {
+                        continue;
+                    }
+                    while rows.len() <= i {
+                        rows.push(Map::new());
+                    }
+                    rows[i].insert(col.to_string(), Value::String(v.clone()));
+                }
+                let rows: Vec<Value> = rows.into_iter().filter(|r| !r.is_empty()).map(Value::Object).collect();
+                if !rows.is_empty() {
+                    out.insert(f.name.clone(), Value::Array(rows));
+                }
+            }
+            _ => {
+                if let Some((_, v)) = pairs.iter().find(|(k, _)| k == &f.name) {
+                    if !v.trim().is_empty() {
+                        out.insert(f.name.clone(), Value::String(v.clone()));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn sign_in_first(code: &str) -> Response {
+    Redirect::to(&format!("/my?next=/items/{}/apply", tongban_app::url::encode(code))).into_response()
+}
+
+async fn page(
+    state: &AppState,
+    a: &ApplicantSession,
+    code: &str,
+    answers: Option<Map<String, Value>>,
+    errors: HashMap<String, String>,
+    message: String,
+) -> Response {
+    let item = match cases::current_item(state, &a.region_code, code).await {
+        Ok(Some(i)) => i,
+        Ok(None) => return error_page(Error::not_found(format!("事项“{code}”"))),
+        Err(e) => return error_page(e),
+    };
+    let form = item.guide.application_form();
+    let answers = answers.unwrap_or_else(|| cases::prefilled(&form, &Known::of(a)));
+    render(&ApplyPage {
+        layout: Layout::new(format!("网上申请：{}", item.guide.name), None),
+        code: item.code.clone(),
+        item_name: item.guide.name.clone(),
+        who: format!("{}（{}）", a.name, tongban_app::policy::mask::signed_in(&a.identifier)),
+        csrf: a.csrf_token.clone(),
+        message,
+        fields: field_views(&form, &answers, &errors),
+        materials: item.guide.materials.iter().map(|m| m.name.clone()).collect(),
+    })
+}
+
+async fn apply_page(State(state): State<AppState>, jar: CookieJar, Path(code): Path<String>) -> Response {
+    match applicant(&state, &jar).await {
+        Some(a) => page(&state, &a, &code, None, HashMap::new(), String::new()).await,
+        None => sign_in_first(&code),
+    }
+}
+
+async fn apply_submit(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Path(code): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let Some(a) = applicant(&state, &jar).await else {
+        return sign_in_first(&code);
+    };
+    let csrf = pairs
+        .iter()
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("");
+    if !tongban_app::auth::same_secret(&a.csrf_token, csrf) {
+        return csrf_refused();
+    }
+    let form = match cases::current_item(&state, &a.region_code, &code).await {
+        Ok(Some(i)) => i.guide.application_form(),
+        Ok(None) => return error_page(Error::not_found(format!("事项“{code}”"))),
+        Err(e) => return error_page(e),
+    };
+    let answers = answers_from(&form, &pairs);
+    // The same form posted twice (a double click, a reload) files one case.
+    let request_hash = hex::encode(sha2::Sha256::digest(serde_json::to_vec(&answers).unwrap_or_default()));
+    let filing = Filing {
+        item_code: code.clone(),
+        applicant: match cases::online_applicant(&a, None) {
+            Ok(x) => x,
+            Err(e) => return error_page(e),
+        },
+        channel: "online".into(),
+        site_code: String::new(),
+        agent: String::new(),
+        form: Value::Object(answers.clone()),
+        materials: vec![],
+        idempotency_key: Some(format!("web-apply-{}-{}", a.session_id, &request_hash[..16])),
+        request_hash,
+    };
+    match cases::file(&state, &a.region_code, filing, FiledBy::Applicant(&a)).await {
+        Ok((case, _)) => Redirect::to(&format!("/my?filed={}", case.number)).into_response(),
+        Err(e) => {
+            let errors: HashMap<String, String> = e
+                .details
+                .as_ref()
+                .and_then(Value::as_array)
+                .map(|list| {
+                    list.iter()
+                        .filter_map(|d| Some((d["field"].as_str()?.to_string(), d["message"].as_str()?.to_string())))
+                        .fold(HashMap::new(), |mut m, (k, v)| {
+                            m.entry(k)
+                                .and_modify(|e: &mut String| e.push_str(&format!("；{v}")))
+                                .or_insert(v);
+                            m
+                        })
+                })
+                .unwrap_or_default();
+            page(&state, &a, &code, Some(answers), errors, e.message).await
+        }
+    }
+}
+
+use sha2::Digest as _;

@@ -1,0 +1,410 @@
+//! 一网通办 over HTTP on both databases: an online filing needs the applicant signed in and is filed in their name;
+//! items' application forms as data (definition, JSON Schema, validation, an administrator's edit); sessions that
+//! can be listed and ended; the apply page from the guide to "my cases".
+
+use crate::both_backends;
+use crate::helpers::TestApp;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+const ID: &str = "11010519491231002X";
+const OTHER_ID: &str = "110101199003071233";
+const PHONE: &str = "13812345678";
+/// 食品经营许可证核发 (区行政审批局).
+const ITEM: &str = "430603-XK-0537";
+
+fn err(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or("")
+}
+
+/// The last sign-in code texted to the phone, as the applicant reads it off the SMS.
+async fn texted_code(app: &TestApp, phone: &str) -> String {
+    let sms: String = sqlx::query_scalar::<_, String>(
+        "SELECT body FROM outbox WHERE recipient = $1 AND body LIKE '%验证码%' ORDER BY id DESC",
+    )
+    .bind(phone)
+    .fetch_one(app.state.store.pool())
+    .await
+    .unwrap();
+    sms.chars().filter(|c| c.is_ascii_digit()).take(6).collect()
+}
+
+async fn applicant_token(app: &TestApp, id: &str, name: &str, phone: &str) -> String {
+    let (status, body) = app
+        .post_json(
+            "/api/v1/applicant/code",
+            &json!({"identifier": id, "phone": phone}),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let code = texted_code(app, phone).await;
+    let (status, body) = app
+        .post_json(
+            "/api/v1/applicant/login",
+            &json!({"identifier": id, "name": name, "phone": phone, "code": code}),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["token"].as_str().unwrap().to_string()
+}
+
+fn complete_form() -> Value {
+    json!({"contact_name": "张三", "contact_phone": PHONE, "address": "云溪区云溪大道1号", "purpose": "开一家小吃店"})
+}
+
+async fn cases_count(app: &TestApp) -> i64 {
+    sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM cases")
+        .fetch_one(app.state.store.pool())
+        .await
+        .unwrap()
+}
+
+both_backends!(
+    online_filing_is_in_the_signed_in_applicants_name,
+    |app: TestApp| async move {
+        let body = json!({"item_code": ITEM, "channel": "online", "form": complete_form()});
+        let (status, anon) = app.post_json("/api/v1/cases", &body, None).await;
+        assert_eq!(
+            (status, err(&anon)),
+            (StatusCode::UNAUTHORIZED, "applicant_login_required")
+        );
+        let (status, bad) = app.post_json("/api/v1/cases", &body, Some("not-a-token")).await;
+        assert_eq!((status, err(&bad)), (StatusCode::UNAUTHORIZED, "invalid_token"));
+
+        let token = applicant_token(&app, ID, "张三", PHONE).await;
+        let before = cases_count(&app).await;
+        // Someone else's name in the body: refused, nothing filed.
+        let mut other = body.clone();
+        other["applicant"] = json!({"kind": "person", "name": "李四", "id_number": OTHER_ID, "phone": "13900001111"});
+        let (status, refused) = app.post_json("/api/v1/cases", &other, Some(&token)).await;
+        assert_eq!(
+            (status, err(&refused)),
+            (StatusCode::FORBIDDEN, "applicant_mismatch"),
+            "{refused}"
+        );
+        // A form that breaks the item's definition: every failing field named, nothing filed.
+        let mut broken = body.clone();
+        broken["form"] = json!({"contact_phone": "12345", "address": "", "unknown": 1});
+        let (status, invalid) = app.post_json("/api/v1/cases", &broken, Some(&token)).await;
+        assert_eq!(
+            (status, err(&invalid)),
+            (StatusCode::UNPROCESSABLE_ENTITY, "invalid_form")
+        );
+        let fields: Vec<&str> = invalid["error"]["details"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["field"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            fields,
+            vec!["unknown", "contact_name", "contact_phone", "address", "purpose"],
+            "{invalid}"
+        );
+        assert_eq!(cases_count(&app).await, before, "refusals write nothing");
+
+        let (status, case) = app.post_json("/api/v1/cases", &body, Some(&token)).await;
+        assert_eq!(status, StatusCode::CREATED, "{case}");
+        assert_eq!(case["channel"], "online");
+        assert_eq!(case["applicant_name"], "张三");
+        let number = case["number"].as_str().unwrap();
+        let (status, mine) = app.get_auth("/api/v1/my/cases", &token).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(mine.as_array().unwrap().iter().any(|c| c["number"] == number), "{mine}");
+        // The case reaches the comprehensive window's list like a window filing.
+        let clerk = app.token("clerk").await;
+        let (status, at_window) = app.get_auth(&format!("/api/v1/cases/{number}"), &clerk).await;
+        assert_eq!(status, StatusCode::OK, "{at_window}");
+        assert_eq!(at_window["state"], "submitted");
+
+        // Sessions: listed, one ended from another device, and signing out ends the token.
+        let second = applicant_token(&app, ID, "张三", PHONE).await;
+        let (status, sessions) = app.get_auth("/api/v1/applicant/sessions", &token).await;
+        assert_eq!(status, StatusCode::OK);
+        let sessions = sessions.as_array().unwrap().clone();
+        assert_eq!(sessions.len(), 2, "{sessions:?}");
+        assert!(
+            sessions.iter().all(|s| s.get("csrf_token").is_none()),
+            "no secret in the list"
+        );
+        assert_eq!(sessions.iter().filter(|s| s["current"] == true).count(), 1);
+        let newest = sessions.iter().find(|s| s["current"] == false).unwrap()["session_id"]
+            .as_str()
+            .unwrap();
+        let r = app
+            .client
+            .delete(app.url(&format!("/api/v1/applicant/sessions/{newest}")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::NO_CONTENT);
+        let (status, _) = app.get_auth("/api/v1/my/cases", &second).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "the ended session no longer opens");
+        let r = app
+            .client
+            .post(app.url("/api/v1/applicant/logout"))
+            .header("Authorization", format!("bearer {token}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::NO_CONTENT);
+        let (status, _) = app.get_auth("/api/v1/my/cases", &token).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let (status, body) = app.post_json("/api/v1/cases", &body, Some(&token)).await;
+        assert_eq!((status, err(&body)), (StatusCode::UNAUTHORIZED, "invalid_token"));
+    }
+);
+
+both_backends!(
+    forms_are_data_published_as_schema_and_edited_by_an_administrator,
+    |app: TestApp| async move {
+        let (status, form) = app.get_json(&format!("/api/v1/items/{ITEM}/form")).await;
+        assert_eq!(status, StatusCode::OK, "{form}");
+        assert_eq!(form["is_default"], true);
+        let (status, schema) = app.get_json(&format!("/api/v1/items/{ITEM}/form.schema.json")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            schema["required"],
+            json!(["contact_name", "contact_phone", "address", "purpose"])
+        );
+        let (status, _) = app.get_json("/api/v1/items/NOPE/form").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+
+        let definition = json!({"fields": [
+            {"name": "shop", "label": "店铺名称", "type": "text", "required": true, "max_length": 30},
+            {"name": "kind", "label": "经营类别", "type": "choice", "required": true, "options": ["餐饮", "零售"]},
+            {"name": "seats", "label": "座位数", "type": "number", "required": true, "min": 1, "max": 500,
+             "show_when": {"field": "kind", "equals": "餐饮"}},
+            {"name": "opened", "label": "开业日期", "type": "date"},
+            {"name": "staff", "label": "从业人员", "type": "table", "columns": [
+                {"name": "name", "label": "姓名", "type": "text", "required": true},
+                {"name": "id", "label": "身份证号码", "type": "id_number", "required": true}]}
+        ]});
+        let admin = app.token("admin").await;
+        let clerk = app.token("clerk").await;
+        let (status, _) = app
+            .put_json(&format!("/api/v1/items/{ITEM}/form"), &definition, &clerk)
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "only administrators edit forms");
+        let mut broken = definition.clone();
+        broken["fields"][2]["show_when"]["field"] = json!("later");
+        let (status, body) = app
+            .put_json(&format!("/api/v1/items/{ITEM}/form"), &broken, &admin)
+            .await;
+        assert_eq!(
+            (status, err(&body)),
+            (StatusCode::UNPROCESSABLE_ENTITY, "invalid_form_definition")
+        );
+        let (_, before) = app.get_json(&format!("/api/v1/items/{ITEM}")).await;
+        let (status, body) = app
+            .put_json(&format!("/api/v1/items/{ITEM}/form"), &definition, &admin)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["is_default"], false);
+        let (_, after) = app.get_json(&format!("/api/v1/items/{ITEM}")).await;
+        assert_eq!(
+            after["version"].as_i64(),
+            before["version"].as_i64().map(|v| v + 1),
+            "a form edit is a new guide version"
+        );
+        let (_, schema) = app.get_json(&format!("/api/v1/items/{ITEM}/form.schema.json")).await;
+        assert_eq!(schema["allOf"][0]["then"]["required"], json!(["seats"]));
+
+        let token = applicant_token(&app, ID, "张三", PHONE).await;
+        let file = |form: Value| json!({"item_code": ITEM, "channel": "online", "form": form});
+        let (status, body) = app
+            .post_json(
+                "/api/v1/cases",
+                &file(
+                    json!({"shop": "小店", "kind": "餐饮", "seats": 900, "opened": "2026-02-30",
+                    "staff": [{"name": "王五", "id": "123"}]}),
+                ),
+                Some(&token),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let codes: Vec<(&str, &str)> = body["error"]["details"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| (d["field"].as_str().unwrap(), d["code"].as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            codes,
+            vec![
+                ("seats", "too_large"),
+                ("opened", "not_date"),
+                ("staff[0].id", "invalid_id_number")
+            ]
+        );
+        let (status, case) = app
+            .post_json(
+                "/api/v1/cases",
+                &file(json!({"shop": "小店", "kind": "零售", "seats": 900})),
+                Some(&token),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "a hidden field is not asked for: {case}");
+
+        let r = app
+            .client
+            .delete(app.url(&format!("/api/v1/items/{ITEM}/form")))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let (_, form) = app.get_json(&format!("/api/v1/items/{ITEM}/form")).await;
+        assert_eq!(form["is_default"], true);
+    }
+);
+
+both_backends!(
+    a_citizen_applies_on_the_portal_from_the_guide_to_my_cases,
+    |app: TestApp| async move {
+        let citizen = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let guide = citizen
+            .get(app.url(&format!("/items/{ITEM}")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            guide.contains(&format!("/items/{ITEM}/apply")),
+            "the guide offers to apply online"
+        );
+        let r = citizen
+            .get(app.url(&format!("/items/{ITEM}/apply")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let to_login = r.headers()["location"].to_str().unwrap().to_string();
+        assert!(to_login.starts_with("/my?next=/items/"), "{to_login}");
+        let next = format!("/items/{ITEM}/apply");
+        let r = citizen
+            .post(app.url("/my/code"))
+            .form(&[
+                ("identifier", ID),
+                ("name", "张三"),
+                ("phone", PHONE),
+                ("next", next.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert!(r.text().await.unwrap().contains("验证码已发送"));
+        let code = texted_code(&app, PHONE).await;
+        let r = citizen
+            .post(app.url("/my/login"))
+            .form(&[
+                ("identifier", ID),
+                ("name", "张三"),
+                ("phone", PHONE),
+                ("code", &code),
+                ("next", &next),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.headers()["location"],
+            next.as_str(),
+            "back to the form after signing in"
+        );
+
+        let page = citizen.get(app.url(&next)).send().await.unwrap().text().await.unwrap();
+        assert!(
+            page.contains("申请事由") && page.contains("value=\"张三\""),
+            "known fields filled in"
+        );
+        let csrf = crate::web::hidden(&page, "csrf");
+        let before = cases_count(&app).await;
+        let fields = [
+            ("csrf", csrf.as_str()),
+            ("contact_name", "张三"),
+            ("contact_phone", "123"),
+            ("address", ""),
+            ("purpose", "开一家小吃店"),
+        ];
+        let page = citizen
+            .post(app.url(&next))
+            .form(&fields)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("field-error") && page.contains("联系地址"),
+            "errors beside the fields"
+        );
+        assert!(page.contains("开一家小吃店"), "what was typed is kept");
+        assert_eq!(cases_count(&app).await, before, "nothing filed");
+        let forged = [("csrf", "x"), ("contact_name", "张三")];
+        let r = citizen.post(app.url(&next)).form(&forged).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+
+        let fields = [
+            ("csrf", csrf.as_str()),
+            ("contact_name", "张三"),
+            ("contact_phone", PHONE),
+            ("address", "云溪区云溪大道1号"),
+            ("purpose", "开一家小吃店"),
+        ];
+        let r = citizen.post(app.url(&next)).form(&fields).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let done = r.headers()["location"].to_str().unwrap().to_string();
+        assert!(done.starts_with("/my?filed="), "{done}");
+        let number = done.trim_start_matches("/my?filed=").to_string();
+        let again = citizen.post(app.url(&next)).form(&fields).send().await.unwrap();
+        assert_eq!(
+            again.headers()["location"],
+            done.as_str(),
+            "a second press files no second case"
+        );
+        assert_eq!(cases_count(&app).await, before + 1);
+        let mine = citizen.get(app.url(&done)).send().await.unwrap().text().await.unwrap();
+        assert!(mine.contains(&number) && mine.contains("申请已提交"), "{mine}");
+
+        let logout_csrf = crate::web::hidden(&mine, "csrf");
+        let r = citizen
+            .post(app.url("/my/logout"))
+            .form(&[("csrf", logout_csrf.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let r = citizen.get(app.url(&next)).send().await.unwrap();
+        assert_eq!(
+            r.status(),
+            StatusCode::SEE_OTHER,
+            "signed out: the form asks to sign in again"
+        );
+        // `next` leads only to a path of this site.
+        let r = citizen
+            .post(app.url("/my/login"))
+            .form(&[
+                ("identifier", ID),
+                ("name", "张三"),
+                ("phone", PHONE),
+                ("code", "000000"),
+                ("next", "//evil.example"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let body = r.text().await.unwrap();
+        assert!(!body.contains("evil.example"), "an off-site next is dropped");
+    }
+);
