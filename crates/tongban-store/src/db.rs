@@ -44,7 +44,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "hotline", include_str!("../migrations/0005_hotline.sql")),
     (6, "disclosure", include_str!("../migrations/0006_disclosure.sql")),
     (7, "hotline_files", include_str!("../migrations/0007_hotline_files.sql")),
-    (8, "applicant_identity", include_str!("../migrations/0008_applicant_identity.sql")),
+    (
+        8,
+        "applicant_identity",
+        include_str!("../migrations/0008_applicant_identity.sql"),
+    ),
 ];
 
 #[derive(Clone)]

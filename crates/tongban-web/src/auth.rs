@@ -88,6 +88,14 @@ impl ApiCaller {
             _ => None,
         }
     }
+    /// The caller as the use cases know who acts.
+    pub fn filer(&self) -> tongban_app::cases::FiledBy<'_> {
+        match self {
+            ApiCaller::Staff(s) => tongban_app::cases::FiledBy::Staff(s),
+            ApiCaller::Applicant(a) => tongban_app::cases::FiledBy::Applicant(a),
+            ApiCaller::Anonymous => tongban_app::cases::FiledBy::Anonymous,
+        }
+    }
 }
 
 impl FromRequestParts<AppState> for ApiCaller {

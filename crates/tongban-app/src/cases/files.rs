@@ -3,7 +3,16 @@
 use super::*;
 use crate::App;
 use crate::{Error, ErrorKind};
-use tongban_store::{CaseRecord, NewEvent, Session, StoreError};
+use tongban_store::{ApplicantSession, CaseRecord, NewEvent, StoreError};
+
+/// A case of the signed-in applicant (their identifier and the phone that received the code); any other case does
+/// not exist for them.
+pub async fn own_case(app: &App, a: &ApplicantSession, number: &str) -> Result<CaseRecord, Error> {
+    match app.store.case_by_number(&a.region_code, number).await? {
+        Some(c) if c.applicant_identifier == a.identifier && c.applicant_phone == a.phone => Ok(c),
+        _ => Err(Error::not_found(format!("办件“{number}”"))),
+    }
+}
 
 /// The kind of file from its first bytes, never from its name: PDF, JPEG, PNG, or OFD (the national layout
 /// format: a ZIP container with an OFD.xml entry).
@@ -92,10 +101,39 @@ pub async fn store_file(app: &App, bytes: &[u8]) -> Result<StoredFile, Error> {
     })
 }
 
-/// Stores a material's file under the data directory by content hash and records it with the case.
-pub async fn attach(app: &App, s: &Session, number: &str, material: &str, bytes: &[u8]) -> Result<CaseRecord, Error> {
-    crate::policy::require(&s.staff, crate::policy::Capability::AttachMaterials)?;
-    let case = load(app, s, number).await?;
+/// Stores a material's file under the data directory by content hash and records it with the case: by a member of
+/// staff who may attach materials, or by the applicant on their own case while it awaits acceptance or a correction.
+pub async fn attach(
+    app: &App,
+    by: FiledBy<'_>,
+    number: &str,
+    material: &str,
+    bytes: &[u8],
+) -> Result<CaseRecord, Error> {
+    let (case, actor, role) = match by {
+        FiledBy::Staff(s) => {
+            crate::policy::require(&s.staff, crate::policy::Capability::AttachMaterials)?;
+            let case = load(app, s, number).await?;
+            (case, s.staff.username.clone(), s.staff.role.as_str().to_string())
+        }
+        FiledBy::Applicant(a) => {
+            let case = own_case(app, a, number).await?;
+            if !matches!(case.state.as_str(), "submitted" | "correction_requested") {
+                return Err(Error::conflict(
+                    "case_not_open_for_materials",
+                    "办件已受理或已办结，申请人不能再上传材料；如需补充请联系窗口",
+                ));
+            }
+            (case, "applicant".to_string(), "applicant".to_string())
+        }
+        FiledBy::Anonymous => {
+            return Err(Error::new(
+                ErrorKind::Unauthenticated,
+                "applicant_login_required",
+                "上传材料须先登录",
+            ))
+        }
+    };
     if case.closed_at.is_some() {
         return Err(Error::unprocessable("case_closed", "办件已办结，不能再上传材料"));
     }
@@ -120,12 +158,12 @@ pub async fn attach(app: &App, s: &Session, number: &str, material: &str, bytes:
         sha256: sha.clone(),
         size: bytes.len() as i64,
         content_type: content_type.to_string(),
-        uploaded_by: s.staff.username.clone(),
+        uploaded_by: actor.clone(),
         uploaded_at: String::new(),
     };
     let event = NewEvent {
-        actor: s.staff.username.clone(),
-        role: s.staff.role.as_str().to_string(),
+        actor,
+        role,
         action: "attach".into(),
         comment: format!("上传材料：{material}"),
         attachments: vec![sha],

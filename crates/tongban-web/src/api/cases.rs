@@ -510,12 +510,43 @@ pub struct MaterialParam {
     responses((status = 201, body = Vec<cases::ChecklistEntry>), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn upload_material(
     State(state): State<AppState>,
-    ApiUser(s): ApiUser,
+    caller: ApiCaller,
     Path(number): Path<String>,
     ApiQuery(p): ApiQuery<MaterialParam>,
     body: axum::body::Bytes,
 ) -> ApiResult<(StatusCode, Json<Vec<cases::ChecklistEntry>>)> {
-    let c = cases::attach(&state, &s, &number, p.material.trim(), &body).await?;
+    let c = cases::attach(&state, caller.filer(), &number, p.material.trim(), &body).await?;
+    Ok((StatusCode::CREATED, Json(cases::checklist(&state, &c).await?)))
+}
+
+/// Upload a material as a form (multipart: `material` = the material's name in the guide, `file`): by the applicant
+/// signed in, on their own case before acceptance or during a correction, or by a clerk. Checked as
+/// `/materials` checks it; 201 with the checklist.
+#[utoipa::path(post, path = "/api/v1/cases/{number}/files", tag = "cases", security(("bearer" = [])),
+    params(("number" = String, Path)), request_body(content = String, content_type = "multipart/form-data"),
+    responses((status = 201, body = Vec<cases::ChecklistEntry>), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn upload_file(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(number): Path<String>,
+    mut form: axum::extract::Multipart,
+) -> ApiResult<(StatusCode, Json<Vec<cases::ChecklistEntry>>)> {
+    let malformed = |e: axum::extract::multipart::MultipartError| {
+        Error::bad_request("malformed_multipart", format!("表单无法解析：{}", e.body_text()))
+    };
+    let (mut material, mut file) = (None, None);
+    while let Some(field) = form.next_field().await.map_err(malformed)? {
+        match field.name() {
+            Some("material") => material = Some(field.text().await.map_err(malformed)?),
+            Some("file") => file = Some(field.bytes().await.map_err(malformed)?),
+            _ => {}
+        }
+    }
+    let material = material.ok_or_else(|| Error::unprocessable("missing_material", "须填写材料名称（material）"))?;
+    let file = file.ok_or_else(|| Error::unprocessable("missing_file", "须附上文件（file）"))?;
+    let c = cases::attach(&state, caller.filer(), &number, material.trim(), &file).await?;
     Ok((StatusCode::CREATED, Json(cases::checklist(&state, &c).await?)))
 }
 

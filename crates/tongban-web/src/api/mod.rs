@@ -59,6 +59,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
     let import = OpenApiRouter::new()
         .routes(routes!(catalog::import))
         .routes(routes!(cases::upload_material, cases::materials))
+        .routes(routes!(cases::upload_file))
         .routes(routes!(hotline::upload_files, hotline::list_files))
         .layer(DefaultBodyLimit::max(crate::IMPORT_BODY_LIMIT));
     OpenApiRouter::with_openapi(ApiDoc::openapi())

@@ -3,7 +3,7 @@
 //! can be listed and ended; the apply page from the guide to "my cases".
 
 use crate::both_backends;
-use crate::helpers::TestApp;
+use crate::helpers::{multipart, TestApp};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -113,6 +113,56 @@ both_backends!(
         let (status, mine) = app.get_auth("/api/v1/my/cases", &token).await;
         assert_eq!(status, StatusCode::OK);
         assert!(mine.as_array().unwrap().iter().any(|c| c["number"] == number), "{mine}");
+        // Materials uploaded online (multipart), by content; only the applicant's own open case takes them.
+        let upload = |token: Option<String>, number: String, material: &'static str, bytes: &'static [u8]| {
+            let (content_type, body) = multipart(&[("material", material)], &[("file", "材料.pdf", bytes)]);
+            let mut req = app
+                .client
+                .post(app.url(&format!("/api/v1/cases/{number}/files")))
+                .header("Content-Type", content_type)
+                .body(body);
+            if let Some(t) = token {
+                req = req.bearer_auth(t);
+            }
+            async move {
+                let r = req.send().await.unwrap();
+                let status = r.status();
+                (status, r.json::<Value>().await.unwrap_or(Value::Null))
+            }
+        };
+        let pdf: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF";
+        let (status, list) = upload(Some(token.clone()), number.to_string(), "申请表", pdf).await;
+        assert_eq!(status, StatusCode::CREATED, "{list}");
+        assert!(
+            list.as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m["name"] == "申请表" && m["received"] == true && m["files"][0]["uploaded_by"] == "applicant"),
+            "{list}"
+        );
+        let (status, body) = upload(Some(token.clone()), number.to_string(), "申请表", b"MZ not a pdf").await;
+        assert_eq!(
+            (status, err(&body)),
+            (StatusCode::UNPROCESSABLE_ENTITY, "unsupported_file_type")
+        );
+        let (status, body) = upload(Some(token.clone()), number.to_string(), "../../etc/passwd", pdf).await;
+        assert_eq!(
+            (status, err(&body)),
+            (StatusCode::UNPROCESSABLE_ENTITY, "unknown_material")
+        );
+        let (status, body) = upload(None, number.to_string(), "申请表", pdf).await;
+        assert_eq!(
+            (status, err(&body)),
+            (StatusCode::UNAUTHORIZED, "applicant_login_required")
+        );
+        let stranger = applicant_token(&app, OTHER_ID, "李四", "13900001111").await;
+        let (status, _) = upload(Some(stranger), number.to_string(), "申请表", pdf).await;
+        assert_eq!(
+            status,
+            StatusCode::NOT_FOUND,
+            "another person's case does not exist for them"
+        );
+
         // The case reaches the comprehensive window's list like a window filing.
         let clerk = app.token("clerk").await;
         let (status, at_window) = app.get_auth(&format!("/api/v1/cases/{number}"), &clerk).await;
