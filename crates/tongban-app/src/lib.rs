@@ -46,6 +46,9 @@ pub struct Settings {
     pub rectification_days: u32,
     /// 12345 hotline: default time limits per kind, emergency hours, the optional bounding box of accepted points.
     pub hotline: hotline::HotlineSettings,
+    /// The secret shared with the payment platform: its notifications are signed with HMAC-SHA256 under it. None:
+    /// notifications are refused.
+    pub payment_secret: Option<String>,
 }
 
 impl Default for Settings {
@@ -61,6 +64,7 @@ impl Default for Settings {
             tolerance_days: 10,
             rectification_days: 5,
             hotline: Default::default(),
+            payment_secret: None,
         }
     }
 }

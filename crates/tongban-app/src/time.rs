@@ -17,6 +17,14 @@ pub fn ymd(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }
 
+/// A stored instant (UTC, RFC 3339) as people read it: Beijing time to the minute, `2026-12-07 09:30`. Text that is
+/// not an instant is returned as it is.
+pub fn beijing(utc: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(utc)
+        .map(|t| t.with_timezone(&china()).format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_else(|_| utc.to_string())
+}
+
 /// A day written as `ymd` writes it.
 pub fn parse_day(s: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
@@ -80,6 +88,12 @@ pub fn period(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn instants_read_in_beijing_time() {
+        assert_eq!(beijing("2026-12-07T16:30:00Z"), "2026-12-08 00:30");
+        assert_eq!(beijing("not a time"), "not a time");
+    }
 
     fn d(s: &str) -> NaiveDate {
         parse_day(s).unwrap_or_default()

@@ -69,6 +69,12 @@ pub struct Material {
     pub copies: u32,
 }
 
+/// An amount in fen as people read it: 12.50元.
+pub fn yuan(fen: i64) -> String {
+    let sign = if fen < 0 { "-" } else { "" };
+    format!("{sign}{}.{:02}元", fen.abs() / 100, fen.abs() % 100)
+}
+
 /// The published guide of one item version: every element the public guide page and the API show.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Guide {
@@ -133,7 +139,7 @@ impl Guide {
         if self.fee_fen == 0 {
             "不收费".to_string()
         } else {
-            format!("{}.{:02}元", self.fee_fen / 100, self.fee_fen % 100)
+            yuan(self.fee_fen)
         }
     }
     /// How much faster the promise is than the law, in percent (0 when the legal limit is 0).

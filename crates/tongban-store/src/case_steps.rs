@@ -58,6 +58,27 @@ pub struct CaseRecord {
     pub licence_id: Option<String>,
     /// Accepted under 容缺受理 with a commitment to hand in the missing materials.
     pub tolerance: bool,
+    /// How the result goes back to the applicant.
+    pub delivery: Delivery,
+}
+
+/// How the result of a case goes back to the applicant, chosen at filing and changeable until it is issued.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Delivery {
+    /// `window` (pick up at a site), `post` or `electronic` (the e-licence only); empty: not asked (window).
+    #[serde(default)]
+    pub method: String,
+    /// The site to pick up at (window).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub site: String,
+    /// Where to post it (post).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub address: String,
+    /// Recorded by the clerk at `deliver` (post).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub carrier: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub waybill: String,
 }
 
 /// By hand, for the columns read through `crate::db`'s types (see there why not derived).
@@ -102,6 +123,7 @@ impl<'r> sqlx::FromRow<'r, AnyRow> for CaseRecord {
             bundle_case_id: opt_int(r, "bundle_case_id")?,
             licence_id: opt_text(r, "licence_id")?,
             tolerance: r.try_get::<Flag, _>("tolerance")?.into(),
+            delivery: r.try_get::<JsonText<_>, _>("delivery")?.into_inner(),
         })
     }
 }
@@ -130,6 +152,7 @@ pub struct NewCase {
     pub at: Option<String>,
     /// The department code that decides instead of the item's own department (a delegated power, 赋权).
     pub decided_by: Option<String>,
+    pub delivery: Delivery,
 }
 
 /// What a transition changes besides the workflow position.
@@ -150,6 +173,20 @@ pub struct CaseUpdate {
     pub commitment: Option<NewCommitment>,
     /// The e-licence issued by this action, signed.
     pub licence: Option<NewLicence>,
+    /// The form as corrected by the applicant (a resubmission).
+    pub form: Option<serde_json::Value>,
+    /// The delivery as recorded by this action (the waybill at `deliver`).
+    pub delivery: Option<Delivery>,
+    /// The payment order created by this action (acceptance of an item with a fee).
+    pub payment: Option<NewPayment>,
+}
+
+/// A payment order to create with a transition.
+#[derive(Debug, Clone)]
+pub struct NewPayment {
+    /// The 20-digit payment code (非税缴款码).
+    pub code: String,
+    pub amount_fen: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -309,8 +346,9 @@ pub(crate) async fn insert_case(
             "INSERT INTO cases (region_code, number, item_id, item_code, item_name, item_version, department_id, \
              workflow_code, applicant_kind, applicant_name, applicant_identifier, applicant_phone, agent, channel, \
              site_code, filed_by, state, position, version, promised_days, legal_days, form, materials, \
-             idempotency_key, request_hash, created_at, updated_at, bundle_case_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
-             $10, $11, $12, $13, $14, $15, $16, $17, $18, 1, $19, $20, $21, $22, $23, $24, $25, $25, $26) RETURNING id",
+             idempotency_key, request_hash, created_at, updated_at, bundle_case_id, delivery) VALUES ($1, $2, $3, $4, $5, \
+             $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, 1, $19, $20, $21, $22, $23, $24, $25, $25, $26, \
+             $27) RETURNING id",
         )
         .bind(&new.region_code)
         .bind(&number)
@@ -338,6 +376,7 @@ pub(crate) async fn insert_case(
         .bind(&new.request_hash)
         .bind(&now)
         .bind(bundle_case_id)
+        .bind(to_json(&new.delivery)?)
         .fetch_one(&mut **tx)
         .await;
     let case_id = int(&inserted?, "id")?;
@@ -393,6 +432,7 @@ pub(crate) async fn insert_case(
         bundle_case_id,
         licence_id: None,
         tolerance: false,
+        delivery: new.delivery.clone(),
     })
 }
 

@@ -310,8 +310,8 @@ impl Store {
         let done = sqlx::query(
             "UPDATE cases SET state = $1, position = $2, version = version + 1, accepted_on = $3, due_date = $4, \
              legal_due_date = $5, due_provisional = $6, suspended_since = $7, suspended_days = $8, updated_at = $9, \
-             closed_at = $10, materials = $13, completed_on = $14, tolerance = $15, licence_id = $16 \
-             WHERE id = $11 AND version = $12",
+             closed_at = $10, materials = $13, completed_on = $14, tolerance = $15, licence_id = $16, form = $17, \
+             delivery = $18 WHERE id = $11 AND version = $12",
         )
         .bind(&next.state)
         .bind(to_json(next)?)
@@ -339,8 +339,23 @@ impl Store {
                 .map(|l| l.content.licence_id.clone())
                 .or(case.licence_id.clone()),
         )
+        .bind(to_json(update.form.as_ref().unwrap_or(&case.form))?)
+        .bind(to_json(update.delivery.as_ref().unwrap_or(&case.delivery))?)
         .execute(&mut *tx)
         .await?;
+        if let Some(p) = &update.payment {
+            sqlx::query(
+                "INSERT INTO payments (region_code, case_id, code, amount_fen, state, created_at) \
+                 VALUES ($1, $2, $3, $4, 'unpaid', $5)",
+            )
+            .bind(&case.region_code)
+            .bind(case.id)
+            .bind(&p.code)
+            .bind(p.amount_fen)
+            .bind(&now)
+            .execute(&mut *tx)
+            .await?;
+        }
         if done.rows_affected() == 0 {
             return Err(StoreError::Stale {
                 current: self.case_version(case.id).await?,

@@ -49,6 +49,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "applicant_identity",
         include_str!("../migrations/0008_applicant_identity.sql"),
     ),
+    (
+        9,
+        "online_services",
+        include_str!("../migrations/0009_online_services.sql"),
+    ),
 ];
 
 #[derive(Clone)]

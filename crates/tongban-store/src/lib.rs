@@ -12,12 +12,15 @@ mod error;
 mod history;
 mod hotline;
 mod org;
+mod payments;
 mod queue;
 mod reform;
 mod regions;
 
 pub use auth::{hash_password, verify_password, Session, SessionKind};
-pub use case_steps::{CaseRecord, CaseUpdate, Filed, NewCase, NewCommitment, NewEvent, NewLicence, Notification};
+pub use case_steps::{
+    CaseRecord, CaseUpdate, Delivery, Filed, NewCase, NewCommitment, NewEvent, NewLicence, NewPayment, Notification,
+};
 pub use cases::{CaseEvent, CaseFile, CaseFilter};
 pub use catalog::{ImportMode, ImportReport, ItemFilter, ItemHead, ItemRecord, ItemSummary, Page};
 pub use db::{Backend, Store};
@@ -29,6 +32,7 @@ pub use error::StoreError;
 pub use history::{PastCase, PastEvent};
 pub use hotline::{HotlineCategory, HotlineFile, HotlineWarning, Open311Key, OrderEvent, OrderFilter, WorkOrder};
 pub use org::{Department, NewStaff, Site, Staff, Window};
+pub use payments::{PaidOutcome, Payment};
 pub use queue::{seconds_between, NewTicket, QueueCategory, Taken, Ticket, WindowOutcome, WindowRef};
 pub use reform::{
     ApplicantSession, BundleCase, Commitment, CountRow, CreditRecord, Delegation, HelperPair, NewBundleCase,

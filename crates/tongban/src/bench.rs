@@ -576,6 +576,7 @@ impl InProcess {
             materials: item.materials.clone(),
             idempotency_key: None,
             request_hash: String::new(),
+            delivery: Default::default(),
         };
         let (case, _) = cases::file(
             &self.state,

@@ -16,6 +16,8 @@ pub struct FileConfig {
     pub region_name: Option<String>,
     pub secure_cookies: Option<bool>,
     pub session_hours: Option<i64>,
+    /// The secret shared with the payment platform (HMAC-SHA256 of its notifications); `TONGBAN_PAYMENT_SECRET` wins.
+    pub payment_secret: Option<String>,
     #[serde(default)]
     pub hotline: HotlineSection,
 }
@@ -46,6 +48,7 @@ pub struct Config {
     pub secure_cookies: bool,
     pub session_hours: i64,
     pub hotline: tongban_app::hotline::HotlineSettings,
+    pub payment_secret: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -133,6 +136,16 @@ impl Config {
             });
         }
         let hotline = hotline_settings(&file.hotline, &|k| std::env::var(k).ok())?;
+        let payment_secret = std::env::var("TONGBAN_PAYMENT_SECRET")
+            .ok()
+            .or(file.payment_secret)
+            .filter(|s| !s.trim().is_empty());
+        if payment_secret.as_ref().is_some_and(|s| s.len() < 16) {
+            return Err(ConfigError::Invalid {
+                key: "payment_secret",
+                reason: "与缴费平台共享的密钥至少16个字符".into(),
+            });
+        }
         Ok(Config {
             listen,
             database_url,
@@ -142,6 +155,7 @@ impl Config {
             secure_cookies: file.secure_cookies.unwrap_or(false),
             session_hours,
             hotline,
+            payment_secret,
         })
     }
 
@@ -158,6 +172,7 @@ impl Config {
             session_hours: self.session_hours,
             data_dir: self.data_dir.clone(),
             hotline: self.hotline.clone(),
+            payment_secret: self.payment_secret.clone(),
             ..Default::default()
         }
     }

@@ -153,6 +153,7 @@ pub async fn replay_year(store: &Store, region: &str, count: usize) -> anyhow::R
             day,
             at: Some(stamp(0)),
             decided_by: None,
+            delivery: Default::default(),
         };
         let start = template.start();
         let mut position = start.clone();

@@ -468,6 +468,7 @@ pub async fn demo_activity(state: &tongban_app::App, region: &str, days: u32, sc
                 materials: g.materials.iter().map(|m| m.name.clone()).collect(),
                 idempotency_key: None,
                 request_hash: String::new(),
+                delivery: Default::default(),
             };
             let steps = target_steps(&mut rng, age, i64::from(g.promised_limit_days));
             let span = i64::from(g.promised_limit_days).min(age) as usize;

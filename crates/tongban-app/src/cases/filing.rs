@@ -63,6 +63,8 @@ pub struct Filing {
     pub materials: Vec<String>,
     pub idempotency_key: Option<String>,
     pub request_hash: String,
+    /// How the result goes back; empty: picked up where it was filed (online: the centre's hall).
+    pub delivery: tongban_store::Delivery,
 }
 
 /// Files a case on behalf of `by`. Returns the case and whether it was new.
@@ -122,6 +124,7 @@ pub async fn file_at(
         let kept = form.validate(&f.form).map_err(form_errors)?;
         f.form = serde_json::Value::Object(kept);
     }
+    let delivery = check_delivery(app, region, &item.guide, f.delivery, &f.site_code).await?;
     let by = by.session();
     let decided_by = crate::reform::site_acceptance(app, region, &f.channel, &f.site_code, &item, day).await?;
     let mut agent = f.agent;
@@ -157,6 +160,7 @@ pub async fn file_at(
         day,
         at,
         decided_by,
+        delivery,
     };
     let notice = Notification {
         channel: "sms".into(),

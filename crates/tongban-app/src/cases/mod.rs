@@ -2,17 +2,23 @@
 //! and what the supervisor sees. Shared by the API, the pages and the command line.
 
 mod act;
+mod delivery;
+mod fees;
 mod files;
 mod filing;
 mod forms;
+mod mine;
 mod notices;
 mod reading;
 mod supervision;
 
 pub use act::*;
+pub use delivery::*;
+pub use fees::*;
 pub use files::*;
 pub use filing::*;
 pub use forms::*;
+pub use mine::*;
 pub use notices::*;
 pub use reading::*;
 pub use supervision::*;

@@ -67,6 +67,9 @@ pub enum Capability {
     UseHotline,
     /// Repeal published information and extend requests' deadlines across departments.
     ApproveDisclosure,
+    /// Read the daily reconciliation of fees (对账): the finance side of the centre, which the supervisor and the
+    /// administrator stand for until a finance role exists.
+    ReconcilePayments,
 }
 
 impl Capability {
@@ -95,7 +98,7 @@ impl Capability {
             Capability::EditDisclosureCatalog => &[Admin],
             Capability::RecordDisclosureAppeals | Capability::RecordDisclosureRequests => &[Discloser, Admin],
             Capability::ReadAllDisclosure => &[Discloser, Admin, Supervisor],
-            Capability::ReadQueueFigures => &[Supervisor, Admin],
+            Capability::ReadQueueFigures | Capability::ReconcilePayments => &[Supervisor, Admin],
             Capability::CallAtWindow => &[Clerk],
             Capability::UseHotline => &[Operator, Supervisor, Reviewer, Head],
             Capability::UseDisclosureWorkbench => &[Discloser, Admin, Head, Reviewer, Supervisor],
@@ -134,6 +137,7 @@ impl Capability {
             Capability::ReadQueueFigures => "查看取号叫号统计",
             Capability::CallAtWindow => "在窗口叫号",
             Capability::UseHotline => "办理12345工单",
+            Capability::ReconcilePayments => "查看缴费对账",
         }
     }
 }

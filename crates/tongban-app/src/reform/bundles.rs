@@ -174,6 +174,7 @@ pub async fn file_bundle(
                 day,
                 at: None,
                 decided_by,
+                delivery: Default::default(),
             },
             item,
         ));

@@ -44,6 +44,33 @@ pub struct CaseRequest {
     pub form: Option<serde_json::Value>,
     /// Names of the materials handed in
     pub materials: Option<Vec<String>>,
+    /// How the result goes back; absent: picked up where it was filed (online: at the centre's hall)
+    pub delivery: Option<DeliveryIn>,
+}
+
+/// How the result goes back to the applicant.
+#[derive(Deserialize, Serialize, ToSchema, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveryIn {
+    /// window (pick up), post, or electronic (the e-licence only)
+    pub method: String,
+    /// window: the site to pick up at (default: where it was filed)
+    #[serde(default)]
+    pub site: String,
+    /// post: the address to post it to
+    #[serde(default)]
+    pub address: String,
+}
+
+impl From<DeliveryIn> for tongban_store::Delivery {
+    fn from(d: DeliveryIn) -> Self {
+        tongban_store::Delivery {
+            method: d.method,
+            site: d.site,
+            address: d.address,
+            ..Default::default()
+        }
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -225,6 +252,7 @@ pub async fn create(
         materials: req.materials.clone().unwrap_or_default(),
         idempotency_key: key,
         request_hash,
+        delivery: req.delivery.clone().map(Into::into).unwrap_or_default(),
     };
     let (case, created) = cases::file(&state, &region, filing, by).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
@@ -317,6 +345,16 @@ pub struct ActionRequest {
     /// to hand them in within the configured working days
     #[serde(default)]
     pub tolerance: bool,
+    /// request_correction: the form fields (name or label) and guide materials the applicant must fix
+    #[serde(default)]
+    pub fix_fields: Vec<String>,
+    #[serde(default)]
+    pub fix_materials: Vec<String>,
+    /// deliver, when the result is posted: the carrier and the waybill number
+    #[serde(default)]
+    pub carrier: String,
+    #[serde(default)]
+    pub waybill: String,
 }
 
 /// Take an action on a case. Not allowed in this state: 422 with the allowed actions; role may not act: 403;
@@ -344,6 +382,11 @@ pub async fn action(
         &cases::ActOptions {
             handed_in: req.materials,
             tolerance: req.tolerance,
+            fix_fields: req.fix_fields,
+            fix_materials: req.fix_materials,
+            carrier: req.carrier,
+            waybill: req.waybill,
+            form: None,
         },
     )
     .await?;
@@ -531,21 +574,21 @@ pub async fn upload_file(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path(number): Path<String>,
-    mut form: axum::extract::Multipart,
+    form: axum::extract::Multipart,
 ) -> ApiResult<(StatusCode, Json<Vec<cases::ChecklistEntry>>)> {
-    let malformed = |e: axum::extract::multipart::MultipartError| {
-        Error::bad_request("malformed_multipart", format!("表单无法解析：{}", e.body_text()))
-    };
-    let (mut material, mut file) = (None, None);
-    while let Some(field) = form.next_field().await.map_err(malformed)? {
-        match field.name() {
-            Some("material") => material = Some(field.text().await.map_err(malformed)?),
-            Some("file") => file = Some(field.bytes().await.map_err(malformed)?),
-            _ => {}
-        }
-    }
-    let material = material.ok_or_else(|| Error::unprocessable("missing_material", "须填写材料名称（material）"))?;
-    let file = file.ok_or_else(|| Error::unprocessable("missing_file", "须附上文件（file）"))?;
+    let data = crate::upload::read_multipart(&state, form).await?;
+    let material = data
+        .fields
+        .iter()
+        .find(|(k, _)| k == "material")
+        .map(|(_, v)| v.clone())
+        .ok_or_else(|| Error::unprocessable("missing_material", "须填写材料名称（material）"))?;
+    let file = data
+        .files
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::unprocessable("missing_file", "须附上一个文件（file）"))?
+        .bytes;
     let c = cases::attach(&state, caller.filer(), &number, material.trim(), &file).await?;
     Ok((StatusCode::CREATED, Json(cases::checklist(&state, &c).await?)))
 }

@@ -5,6 +5,7 @@ pub(crate) mod cases;
 pub(crate) mod catalog;
 pub(crate) mod disclosure;
 pub(crate) mod hotline;
+pub(crate) mod payments;
 pub(crate) mod queue;
 pub mod reform;
 mod session;
@@ -35,6 +36,7 @@ use utoipa_axum::routes;
         (name = "licences", description = "电子证照签发、核验与注销"),
         (name = "reform", description = "容缺受理、一件事一次办、全域通办与跨省通办、赋权、帮代办"),
         (name = "applicant", description = "申请人登录与我的办件"),
+        (name = "payments", description = "收费事项：缴款单、缴费平台通知（HMAC-SHA256签名）、缴费凭据与每日对账"),
         (name = "queue", description = "取号叫号：取号、预约、窗口叫号、大厅叫号屏、等候与办理时间统计"),
         (name = "disclosure", description = "政务公开：标准目录、主动公开、依申请公开、行政复议诉讼、年度报告"),
         (name = "hotline", description = "12345热线工单：受理、派单、签收、退单、延期、答复、回访、督办、合并；通报、未诉即办预警、Open311接口密钥")
@@ -113,6 +115,12 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(reform::applicant_sessions))
         .routes(routes!(reform::end_applicant_session))
         .routes(routes!(reform::my_cases))
+        .routes(routes!(reform::my_case))
+        .routes(routes!(reform::applicant_action))
+        .routes(routes!(reform::change_delivery))
+        .routes(routes!(payments::case_payment))
+        .routes(routes!(payments::notify))
+        .routes(routes!(payments::reconciliation))
         .routes(routes!(reform::my_licences))
         .routes(routes!(queue::list_categories, queue::create_category))
         .routes(routes!(queue::update_category))

@@ -1,6 +1,7 @@
 //! Approval-reform services over JSON: ratings, e-licences, 容缺 commitments, 一件事 bundles, partners and
 //! delegations, helpers and the enterprise view, and applicants signing in to see their own cases.
 
+use crate::api::cases::DeliveryIn;
 use crate::auth::{bearer_token, ApiApplicant, ApiUser};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery};
@@ -10,7 +11,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use tongban_app::cases::parse_applicant;
+use tongban_app::cases::{self, parse_applicant, MyCaseDetail};
 use tongban_app::reform::{self, BundleGuide, LicenceView, SessionView, Verification};
 use tongban_app::reform::{
     BundleCaseView, BundleEdit, CommitmentList, DelegationRequest, EnterpriseView, MyCase, PairRequest, PartnerEdit,
@@ -608,6 +609,66 @@ pub async fn end_applicant_session(
     responses((status = 200, body = Vec<MyCase>), (status = 401, body = ErrorBody)))]
 pub async fn my_cases(State(state): State<AppState>, me: ApiApplicant) -> ApiResult<Json<Vec<MyCase>>> {
     Ok(Json(reform::my_cases(&state, &me.session).await?))
+}
+
+/// One of the signed-in applicant's cases in full: state, notices, deadline, form, materials, delivery, fee.
+#[utoipa::path(get, path = "/api/v1/my/cases/{number}", tag = "applicant", security(("bearer" = [])),
+    params(("number" = String, Path)),
+    responses((status = 200, body = MyCaseDetail), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn my_case(
+    State(state): State<AppState>,
+    me: ApiApplicant,
+    Path(number): Path<String>,
+) -> ApiResult<Json<MyCaseDetail>> {
+    Ok(Json(cases::my_case(&state, &me.session, &number).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApplicantActionRequest {
+    /// What the workflow lets the applicant do now (`applicant_actions` of the case): resubmit, withdraw
+    pub action: String,
+    /// The case version the action is based on; a stale one answers 409
+    pub version: i64,
+    /// The corrected application form (checked against the item's form); absent keeps it
+    #[schema(value_type = Option<Object>)]
+    pub form: Option<serde_json::Value>,
+}
+
+/// The applicant acts on their own case, as the workflow allows them: `resubmit` after a one-time correction notice
+/// (网上补正: the same case, with the corrected form and the materials uploaded meanwhile, back in the
+/// comprehensive window's inbox) or `withdraw`. Not allowed in the case's state: 422 with the allowed actions.
+#[utoipa::path(post, path = "/api/v1/my/cases/{number}/actions", tag = "applicant", security(("bearer" = [])),
+    params(("number" = String, Path)), request_body = ApplicantActionRequest,
+    responses((status = 200, body = MyCaseDetail), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn applicant_action(
+    State(state): State<AppState>,
+    me: ApiApplicant,
+    Path(number): Path<String>,
+    ApiJson(req): ApiJson<ApplicantActionRequest>,
+) -> ApiResult<Json<MyCaseDetail>> {
+    let opts = cases::ActOptions {
+        form: req.form,
+        ..Default::default()
+    };
+    cases::act_as_applicant(&state, &me.session, &number, &req.action, req.version, &opts).await?;
+    Ok(Json(cases::my_case(&state, &me.session, &number).await?))
+}
+
+/// Change how the result comes back, until it is issued (then 409 `already_issued`).
+#[utoipa::path(put, path = "/api/v1/my/cases/{number}/delivery", tag = "applicant", security(("bearer" = [])),
+    params(("number" = String, Path)), request_body = DeliveryIn,
+    responses((status = 200, body = MyCaseDetail), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn change_delivery(
+    State(state): State<AppState>,
+    me: ApiApplicant,
+    Path(number): Path<String>,
+    ApiJson(req): ApiJson<DeliveryIn>,
+) -> ApiResult<Json<MyCaseDetail>> {
+    cases::change_delivery(&state, &me.session, &number, req.into()).await?;
+    Ok(Json(cases::my_case(&state, &me.session, &number).await?))
 }
 
 /// The signed-in applicant's e-licences.

@@ -7,21 +7,26 @@ use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Form, Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use axum_extra::extract::CookieJar;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
-use tongban_app::cases::{self, FiledBy, Filing, Known};
+use tongban_app::cases::{self, FiledBy, Filing, Known, MyCaseDetail};
 use tongban_app::Error;
 use tongban_core::form::{Field, FieldKind, FormDefinition};
-use tongban_store::ApplicantSession;
+use tongban_store::{ApplicantSession, Delivery};
 
 /// Blank rows a table field offers on the page (the definition may allow more through the API).
 const TABLE_ROWS: usize = 3;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/items/{code}/apply", get(apply_page).post(apply_submit))
+    Router::new()
+        .route("/items/{code}/apply", get(apply_page).post(apply_submit))
+        .route("/my/cases/{number}", get(mine_page))
+        .route("/my/cases/{number}/files", post(mine_upload))
+        .route("/my/cases/{number}/resubmit", post(mine_resubmit))
+        .route("/my/cases/{number}/delivery", post(mine_delivery))
 }
 
 /// One field as the page draws it: the answer so far and the error beside it.
@@ -68,6 +73,10 @@ struct ApplyPage {
     message: String,
     fields: Vec<FieldView>,
     materials: Vec<String>,
+    /// How the result comes back: the choice so far, the sites to pick up at, whether an e-licence is issued.
+    delivery: Delivery,
+    sites: Vec<(String, String)>,
+    electronic_ok: bool,
 }
 
 fn input_of(f: &Field) -> &'static str {
@@ -220,6 +229,7 @@ async fn page(
     a: &ApplicantSession,
     code: &str,
     answers: Option<Map<String, Value>>,
+    delivery: Delivery,
     errors: HashMap<String, String>,
     message: String,
 ) -> Response {
@@ -230,6 +240,10 @@ async fn page(
     };
     let form = item.guide.application_form();
     let answers = answers.unwrap_or_else(|| cases::prefilled(&form, &Known::of(a)));
+    let sites = match tongban_app::catalog::sites(state, &a.region_code).await {
+        Ok(list) => list.into_iter().map(|s| (s.code, s.name)).collect(),
+        Err(e) => return error_page(e),
+    };
     render(&ApplyPage {
         layout: Layout::new(format!("网上申请：{}", item.guide.name), None),
         code: item.code.clone(),
@@ -239,12 +253,26 @@ async fn page(
         message,
         fields: field_views(&form, &answers, &errors),
         materials: item.guide.materials.iter().map(|m| m.name.clone()).collect(),
+        delivery,
+        sites,
+        electronic_ok: !item.guide.result_licence.is_empty(),
     })
 }
 
 async fn apply_page(State(state): State<AppState>, jar: CookieJar, Path(code): Path<String>) -> Response {
     match applicant(&state, &jar).await {
-        Some(a) => page(&state, &a, &code, None, HashMap::new(), String::new()).await,
+        Some(a) => {
+            page(
+                &state,
+                &a,
+                &code,
+                None,
+                Delivery::default(),
+                HashMap::new(),
+                String::new(),
+            )
+            .await
+        }
         None => sign_in_first(&code),
     }
 }
@@ -272,6 +300,19 @@ async fn apply_submit(
         Err(e) => return error_page(e),
     };
     let answers = answers_from(&form, &pairs);
+    let posted = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    let delivery = Delivery {
+        method: posted("delivery_method"),
+        site: posted("delivery_site"),
+        address: posted("delivery_address"),
+        ..Delivery::default()
+    };
     // The same form posted twice (a double click, a reload) files one case.
     let request_hash = hex::encode(sha2::Sha256::digest(serde_json::to_vec(&answers).unwrap_or_default()));
     let filing = Filing {
@@ -287,6 +328,7 @@ async fn apply_submit(
         materials: vec![],
         idempotency_key: Some(format!("web-apply-{}-{}", a.session_id, &request_hash[..16])),
         request_hash,
+        delivery: delivery.clone(),
     };
     match cases::file(&state, &a.region_code, filing, FiledBy::Applicant(&a)).await {
         Ok((case, _)) => Redirect::to(&format!("/my?filed={}", case.number)).into_response(),
@@ -306,9 +348,239 @@ async fn apply_submit(
                         })
                 })
                 .unwrap_or_default();
-            page(&state, &a, &code, Some(answers), errors, e.message).await
+            page(&state, &a, &code, Some(answers), delivery, errors, e.message).await
         }
     }
 }
 
 use sha2::Digest as _;
+
+#[derive(Template)]
+#[template(path = "case_mine.html")]
+struct MinePage {
+    layout: Layout,
+    c: MyCaseDetail,
+    csrf: String,
+    message: String,
+    /// The corrected form, when the case awaits the applicant's correction.
+    fields: Vec<FieldView>,
+    may_resubmit: bool,
+    may_upload: bool,
+    may_change_delivery: bool,
+    sites: Vec<(String, String)>,
+}
+
+impl MinePage {
+    fn fee(&self) -> String {
+        self.c
+            .payment
+            .as_ref()
+            .map(|p| tongban_core::catalog::yuan(p.amount_fen))
+            .unwrap_or_default()
+    }
+    fn paid_at(&self) -> String {
+        self.c
+            .payment
+            .as_ref()
+            .and_then(|p| p.paid_at.as_deref())
+            .map(tongban_app::time::beijing)
+            .unwrap_or_default()
+    }
+}
+
+async fn mine(
+    state: &AppState,
+    a: &ApplicantSession,
+    number: &str,
+    answers: Option<Map<String, Value>>,
+    errors: HashMap<String, String>,
+    message: String,
+) -> Response {
+    let c = match cases::my_case(state, a, number).await {
+        Ok(c) => c,
+        Err(e) => return error_page(e),
+    };
+    let form = match cases::current_item(state, &a.region_code, &c.item_code).await {
+        Ok(Some(i)) => i.guide.application_form(),
+        Ok(None) => FormDefinition::default_for(&[]),
+        Err(e) => return error_page(e),
+    };
+    let answers = answers.unwrap_or_else(|| c.form.as_object().cloned().unwrap_or_default());
+    let sites = match tongban_app::catalog::sites(state, &a.region_code).await {
+        Ok(list) => list.into_iter().map(|s| (s.code, s.name)).collect(),
+        Err(e) => return error_page(e),
+    };
+    let may_resubmit = c.applicant_actions.iter().any(|x| x == "resubmit");
+    render(&MinePage {
+        layout: Layout::new(format!("我的办件 {}", c.number), None),
+        fields: if may_resubmit {
+            field_views(&form, &answers, &errors)
+        } else {
+            vec![]
+        },
+        may_resubmit,
+        may_upload: matches!(c.state.as_str(), "submitted" | "correction_requested"),
+        may_change_delivery: !matches!(
+            c.state.as_str(),
+            "issued" | "delivered" | "refused" | "denied" | "withdrawn"
+        ),
+        csrf: a.csrf_token.clone(),
+        message,
+        sites,
+        c,
+    })
+}
+
+fn back_to(number: &str, message: &str) -> Response {
+    Redirect::to(&format!(
+        "/my/cases/{}?m={}",
+        tongban_app::url::encode(number),
+        tongban_app::url::encode(message)
+    ))
+    .into_response()
+}
+
+#[derive(serde::Deserialize, Default)]
+struct MineQuery {
+    #[serde(default)]
+    m: String,
+}
+
+async fn mine_page(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Path(number): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<MineQuery>,
+) -> Response {
+    let Some(a) = applicant(&state, &jar).await else {
+        return Redirect::to("/my").into_response();
+    };
+    // Only the texts this site writes are shown back (they come through the redirect after an action).
+    let message = if q.m.chars().count() <= 200 { q.m } else { String::new() };
+    mine(&state, &a, &number, None, HashMap::new(), message).await
+}
+
+async fn mine_upload(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Path(number): Path<String>,
+    form: axum::extract::Multipart,
+) -> Response {
+    let Some(a) = applicant(&state, &jar).await else {
+        return Redirect::to("/my").into_response();
+    };
+    let data = match crate::upload::read_multipart(&state, form).await {
+        Ok(d) => d,
+        Err(e) => return e.into_response(),
+    };
+    let field = |k: &str| {
+        data.fields
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    if !tongban_app::auth::same_secret(&a.csrf_token, &field("csrf")) {
+        return csrf_refused();
+    }
+    let Some(file) = data.files.into_iter().next() else {
+        return back_to(&number, "请选择要上传的文件");
+    };
+    let material = field("material");
+    match cases::attach(&state, FiledBy::Applicant(&a), &number, &material, &file.bytes).await {
+        Ok(_) => back_to(&number, &format!("已上传“{material}”")),
+        Err(e) => back_to(&number, &e.message),
+    }
+}
+
+async fn mine_resubmit(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Path(number): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let Some(a) = applicant(&state, &jar).await else {
+        return Redirect::to("/my").into_response();
+    };
+    let posted = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    if !tongban_app::auth::same_secret(&a.csrf_token, &posted("csrf")) {
+        return csrf_refused();
+    }
+    let case = match cases::my_case(&state, &a, &number).await {
+        Ok(c) => c,
+        Err(e) => return error_page(e),
+    };
+    let form = match cases::current_item(&state, &a.region_code, &case.item_code).await {
+        Ok(Some(i)) => i.guide.application_form(),
+        Ok(None) => return error_page(Error::not_found(format!("事项“{}”", case.item_code))),
+        Err(e) => return error_page(e),
+    };
+    let answers = answers_from(&form, &pairs);
+    let version = posted("version").parse().unwrap_or(case.version);
+    let opts = cases::ActOptions {
+        form: Some(Value::Object(answers.clone())),
+        ..Default::default()
+    };
+    match cases::act_as_applicant(&state, &a, &number, "resubmit", version, &opts).await {
+        Ok(_) => back_to(&number, "已重新提交，请等待窗口受理"),
+        Err(e) => {
+            let errors = field_errors(&e);
+            mine(&state, &a, &number, Some(answers), errors, e.message).await
+        }
+    }
+}
+
+async fn mine_delivery(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Path(number): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let Some(a) = applicant(&state, &jar).await else {
+        return Redirect::to("/my").into_response();
+    };
+    let posted = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    if !tongban_app::auth::same_secret(&a.csrf_token, &posted("csrf")) {
+        return csrf_refused();
+    }
+    let wanted = Delivery {
+        method: posted("delivery_method"),
+        site: posted("delivery_site"),
+        address: posted("delivery_address"),
+        ..Delivery::default()
+    };
+    match cases::change_delivery(&state, &a, &number, wanted).await {
+        Ok(_) => back_to(&number, "送达方式已更改"),
+        Err(e) => back_to(&number, &e.message),
+    }
+}
+
+/// The failing fields of a 422 `invalid_form`, by field name, for the page to show beside each field.
+fn field_errors(e: &Error) -> HashMap<String, String> {
+    e.details
+        .as_ref()
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .filter_map(|d| Some((d["field"].as_str()?.to_string(), d["message"].as_str()?.to_string())))
+                .fold(HashMap::new(), |mut m, (k, v)| {
+                    m.entry(k)
+                        .and_modify(|e: &mut String| e.push_str(&format!("；{v}")))
+                        .or_insert(v);
+                    m
+                })
+        })
+        .unwrap_or_default()
+}

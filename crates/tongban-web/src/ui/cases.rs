@@ -288,9 +288,13 @@ impl ChecklistForm {
     }
     /// The ticked materials.
     pub(super) fn materials(&self) -> Vec<String> {
+        self.all("material")
+    }
+    /// Every value of a repeated field (ticked boxes).
+    pub(super) fn all(&self, name: &str) -> Vec<String> {
         self.0
             .iter()
-            .filter(|(n, _)| n == "material")
+            .filter(|(n, _)| n == name)
             .map(|(_, v)| v.clone())
             .collect()
     }
@@ -365,6 +369,7 @@ async fn new_submit(State(state): State<AppState>, StaffForm(s, form): StaffForm
         materials: checked.clone(),
         idempotency_key: None,
         request_hash: String::new(),
+        delivery: Default::default(),
     };
     // Acceptance is checked before anything is filed, so a refused acceptance leaves no half-made case behind.
     if decision == "accept" && !tolerance {
@@ -398,8 +403,8 @@ async fn new_submit(State(state): State<AppState>, StaffForm(s, form): StaffForm
         case.version,
         &comment,
         &cases::ActOptions {
-            handed_in: vec![],
             tolerance,
+            ..Default::default()
         },
     )
     .await
@@ -437,6 +442,39 @@ struct CasePage {
     notice: String,
     commitment: Option<tongban_store::Commitment>,
     credit: Vec<tongban_store::CreditRecord>,
+    /// The application form as filed (网上预审): each answer under its label.
+    form_rows: Vec<(String, String)>,
+    /// What a one-time correction notice may name: the form's fields (name, label) and the guide's materials.
+    fix_fields: Vec<(String, String)>,
+    fix_materials: Vec<String>,
+    delivery_label: &'static str,
+    payment: Option<tongban_store::Payment>,
+}
+
+impl CasePage {
+    fn offers(&self, action: &str) -> bool {
+        self.actions.iter().any(|(code, _, _)| code == action)
+    }
+    fn posted(&self) -> bool {
+        self.c.delivery.method == "post"
+    }
+}
+
+/// An answer as the clerk reads it: lists joined, table rows one per line.
+fn answer_text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(a) => a
+            .iter()
+            .map(|x| match x {
+                serde_json::Value::Object(row) => row.values().map(answer_text).collect::<Vec<_>>().join("，"),
+                other => answer_text(other),
+            })
+            .collect::<Vec<_>>()
+            .join("；"),
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -500,6 +538,34 @@ async fn case_page(
             c.applicant_identifier = policy::mask::identifier(&c.applicant_kind, &c.applicant_identifier);
             c.applicant_phone = policy::mask::phone(&c.applicant_phone);
         }
+        let guide = cases::guide_version(&state, &c.region_code, &c.item_code, c.item_version)
+            .await?
+            .map(|i| i.guide.clone());
+        let definition = guide.as_ref().map(|g| g.application_form());
+        let form_rows = c
+            .form
+            .as_object()
+            .map(|answers| {
+                answers
+                    .iter()
+                    .map(|(k, v)| {
+                        let label = definition
+                            .as_ref()
+                            .and_then(|d| d.fields.iter().find(|f| &f.name == k))
+                            .map(|f| f.label.clone())
+                            .unwrap_or_else(|| k.clone());
+                        (label, answer_text(v))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let fix_fields = definition
+            .map(|d| d.fields.into_iter().map(|f| (f.name, f.label)).collect())
+            .unwrap_or_default();
+        let fix_materials = guide
+            .map(|g| g.materials.into_iter().map(|m| m.name).collect())
+            .unwrap_or_default();
+        let payment = state.store.payment_of_case(&c.region_code, &c.number).await?;
         Ok::<_, Error>(CasePage {
             layout: Layout::new(format!("办件 {number}"), Some(&s)),
             state_label: label(&c.state),
@@ -512,6 +578,11 @@ async fn case_page(
             notice,
             commitment,
             credit,
+            form_rows,
+            fix_fields,
+            fix_materials,
+            delivery_label: cases::delivery_label(&c.delivery.method),
+            payment,
             c,
         })
     }
@@ -529,19 +600,21 @@ struct ActForm {
 async fn act_submit(
     State(state): State<AppState>,
     Path(number): Path<String>,
-    StaffForm(s, f): StaffForm<ActForm>,
+    StaffForm(s, form): StaffForm<ChecklistForm>,
 ) -> Response {
-    match cases::act(
-        &state,
-        &s,
-        &number,
-        &f.action,
-        f.version,
-        &f.comment,
-        &cases::ActOptions::default(),
-    )
-    .await
-    {
+    let f = ActForm {
+        action: form.field("action"),
+        version: form.field("version").parse().unwrap_or(-1),
+        comment: form.field("comment"),
+    };
+    let opts = cases::ActOptions {
+        fix_fields: form.all("fix_field"),
+        fix_materials: form.all("fix_material"),
+        carrier: form.field("carrier"),
+        waybill: form.field("waybill"),
+        ..Default::default()
+    };
+    match cases::act(&state, &s, &number, &f.action, f.version, &f.comment, &opts).await {
         Ok(_) => {
             let label = cases::template(&state, &s.staff.region_code, "default")
                 .await

@@ -139,6 +139,11 @@ impl TestApp {
     }
 
     pub async fn spawn_with(db: Db, settings: Settings) -> Option<TestApp> {
+        // Errors the server logs show in a failing test's output (captured otherwise).
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("error")
+            .with_test_writer()
+            .try_init();
         let db = TestDb::open(db, settings).await?;
         let state = tongban_web::AppState::new(db.app.clone(), tongban_web::WebConfig::default());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");

@@ -427,6 +427,42 @@ both_backends!(
         let mine = citizen.get(app.url(&done)).send().await.unwrap().text().await.unwrap();
         assert!(mine.contains(&number) && mine.contains("申请已提交"), "{mine}");
 
+        // The case's own page: where it stands, and materials uploaded from the browser.
+        let page = citizen
+            .get(app.url(&format!("/my/cases/{number}")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("办理过程与告知") && page.contains("场所使用权证明"),
+            "{page}"
+        );
+        let case_csrf = crate::web::hidden(&page, "csrf");
+        let (content_type, body) = multipart(
+            &[("csrf", case_csrf.as_str()), ("material", "场所使用权证明")],
+            &[("file", "租赁合同.pdf", b"%PDF-1.4\n%%EOF")],
+        );
+        let r = citizen
+            .post(app.url(&format!("/my/cases/{number}/files")))
+            .header("Content-Type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let back = r.headers()["location"].to_str().unwrap().to_string();
+        let page = citizen.get(app.url(&back)).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("已上传") && page.contains("1个文件"), "{page}");
+        let others = citizen
+            .get(app.url("/my/cases/430603-20000101-000001"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(others.status(), StatusCode::NOT_FOUND, "no one else's case");
+
         let logout_csrf = crate::web::hidden(&mine, "csrf");
         let r = citizen
             .post(app.url("/my/logout"))
@@ -458,3 +494,293 @@ both_backends!(
         assert!(!body.contains("evil.example"), "an off-site next is dropped");
     }
 );
+
+const PAYMENT_SECRET: &str = "test-secret-shared-with-the-payment-platform";
+
+/// The payment platform's notification, signed as the platform signs it (or not, or wrongly).
+async fn notify(app: &TestApp, body: &Value, secret: Option<&str>) -> (StatusCode, Value) {
+    use hmac::{Hmac, Mac};
+    let raw = serde_json::to_vec(body).unwrap();
+    let mut req = app
+        .client
+        .post(app.url("/api/v1/payments/notify"))
+        .header("Content-Type", "application/json")
+        .body(raw.clone());
+    if let Some(secret) = secret {
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+        mac.update(&raw);
+        req = req.header("X-Signature", hex::encode(mac.finalize().into_bytes()));
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn act(app: &TestApp, token: &str, number: &str, body: Value) -> (StatusCode, Value) {
+    app.post_json(&format!("/api/v1/cases/{number}/actions"), &body, Some(token))
+        .await
+}
+
+/// 网上预审 with a one-time correction fixed online, the fee paid through the signed notification, and the result
+/// posted with its waybill — the applicant following it all in "my case".
+async fn correction_fee_and_delivery(app: TestApp) {
+    let admin = app.token("admin").await;
+    let (status, body) = app
+        .put_json(
+            &format!("/api/v1/items/{ITEM}"),
+            &json!({"fee_fen": 1250, "fee_basis": "《测试收费标准》"}),
+            &admin,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let token = applicant_token(&app, ID, "张三", PHONE).await;
+    let mut filing = json!({"item_code": ITEM, "channel": "online", "form": complete_form(),
+        "delivery": {"method": "post", "address": "x"}});
+    let (status, body) = app.post_json("/api/v1/cases", &filing, Some(&token)).await;
+    assert_eq!(
+        (status, err(&body)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_delivery_address")
+    );
+    filing["delivery"]["address"] = json!("云溪区云溪大道1号 张三收");
+    let (status, case) = app.post_json("/api/v1/cases", &filing, Some(&token)).await;
+    assert_eq!(status, StatusCode::CREATED, "{case}");
+    let number = case["number"].as_str().unwrap().to_string();
+
+    // Pre-review: the clerk names what to fix; a name that is in neither the form nor the guide is refused.
+    let clerk = app.token("clerk").await;
+    let (status, body) = act(
+        &app,
+        &clerk,
+        &number,
+        json!({"action": "request_correction", "version": 1,
+        "comment": "请补正", "fix_fields": ["nope"]}),
+    )
+    .await;
+    assert_eq!(
+        (status, err(&body)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "unknown_field")
+    );
+    let (status, body) = act(
+        &app,
+        &clerk,
+        &number,
+        json!({"action": "request_correction", "version": 1,
+        "comment": "地址不详", "fix_fields": ["address"], "fix_materials": ["场所使用权证明"]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, mine) = app.get_auth(&format!("/api/v1/my/cases/{number}"), &token).await;
+    assert_eq!(status, StatusCode::OK, "{mine}");
+    assert_eq!(mine["state"], "correction_requested");
+    assert!(
+        mine["applicant_actions"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("resubmit")),
+        "{mine}"
+    );
+    let notice = mine["notices"].as_array().unwrap().last().unwrap()["text"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        notice.contains("联系地址") && notice.contains("场所使用权证明"),
+        "{notice}"
+    );
+    let sms: String = sqlx::query_scalar::<_, String>(
+        "SELECT body FROM outbox WHERE recipient = $1 AND body LIKE '%补正%' ORDER BY id DESC",
+    )
+    .bind(PHONE)
+    .fetch_one(app.state.store.pool())
+    .await
+    .unwrap();
+    assert!(sms.contains("联系地址"), "the SMS names what to fix: {sms}");
+
+    // The applicant fixes it online and resubmits the same case.
+    let (status, body) = app
+        .post_json(
+            &format!("/api/v1/my/cases/{number}/actions"),
+            &json!({"action": "resubmit", "version": 2, "form": {"contact_name": "张三"}}),
+            Some(&token),
+        )
+        .await;
+    assert_eq!((status, err(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_form"));
+    let mut fixed = complete_form();
+    fixed["address"] = json!("云溪区云溪大道1号3栋201室");
+    let (status, mine) = app
+        .post_json(
+            &format!("/api/v1/my/cases/{number}/actions"),
+            &json!({"action": "resubmit", "version": 2, "form": fixed}),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{mine}");
+    assert_eq!(
+        (mine["state"].as_str(), mine["number"].as_str()),
+        (Some("submitted"), Some(number.as_str()))
+    );
+    assert_eq!(mine["form"]["address"], "云溪区云溪大道1号3栋201室");
+    let (status, _) = app
+        .post_json(
+            &format!("/api/v1/my/cases/{number}/actions"),
+            &json!({"action": "resubmit", "version": 3}),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "not awaiting a correction any more"
+    );
+
+    // Accepted: a payment order with a 20-digit code; the result is not issued until it is paid.
+    let materials = [
+        "申请表",
+        "营业执照或统一社会信用代码证明",
+        "场所使用权证明",
+        "相关资质证明材料",
+    ];
+    let (status, body) = act(
+        &app,
+        &clerk,
+        &number,
+        json!({"action": "accept", "version": 3, "materials": materials}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, order) = app.get_auth(&format!("/api/v1/cases/{number}/payment"), &token).await;
+    assert_eq!(status, StatusCode::OK, "{order}");
+    assert_eq!(
+        (order["amount_fen"].as_i64(), order["state"].as_str()),
+        (Some(1250), Some("unpaid"))
+    );
+    let code = order["code"].as_str().unwrap().to_string();
+    assert!(code.len() == 20 && code.chars().all(|c| c.is_ascii_digit()), "{code}");
+    let reviewer = app.token("reviewer").await;
+    let head = app.token("head").await;
+    act(
+        &app,
+        &reviewer,
+        &number,
+        json!({"action": "review", "version": 4, "comment": "符合条件"}),
+    )
+    .await;
+    let (status, _) = act(
+        &app,
+        &head,
+        &number,
+        json!({"action": "approve", "version": 5, "comment": "同意"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = act(&app, &reviewer, &number, json!({"action": "issue", "version": 6})).await;
+    assert_eq!((status, err(&body)), (StatusCode::CONFLICT, "fee_unpaid"));
+
+    // The payment platform's notification: signed, for this order and this amount, taken once.
+    let paid = json!({"payment_code": code, "amount_fen": 1250, "notice_id": "PAY-0001"});
+    let (status, body) = notify(&app, &paid, None).await;
+    assert_eq!((status, err(&body)), (StatusCode::UNAUTHORIZED, "invalid_signature"));
+    let (status, _) = notify(&app, &paid, Some("another-secret-of-enough-length")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let mut wrong = paid.clone();
+    wrong["amount_fen"] = json!(1);
+    let (status, body) = notify(&app, &wrong, Some(PAYMENT_SECRET)).await;
+    assert_eq!(
+        (status, err(&body)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "amount_mismatch")
+    );
+    let mut unknown = paid.clone();
+    unknown["payment_code"] = json!("43060326120799999995");
+    let (status, _) = notify(&app, &unknown, Some(PAYMENT_SECRET)).await;
+    assert!(
+        matches!(status, StatusCode::NOT_FOUND | StatusCode::UNPROCESSABLE_ENTITY),
+        "{status}"
+    );
+    let (_, order) = app.get_auth(&format!("/api/v1/cases/{number}/payment"), &token).await;
+    assert_eq!(order["state"], "unpaid", "refused notifications change nothing");
+    let (status, body) = notify(&app, &paid, Some(PAYMENT_SECRET)).await;
+    assert_eq!(
+        (status, body["newly_paid"].as_bool()),
+        (StatusCode::OK, Some(true)),
+        "{body}"
+    );
+    let (status, body) = notify(&app, &paid, Some(PAYMENT_SECRET)).await;
+    assert_eq!(
+        (status, body["newly_paid"].as_bool()),
+        (StatusCode::OK, Some(false)),
+        "the same notice pays once"
+    );
+    let mut second = paid.clone();
+    second["notice_id"] = json!("PAY-0002");
+    let (status, body) = notify(&app, &second, Some(PAYMENT_SECRET)).await;
+    assert_eq!((status, err(&body)), (StatusCode::CONFLICT, "already_paid"));
+
+    let supervisor = app.token("supervisor").await;
+    let (status, day) = app.get_auth("/api/v1/payments/reconciliation", &supervisor).await;
+    assert_eq!(status, StatusCode::OK, "{day}");
+    assert_eq!(
+        (
+            day["orders"].as_i64(),
+            day["paid"].as_i64(),
+            day["paid_fen"].as_i64(),
+            day["unpaid_fen"].as_i64()
+        ),
+        (Some(1), Some(1), Some(1250), Some(0))
+    );
+    let (status, _) = app.get_auth("/api/v1/payments/reconciliation", &clerk).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Issued once paid; the delivery can no longer change; posting needs the waybill, which the applicant sees.
+    let (status, body) = act(&app, &reviewer, &number, json!({"action": "issue", "version": 6})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let r = app
+        .client
+        .put(app.url(&format!("/api/v1/my/cases/{number}/delivery")))
+        .bearer_auth(&token)
+        .json(&json!({"method": "window"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let (status, body) = act(&app, &clerk, &number, json!({"action": "deliver", "version": 7})).await;
+    assert_eq!(
+        (status, err(&body)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "missing_waybill")
+    );
+    let (status, body) = act(
+        &app,
+        &clerk,
+        &number,
+        json!({"action": "deliver", "version": 7,
+        "carrier": "中国邮政EMS", "waybill": "EA123456789CN"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, mine) = app.get_auth(&format!("/api/v1/my/cases/{number}"), &token).await;
+    assert_eq!(mine["delivery"]["waybill"], "EA123456789CN");
+    assert_eq!(mine["payment"]["notice_id"], "PAY-0001");
+}
+
+async fn with_payment_secret(db: crate::helpers::Db) -> Option<TestApp> {
+    let settings = tongban_app::Settings {
+        payment_secret: Some(PAYMENT_SECRET.into()),
+        ..Default::default()
+    };
+    TestApp::spawn_with(db, settings).await
+}
+
+mod correction_fee_and_delivery_online {
+    use super::*;
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        if let Some(app) = with_payment_secret(crate::helpers::Db::Sqlite).await {
+            correction_fee_and_delivery(app).await;
+        }
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        if let Some(app) = with_payment_secret(crate::helpers::Db::Postgres).await {
+            correction_fee_and_delivery(app).await;
+        }
+    }
+}

@@ -27,6 +27,7 @@ fn filing() -> Filing {
         ],
         idempotency_key: None,
         request_hash: String::new(),
+        delivery: Default::default(),
     }
 }
 
