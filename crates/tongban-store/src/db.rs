@@ -54,6 +54,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "online_services",
         include_str!("../migrations/0009_online_services.sql"),
     ),
+    (
+        10,
+        "enterprise_people",
+        include_str!("../migrations/0010_enterprise_people.sql"),
+    ),
 ];
 
 #[derive(Clone)]
@@ -372,6 +377,22 @@ impl From<RoleName> for tongban_core::role::Role {
 mod tests {
     use super::*;
     use tongban_core::role::Role;
+
+    #[test]
+    fn every_migration_file_is_applied_in_order() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        let mut files: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".sql"))
+            .collect();
+        files.sort();
+        let registered: Vec<String> = MIGRATIONS
+            .iter()
+            .map(|(v, name, _)| format!("{v:04}_{name}.sql"))
+            .collect();
+        assert_eq!(registered, files, "a migration file that is not registered is never applied");
+    }
 
     /// What the helper types read, and what a corrupt value gives: an error naming its column, never a panic.
     async fn check(store: &Store) {

@@ -8,6 +8,7 @@ mod cases;
 mod catalog;
 mod db;
 mod disclosure;
+mod enterprises;
 mod error;
 mod history;
 mod hotline;
@@ -28,6 +29,7 @@ pub use disclosure::{
     Appeal, CatalogEntry, DisclosureRequest, InfoFilter, InfoItem, NewInfoItem, NewRequestEvent, PublishedCount,
     RequestEvent,
 };
+pub use enterprises::EnterprisePerson;
 pub use error::StoreError;
 pub use history::{PastCase, PastEvent};
 pub use hotline::{HotlineCategory, HotlineFile, HotlineWarning, Open311Key, OrderEvent, OrderFilter, WorkOrder};
@@ -36,7 +38,8 @@ pub use payments::{PaidOutcome, Payment};
 pub use queue::{seconds_between, NewTicket, QueueCategory, Taken, Ticket, WindowOutcome, WindowRef};
 pub use reform::{
     ApplicantSession, BundleCase, Commitment, CountRow, CreditRecord, Delegation, HelperPair, NewBundleCase,
-    NewDelegation, NewRating, Partner, RateRow, Rating, Rectification, SignIn, StoredLicence, ToleranceFigures,
+    NewDelegation, NewRating, Partner, RateRow, Rating, Rectification, SignIn, SignInIdentity, StoredLicence,
+    ToleranceFigures,
 };
 pub use regions::RegionRow;
 

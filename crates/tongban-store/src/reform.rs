@@ -55,6 +55,23 @@ pub struct ApplicantSession {
     pub session_id: String,
     pub created_at: String,
     pub expires_at: String,
+    /// The natural person signed in: the identifier itself for a person; for an enterprise, its representative's or
+    /// agent's ID number.
+    pub person_identifier: String,
+    /// For an enterprise: `representative` or `agent`; empty for a person acting for themself.
+    pub acting_as: String,
+}
+
+/// Who is signing in: the identity the session will carry and the person behind it.
+#[derive(Debug, Clone)]
+pub struct SignInIdentity {
+    /// The person's ID number, or the enterprise's credit code when acting for one.
+    pub identifier: String,
+    pub name: String,
+    /// The ID number and phone the code was sent for.
+    pub person_identifier: String,
+    pub phone: String,
+    pub acting_as: String,
 }
 
 /// How a sign-in attempt went.
@@ -118,13 +135,10 @@ impl Store {
     }
 
     /// Checks the latest live code of (identifier, phone) and opens a session under `token` when it matches.
-    #[allow(clippy::too_many_arguments)]
     pub async fn sign_in_applicant(
         &self,
         region: &str,
-        identifier: &str,
-        phone: &str,
-        name: &str,
+        who: &SignInIdentity,
         code: &str,
         token: &str,
         csrf: &str,
@@ -136,8 +150,8 @@ impl Store {
              AND phone = $3 AND used_at IS NULL AND expires_at > $4 ORDER BY id DESC LIMIT 1",
         )
         .bind(region)
-        .bind(identifier)
-        .bind(phone)
+        .bind(&who.person_identifier)
+        .bind(&who.phone)
         .bind(now_text())
         .fetch_optional(&mut *tx)
         .await?;
@@ -163,17 +177,20 @@ impl Store {
             .await?;
         sqlx::query(
             "INSERT INTO applicant_sessions (token_hash, region_code, identifier, phone, csrf_token, created_at, \
-             expires_at, name, session_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             expires_at, name, session_id, person_identifier, acting_as) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(sha256_hex(token))
         .bind(region)
-        .bind(identifier)
-        .bind(phone)
+        .bind(&who.identifier)
+        .bind(&who.phone)
         .bind(csrf)
         .bind(now_text())
         .bind(minutes_from_now(12 * 60))
-        .bind(name)
+        .bind(&who.name)
         .bind(&sha256_hex(token)[..16])
+        .bind(&who.person_identifier)
+        .bind(&who.acting_as)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;

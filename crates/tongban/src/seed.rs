@@ -512,6 +512,8 @@ pub async fn demo_activity(state: &tongban_app::App, region: &str, days: u32, sc
                     session_id: String::new(),
                     created_at: at.clone(),
                     expires_at: at.clone(),
+                    person_identifier: plan.filing.applicant.identifier.clone(),
+                    acting_as: String::new(),
                 };
                 let by = if plan.filing.channel == "online" {
                     FiledBy::Applicant(&signed_in)

@@ -9,7 +9,7 @@ use tongban_store::{ApplicantSession, CaseRecord, NewEvent, StoreError};
 /// not exist for them.
 pub async fn own_case(app: &App, a: &ApplicantSession, number: &str) -> Result<CaseRecord, Error> {
     match app.store.case_by_number(&a.region_code, number).await? {
-        Some(c) if c.applicant_identifier == a.identifier && c.applicant_phone == a.phone => Ok(c),
+        Some(c) if crate::reform::owns(a, &c) => Ok(c),
         _ => Err(Error::not_found(format!("办件“{number}”"))),
     }
 }

@@ -40,11 +40,7 @@ pub fn online_applicant(a: &ApplicantSession, named: Option<&Applicant>) -> Resu
             ));
         }
     }
-    let kind = if tongban_core::ids::ResidentId::parse(&a.identifier).is_ok() {
-        "person"
-    } else {
-        "enterprise"
-    };
+    let kind = if a.acting_as.is_empty() { "person" } else { "enterprise" };
     Ok(Applicant {
         kind,
         name: a.name.clone(),
@@ -100,6 +96,8 @@ pub async fn file_at(
                     "登录的地区与申请的地区不一致，请在本地区重新登录",
                 ));
             }
+            // Who files for an enterprise, checked now: an agent no longer authorised files nothing.
+            f.agent = crate::reform::acting_agent(app, a).await?;
             ("applicant".to_string(), "applicant".to_string())
         }
         (_, "online") => {

@@ -28,15 +28,19 @@ pub async fn send_sign_in_code(app: &App, region: &str, identifier: &str, phone:
         })
 }
 
+/// The person signing in: an ID number and a phone. An enterprise signs in through a person — its legal
+/// representative or an agent it authorised — so a credit code here is refused with that explained.
 pub fn parse_identity(identifier: &str, phone: &str) -> Result<(String, String), Error> {
     let raw = identifier.trim().to_uppercase();
-    let identifier = match tongban_core::ids::ResidentId::parse(&raw) {
-        Ok(id) => id.as_str().to_string(),
-        Err(person_err) => match tongban_core::ids::CreditCode::parse(&raw) {
-            Ok(code) => code.as_str().to_string(),
-            Err(_) => return Err(person_err.into()),
-        },
-    };
+    let identifier =
+        match tongban_core::ids::ResidentId::parse(&raw) {
+            Ok(id) => id.as_str().to_string(),
+            Err(_) if tongban_core::ids::CreditCode::parse(&raw).is_ok() => return Err(Error::unprocessable(
+                "enterprise_signs_in_through_a_person",
+                "企业请由法定代表人或经授权的经办人以本人身份证号码登录，登录时选择所代表的企业（统一社会信用代码）",
+            )),
+            Err(person_err) => return Err(person_err.into()),
+        };
     let phone = tongban_core::ids::Phone::parse(phone)?.as_str().to_string();
     Ok((identifier, phone))
 }
@@ -53,7 +57,9 @@ fn parse_name(name: &str) -> Result<String, Error> {
     Ok(name.to_string())
 }
 
-/// Checks the code and opens a session under the identity (identifier, name, phone); returns (token, csrf).
+/// Checks the code and opens a session; returns (token, csrf). The person (ID number, name, phone) signs in as
+/// themself, or — naming an enterprise's credit code — for the enterprise they represent or are authorised by
+/// (403 `not_authorised_for_enterprise` otherwise).
 pub async fn sign_in(
     app: &App,
     region: &str,
@@ -61,16 +67,39 @@ pub async fn sign_in(
     name: &str,
     phone: &str,
     code: &str,
+    enterprise: Option<&str>,
 ) -> Result<(String, String), Error> {
-    let (identifier, phone) = parse_identity(identifier, phone)?;
+    let (person, phone) = parse_identity(identifier, phone)?;
     let name = parse_name(name)?;
+    let who = match enterprise.map(str::trim).filter(|e| !e.is_empty()) {
+        None => tongban_store::SignInIdentity {
+            identifier: person.clone(),
+            name,
+            person_identifier: person,
+            phone,
+            acting_as: String::new(),
+        },
+        Some(raw) => {
+            let credit_code = tongban_core::ids::CreditCode::parse(&raw.to_uppercase())?
+                .as_str()
+                .to_string();
+            let standing = app
+                .store
+                .enterprise_standing(region, &credit_code, &person)
+                .await?
+                .ok_or_else(not_authorised)?;
+            tongban_store::SignInIdentity {
+                identifier: credit_code,
+                name: standing.enterprise_name,
+                person_identifier: person,
+                phone,
+                acting_as: standing.role,
+            }
+        }
+    };
     let token = random_token();
     let csrf = random_token();
-    match app
-        .store
-        .sign_in_applicant(region, &identifier, &phone, &name, code, &token, &csrf)
-        .await?
-    {
+    match app.store.sign_in_applicant(region, &who, code, &token, &csrf).await? {
         tongban_store::SignIn::Ok => Ok((token, csrf)),
         tongban_store::SignIn::WrongCode => Err(Error::unauthorized("验证码不正确")),
         tongban_store::SignIn::NoCode => Err(Error::new(
@@ -145,6 +174,140 @@ pub async fn end_my_session(app: &App, a: &ApplicantSession, session_id: &str) -
     }
 }
 
+fn not_authorised() -> Error {
+    Error::new(
+        crate::ErrorKind::Forbidden,
+        "not_authorised_for_enterprise",
+        "您不是该企业登记的法定代表人，也未获其授权办事",
+    )
+}
+
+/// The enterprise-side text of a case filed online for an enterprise: who filed it and in what capacity, checked
+/// again now — an agent whose authorisation was withdrawn files nothing (403). Empty for a person.
+pub async fn acting_agent(app: &App, a: &ApplicantSession) -> Result<String, Error> {
+    if a.acting_as.is_empty() {
+        return Ok(String::new());
+    }
+    let standing = app
+        .store
+        .enterprise_standing(&a.region_code, &a.identifier, &a.person_identifier)
+        .await?
+        .ok_or_else(not_authorised)?;
+    let capacity = if standing.role == "representative" {
+        "法定代表人"
+    } else {
+        "经办人（经法定代表人授权）"
+    };
+    Ok(format!(
+        "{capacity}：{}（{}）",
+        standing.person_name,
+        crate::policy::mask::identifier("person", &standing.person_identifier)
+    ))
+}
+
+/// The cases a signed-in applicant may follow: a person's, filed under their ID number with this phone; an
+/// enterprise's, every one of the enterprise's cases for its representative and agents.
+pub async fn cases_of(app: &App, a: &ApplicantSession) -> Result<Vec<tongban_store::CaseRecord>, Error> {
+    let mut cases = if a.acting_as.is_empty() {
+        app.store
+            .applicant_cases(&a.region_code, &a.identifier, &a.phone)
+            .await?
+    } else {
+        app.store.cases_of_applicant(&a.region_code, &a.identifier).await?
+    };
+    cases.sort_by(|x, y| y.created_at.cmp(&x.created_at).then(y.id.cmp(&x.id)));
+    Ok(cases)
+}
+
+/// Whether a case is the signed-in applicant's to follow and act on.
+pub fn owns(a: &ApplicantSession, c: &tongban_store::CaseRecord) -> bool {
+    c.region_code == a.region_code
+        && c.applicant_identifier == a.identifier
+        && (!a.acting_as.is_empty() || c.applicant_phone == a.phone)
+}
+
+/// The enterprise's authorised agents (its representative only).
+pub async fn my_agents(app: &App, a: &ApplicantSession) -> Result<Vec<tongban_store::EnterprisePerson>, Error> {
+    representative_only(a)?;
+    Ok(app.store.enterprise_agents(&a.region_code, &a.identifier).await?)
+}
+
+/// The representative authorises a person to act for the enterprise.
+pub async fn add_agent(app: &App, a: &ApplicantSession, id_number: &str, name: &str) -> Result<(), Error> {
+    representative_only(a)?;
+    let id = tongban_core::ids::ResidentId::parse(&id_number.trim().to_uppercase())?;
+    let name = parse_name(name)?;
+    let me = app
+        .store
+        .enterprise_standing(&a.region_code, &a.identifier, &a.person_identifier)
+        .await?
+        .ok_or_else(not_authorised)?;
+    app.store
+        .add_enterprise_agent(&a.region_code, &me, id.as_str(), &name, &me.person_name)
+        .await
+        .map_err(|e| match e {
+            tongban_store::StoreError::Conflict(m) => Error::conflict("already_authorised", m),
+            other => other.into(),
+        })
+}
+
+/// The representative withdraws an agent's authorisation; their sessions for the enterprise end with it.
+pub async fn remove_agent(app: &App, a: &ApplicantSession, id_number: &str) -> Result<(), Error> {
+    representative_only(a)?;
+    let id = id_number.trim().to_uppercase();
+    if app
+        .store
+        .remove_enterprise_agent(&a.region_code, &a.identifier, &id, &a.person_identifier)
+        .await?
+    {
+        Ok(())
+    } else {
+        Err(Error::not_found(format!(
+            "经办人“{}”",
+            crate::policy::mask::identifier("person", &id)
+        )))
+    }
+}
+
+fn representative_only(a: &ApplicantSession) -> Result<(), Error> {
+    if a.acting_as == "representative" {
+        Ok(())
+    } else {
+        Err(Error::new(
+            crate::ErrorKind::Forbidden,
+            "representative_only",
+            "只有企业的法定代表人可以授权或撤销经办人",
+        ))
+    }
+}
+
+/// An administrator records an enterprise's legal representative (from its registration record).
+pub async fn register_representative(
+    app: &App,
+    staff: &tongban_store::Staff,
+    credit_code: &str,
+    enterprise_name: &str,
+    id_number: &str,
+    name: &str,
+) -> Result<(), Error> {
+    crate::policy::require(staff, crate::policy::Capability::ConfigureReform)?;
+    let code = tongban_core::ids::CreditCode::parse(&credit_code.trim().to_uppercase())?;
+    let id = tongban_core::ids::ResidentId::parse(&id_number.trim().to_uppercase())?;
+    let enterprise_name = parse_name(enterprise_name)?;
+    let name = parse_name(name)?;
+    Ok(app
+        .store
+        .register_representative(
+            &staff.region_code,
+            code.as_str(),
+            &enterprise_name,
+            id.as_str(),
+            &name,
+            &staff.username,
+        )
+        .await?)
+}
+
 pub(super) fn invalid_token() -> Error {
     Error::new(
         ErrorKind::Unauthenticated,
@@ -169,11 +332,7 @@ pub struct MyCase {
 /// The signed-in applicant's cases, newest first, each with whether it has been rated.
 pub async fn my_cases(app: &App, a: &ApplicantSession) -> Result<Vec<MyCase>, Error> {
     let mut out = Vec::new();
-    for c in app
-        .store
-        .applicant_cases(&a.region_code, &a.identifier, &a.phone)
-        .await?
-    {
+    for c in cases_of(app, a).await? {
         let rated = app.store.rating_for_case(c.id).await?.is_some();
         out.push(MyCase {
             number: c.number,
@@ -191,10 +350,7 @@ pub async fn my_cases(app: &App, a: &ApplicantSession) -> Result<Vec<MyCase>, Er
 
 /// The licences issued on the applicant's own cases.
 pub async fn my_licences(app: &App, a: &ApplicantSession) -> Result<Vec<LicenceView>, Error> {
-    let cases = app
-        .store
-        .applicant_cases(&a.region_code, &a.identifier, &a.phone)
-        .await?;
+    let cases = cases_of(app, a).await?;
     Ok(app
         .store
         .licences_of_holder(&a.region_code, &a.identifier)

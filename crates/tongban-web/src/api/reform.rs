@@ -546,10 +546,13 @@ pub async fn send_code(State(state): State<AppState>, ApiJson(req): ApiJson<Code
 pub struct ApplicantLogin {
     /// ID number (person) or unified social credit code (enterprise), as the code was sent for
     pub identifier: String,
-    /// The person's name, or the enterprise's: online filings carry it as the applicant's name
+    /// The person's name
     pub name: String,
     pub phone: String,
     pub code: String,
+    /// An enterprise's credit code: sign in for it as its legal representative or an agent it authorised
+    #[serde(default)]
+    pub enterprise: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -571,6 +574,7 @@ pub async fn applicant_login(
         &req.name,
         &req.phone,
         &req.code,
+        req.enterprise.as_deref(),
     )
     .await?;
     Ok(Json(ApplicantToken { token }))
@@ -669,6 +673,86 @@ pub async fn change_delivery(
 ) -> ApiResult<Json<MyCaseDetail>> {
     cases::change_delivery(&state, &me.session, &number, req.into()).await?;
     Ok(Json(cases::my_case(&state, &me.session, &number).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AgentRequest {
+    /// The agent's ID number
+    pub id_number: String,
+    pub name: String,
+}
+
+/// The enterprise's authorised agents (its legal representative signed in for it).
+#[utoipa::path(get, path = "/api/v1/my/agents", tag = "applicant", security(("bearer" = [])),
+    responses((status = 200, body = Vec<Object>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn my_agents(
+    State(state): State<AppState>,
+    me: ApiApplicant,
+) -> ApiResult<Json<Vec<tongban_store::EnterprisePerson>>> {
+    Ok(Json(reform::my_agents(&state, &me.session).await?))
+}
+
+/// Authorise a person to act for the enterprise online (its legal representative only).
+#[utoipa::path(post, path = "/api/v1/my/agents", tag = "applicant", security(("bearer" = [])),
+    request_body = AgentRequest,
+    responses((status = 201), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn add_agent(
+    State(state): State<AppState>,
+    me: ApiApplicant,
+    ApiJson(req): ApiJson<AgentRequest>,
+) -> ApiResult<StatusCode> {
+    reform::add_agent(&state, &me.session, &req.id_number, &req.name).await?;
+    Ok(StatusCode::CREATED)
+}
+
+/// Withdraw an agent's authorisation (its legal representative only): their sessions for the enterprise end, and
+/// they file nothing more for it.
+#[utoipa::path(delete, path = "/api/v1/my/agents/{id_number}", tag = "applicant", security(("bearer" = [])),
+    params(("id_number" = String, Path)),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+pub async fn remove_agent(
+    State(state): State<AppState>,
+    me: ApiApplicant,
+    Path(id_number): Path<String>,
+) -> ApiResult<StatusCode> {
+    reform::remove_agent(&state, &me.session, &id_number).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RepresentativeRequest {
+    pub enterprise_name: String,
+    /// The legal representative's ID number and name, as registered
+    pub id_number: String,
+    pub name: String,
+}
+
+/// Record an enterprise's legal representative from its registration (administrators). The previous
+/// representative's standing, the agents they authorised and every session for the enterprise end.
+#[utoipa::path(put, path = "/api/v1/enterprises/{credit_code}/representative", tag = "reform", security(("bearer" = [])),
+    params(("credit_code" = String, Path)), request_body = RepresentativeRequest,
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn put_representative(
+    State(state): State<AppState>,
+    ApiUser(s): ApiUser,
+    Path(credit_code): Path<String>,
+    ApiJson(req): ApiJson<RepresentativeRequest>,
+) -> ApiResult<StatusCode> {
+    reform::register_representative(
+        &state,
+        &s.staff,
+        &credit_code,
+        &req.enterprise_name,
+        &req.id_number,
+        &req.name,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The signed-in applicant's e-licences.

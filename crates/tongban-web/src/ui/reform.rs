@@ -218,6 +218,7 @@ struct MyPage {
     identifier: String,
     name: String,
     phone: String,
+    enterprise: String,
     /// Where to go after signing in: a path of this site (the apply page that sent the applicant here).
     next: String,
     code_sent: bool,
@@ -240,6 +241,7 @@ fn my_form(f: CodeForm, code_sent: bool, message: String) -> Response {
         identifier: f.identifier,
         name: f.name,
         phone: f.phone,
+        enterprise: f.enterprise,
         next: local_path(&f.next).unwrap_or_default(),
         code_sent,
         message,
@@ -292,6 +294,7 @@ async fn my_page(State(state): State<AppState>, jar: CookieJar, Query(q): Query<
             identifier: String::new(),
             name: String::new(),
             phone: String::new(),
+            enterprise: String::new(),
             next: String::new(),
             code_sent: false,
             message,
@@ -313,6 +316,9 @@ struct CodeForm {
     code: String,
     #[serde(default)]
     next: String,
+    /// An enterprise's credit code, when the person signs in for it.
+    #[serde(default)]
+    enterprise: String,
 }
 
 async fn my_code(State(state): State<AppState>, Form(f): Form<CodeForm>) -> Response {
@@ -325,7 +331,8 @@ async fn my_code(State(state): State<AppState>, Form(f): Form<CodeForm>) -> Resp
 
 async fn my_login(State(state): State<AppState>, jar: CookieJar, Form(f): Form<CodeForm>) -> Response {
     let region = state.config.default_region.clone();
-    match reform::sign_in(&state, &region, &f.identifier, &f.name, &f.phone, &f.code).await {
+    let enterprise = Some(f.enterprise.as_str()).filter(|e| !e.trim().is_empty());
+    match reform::sign_in(&state, &region, &f.identifier, &f.name, &f.phone, &f.code, enterprise).await {
         Ok((token, _)) => {
             let cookie = Cookie::build((APPLICANT_COOKIE, token))
                 .path("/")

@@ -784,3 +784,113 @@ mod correction_fee_and_delivery_online {
         }
     }
 }
+
+const ENTERPRISE: &str = "91430603MA4L16JF0D";
+
+async fn enterprise_token(app: &TestApp, id: &str, name: &str, phone: &str) -> (StatusCode, Value) {
+    let (status, body) = app
+        .post_json(
+            "/api/v1/applicant/code",
+            &json!({"identifier": id, "phone": phone}),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let code = texted_code(app, phone).await;
+    app.post_json(
+        "/api/v1/applicant/login",
+        &json!({"identifier": id, "name": name, "phone": phone, "code": code, "enterprise": ENTERPRISE}),
+        None,
+    )
+    .await
+}
+
+both_backends!(
+    enterprises_apply_through_their_representative_and_authorised_agents,
+    |app: TestApp| async move {
+        let (status, body) = enterprise_token(&app, ID, "张三", PHONE).await;
+        assert_eq!(
+            (status, err(&body)),
+            (StatusCode::FORBIDDEN, "not_authorised_for_enterprise"),
+            "nobody acts for an enterprise before its representative is on record"
+        );
+        let admin = app.token("admin").await;
+        let (status, body) = app
+            .put_json(
+                &format!("/api/v1/enterprises/{ENTERPRISE}/representative"),
+                &json!({"enterprise_name": "云溪示例化工有限公司", "id_number": ID, "name": "张三"}),
+                &admin,
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        let (status, login) = enterprise_token(&app, ID, "张三", PHONE).await;
+        assert_eq!(status, StatusCode::OK, "{login}");
+        let rep = login["token"].as_str().unwrap().to_string();
+        let filing = json!({"item_code": ITEM, "channel": "online", "form": complete_form()});
+        let (status, case) = app.post_json("/api/v1/cases", &filing, Some(&rep)).await;
+        assert_eq!(status, StatusCode::CREATED, "{case}");
+        assert_eq!(
+            (case["applicant_kind"].as_str(), case["applicant_name"].as_str()),
+            (Some("enterprise"), Some("云溪示例化工有限公司"))
+        );
+        assert!(
+            case["agent"].as_str().unwrap().starts_with("法定代表人：张三"),
+            "{case}"
+        );
+
+        // The representative authorises an agent, who then files for the enterprise, recorded as its agent.
+        let (status, body) = app
+            .post_json(
+                "/api/v1/my/agents",
+                &json!({"id_number": OTHER_ID, "name": "李四"}),
+                Some(&rep),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let (status, body) = app
+            .post_json(
+                "/api/v1/my/agents",
+                &json!({"id_number": OTHER_ID, "name": "李四"}),
+                Some(&rep),
+            )
+            .await;
+        assert_eq!((status, err(&body)), (StatusCode::CONFLICT, "already_authorised"));
+        let (status, login) = enterprise_token(&app, OTHER_ID, "李四", "13900001111").await;
+        assert_eq!(status, StatusCode::OK, "{login}");
+        let agent = login["token"].as_str().unwrap().to_string();
+        let (status, case) = app.post_json("/api/v1/cases", &filing, Some(&agent)).await;
+        assert_eq!(status, StatusCode::CREATED, "{case}");
+        assert!(case["agent"].as_str().unwrap().starts_with("经办人"), "{case}");
+        let (_, mine) = app.get_auth("/api/v1/my/cases", &agent).await;
+        assert_eq!(
+            mine.as_array().unwrap().len(),
+            2,
+            "the agent follows the enterprise's cases: {mine}"
+        );
+        let (status, body) = app.get_auth("/api/v1/my/agents", &agent).await;
+        assert_eq!((status, err(&body)), (StatusCode::FORBIDDEN, "representative_only"));
+
+        // Withdrawn: the agent's session ends and a new one is refused.
+        let r = app
+            .client
+            .delete(app.url(&format!("/api/v1/my/agents/{OTHER_ID}")))
+            .bearer_auth(&rep)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::NO_CONTENT);
+        let (status, body) = app.post_json("/api/v1/cases", &filing, Some(&agent)).await;
+        assert_eq!((status, err(&body)), (StatusCode::UNAUTHORIZED, "invalid_token"));
+        let (status, body) = enterprise_token(&app, OTHER_ID, "李四", "13900001111").await;
+        assert_eq!(
+            (status, err(&body)),
+            (StatusCode::FORBIDDEN, "not_authorised_for_enterprise")
+        );
+        let (_, agents) = app.get_auth("/api/v1/my/agents", &rep).await;
+        assert_eq!(agents, json!([]));
+        // 李四 signed in as himself sees none of the enterprise's cases.
+        let own = applicant_token(&app, OTHER_ID, "李四", "13900001111").await;
+        let (_, mine) = app.get_auth("/api/v1/my/cases", &own).await;
+        assert_eq!(mine, json!([]));
+    }
+);

@@ -815,11 +815,31 @@ both_backends!(
         let (status, _) = app.get_auth(&format!("/api/v1/enterprises/{code}"), &reviewer).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
 
-        // The enterprise signs in with the code sent to its phone and sees its own cases only.
+        // The enterprise signs in through its legal representative, with the code sent to the representative's
+        // phone, and sees its own cases only; the credit code alone signs nobody in.
         let (status, body) = app
             .post_json(
                 "/api/v1/applicant/code",
                 &json!({"identifier": code, "phone": "139-1234-5678"}),
+                None,
+            )
+            .await;
+        assert_eq!(
+            (status, err(&body)),
+            (StatusCode::UNPROCESSABLE_ENTITY, "enterprise_signs_in_through_a_person")
+        );
+        let (status, body) = app
+            .put_json(
+                &format!("/api/v1/enterprises/{code}/representative"),
+                &json!({"enterprise_name": "云溪示例化工有限公司", "id_number": ID, "name": "张三"}),
+                &admin,
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        let (status, body) = app
+            .post_json(
+                "/api/v1/applicant/code",
+                &json!({"identifier": ID, "phone": "139-1234-5678"}),
                 None,
             )
             .await;
@@ -833,7 +853,7 @@ both_backends!(
         let (status, body) = app
             .post_json(
                 "/api/v1/applicant/login",
-                &json!({"identifier": code, "name": "云溪示范企业", "phone": "13912345678", "code": "000000x"}),
+                &json!({"identifier": ID, "name": "张三", "phone": "13912345678", "code": "000000x", "enterprise": code}),
                 None,
             )
             .await;
@@ -841,7 +861,7 @@ both_backends!(
         let (status, login) = app
             .post_json(
                 "/api/v1/applicant/login",
-                &json!({"identifier": code, "name": "云溪示范企业", "phone": "13912345678", "code": sent}),
+                &json!({"identifier": ID, "name": "张三", "phone": "13912345678", "code": sent, "enterprise": code}),
                 None,
             )
             .await;
@@ -859,7 +879,7 @@ both_backends!(
         let (status, _) = app
             .post_json(
                 "/api/v1/applicant/login",
-                &json!({"identifier": code, "name": "云溪示范企业", "phone": "13912345678", "code": sent}),
+                &json!({"identifier": ID, "name": "张三", "phone": "13912345678", "code": sent, "enterprise": code}),
                 None,
             )
             .await;
