@@ -391,7 +391,10 @@ mod tests {
             .iter()
             .map(|(v, name, _)| format!("{v:04}_{name}.sql"))
             .collect();
-        assert_eq!(registered, files, "a migration file that is not registered is never applied");
+        assert_eq!(
+            registered, files,
+            "a migration file that is not registered is never applied"
+        );
     }
 
     /// What the helper types read, and what a corrupt value gives: an error naming its column, never a panic.

@@ -1,5 +1,25 @@
 // tongban: progressive enhancement only; every page works without it.
+// 适老化: the large-text mode follows the reader from page to page (kept in this browser only).
+(function () {
+  try { if (localStorage.getItem("tongban-large-text") === "1") { document.documentElement.classList.add("large"); } }
+  catch (e) { /* storage refused: the normal size */ }
+})();
 document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("[data-text-size]").forEach(function (b) {
+    var root = document.documentElement;
+    function show() {
+      var on = root.classList.contains("large");
+      b.textContent = on ? "标准字号" : "大字版";
+      b.setAttribute("aria-pressed", on ? "true" : "false");
+    }
+    b.hidden = false;
+    show();
+    b.addEventListener("click", function () {
+      var on = root.classList.toggle("large");
+      try { localStorage.setItem("tongban-large-text", on ? "1" : "0"); } catch (e) { /* kept for this page only */ }
+      show();
+    });
+  });
   // Filters apply as soon as a choice is made.
   document.querySelectorAll("form.filters select").forEach(function (s) {
     s.addEventListener("change", function () { s.form.submit(); });

@@ -45,6 +45,7 @@ pub fn metrics_handle() -> PrometheusHandle {
 }
 
 pub fn app(state: AppState) -> Router {
+    ui::set_region_name(&state.config.region_name);
     let (api_routes, openapi) = api::router();
     let openapi = std::sync::Arc::new(openapi);
     Router::new()

@@ -25,6 +25,17 @@ use tongban_app::{Error, ErrorKind};
 use tongban_core::catalog::Guide;
 use tongban_store::{Department, ItemRecord, ItemSummary, Session, SessionKind, Site, Staff};
 
+static REGION_NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Names the deployment's district on every page; set once, when the app is built from its settings.
+pub fn set_region_name(name: &str) {
+    let _ = REGION_NAME.set(name.to_string());
+}
+
+fn region_name() -> String {
+    REGION_NAME.get().cloned().unwrap_or_default()
+}
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(home))
@@ -64,6 +75,8 @@ async fn asset(content_type: &'static str, body: &'static str) -> Response {
 /// What every page's frame needs: the title, the signed-in staff member (if any) and their CSRF token.
 pub struct Layout {
     pub title: String,
+    /// The deployment's district as the public reads it (云溪区): in the site's name, the footer, default texts.
+    pub region: String,
     pub user: Option<Staff>,
     pub csrf: String,
     /// The workbench's links this staff member may follow: (path, name).
@@ -74,6 +87,7 @@ impl Layout {
     pub fn new(title: impl Into<String>, session: Option<&Session>) -> Layout {
         Layout {
             title: title.into(),
+            region: region_name(),
             user: session.map(|s| s.staff.clone()),
             csrf: session.map(|s| s.csrf_token.clone()).unwrap_or_default(),
             nav: session.map(|s| staff_nav(&s.staff)).unwrap_or_default(),

@@ -223,6 +223,8 @@ struct MyPage {
     next: String,
     code_sent: bool,
     message: String,
+    /// A success to confirm (a filing made).
+    notice: String,
     csrf: String,
     cases: Vec<MyCase>,
     licences: Vec<reform::LicenceView>,
@@ -245,6 +247,7 @@ fn my_form(f: CodeForm, code_sent: bool, message: String) -> Response {
         next: local_path(&f.next).unwrap_or_default(),
         code_sent,
         message,
+        notice: String::new(),
         csrf: String::new(),
         cases: vec![],
         licences: vec![],
@@ -282,7 +285,7 @@ async fn my_page(State(state): State<AppState>, jar: CookieJar, Query(q): Query<
             reform::my_licences(&state, &a).await?,
         ))
     };
-    let message = if q.filed.is_empty() {
+    let notice = if q.filed.is_empty() {
         String::new()
     } else {
         format!("申请已提交，办件编号{}。受理结果将以短信通知。", q.filed)
@@ -297,7 +300,8 @@ async fn my_page(State(state): State<AppState>, jar: CookieJar, Query(q): Query<
             enterprise: String::new(),
             next: String::new(),
             code_sent: false,
-            message,
+            message: String::new(),
+            notice,
             csrf: a.csrf_token.clone(),
             cases,
             licences,

@@ -55,7 +55,9 @@ pub(crate) async fn browser() -> Option<Browser> {
             "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
             "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
                      "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--window-size=390,844", format!("--user-data-dir={}", profile.display())]
+                     "--window-size=390,844", format!("--user-data-dir={}", profile.display())],
+            // A desktop window cannot be narrower than 500 px headless; the phone's viewport is emulated.
+            "mobileEmulation": {"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 3.0}}
         }
     });
     let caps = caps.as_object().cloned().expect("caps");
@@ -416,5 +418,210 @@ async fn the_newborn_bundle_at_a_town_centre_to_one_delivery_in_chromium() {
         vec![("closed".to_string(), "已办结".to_string()); 4],
         "every part delivered, named in words"
     );
+    b.client.clone().close().await.expect("close");
+}
+
+/// The page fits the phone: nothing wider than the window, so nothing scrolls sideways.
+async fn fits_the_phone(c: &Client, what: &str) {
+    let widths = c
+        .execute(
+            "return [document.documentElement.scrollWidth, window.innerWidth];",
+            vec![],
+        )
+        .await
+        .expect("widths");
+    let (page, window) = (widths[0].as_i64().unwrap_or(0), widths[1].as_i64().unwrap_or(0));
+    assert!(window <= 400, "the window is phone-sized: {window}");
+    assert!(
+        page <= window,
+        "{what}: the page is {page} px wide in a {window} px window"
+    );
+}
+
+/// Waits until an element matching `css` says `needle` (the page after a submit may still be loading).
+async fn wait_for_text(c: &Client, css: &str, needle: &str) {
+    for _ in 0..100 {
+        if let Ok(e) = c.find(Locator::Css(css)).await {
+            if let Ok(t) = e.text().await {
+                if t.contains(needle) {
+                    return;
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let page = c.source().await.unwrap_or_default();
+    panic!("no {css} saying “{needle}” on the page: {page}");
+}
+
+async fn fill(c: &Client, css: &str, value: &str) {
+    let e = c.wait().for_element(Locator::Css(css)).await.expect(css);
+    e.clear().await.expect("clear");
+    e.send_keys(value).await.expect("type");
+}
+
+async fn click(c: &Client, css: &str) {
+    c.wait()
+        .for_element(Locator::Css(css))
+        .await
+        .expect(css)
+        .click()
+        .await
+        .expect("click");
+}
+
+/// 一网通办 on a 390 px phone: a citizen finds the item by an everyday question, signs in with the SMS code, fills
+/// the form the item defines, uploads a material, submits; the window sends a correction notice naming the field;
+/// she fixes it online; the case runs to posting with a waybill and she rates it — in large text part of the way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_citizen_applies_online_on_a_phone_in_chromium() {
+    let Some(b) = browser().await else { return };
+    let app = TestApp::spawn(Db::Sqlite).await.expect("app");
+    let c = &b.client;
+    const ID: &str = "11010519491231002X";
+    const PHONE: &str = "13812345678";
+
+    c.goto(&app.url("/")).await.expect("home");
+    fits_the_phone(c, "home").await;
+    // 适老化: large text, kept from page to page, still without sideways scrolling.
+    click(c, "button[data-text-size]").await;
+    fill(c, "#q", "开饭店要办什么证").await;
+    click(c, "form.searchbox button").await;
+    let results = text(c, "ol.results").await;
+    assert!(results.contains("食品经营许可证核发"), "{results}");
+    let large = c
+        .execute("return document.documentElement.classList.contains('large');", vec![])
+        .await
+        .expect("class");
+    assert_eq!(large, serde_json::json!(true), "large text follows to the next page");
+    fits_the_phone(c, "search results in large text").await;
+    c.goto(&app.url("/items/430603-XK-0537")).await.expect("guide");
+    fits_the_phone(c, "guide").await;
+    click(c, "a.button.primary").await;
+
+    // Signing in brings her back to the form.
+    fill(c, "#identifier", ID).await;
+    fill(c, "#name", "张三").await;
+    fill(c, "#phone", PHONE).await;
+    click(c, "form[action='/my/code'] button").await;
+    c.wait().for_element(Locator::Id("code")).await.expect("code field");
+    let sms: String = sqlx::query_scalar::<_, String>(
+        "SELECT body FROM outbox WHERE recipient = $1 AND body LIKE '%验证码%' ORDER BY id DESC",
+    )
+    .bind(PHONE)
+    .fetch_one(app.state.store.pool())
+    .await
+    .expect("sms");
+    let code: String = sms.chars().filter(|ch| ch.is_ascii_digit()).take(6).collect();
+    fill(c, "#code", &code).await;
+    click(c, "form[action='/my/login'] button").await;
+    c.wait().for_element(Locator::Id("f-purpose")).await.expect("the form");
+    fits_the_phone(c, "apply form in large text").await;
+    click(c, "button[data-text-size]").await;
+    let name = c
+        .find(Locator::Id("f-contact_name"))
+        .await
+        .expect("name")
+        .prop("value")
+        .await
+        .expect("value");
+    assert_eq!(name.as_deref(), Some("张三"), "what the platform knows is filled in");
+    fill(c, "#f-address", "云溪区").await;
+    fill(c, "#f-purpose", "开一家小吃店").await;
+    click(c, "input[name='delivery_method'][value='post']").await;
+    fill(c, "#delivery_address", "云溪区云溪大道1号 张三收").await;
+    click(c, "form.apply > button[type='submit']").await;
+    wait_for_text(c, "p.notice", "申请已提交").await;
+    let filed = text(c, "p.notice").await;
+    let number: String = filed
+        .split("办件编号")
+        .nth(1)
+        .and_then(|s| s.split('。').next())
+        .expect("number")
+        .to_string();
+    fits_the_phone(c, "my cases").await;
+
+    // A material from the phone.
+    let pdf = std::env::temp_dir().join(format!("tongban-lease-{}.pdf", std::process::id()));
+    std::fs::write(&pdf, b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF").expect("pdf");
+    c.goto(&app.url(&format!("/my/cases/{number}")))
+        .await
+        .expect("case page");
+    fits_the_phone(c, "my case").await;
+    c.find(Locator::Css("input[aria-label='上传场所使用权证明']"))
+        .await
+        .expect("file input")
+        .send_keys(&pdf.display().to_string())
+        .await
+        .expect("choose file");
+    click(c, "form:has(input[aria-label='上传场所使用权证明']) button").await;
+    wait_for_text(c, "p.notice", "已上传").await;
+    let _ = std::fs::remove_file(&pdf);
+
+    // The window's pre-review names the address; she fixes it online on the same case.
+    let clerk = app.token("clerk").await;
+    let act = |token: String, body: serde_json::Value| {
+        let app = &app;
+        let number = number.clone();
+        async move {
+            let (status, out) = app
+                .post_json(&format!("/api/v1/cases/{number}/actions"), &body, Some(&token))
+                .await;
+            assert_eq!(status, reqwest::StatusCode::OK, "{body}: {out}");
+        }
+    };
+    act(
+        clerk.clone(),
+        serde_json::json!({"action": "request_correction", "version": 2, "comment": "地址不详",
+            "fix_fields": ["address"]}),
+    )
+    .await;
+    c.refresh().await.expect("reload");
+    wait_for_text(c, "ol.timeline", "联系地址").await;
+    fill(c, "#f-address", "云溪区云溪大道1号3栋201室").await;
+    click(c, "form[action$='/resubmit'] button[type='submit']").await;
+    wait_for_text(c, "p.notice", "已重新提交").await;
+
+    let materials = [
+        "申请表",
+        "营业执照或统一社会信用代码证明",
+        "场所使用权证明",
+        "相关资质证明材料",
+    ];
+    act(
+        clerk.clone(),
+        serde_json::json!({"action": "accept", "version": 4, "materials": materials}),
+    )
+    .await;
+    let reviewer = app.token("reviewer").await;
+    let head = app.token("head").await;
+    act(
+        reviewer.clone(),
+        serde_json::json!({"action": "review", "version": 5, "comment": "符合"}),
+    )
+    .await;
+    act(
+        head,
+        serde_json::json!({"action": "approve", "version": 6, "comment": "同意"}),
+    )
+    .await;
+    act(reviewer, serde_json::json!({"action": "issue", "version": 7})).await;
+    act(
+        clerk,
+        serde_json::json!({"action": "deliver", "version": 8, "carrier": "中国邮政EMS", "waybill": "EA123456789CN"}),
+    )
+    .await;
+    c.refresh().await.expect("reload");
+    assert!(
+        text(c, "dl.facts").await.contains("EA123456789CN"),
+        "she sees the waybill"
+    );
+
+    // And rates it from her list.
+    c.goto(&app.url("/my")).await.expect("my");
+    click(c, &format!("a[href='/my/rate/{number}']")).await;
+    fits_the_phone(c, "rating").await;
+    click(c, "form.narrow button[type='submit']").await;
+    wait_for_text(c, "main", "感谢").await;
     b.client.clone().close().await.expect("close");
 }
