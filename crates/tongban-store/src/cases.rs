@@ -33,11 +33,16 @@ pub struct CaseEvent {
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct CaseFile {
     pub material: String,
+    /// The file's hash; empty when the material came as an e-licence (no file).
     pub sha256: String,
     pub size: i64,
     pub content_type: String,
     pub uploaded_by: String,
     pub uploaded_at: String,
+    /// `upload`, `licence` (电子证照免提交) or `reused` (材料复用).
+    pub source: String,
+    /// The licence id, or the earlier case's number.
+    pub reference: String,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -161,8 +166,8 @@ impl Store {
             });
         }
         sqlx::query(
-            "INSERT INTO case_files (region_code, case_id, material, sha256, size, content_type, uploaded_by, uploaded_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO case_files (region_code, case_id, material, sha256, size, content_type, uploaded_by, \
+             uploaded_at, source, reference) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(&case.region_code)
         .bind(case.id)
@@ -172,6 +177,8 @@ impl Store {
         .bind(&file.content_type)
         .bind(&file.uploaded_by)
         .bind(now_text())
+        .bind(&file.source)
+        .bind(&file.reference)
         .execute(&mut *tx)
         .await?;
         append_event(

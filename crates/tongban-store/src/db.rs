@@ -59,6 +59,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "enterprise_people",
         include_str!("../migrations/0010_enterprise_people.sql"),
     ),
+    (
+        11,
+        "material_sources",
+        include_str!("../migrations/0011_material_sources.sql"),
+    ),
 ];
 
 #[derive(Clone)]

@@ -101,15 +101,9 @@ pub async fn store_file(app: &App, bytes: &[u8]) -> Result<StoredFile, Error> {
     })
 }
 
-/// Stores a material's file under the data directory by content hash and records it with the case: by a member of
-/// staff who may attach materials, or by the applicant on their own case while it awaits acceptance or a correction.
-pub async fn attach(
-    app: &App,
-    by: FiledBy<'_>,
-    number: &str,
-    material: &str,
-    bytes: &[u8],
-) -> Result<CaseRecord, Error> {
+/// Who hands in a material, on which case: a member of staff who may attach materials, or the applicant on their
+/// own case while it awaits acceptance or a correction. Returns the case and the name and role the history records.
+async fn open_for_materials(app: &App, by: FiledBy<'_>, number: &str) -> Result<(CaseRecord, String, String), Error> {
     let (case, actor, role) = match by {
         FiledBy::Staff(s) => {
             crate::policy::require(&s.staff, crate::policy::Capability::AttachMaterials)?;
@@ -137,41 +131,175 @@ pub async fn attach(
     if case.closed_at.is_some() {
         return Err(Error::unprocessable("case_closed", "办件已办结，不能再上传材料"));
     }
+    Ok((case, actor, role))
+}
+
+/// A material's name as the case's guide version lists it (422 `unknown_material` otherwise).
+async fn guide_material(app: &App, case: &CaseRecord, material: &str) -> Result<(), Error> {
     let item = guide_version(app, &case.region_code, &case.item_code, case.item_version).await?;
-    let known = item
+    if item
         .as_ref()
-        .is_some_and(|i| i.guide.materials.iter().any(|m| m.name == material));
-    if !known {
-        return Err(Error::unprocessable(
+        .is_some_and(|i| i.guide.materials.iter().any(|m| m.name == material))
+    {
+        Ok(())
+    } else {
+        Err(Error::unprocessable(
             "unknown_material",
             format!("“{material}”不是本事项办事指南所列的材料"),
-        ));
+        ))
     }
-    let stored = store_file(app, bytes).await?;
-    let (sha, content_type) = (stored.sha256, stored.content_type);
+}
+
+/// Records how a material came with the case, its history and the materials on file, in one transaction.
+async fn record_material(
+    app: &App,
+    case: &CaseRecord,
+    file: tongban_store::CaseFile,
+    role: String,
+    comment: String,
+) -> Result<CaseRecord, Error> {
     let mut materials = case.materials.clone();
-    if !materials.iter().any(|m| m == material) {
-        materials.push(material.to_string());
+    if !materials.iter().any(|m| m == &file.material) {
+        materials.push(file.material.clone());
     }
-    let file = tongban_store::CaseFile {
-        material: material.to_string(),
-        sha256: sha.clone(),
-        size: bytes.len() as i64,
-        content_type: content_type.to_string(),
-        uploaded_by: actor.clone(),
-        uploaded_at: String::new(),
-    };
     let event = NewEvent {
-        actor,
+        actor: file.uploaded_by.clone(),
         role,
         action: "attach".into(),
-        comment: format!("上传材料：{material}"),
-        attachments: vec![sha],
+        comment,
+        attachments: if file.sha256.is_empty() {
+            vec![]
+        } else {
+            vec![file.sha256.clone()]
+        },
         at: None,
     };
-    match app.store.attach_file(&case, &file, &event, &materials).await {
+    match app.store.attach_file(case, &file, &event, &materials).await {
         Ok(c) => Ok(c),
         Err(StoreError::Stale { current }) => Err(stale(current)),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Stores a material's file under the data directory by content hash and records it with the case.
+pub async fn attach(
+    app: &App,
+    by: FiledBy<'_>,
+    number: &str,
+    material: &str,
+    bytes: &[u8],
+) -> Result<CaseRecord, Error> {
+    let (case, actor, role) = open_for_materials(app, by, number).await?;
+    guide_material(app, &case, material).await?;
+    let stored = store_file(app, bytes).await?;
+    let file = tongban_store::CaseFile {
+        material: material.to_string(),
+        sha256: stored.sha256,
+        size: stored.size,
+        content_type: stored.content_type.to_string(),
+        uploaded_by: actor,
+        uploaded_at: String::new(),
+        source: "upload".into(),
+        reference: String::new(),
+    };
+    record_material(app, &case, file, role, format!("上传材料：{material}")).await
+}
+
+/// Whether an e-licence stands for a material of the guide: the licence's kind named in the material or the
+/// material in the kind (营业执照 for 营业执照或统一社会信用代码证明).
+pub fn licence_serves(type_name: &str, material: &str) -> bool {
+    !type_name.is_empty() && (material.contains(type_name) || type_name.contains(material))
+}
+
+/// 电子证照免提交: a material satisfied by an e-licence the applicant holds, valid and of the matching kind — no
+/// file. A licence of someone else, revoked, expired or of another kind is refused and nothing is recorded.
+pub async fn reuse_licence(
+    app: &App,
+    a: &ApplicantSession,
+    number: &str,
+    material: &str,
+    licence_id: &str,
+) -> Result<CaseRecord, Error> {
+    let (case, actor, role) = open_for_materials(app, FiledBy::Applicant(a), number).await?;
+    guide_material(app, &case, material).await?;
+    let licence = app
+        .store
+        .licence(licence_id.trim())
+        .await?
+        .filter(|l| l.region_code == case.region_code && l.content.holder_code == case.applicant_identifier)
+        .ok_or_else(|| Error::not_found(format!("您名下的电子证照“{licence_id}”")))?;
+    if licence.revoked_at.is_some() {
+        return Err(Error::unprocessable("licence_revoked", "该电子证照已注销，不能调用"));
+    }
+    if licence
+        .content
+        .valid_until
+        .as_deref()
+        .and_then(crate::time::parse_day)
+        .is_some_and(|d| d < crate::time::today())
+    {
+        return Err(Error::unprocessable(
+            "licence_expired",
+            "该电子证照已过有效期，不能调用",
+        ));
+    }
+    if !licence_serves(&licence.content.type_name, material) {
+        return Err(Error::unprocessable(
+            "licence_does_not_match",
+            format!("“{}”不能代替“{material}”", licence.content.type_name),
+        ));
+    }
+    let file = tongban_store::CaseFile {
+        material: material.to_string(),
+        sha256: String::new(),
+        size: 0,
+        content_type: String::new(),
+        uploaded_by: actor,
+        uploaded_at: String::new(),
+        source: "licence".into(),
+        reference: licence.content.licence_id.clone(),
+    };
+    let comment = format!(
+        "已调用电子证照：{}（{}）",
+        licence.content.type_name, licence.content.number
+    );
+    record_material(app, &case, file, role, comment).await
+}
+
+/// 材料复用: a material satisfied by the same file handed in for it on one of the applicant's earlier cases, with
+/// the applicant's confirmation that it still holds (422 `confirmation_required` without).
+pub async fn reuse_material(
+    app: &App,
+    a: &ApplicantSession,
+    number: &str,
+    material: &str,
+    from_case: &str,
+    confirmed: bool,
+) -> Result<CaseRecord, Error> {
+    let (case, actor, role) = open_for_materials(app, FiledBy::Applicant(a), number).await?;
+    guide_material(app, &case, material).await?;
+    if !confirmed {
+        return Err(Error::unprocessable(
+            "confirmation_required",
+            "复用以前提交的材料须确认材料内容仍然真实有效（confirm）",
+        ));
+    }
+    let earlier = own_case(app, a, from_case).await?;
+    let previous = app
+        .store
+        .case_files(earlier.id)
+        .await?
+        .into_iter()
+        .rev()
+        .find(|f| f.material == material && !f.sha256.is_empty())
+        .ok_or_else(|| Error::not_found(format!("办件“{from_case}”中的“{material}”文件")))?;
+    let file = tongban_store::CaseFile {
+        uploaded_by: actor,
+        uploaded_at: String::new(),
+        source: "reused".into(),
+        reference: earlier.number.clone(),
+        ..previous
+    };
+    let comment = format!("复用办件{}的材料：{material}（申请人确认仍然有效）", earlier.number);
+    record_material(app, &case, file, role, comment).await
 }

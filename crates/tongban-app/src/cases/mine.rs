@@ -42,6 +42,27 @@ pub struct MyCaseDetail {
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub payment: Option<Payment>,
     pub licence_id: Option<String>,
+    /// For each material still missing: the applicant's e-licences that stand for it and earlier cases that
+    /// handed it in (offered while the applicant may still hand in materials)
+    pub reusable: Vec<Reusable>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Reusable {
+    pub material: String,
+    pub licences: Vec<ReusableLicence>,
+    /// Numbers of the applicant's earlier cases with a file for this material
+    pub earlier_cases: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReusableLicence {
+    pub licence_id: String,
+    pub type_name: String,
+    pub number: String,
+    pub valid_until: Option<String>,
 }
 
 /// The applicant's own case in full (another's does not exist for them).
@@ -73,8 +94,61 @@ pub async fn my_case(app: &App, a: &ApplicantSession, number: &str) -> Result<My
         .map(|x| x.code.clone())
         .collect();
     let payment = app.store.payment_of_case(&c.region_code, &c.number).await?;
+    let materials = checklist(app, &c).await?;
+    let mut reusable = Vec::new();
+    if matches!(c.state.as_str(), "submitted" | "correction_requested") {
+        let today = crate::time::today();
+        let licences: Vec<_> = app
+            .store
+            .licences_of_holder(&c.region_code, &c.applicant_identifier)
+            .await?
+            .into_iter()
+            .filter(|l| l.revoked_at.is_none())
+            .filter(|l| {
+                l.content
+                    .valid_until
+                    .as_deref()
+                    .and_then(crate::time::parse_day)
+                    .is_none_or(|d| d >= today)
+            })
+            .collect();
+        let mut earlier = Vec::new();
+        for other in crate::reform::cases_of(app, a)
+            .await?
+            .into_iter()
+            .filter(|o| o.id != c.id)
+            .take(20)
+        {
+            let files = app.store.case_files(other.id).await?;
+            earlier.push((other.number, files));
+        }
+        for m in materials.iter().filter(|m| !m.received) {
+            let r = Reusable {
+                material: m.name.clone(),
+                licences: licences
+                    .iter()
+                    .filter(|l| super::licence_serves(&l.content.type_name, &m.name))
+                    .map(|l| ReusableLicence {
+                        licence_id: l.content.licence_id.clone(),
+                        type_name: l.content.type_name.clone(),
+                        number: l.content.number.clone(),
+                        valid_until: l.content.valid_until.clone(),
+                    })
+                    .collect(),
+                earlier_cases: earlier
+                    .iter()
+                    .filter(|(_, files)| files.iter().any(|f| f.material == m.name && !f.sha256.is_empty()))
+                    .map(|(n, _)| n.clone())
+                    .collect(),
+            };
+            if !r.licences.is_empty() || !r.earlier_cases.is_empty() {
+                reusable.push(r);
+            }
+        }
+    }
     Ok(MyCaseDetail {
-        materials: checklist(app, &c).await?,
+        reusable,
+        materials,
         state_label: tpl
             .state(&c.state)
             .map(|s| s.label.clone())

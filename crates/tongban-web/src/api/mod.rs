@@ -116,6 +116,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(reform::end_applicant_session))
         .routes(routes!(reform::my_cases))
         .routes(routes!(reform::my_case))
+        .routes(routes!(reform::reuse_material))
         .routes(routes!(reform::my_agents, reform::add_agent))
         .routes(routes!(reform::remove_agent))
         .routes(routes!(reform::put_representative))

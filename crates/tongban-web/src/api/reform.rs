@@ -660,6 +660,47 @@ pub async fn applicant_action(
     Ok(Json(cases::my_case(&state, &me.session, &number).await?))
 }
 
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReuseRequest {
+    /// The material's name in the guide
+    pub material: String,
+    /// 电子证照免提交: an e-licence of the applicant's that stands for the material
+    pub licence_id: Option<String>,
+    /// 材料复用: an earlier case of the applicant's that handed the material in
+    pub from_case: Option<String>,
+    /// The applicant confirms the earlier material still holds (required with `from_case`)
+    #[serde(default)]
+    pub confirm: bool,
+}
+
+/// Satisfy a material without uploading: by an e-licence the applicant holds (valid, of the matching kind) or by
+/// the same material on an earlier case of theirs (with their confirmation). The clerk sees which way it came.
+#[utoipa::path(post, path = "/api/v1/my/cases/{number}/materials/reuse", tag = "applicant", security(("bearer" = [])),
+    params(("number" = String, Path)), request_body = ReuseRequest,
+    responses((status = 200, body = MyCaseDetail), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn reuse_material(
+    State(state): State<AppState>,
+    me: ApiApplicant,
+    Path(number): Path<String>,
+    ApiJson(req): ApiJson<ReuseRequest>,
+) -> ApiResult<Json<MyCaseDetail>> {
+    let material = req.material.trim();
+    match (req.licence_id.as_deref(), req.from_case.as_deref()) {
+        (Some(l), None) => cases::reuse_licence(&state, &me.session, &number, material, l).await?,
+        (None, Some(from)) => cases::reuse_material(&state, &me.session, &number, material, from, req.confirm).await?,
+        _ => {
+            return Err(tongban_app::Error::unprocessable(
+                "reuse_source_required",
+                "请在licence_id（电子证照）和from_case（以前的办件）中选择一项",
+            )
+            .into())
+        }
+    };
+    Ok(Json(cases::my_case(&state, &me.session, &number).await?))
+}
+
 /// Change how the result comes back, until it is issued (then 409 `already_issued`).
 #[utoipa::path(put, path = "/api/v1/my/cases/{number}/delivery", tag = "applicant", security(("bearer" = [])),
     params(("number" = String, Path)), request_body = DeliveryIn,

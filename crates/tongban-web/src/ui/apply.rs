@@ -27,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .route("/my/cases/{number}/files", post(mine_upload))
         .route("/my/cases/{number}/resubmit", post(mine_resubmit))
         .route("/my/cases/{number}/delivery", post(mine_delivery))
+        .route("/my/cases/{number}/reuse", post(mine_reuse))
 }
 
 /// One field as the page draws it: the answer so far and the error beside it.
@@ -563,6 +564,39 @@ async fn mine_delivery(
     };
     match cases::change_delivery(&state, &a, &number, wanted).await {
         Ok(_) => back_to(&number, "送达方式已更改"),
+        Err(e) => back_to(&number, &e.message),
+    }
+}
+
+/// 电子证照免提交 or 材料复用 from the case page.
+async fn mine_reuse(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Path(number): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let Some(a) = applicant(&state, &jar).await else {
+        return Redirect::to("/my").into_response();
+    };
+    let posted = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    if !tongban_app::auth::same_secret(&a.csrf_token, &posted("csrf")) {
+        return csrf_refused();
+    }
+    let material = posted("material");
+    let result = if !posted("licence_id").is_empty() {
+        cases::reuse_licence(&state, &a, &number, &material, &posted("licence_id")).await
+    } else {
+        let confirmed = posted("confirm") == "1";
+        cases::reuse_material(&state, &a, &number, &material, &posted("from_case"), confirmed).await
+    };
+    match result {
+        Ok(_) => back_to(&number, &format!("“{material}”已提交")),
         Err(e) => back_to(&number, &e.message),
     }
 }

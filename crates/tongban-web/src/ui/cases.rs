@@ -449,6 +449,8 @@ struct CasePage {
     fix_materials: Vec<String>,
     delivery_label: &'static str,
     payment: Option<tongban_store::Payment>,
+    /// Each material of the guide and how it came (uploaded, an e-licence called, reused from an earlier case).
+    checklist: Vec<cases::ChecklistEntry>,
 }
 
 impl CasePage {
@@ -566,6 +568,7 @@ async fn case_page(
             .map(|g| g.materials.into_iter().map(|m| m.name).collect())
             .unwrap_or_default();
         let payment = state.store.payment_of_case(&c.region_code, &c.number).await?;
+        let checklist = cases::checklist(&state, &c).await?;
         Ok::<_, Error>(CasePage {
             layout: Layout::new(format!("办件 {number}"), Some(&s)),
             state_label: label(&c.state),
@@ -583,6 +586,7 @@ async fn case_page(
             fix_materials,
             delivery_label: cases::delivery_label(&c.delivery.method),
             payment,
+            checklist,
             c,
         })
     }

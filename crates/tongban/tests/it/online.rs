@@ -596,11 +596,25 @@ async fn correction_fee_and_delivery(app: TestApp) {
     .unwrap();
     assert!(sms.contains("联系地址"), "the SMS names what to fix: {sms}");
 
-    // The applicant fixes it online and resubmits the same case.
+    // The applicant fixes it online and resubmits the same case: the material first, then the form.
+    let (content_type, upload) = multipart(
+        &[("material", "场所使用权证明")],
+        &[("file", "租赁合同.pdf", b"%PDF-1.4\n%%EOF".as_slice())],
+    );
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/cases/{number}/files")))
+        .bearer_auth(&token)
+        .header("Content-Type", content_type)
+        .body(upload)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
     let (status, body) = app
         .post_json(
             &format!("/api/v1/my/cases/{number}/actions"),
-            &json!({"action": "resubmit", "version": 2, "form": {"contact_name": "张三"}}),
+            &json!({"action": "resubmit", "version": 3, "form": {"contact_name": "张三"}}),
             Some(&token),
         )
         .await;
@@ -610,7 +624,7 @@ async fn correction_fee_and_delivery(app: TestApp) {
     let (status, mine) = app
         .post_json(
             &format!("/api/v1/my/cases/{number}/actions"),
-            &json!({"action": "resubmit", "version": 2, "form": fixed}),
+            &json!({"action": "resubmit", "version": 3, "form": fixed}),
             Some(&token),
         )
         .await;
@@ -623,7 +637,7 @@ async fn correction_fee_and_delivery(app: TestApp) {
     let (status, _) = app
         .post_json(
             &format!("/api/v1/my/cases/{number}/actions"),
-            &json!({"action": "resubmit", "version": 3}),
+            &json!({"action": "resubmit", "version": 4}),
             Some(&token),
         )
         .await;
@@ -644,7 +658,7 @@ async fn correction_fee_and_delivery(app: TestApp) {
         &app,
         &clerk,
         &number,
-        json!({"action": "accept", "version": 3, "materials": materials}),
+        json!({"action": "accept", "version": 4, "materials": materials}),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -662,18 +676,18 @@ async fn correction_fee_and_delivery(app: TestApp) {
         &app,
         &reviewer,
         &number,
-        json!({"action": "review", "version": 4, "comment": "符合条件"}),
+        json!({"action": "review", "version": 5, "comment": "符合条件"}),
     )
     .await;
     let (status, _) = act(
         &app,
         &head,
         &number,
-        json!({"action": "approve", "version": 5, "comment": "同意"}),
+        json!({"action": "approve", "version": 6, "comment": "同意"}),
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    let (status, body) = act(&app, &reviewer, &number, json!({"action": "issue", "version": 6})).await;
+    let (status, body) = act(&app, &reviewer, &number, json!({"action": "issue", "version": 7})).await;
     assert_eq!((status, err(&body)), (StatusCode::CONFLICT, "fee_unpaid"));
 
     // The payment platform's notification: signed, for this order and this amount, taken once.
@@ -731,7 +745,7 @@ async fn correction_fee_and_delivery(app: TestApp) {
     assert_eq!(status, StatusCode::FORBIDDEN);
 
     // Issued once paid; the delivery can no longer change; posting needs the waybill, which the applicant sees.
-    let (status, body) = act(&app, &reviewer, &number, json!({"action": "issue", "version": 6})).await;
+    let (status, body) = act(&app, &reviewer, &number, json!({"action": "issue", "version": 7})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let r = app
         .client
@@ -742,7 +756,7 @@ async fn correction_fee_and_delivery(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::CONFLICT);
-    let (status, body) = act(&app, &clerk, &number, json!({"action": "deliver", "version": 7})).await;
+    let (status, body) = act(&app, &clerk, &number, json!({"action": "deliver", "version": 8})).await;
     assert_eq!(
         (status, err(&body)),
         (StatusCode::UNPROCESSABLE_ENTITY, "missing_waybill")
@@ -751,7 +765,7 @@ async fn correction_fee_and_delivery(app: TestApp) {
         &app,
         &clerk,
         &number,
-        json!({"action": "deliver", "version": 7,
+        json!({"action": "deliver", "version": 8,
         "carrier": "中国邮政EMS", "waybill": "EA123456789CN"}),
     )
     .await;
@@ -759,6 +773,132 @@ async fn correction_fee_and_delivery(app: TestApp) {
     let (_, mine) = app.get_auth(&format!("/api/v1/my/cases/{number}"), &token).await;
     assert_eq!(mine["delivery"]["waybill"], "EA123456789CN");
     assert_eq!(mine["payment"]["notice_id"], "PAY-0001");
+    assert!(
+        mine["licence_id"].is_string(),
+        "the approval issued an e-licence: {mine}"
+    );
+
+    // The next application reuses: the e-licence for one material, the first case's file for another.
+    let next_item = "430603-QT-0001";
+    let (status, body) = app
+        .put_json(
+            &format!("/api/v1/items/{next_item}"),
+            &json!({"materials": ["申请表", "食品经营许可证", "场所使用权证明"]}),
+            &admin,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, case) = app
+        .post_json(
+            "/api/v1/cases",
+            &json!({"item_code": next_item, "channel": "online", "form": complete_form()}),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{case}");
+    let second = case["number"].as_str().unwrap().to_string();
+    let (_, mine) = app.get_auth(&format!("/api/v1/my/cases/{second}"), &token).await;
+    let offers = mine["reusable"].as_array().unwrap();
+    let licence_offer = offers
+        .iter()
+        .find(|r| r["material"] == "食品经营许可证")
+        .expect("licence offered");
+    let licence_id = licence_offer["licences"][0]["licence_id"].as_str().unwrap().to_string();
+    let file_offer = offers
+        .iter()
+        .find(|r| r["material"] == "场所使用权证明")
+        .expect("the file uploaded on the first case is offered");
+    assert_eq!(file_offer["earlier_cases"], json!([number.clone()]));
+    let reuse = |body: Value| {
+        let app = &app;
+        let token = token.clone();
+        let second = second.clone();
+        async move {
+            app.post_json(
+                &format!("/api/v1/my/cases/{second}/materials/reuse"),
+                &body,
+                Some(&token),
+            )
+            .await
+        }
+    };
+    let (status, body) = reuse(json!({"material": "申请表", "licence_id": licence_id})).await;
+    assert_eq!(
+        (status, err(&body)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "licence_does_not_match")
+    );
+    let (status, body) = reuse(json!({"material": "食品经营许可证", "licence_id": "nope"})).await;
+    assert_eq!((status, err(&body)), (StatusCode::NOT_FOUND, "not_found"));
+    let stranger = applicant_token(&app, OTHER_ID, "李四", "13900001111").await;
+    let (status, _) = app
+        .post_json(
+            &format!("/api/v1/my/cases/{second}/materials/reuse"),
+            &json!({"material": "食品经营许可证", "licence_id": licence_id}),
+            Some(&stranger),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "not their case");
+    let (status, mine) = reuse(json!({"material": "食品经营许可证", "licence_id": licence_id})).await;
+    assert_eq!(status, StatusCode::OK, "{mine}");
+    let entry = mine["materials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "食品经营许可证")
+        .unwrap();
+    assert_eq!(
+        (entry["received"].as_bool(), entry["files"][0]["source"].as_str()),
+        (Some(true), Some("licence"))
+    );
+    // A file handed in on the first case is reused with the applicant's confirmation; one never handed in is not.
+    let (status, body) = reuse(json!({"material": "申请表", "from_case": number, "confirm": true})).await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "the first case has no uploaded 申请表 file: {body}"
+    );
+    let (status, body) = reuse(json!({"material": "场所使用权证明", "from_case": number})).await;
+    assert_eq!(
+        (status, err(&body)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "confirmation_required")
+    );
+    // Revoked, a licence no longer stands for a material.
+    let head = app.token("head").await;
+    let (status, body) = app
+        .post_json(
+            &format!("/api/v1/licences/{licence_id}/revoke"),
+            &json!({"reason": "经营者申请注销"}),
+            Some(&head),
+        )
+        .await;
+    assert!(status.is_success(), "revoking the licence: {status} {body}");
+    let (_, third) = app
+        .post_json(
+            "/api/v1/cases",
+            &json!({"item_code": next_item, "channel": "online", "form": complete_form()}),
+            Some(&token),
+        )
+        .await;
+    let third = third["number"].as_str().unwrap();
+    let (status, body) = app
+        .post_json(
+            &format!("/api/v1/my/cases/{third}/materials/reuse"),
+            &json!({"material": "食品经营许可证", "licence_id": licence_id}),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(
+        (status, err(&body)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "licence_revoked")
+    );
+    let clerk_view = app
+        .get_auth(&format!("/api/v1/cases/{second}/materials"), &clerk)
+        .await
+        .1;
+    assert!(
+        clerk_view.to_string().contains("\"source\":\"licence\""),
+        "the clerk sees how it came: {clerk_view}"
+    );
 }
 
 async fn with_payment_secret(db: crate::helpers::Db) -> Option<TestApp> {
