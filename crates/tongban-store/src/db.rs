@@ -64,6 +64,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "material_sources",
         include_str!("../migrations/0011_material_sources.sql"),
     ),
+    (
+        12,
+        "application_drafts",
+        include_str!("../migrations/0012_application_drafts.sql"),
+    ),
 ];
 
 #[derive(Clone)]

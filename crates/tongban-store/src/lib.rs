@@ -8,6 +8,7 @@ mod cases;
 mod catalog;
 mod db;
 mod disclosure;
+mod drafts;
 mod enterprises;
 mod error;
 mod history;
@@ -29,6 +30,7 @@ pub use disclosure::{
     Appeal, CatalogEntry, DisclosureRequest, InfoFilter, InfoItem, NewInfoItem, NewRequestEvent, PublishedCount,
     RequestEvent,
 };
+pub use drafts::{Draft, DraftOwner};
 pub use enterprises::EnterprisePerson;
 pub use error::StoreError;
 pub use history::{PastCase, PastEvent};

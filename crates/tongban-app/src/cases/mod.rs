@@ -3,6 +3,7 @@
 
 mod act;
 mod delivery;
+mod drafts;
 mod fees;
 mod files;
 mod filing;
@@ -14,6 +15,7 @@ mod supervision;
 
 pub use act::*;
 pub use delivery::*;
+pub use drafts::*;
 pub use fees::*;
 pub use files::*;
 pub use filing::*;

@@ -319,7 +319,11 @@ pub(super) fn invalid_token() -> Error {
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MyCase {
+    /// Empty for a draft
     pub number: String,
+    pub item_code: String,
+    /// The draft's id, for a draft (state `draft`)
+    pub draft_id: Option<i64>,
     pub item_name: String,
     pub department: String,
     pub state: String,
@@ -329,13 +333,30 @@ pub struct MyCase {
     pub created_at: String,
 }
 
-/// The signed-in applicant's cases, newest first, each with whether it has been rated.
+/// The signed-in applicant's drafts, then their cases, newest first, each case with whether it has been rated.
 pub async fn my_cases(app: &App, a: &ApplicantSession) -> Result<Vec<MyCase>, Error> {
-    let mut out = Vec::new();
+    let mut out: Vec<MyCase> = crate::cases::my_drafts(app, a)
+        .await?
+        .into_iter()
+        .map(|d| MyCase {
+            number: String::new(),
+            item_code: d.item_code,
+            draft_id: Some(d.id),
+            item_name: d.item_name,
+            department: String::new(),
+            state: "draft".into(),
+            due_date: None,
+            licence_id: None,
+            rated: false,
+            created_at: d.updated_at,
+        })
+        .collect();
     for c in cases_of(app, a).await? {
         let rated = app.store.rating_for_case(c.id).await?.is_some();
         out.push(MyCase {
             number: c.number,
+            item_code: c.item_code,
+            draft_id: None,
             item_name: c.item_name,
             department: c.department_name,
             state: c.state,

@@ -701,6 +701,90 @@ pub async fn reuse_material(
     Ok(Json(cases::my_case(&state, &me.session, &number).await?))
 }
 
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DraftRequest {
+    pub item_code: String,
+    /// The form as far as it is filled; checked only when the draft is submitted
+    #[schema(value_type = Option<Object>)]
+    #[serde(default)]
+    pub form: serde_json::Value,
+    pub delivery: Option<DeliveryIn>,
+}
+
+/// Save an application as a draft, to finish later (201).
+#[utoipa::path(post, path = "/api/v1/my/drafts", tag = "applicant", security(("bearer" = [])),
+    request_body = DraftRequest,
+    responses((status = 201, body = Object), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn create_draft(
+    State(state): State<AppState>,
+    me: ApiApplicant,
+    ApiJson(req): ApiJson<DraftRequest>,
+) -> ApiResult<(StatusCode, Json<tongban_store::Draft>)> {
+    let delivery = req.delivery.map(Into::into).unwrap_or_default();
+    let d = cases::save_draft(&state, &me.session, None, &req.item_code, req.form, delivery).await?;
+    Ok((StatusCode::CREATED, Json(d)))
+}
+
+/// One of the applicant's drafts.
+#[utoipa::path(get, path = "/api/v1/my/drafts/{id}", tag = "applicant", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = Object), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_draft(
+    State(state): State<AppState>,
+    me: ApiApplicant,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<tongban_store::Draft>> {
+    Ok(Json(cases::my_draft(&state, &me.session, id).await?))
+}
+
+/// Change a draft (not once submitted: 404).
+#[utoipa::path(put, path = "/api/v1/my/drafts/{id}", tag = "applicant", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body = DraftRequest,
+    responses((status = 200, body = Object), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn put_draft(
+    State(state): State<AppState>,
+    me: ApiApplicant,
+    Path(id): Path<i64>,
+    ApiJson(req): ApiJson<DraftRequest>,
+) -> ApiResult<Json<tongban_store::Draft>> {
+    let delivery = req.delivery.map(Into::into).unwrap_or_default();
+    Ok(Json(
+        cases::save_draft(&state, &me.session, Some(id), &req.item_code, req.form, delivery).await?,
+    ))
+}
+
+/// Throw a draft away (not once submitted: 404).
+#[utoipa::path(delete, path = "/api/v1/my/drafts/{id}", tag = "applicant", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn delete_draft(
+    State(state): State<AppState>,
+    me: ApiApplicant,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
+    cases::delete_draft(&state, &me.session, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Submit a draft as an online case, checked as every online filing is (422 with each failing field). Submitting
+/// it again answers the same case (200 instead of 201).
+#[utoipa::path(post, path = "/api/v1/my/drafts/{id}/submit", tag = "applicant", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 201, body = MyCaseDetail), (status = 200, body = MyCaseDetail), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn submit_draft(
+    State(state): State<AppState>,
+    me: ApiApplicant,
+    Path(id): Path<i64>,
+) -> ApiResult<(StatusCode, Json<MyCaseDetail>)> {
+    let (case, created) = cases::submit_draft(&state, &me.session, id).await?;
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(cases::my_case(&state, &me.session, &case.number).await?)))
+}
+
 /// Change how the result comes back, until it is issued (then 409 `already_issued`).
 #[utoipa::path(put, path = "/api/v1/my/cases/{number}/delivery", tag = "applicant", security(("bearer" = [])),
     params(("number" = String, Path)), request_body = DeliveryIn,

@@ -78,6 +78,8 @@ struct ApplyPage {
     delivery: Delivery,
     sites: Vec<(String, String)>,
     electronic_ok: bool,
+    /// The draft being finished, if any.
+    draft_id: Option<i64>,
 }
 
 fn input_of(f: &Field) -> &'static str {
@@ -225,10 +227,12 @@ fn sign_in_first(code: &str) -> Response {
     Redirect::to(&format!("/my?next=/items/{}/apply", tongban_app::url::encode(code))).into_response()
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn page(
     state: &AppState,
     a: &ApplicantSession,
     code: &str,
+    draft_id: Option<i64>,
     answers: Option<Map<String, Value>>,
     delivery: Delivery,
     errors: HashMap<String, String>,
@@ -257,25 +261,42 @@ async fn page(
         delivery,
         sites,
         electronic_ok: !item.guide.result_licence.is_empty(),
+        draft_id,
     })
 }
 
-async fn apply_page(State(state): State<AppState>, jar: CookieJar, Path(code): Path<String>) -> Response {
-    match applicant(&state, &jar).await {
-        Some(a) => {
-            page(
-                &state,
-                &a,
-                &code,
-                None,
-                Delivery::default(),
-                HashMap::new(),
-                String::new(),
-            )
-            .await
-        }
-        None => sign_in_first(&code),
-    }
+#[derive(serde::Deserialize, Default)]
+struct ApplyQuery {
+    draft: Option<i64>,
+}
+
+async fn apply_page(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Path(code): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<ApplyQuery>,
+) -> Response {
+    let Some(a) = applicant(&state, &jar).await else {
+        return sign_in_first(&code);
+    };
+    let (answers, delivery) = match q.draft {
+        None => (None, Delivery::default()),
+        Some(id) => match cases::my_draft(&state, &a, id).await {
+            Ok(d) => (d.form.as_object().cloned(), d.delivery),
+            Err(e) => return error_page(e),
+        },
+    };
+    page(
+        &state,
+        &a,
+        &code,
+        q.draft,
+        answers,
+        delivery,
+        HashMap::new(),
+        String::new(),
+    )
+    .await
 }
 
 async fn apply_submit(
@@ -316,6 +337,56 @@ async fn apply_submit(
     };
     // The same form posted twice (a double click, a reload) files one case.
     let request_hash = hex::encode(sha2::Sha256::digest(serde_json::to_vec(&answers).unwrap_or_default()));
+    let draft_id = posted("draft_id").parse::<i64>().ok();
+    if posted("save") == "draft" {
+        let saved = cases::save_draft(
+            &state,
+            &a,
+            draft_id,
+            &code,
+            Value::Object(answers.clone()),
+            delivery.clone(),
+        )
+        .await;
+        return match saved {
+            Ok(_) => Redirect::to("/my?saved=1").into_response(),
+            Err(e) => {
+                page(
+                    &state,
+                    &a,
+                    &code,
+                    draft_id,
+                    Some(answers),
+                    delivery,
+                    HashMap::new(),
+                    e.message,
+                )
+                .await
+            }
+        };
+    }
+    if let Some(id) = draft_id {
+        // The draft's latest answers are what is filed.
+        if let Err(e) = cases::save_draft(
+            &state,
+            &a,
+            Some(id),
+            &code,
+            Value::Object(answers.clone()),
+            delivery.clone(),
+        )
+        .await
+        {
+            return error_page(e);
+        }
+        return match cases::submit_draft(&state, &a, id).await {
+            Ok((case, _)) => Redirect::to(&format!("/my?filed={}", case.number)).into_response(),
+            Err(e) => {
+                let errors = field_errors(&e);
+                page(&state, &a, &code, Some(id), Some(answers), delivery, errors, e.message).await
+            }
+        };
+    }
     let filing = Filing {
         item_code: code.clone(),
         applicant: match cases::online_applicant(&a, None) {
@@ -349,7 +420,7 @@ async fn apply_submit(
                         })
                 })
                 .unwrap_or_default();
-            page(&state, &a, &code, Some(answers), delivery, errors, e.message).await
+            page(&state, &a, &code, None, Some(answers), delivery, errors, e.message).await
         }
     }
 }

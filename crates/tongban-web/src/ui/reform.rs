@@ -269,6 +269,8 @@ struct MyQuery {
     next: String,
     #[serde(default)]
     filed: String,
+    #[serde(default)]
+    saved: String,
 }
 
 async fn my_page(State(state): State<AppState>, jar: CookieJar, Query(q): Query<MyQuery>) -> Response {
@@ -285,27 +287,34 @@ async fn my_page(State(state): State<AppState>, jar: CookieJar, Query(q): Query<
             reform::my_licences(&state, &a).await?,
         ))
     };
-    let notice = if q.filed.is_empty() {
-        String::new()
-    } else {
+    let notice = if !q.filed.is_empty() {
         format!("申请已提交，办件编号{}。受理结果将以短信通知。", q.filed)
+    } else if !q.saved.is_empty() {
+        "草稿已保存，可随时在下方继续填写。".to_string()
+    } else {
+        String::new()
     };
     match lists.await {
-        Ok((cases, licences)) => render(&MyPage {
-            layout: Layout::new("我的办件", None),
-            who: Some(format!("{}（{}）", a.name, policy::mask::signed_in(&a.identifier))),
-            identifier: String::new(),
-            name: String::new(),
-            phone: String::new(),
-            enterprise: String::new(),
-            next: String::new(),
-            code_sent: false,
-            message: String::new(),
-            notice,
-            csrf: a.csrf_token.clone(),
-            cases,
-            licences,
-        }),
+        Ok((mut cases, licences)) => {
+            for c in cases.iter_mut() {
+                c.created_at = tongban_app::time::beijing(&c.created_at);
+            }
+            render(&MyPage {
+                layout: Layout::new("我的办件", None),
+                who: Some(format!("{}（{}）", a.name, policy::mask::signed_in(&a.identifier))),
+                identifier: String::new(),
+                name: String::new(),
+                phone: String::new(),
+                enterprise: String::new(),
+                next: String::new(),
+                code_sent: false,
+                message: String::new(),
+                notice,
+                csrf: a.csrf_token.clone(),
+                cases,
+                licences,
+            })
+        }
         Err(e) => error_page(e),
     }
 }

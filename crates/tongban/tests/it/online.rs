@@ -1034,3 +1034,114 @@ both_backends!(
         assert_eq!(mine, json!([]));
     }
 );
+
+both_backends!(
+    drafts_are_saved_finished_later_and_submitted_once,
+    |app: TestApp| async move {
+        let token = applicant_token(&app, ID, "张三", PHONE).await;
+        let (status, draft) = app
+            .post_json(
+                "/api/v1/my/drafts",
+                &json!({"item_code": ITEM, "form": {"contact_name": "张三"}}),
+                Some(&token),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{draft}");
+        let id = draft["id"].as_i64().unwrap();
+        let (_, mine) = app.get_auth("/api/v1/my/cases", &token).await;
+        assert_eq!(mine[0]["state"], "draft", "drafts are listed with the cases: {mine}");
+        assert_eq!(mine[0]["draft_id"].as_i64(), Some(id));
+        let before = cases_count(&app).await;
+        let (status, body) = app
+            .post_json(&format!("/api/v1/my/drafts/{id}/submit"), &json!({}), Some(&token))
+            .await;
+        assert_eq!((status, err(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_form"));
+        assert_eq!(cases_count(&app).await, before, "an incomplete draft files nothing");
+        let (status, _) = app
+            .put_json(
+                &format!("/api/v1/my/drafts/{id}"),
+                &json!({"item_code": ITEM, "form": complete_form()}),
+                &token,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, first) = app
+            .post_json(&format!("/api/v1/my/drafts/{id}/submit"), &json!({}), Some(&token))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{first}");
+        let (status, again) = app
+            .post_json(&format!("/api/v1/my/drafts/{id}/submit"), &json!({}), Some(&token))
+            .await;
+        assert_eq!(status, StatusCode::OK, "submitting again answers the same case");
+        assert_eq!(again["number"], first["number"]);
+        assert_eq!(cases_count(&app).await, before + 1);
+        let (_, mine) = app.get_auth("/api/v1/my/cases", &token).await;
+        assert!(mine.as_array().unwrap().iter().all(|c| c["state"] != "draft"), "{mine}");
+        let other = applicant_token(&app, OTHER_ID, "李四", "13900001111").await;
+        let (status, _) = app.get_auth(&format!("/api/v1/my/drafts/{id}"), &other).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "no one else's draft");
+
+        // On the portal: save half-filled, continue later from /my, submit.
+        let citizen = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        citizen
+            .post(app.url("/my/code"))
+            .form(&[("identifier", ID), ("name", "张三"), ("phone", PHONE)])
+            .send()
+            .await
+            .unwrap();
+        let code = texted_code(&app, PHONE).await;
+        citizen
+            .post(app.url("/my/login"))
+            .form(&[("identifier", ID), ("name", "张三"), ("phone", PHONE), ("code", &code)])
+            .send()
+            .await
+            .unwrap();
+        let next = format!("/items/{ITEM}/apply");
+        let page = citizen.get(app.url(&next)).send().await.unwrap().text().await.unwrap();
+        let csrf = crate::web::hidden(&page, "csrf");
+        let r = citizen
+            .post(app.url(&next))
+            .form(&[("csrf", csrf.as_str()), ("purpose", "开一家面馆"), ("save", "draft")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.headers()["location"], "/my?saved=1");
+        let list = citizen
+            .get(app.url("/my?saved=1"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(list.contains("草稿已保存") && list.contains("继续填写"), "{list}");
+        let href = list
+            .split("href=\"")
+            .find(|s| s.contains("?draft="))
+            .and_then(|s| s.split('"').next())
+            .unwrap()
+            .replace("&amp;", "&");
+        let page = citizen.get(app.url(&href)).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("开一家面馆"), "the draft's answers are back");
+        let draft_id = crate::web::hidden(&page, "draft_id");
+        let r = citizen
+            .post(app.url(&next))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("draft_id", draft_id.as_str()),
+                ("contact_name", "张三"),
+                ("contact_phone", PHONE),
+                ("address", "云溪区云溪大道1号"),
+                ("purpose", "开一家面馆"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let done = r.headers()["location"].to_str().unwrap().to_string();
+        assert!(done.starts_with("/my?filed="), "{done}");
+    }
+);
