@@ -69,6 +69,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "application_drafts",
         include_str!("../migrations/0012_application_drafts.sql"),
     ),
+    (
+        13,
+        "applicant_passwords",
+        include_str!("../migrations/0013_applicant_passwords.sql"),
+    ),
 ];
 
 #[derive(Clone)]

@@ -62,6 +62,34 @@ pub struct ApplicantSession {
     pub acting_as: String,
 }
 
+async fn insert_applicant_session(
+    tx: &mut Transaction<'static, Any>,
+    region: &str,
+    who: &SignInIdentity,
+    token: &str,
+    csrf: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO applicant_sessions (token_hash, region_code, identifier, phone, csrf_token, created_at, \
+             expires_at, name, session_id, person_identifier, acting_as) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(sha256_hex(token))
+    .bind(region)
+    .bind(&who.identifier)
+    .bind(&who.phone)
+    .bind(csrf)
+    .bind(now_text())
+    .bind(minutes_from_now(12 * 60))
+    .bind(&who.name)
+    .bind(&sha256_hex(token)[..16])
+    .bind(&who.person_identifier)
+    .bind(&who.acting_as)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// Who is signing in: the identity the session will carry and the person behind it.
 #[derive(Debug, Clone)]
 pub struct SignInIdentity {
@@ -175,24 +203,7 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query(
-            "INSERT INTO applicant_sessions (token_hash, region_code, identifier, phone, csrf_token, created_at, \
-             expires_at, name, session_id, person_identifier, acting_as) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(sha256_hex(token))
-        .bind(region)
-        .bind(&who.identifier)
-        .bind(&who.phone)
-        .bind(csrf)
-        .bind(now_text())
-        .bind(minutes_from_now(12 * 60))
-        .bind(&who.name)
-        .bind(&sha256_hex(token)[..16])
-        .bind(&who.person_identifier)
-        .bind(&who.acting_as)
-        .execute(&mut *tx)
-        .await?;
+        insert_applicant_session(&mut tx, region, who, token, csrf).await?;
         tx.commit().await?;
         Ok(SignIn::Ok)
     }
@@ -205,6 +216,79 @@ impl Store {
         .bind(now_text())
         .fetch_optional(&self.pool)
         .await?)
+    }
+
+    /// Registers (or replaces) the password of a person for later sign-ins.
+    pub async fn set_applicant_password(
+        &self,
+        region: &str,
+        identifier: &str,
+        phone: &str,
+        name: &str,
+        password_hash: &str,
+    ) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM applicant_passwords WHERE region_code = $1 AND identifier = $2")
+            .bind(region)
+            .bind(identifier)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO applicant_passwords (region_code, identifier, phone, name, password_hash, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(region)
+        .bind(identifier)
+        .bind(phone)
+        .bind(name)
+        .bind(password_hash)
+        .bind(now_text())
+        .execute(&mut *tx)
+        .await?;
+        audit(
+            &mut tx,
+            region,
+            "applicant",
+            "applicant.password",
+            &identifier[..identifier.len().min(6)],
+            "",
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A person's registered password: (phone, name, hash).
+    pub async fn applicant_password(
+        &self,
+        region: &str,
+        identifier: &str,
+    ) -> Result<Option<(String, String, String)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT phone, name, password_hash FROM applicant_passwords WHERE region_code = $1 AND identifier = $2",
+        )
+        .bind(region)
+        .bind(identifier)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| Ok((text(&r, "phone")?, text(&r, "name")?, text(&r, "password_hash")?)))
+            .transpose()
+    }
+
+    /// Opens a session for an identity already proven (by password).
+    pub async fn open_applicant_session(
+        &self,
+        region: &str,
+        who: &SignInIdentity,
+        token: &str,
+        csrf: &str,
+    ) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
+        let mut tx = self.pool.begin().await?;
+        insert_applicant_session(&mut tx, region, who, token, csrf).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// The live sessions of one identity (identifier and phone), newest first.

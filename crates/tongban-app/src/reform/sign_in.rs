@@ -71,32 +71,7 @@ pub async fn sign_in(
 ) -> Result<(String, String), Error> {
     let (person, phone) = parse_identity(identifier, phone)?;
     let name = parse_name(name)?;
-    let who = match enterprise.map(str::trim).filter(|e| !e.is_empty()) {
-        None => tongban_store::SignInIdentity {
-            identifier: person.clone(),
-            name,
-            person_identifier: person,
-            phone,
-            acting_as: String::new(),
-        },
-        Some(raw) => {
-            let credit_code = tongban_core::ids::CreditCode::parse(&raw.to_uppercase())?
-                .as_str()
-                .to_string();
-            let standing = app
-                .store
-                .enterprise_standing(region, &credit_code, &person)
-                .await?
-                .ok_or_else(not_authorised)?;
-            tongban_store::SignInIdentity {
-                identifier: credit_code,
-                name: standing.enterprise_name,
-                person_identifier: person,
-                phone,
-                acting_as: standing.role,
-            }
-        }
-    };
+    let who = identity(app, region, person, name, phone, enterprise).await?;
     let token = random_token();
     let csrf = random_token();
     match app.store.sign_in_applicant(region, &who, code, &token, &csrf).await? {
@@ -172,6 +147,102 @@ pub async fn end_my_session(app: &App, a: &ApplicantSession, session_id: &str) -
     } else {
         Err(Error::not_found(format!("登录会话“{session_id}”")))
     }
+}
+
+/// The identity a session carries: the person, or the enterprise they stand for (checked now).
+async fn identity(
+    app: &App,
+    region: &str,
+    person: String,
+    name: String,
+    phone: String,
+    enterprise: Option<&str>,
+) -> Result<tongban_store::SignInIdentity, Error> {
+    Ok(match enterprise.map(str::trim).filter(|e| !e.is_empty()) {
+        None => tongban_store::SignInIdentity {
+            identifier: person.clone(),
+            name,
+            person_identifier: person,
+            phone,
+            acting_as: String::new(),
+        },
+        Some(raw) => {
+            let credit_code = tongban_core::ids::CreditCode::parse(&raw.to_uppercase())?
+                .as_str()
+                .to_string();
+            let standing = app
+                .store
+                .enterprise_standing(region, &credit_code, &person)
+                .await?
+                .ok_or_else(not_authorised)?;
+            tongban_store::SignInIdentity {
+                identifier: credit_code,
+                name: standing.enterprise_name,
+                person_identifier: person,
+                phone,
+                acting_as: standing.role,
+            }
+        }
+    })
+}
+
+/// Signs in with the password the person registered (ID number, phone, password); the same answer for every
+/// mismatch, so that it tells nothing about which part was wrong.
+pub async fn sign_in_with_password(
+    app: &App,
+    region: &str,
+    identifier: &str,
+    phone: &str,
+    password: &str,
+    enterprise: Option<&str>,
+) -> Result<(String, String), Error> {
+    let (person, phone) = parse_identity(identifier, phone)?;
+    let wrong = || {
+        Error::new(
+            ErrorKind::Unauthenticated,
+            "wrong_password",
+            "身份证号码、手机号码或密码不正确",
+        )
+    };
+    let (registered_phone, name, hash) = app.store.applicant_password(region, &person).await?.ok_or_else(wrong)?;
+    if !tongban_store::verify_password(password, &hash) || registered_phone != phone {
+        return Err(wrong());
+    }
+    let who = identity(app, region, person, name, phone, enterprise).await?;
+    let (token, csrf) = (random_token(), random_token());
+    app.store.open_applicant_session(region, &who, &token, &csrf).await?;
+    Ok((token, csrf))
+}
+
+/// The signed-in person registers a password for later sign-ins: at least 12 characters, not one character or a
+/// run of digits repeated, and not the ID number or the phone.
+pub async fn set_password(app: &App, a: &ApplicantSession, password: &str) -> Result<(), Error> {
+    if !a.acting_as.is_empty() {
+        return Err(Error::new(
+            ErrorKind::Forbidden,
+            "person_session_required",
+            "请以个人身份登录（不选企业）后设置密码",
+        ));
+    }
+    let n = password.chars().count();
+    let weak = !(12..=128).contains(&n)
+        || password.chars().all(|c| password.starts_with(c))
+        || password.chars().all(|c| c.is_ascii_digit())
+        || password.contains(&a.phone)
+        || password
+            .to_uppercase()
+            .contains(&a.identifier[a.identifier.len().saturating_sub(8)..]);
+    if weak {
+        return Err(Error::unprocessable(
+            "weak_password",
+            "密码至少12个字符，不能全为数字或同一字符，也不能包含手机号码或身份证号码",
+        ));
+    }
+    let hash = tongban_store::hash_password(password)?;
+    Ok(app
+        .store
+        .set_applicant_password(&a.region_code, &a.identifier, &a.phone, &a.name, &hash)
+        .await?)
 }
 
 fn not_authorised() -> Error {

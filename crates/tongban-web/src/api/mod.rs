@@ -112,6 +112,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(reform::send_code))
         .routes(routes!(reform::applicant_login))
         .routes(routes!(reform::applicant_logout))
+        .routes(routes!(reform::set_applicant_password))
         .routes(routes!(reform::applicant_sessions))
         .routes(routes!(reform::end_applicant_session))
         .routes(routes!(reform::my_cases))

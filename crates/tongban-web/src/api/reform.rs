@@ -546,10 +546,14 @@ pub async fn send_code(State(state): State<AppState>, ApiJson(req): ApiJson<Code
 pub struct ApplicantLogin {
     /// ID number (person) or unified social credit code (enterprise), as the code was sent for
     pub identifier: String,
-    /// The person's name
+    /// The person's name (with a code; with a password the registered name is used)
+    #[serde(default)]
     pub name: String,
     pub phone: String,
-    pub code: String,
+    /// The SMS code sent to the phone …
+    pub code: Option<String>,
+    /// … or the password the person registered
+    pub password: Option<String>,
     /// An enterprise's credit code: sign in for it as its legal representative or an agent it authorised
     #[serde(default)]
     pub enterprise: Option<String>,
@@ -567,17 +571,45 @@ pub async fn applicant_login(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<ApplicantLogin>,
 ) -> ApiResult<Json<ApplicantToken>> {
-    let (token, _) = reform::sign_in(
-        &state,
-        &state.config.default_region,
-        &req.identifier,
-        &req.name,
-        &req.phone,
-        &req.code,
-        req.enterprise.as_deref(),
-    )
-    .await?;
+    let region = &state.config.default_region;
+    let enterprise = req.enterprise.as_deref();
+    let (token, _) = match (&req.password, &req.code) {
+        (Some(password), None) => {
+            reform::sign_in_with_password(&state, region, &req.identifier, &req.phone, password, enterprise).await?
+        }
+        (None, Some(code)) => {
+            reform::sign_in(&state, region, &req.identifier, &req.name, &req.phone, code, enterprise).await?
+        }
+        _ => {
+            return Err(tongban_app::Error::unprocessable(
+                "code_or_password",
+                "请提供短信验证码（code）或登录密码（password）之一",
+            )
+            .into())
+        }
+    };
     Ok(Json(ApplicantToken { token }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordRequest {
+    /// At least 12 characters; not all digits, not one character repeated, not containing the phone or ID number
+    pub password: String,
+}
+
+/// Register (or change) a password for later sign-ins; the person must be signed in as themself.
+#[utoipa::path(post, path = "/api/v1/applicant/password", tag = "applicant", security(("bearer" = [])),
+    request_body = PasswordRequest,
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn set_applicant_password(
+    State(state): State<AppState>,
+    me: ApiApplicant,
+    ApiJson(req): ApiJson<PasswordRequest>,
+) -> ApiResult<StatusCode> {
+    reform::set_password(&state, &me.session, &req.password).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Sign out: the bearer token's session ends.

@@ -503,19 +503,39 @@ async fn mine(
     })
 }
 
-fn back_to(number: &str, message: &str) -> Response {
+/// After an action on the case page: back to it with one of the page's own confirmations (never text from the
+/// address, which anyone could write).
+fn back_to(number: &str, done: Done) -> Response {
     Redirect::to(&format!(
-        "/my/cases/{}?m={}",
+        "/my/cases/{}?done={}",
         tongban_app::url::encode(number),
-        tongban_app::url::encode(message)
+        done as u8
     ))
     .into_response()
+}
+
+#[derive(Clone, Copy)]
+enum Done {
+    Uploaded = 1,
+    Resubmitted = 2,
+    DeliveryChanged = 3,
+    MaterialReused = 4,
+}
+
+fn done_text(code: u8) -> &'static str {
+    match code {
+        1 => "材料已上传。",
+        2 => "已重新提交，请等待窗口受理。",
+        3 => "送达方式已更改。",
+        4 => "材料已提交（未重复上传）。",
+        _ => "",
+    }
 }
 
 #[derive(serde::Deserialize, Default)]
 struct MineQuery {
     #[serde(default)]
-    m: String,
+    done: u8,
 }
 
 async fn mine_page(
@@ -527,9 +547,7 @@ async fn mine_page(
     let Some(a) = applicant(&state, &jar).await else {
         return Redirect::to("/my").into_response();
     };
-    // Only the texts this site writes are shown back (they come through the redirect after an action).
-    let message = if q.m.chars().count() <= 200 { q.m } else { String::new() };
-    mine(&state, &a, &number, None, HashMap::new(), message).await
+    mine(&state, &a, &number, None, HashMap::new(), done_text(q.done).to_string()).await
 }
 
 async fn mine_upload(
@@ -556,12 +574,12 @@ async fn mine_upload(
         return csrf_refused();
     }
     let Some(file) = data.files.into_iter().next() else {
-        return back_to(&number, "请选择要上传的文件");
+        return mine(&state, &a, &number, None, HashMap::new(), "请选择要上传的文件".into()).await;
     };
     let material = field("material");
     match cases::attach(&state, FiledBy::Applicant(&a), &number, &material, &file.bytes).await {
-        Ok(_) => back_to(&number, &format!("已上传“{material}”")),
-        Err(e) => back_to(&number, &e.message),
+        Ok(_) => back_to(&number, Done::Uploaded),
+        Err(e) => mine(&state, &a, &number, None, HashMap::new(), e.message).await,
     }
 }
 
@@ -600,7 +618,7 @@ async fn mine_resubmit(
         ..Default::default()
     };
     match cases::act_as_applicant(&state, &a, &number, "resubmit", version, &opts).await {
-        Ok(_) => back_to(&number, "已重新提交，请等待窗口受理"),
+        Ok(_) => back_to(&number, Done::Resubmitted),
         Err(e) => {
             let errors = field_errors(&e);
             mine(&state, &a, &number, Some(answers), errors, e.message).await
@@ -634,8 +652,8 @@ async fn mine_delivery(
         ..Delivery::default()
     };
     match cases::change_delivery(&state, &a, &number, wanted).await {
-        Ok(_) => back_to(&number, "送达方式已更改"),
-        Err(e) => back_to(&number, &e.message),
+        Ok(_) => back_to(&number, Done::DeliveryChanged),
+        Err(e) => mine(&state, &a, &number, None, HashMap::new(), e.message).await,
     }
 }
 
@@ -667,8 +685,8 @@ async fn mine_reuse(
         cases::reuse_material(&state, &a, &number, &material, &posted("from_case"), confirmed).await
     };
     match result {
-        Ok(_) => back_to(&number, &format!("“{material}”已提交")),
-        Err(e) => back_to(&number, &e.message),
+        Ok(_) => back_to(&number, Done::MaterialReused),
+        Err(e) => mine(&state, &a, &number, None, HashMap::new(), e.message).await,
     }
 }
 

@@ -31,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/my/code", post(my_code))
         .route("/my/login", post(my_login))
         .route("/my/logout", post(my_logout))
+        .route("/my/password", post(my_password))
         .route("/my/rate/{number}", get(my_rate_page).post(my_rate_submit))
         .route("/staff/reform", get(staff_reform))
         .route("/staff/cases/{number}/supplements", post(supplement_submit))
@@ -271,6 +272,8 @@ struct MyQuery {
     filed: String,
     #[serde(default)]
     saved: String,
+    #[serde(default)]
+    password: String,
 }
 
 async fn my_page(State(state): State<AppState>, jar: CookieJar, Query(q): Query<MyQuery>) -> Response {
@@ -291,6 +294,8 @@ async fn my_page(State(state): State<AppState>, jar: CookieJar, Query(q): Query<
         format!("申请已提交，办件编号{}。受理结果将以短信通知。", q.filed)
     } else if !q.saved.is_empty() {
         "草稿已保存，可随时在下方继续填写。".to_string()
+    } else if q.password == "1" {
+        "登录密码已设置，下次可用身份证号码、手机号码和密码登录。".to_string()
     } else {
         String::new()
     };
@@ -327,6 +332,9 @@ struct CodeForm {
     phone: String,
     #[serde(default)]
     code: String,
+    /// Signing in with a registered password instead of a code.
+    #[serde(default)]
+    password: String,
     #[serde(default)]
     next: String,
     /// An enterprise's credit code, when the person signs in for it.
@@ -345,7 +353,12 @@ async fn my_code(State(state): State<AppState>, Form(f): Form<CodeForm>) -> Resp
 async fn my_login(State(state): State<AppState>, jar: CookieJar, Form(f): Form<CodeForm>) -> Response {
     let region = state.config.default_region.clone();
     let enterprise = Some(f.enterprise.as_str()).filter(|e| !e.trim().is_empty());
-    match reform::sign_in(&state, &region, &f.identifier, &f.name, &f.phone, &f.code, enterprise).await {
+    let signed_in = if f.password.is_empty() {
+        reform::sign_in(&state, &region, &f.identifier, &f.name, &f.phone, &f.code, enterprise).await
+    } else {
+        reform::sign_in_with_password(&state, &region, &f.identifier, &f.phone, &f.password, enterprise).await
+    };
+    match signed_in {
         Ok((token, _)) => {
             let cookie = Cookie::build((APPLICANT_COOKIE, token))
                 .path("/")
@@ -357,6 +370,28 @@ async fn my_login(State(state): State<AppState>, jar: CookieJar, Form(f): Form<C
             (jar.add(cookie), Redirect::to(&to)).into_response()
         }
         Err(e) => my_form(f, true, e.message),
+    }
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    #[serde(default)]
+    csrf: String,
+    password: String,
+}
+
+/// The signed-in person registers a password for later sign-ins.
+async fn my_password(State(state): State<AppState>, jar: CookieJar, Form(f): Form<PasswordForm>) -> Response {
+    let Some(a) = applicant(&state, &jar).await else {
+        return Redirect::to("/my").into_response();
+    };
+    if !tongban_app::auth::same_secret(&a.csrf_token, &f.csrf) {
+        return csrf_refused();
+    }
+    match reform::set_password(&state, &a, &f.password).await {
+        Ok(()) => Redirect::to("/my?password=1").into_response(),
+        Err(e) if e.code == "weak_password" => Redirect::to("/my?password=weak").into_response(),
+        Err(e) => error_page(e),
     }
 }
 

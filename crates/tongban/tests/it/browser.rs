@@ -514,7 +514,7 @@ async fn a_citizen_applies_online_on_a_phone_in_chromium() {
     .expect("sms");
     let code: String = sms.chars().filter(|ch| ch.is_ascii_digit()).take(6).collect();
     fill(c, "#code", &code).await;
-    click(c, "form[action='/my/login'] button").await;
+    click(c, "form[action='/my/login']:has(#code) button").await;
     c.wait().for_element(Locator::Id("f-purpose")).await.expect("the form");
     fits_the_phone(c, "apply form in large text").await;
     click(c, "button[data-text-size]").await;
@@ -530,7 +530,7 @@ async fn a_citizen_applies_online_on_a_phone_in_chromium() {
     fill(c, "#f-purpose", "开一家小吃店").await;
     click(c, "input[name='delivery_method'][value='post']").await;
     fill(c, "#delivery_address", "云溪区云溪大道1号 张三收").await;
-    click(c, "form.apply > button[type='submit']").await;
+    click(c, "form.apply .buttons button[type='submit']:not([name='save'])").await;
     wait_for_text(c, "p.notice", "申请已提交").await;
     let filed = text(c, "p.notice").await;
     let number: String = filed

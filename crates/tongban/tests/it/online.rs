@@ -1145,3 +1145,73 @@ both_backends!(
         assert!(done.starts_with("/my?filed="), "{done}");
     }
 );
+
+both_backends!(
+    applicants_register_a_password_for_later_sign_ins,
+    |app: TestApp| async move {
+        let token = applicant_token(&app, ID, "张三", PHONE).await;
+        for weak in ["short", "111111111111111", "aaaaaaaaaaaaaaaa", "pw13812345678pw"] {
+            let (status, body) = app
+                .post_json("/api/v1/applicant/password", &json!({"password": weak}), Some(&token))
+                .await;
+            assert_eq!(
+                (status, err(&body)),
+                (StatusCode::UNPROCESSABLE_ENTITY, "weak_password"),
+                "{weak}"
+            );
+        }
+        let r = app
+            .client
+            .post(app.url("/api/v1/applicant/password"))
+            .bearer_auth(&token)
+            .json(&json!({"password": "云溪-correct-horse-7"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::NO_CONTENT);
+        let login = |phone: &'static str, password: &'static str| {
+            let app = &app;
+            async move {
+                app.post_json(
+                    "/api/v1/applicant/login",
+                    &json!({"identifier": ID, "phone": phone, "password": password}),
+                    None,
+                )
+                .await
+            }
+        };
+        let (status, body) = login(PHONE, "wrong-password-123").await;
+        assert_eq!((status, err(&body)), (StatusCode::UNAUTHORIZED, "wrong_password"));
+        let (status, body) = login("13900001111", "云溪-correct-horse-7").await;
+        assert_eq!(
+            (status, err(&body)),
+            (StatusCode::UNAUTHORIZED, "wrong_password"),
+            "another phone"
+        );
+        let (status, body) = login(PHONE, "云溪-correct-horse-7").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let by_password = body["token"].as_str().unwrap();
+        let (status, sessions) = app.get_auth("/api/v1/applicant/sessions", by_password).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(sessions[0]["name"], "张三", "the registered name is the session's");
+        let (status, body) = app
+            .post_json(
+                "/api/v1/applicant/login",
+                &json!({"identifier": ID, "phone": PHONE}),
+                None,
+            )
+            .await;
+        assert_eq!(
+            (status, err(&body)),
+            (StatusCode::UNPROCESSABLE_ENTITY, "code_or_password")
+        );
+        let stored: String = sqlx::query_scalar("SELECT password_hash FROM applicant_passwords")
+            .fetch_one(app.state.store.pool())
+            .await
+            .unwrap();
+        assert!(
+            stored.starts_with("$argon2id$") && !stored.contains("horse"),
+            "only a hash is kept"
+        );
+    }
+);
