@@ -103,6 +103,9 @@ pub struct GuideChange {
     /// The application form; absent keeps the current one (see `PUT /api/v1/items/{code}/form` to reset it)
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub form: Option<FormDefinition>,
+    /// True puts back the default application form (and `form` must be absent)
+    #[serde(default)]
+    pub default_form: bool,
 }
 
 impl GuideChange {
@@ -165,10 +168,20 @@ impl GuideChange {
                 })
                 .collect();
         }
-        if let Some(form) = self.form {
-            form.check()
-                .map_err(|e| Error::unprocessable("invalid_form_definition", e.0))?;
-            g.form = Some(form);
+        match (self.form, self.default_form) {
+            (Some(_), true) => {
+                return Err(Error::unprocessable(
+                    "invalid_form_definition",
+                    "不能同时提供申请表定义并恢复默认申请表",
+                ))
+            }
+            (Some(form), false) => {
+                form.check()
+                    .map_err(|e| Error::unprocessable("invalid_form_definition", e.0))?;
+                g.form = Some(form);
+            }
+            (None, true) => g.form = None,
+            (None, false) => {}
         }
         let faults = validate(&g);
         if let Some((field, reason)) = faults.first() {
@@ -193,15 +206,11 @@ pub async fn edit_guide(app: &App, staff: &Staff, code: &str, change: GuideChang
 
 /// Puts back the default application form of an item (administrators), as a new guide version.
 pub async fn reset_form(app: &App, staff: &Staff, code: &str) -> Result<Guide, Error> {
-    policy::require(staff, Capability::EditCatalog)?;
-    let region = &staff.region_code;
-    let mut guide = item(app, region, code, None)
-        .await?
-        .ok_or_else(|| Error::not_found(format!("事项“{code}”")))?
-        .guide;
-    guide.form = None;
-    publish_guide(app, region, &guide, &staff.username).await?;
-    Ok(guide)
+    let change = GuideChange {
+        default_form: true,
+        ..Default::default()
+    };
+    edit_guide(app, staff, code, change).await
 }
 
 /// One guide that breaks at least one quality rule.

@@ -259,6 +259,9 @@ struct EditPage {
     materials: String,
     keywords: String,
     fee_yuan: String,
+    /// The application form as its JSON definition, and whether it is the default one.
+    form_json: String,
+    default_form: bool,
     error: String,
 }
 
@@ -300,6 +303,8 @@ async fn edit_page(
             } else {
                 format!("{}.{:02}", g.fee_fen / 100, g.fee_fen % 100)
             },
+            form_json: serde_json::to_string_pretty(&g.application_form()).unwrap_or_default(),
+            default_form: g.form.is_none(),
             error,
             g,
         })
@@ -330,6 +335,11 @@ struct EditForm {
     address: String,
     hours: String,
     keywords: String,
+    #[serde(default)]
+    form_json: String,
+    /// The checkbox 使用默认申请表.
+    #[serde(default)]
+    default_form: Option<String>,
 }
 
 fn whole(field: &str, v: &str) -> Result<u32, Error> {
@@ -340,6 +350,12 @@ fn whole(field: &str, v: &str) -> Result<u32, Error> {
 
 impl EditForm {
     fn change(&self) -> Result<GuideChange, Error> {
+        let form = match (self.default_form.is_some(), self.form_json.trim()) {
+            (true, _) | (false, "") => None,
+            (false, json) => Some(serde_json::from_str(json).map_err(|e| {
+                Error::unprocessable("invalid_form_definition", format!("申请表定义不是有效的JSON：{e}"))
+            })?),
+        };
         let fee_fen = parse_yuan(&self.fee_yuan).ok_or_else(|| {
             Error::unprocessable(
                 "invalid_fee",
@@ -370,6 +386,8 @@ impl EditForm {
                     .map(str::to_string)
                     .collect(),
             ),
+            form,
+            default_form: self.default_form.is_some(),
             ..Default::default()
         })
     }

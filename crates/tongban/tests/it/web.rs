@@ -190,6 +190,58 @@ both_backends!(admin_edits_a_guide_through_the_form, |app: TestApp| async move {
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let guide = app.get("/items/430603-XK-0537").await.text().await.unwrap();
     assert!(guide.contains("2个工作日") && guide.contains("可容缺后补") && guide.contains("第2版"));
+
+    // The application form is edited on the same page, as its JSON definition.
+    let form = fetch(&client, &app, "/staff/catalog/430603-XK-0537/edit").await;
+    assert!(
+        form.contains("使用默认申请表") && form.contains("contact_phone"),
+        "the default form shown"
+    );
+    let mut with_form = fields("2", hidden(&form, "csrf"));
+    with_form.push((
+        "form_json",
+        r#"{"fields": [{"name": "shop", "label": "店铺名称", "type": "text", "required": true}]}"#.to_string(),
+    ));
+    let r = client
+        .post(app.url("/staff/catalog/430603-XK-0537/edit"))
+        .form(&with_form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, definition) = app.get_json("/api/v1/items/430603-XK-0537/form").await;
+    assert_eq!(
+        (
+            definition["is_default"].as_bool(),
+            definition["fields"][0]["name"].as_str()
+        ),
+        (Some(false), Some("shop"))
+    );
+    let mut broken = fields("2", hidden(&form, "csrf"));
+    broken.push((
+        "form_json",
+        r#"{"fields": [{"name": "x", "label": "甲", "type": "choice"}]}"#.to_string(),
+    ));
+    let r = client
+        .post(app.url("/staff/catalog/430603-XK-0537/edit"))
+        .form(&broken)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.text().await.unwrap().contains("须列出选项"),
+        "a definition that cannot be filled is refused"
+    );
+    let mut reset = fields("2", hidden(&form, "csrf"));
+    reset.push(("default_form", "1".to_string()));
+    client
+        .post(app.url("/staff/catalog/430603-XK-0537/edit"))
+        .form(&reset)
+        .send()
+        .await
+        .unwrap();
+    let (_, definition) = app.get_json("/api/v1/items/430603-XK-0537/form").await;
+    assert_eq!(definition["is_default"], true);
     let old = app.get("/items/430603-XK-0537?version=1").await.text().await.unwrap();
     assert!(old.contains("历史版本"));
     let (reviewer, _) = sign_in(&app, "reviewer").await;
