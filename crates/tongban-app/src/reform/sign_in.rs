@@ -392,6 +392,8 @@ pub(super) fn invalid_token() -> Error {
 pub struct MyCase {
     /// Empty for a draft
     pub number: String,
+    /// The state's name as the applicant reads it (草稿 for a draft)
+    pub state_label: String,
     pub item_code: String,
     /// The draft's id, for a draft (state `draft`)
     pub draft_id: Option<i64>,
@@ -416,6 +418,7 @@ pub async fn my_cases(app: &App, a: &ApplicantSession) -> Result<Vec<MyCase>, Er
             item_name: d.item_name,
             department: String::new(),
             state: "draft".into(),
+            state_label: "草稿".into(),
             due_date: None,
             licence_id: None,
             rated: false,
@@ -430,6 +433,11 @@ pub async fn my_cases(app: &App, a: &ApplicantSession) -> Result<Vec<MyCase>, Er
             draft_id: None,
             item_name: c.item_name,
             department: c.department_name,
+            state_label: crate::cases::template(app, &c.region_code, &c.workflow_code)
+                .await?
+                .state(&c.state)
+                .map(|st| st.label.clone())
+                .unwrap_or_else(|| c.state.clone()),
             state: c.state,
             due_date: c.due_date,
             licence_id: c.licence_id,
