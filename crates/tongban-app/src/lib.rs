@@ -49,6 +49,8 @@ pub struct Settings {
     /// The secret shared with the payment platform: its notifications are signed with HMAC-SHA256 under it. None:
     /// notifications are refused.
     pub payment_secret: Option<String>,
+    /// The province's unified identity service (OpenID Connect); None: SMS code and password sign-in only.
+    pub oidc: Option<reform::OidcSettings>,
 }
 
 impl Default for Settings {
@@ -65,6 +67,7 @@ impl Default for Settings {
             rectification_days: 5,
             hotline: Default::default(),
             payment_secret: None,
+            oidc: None,
         }
     }
 }

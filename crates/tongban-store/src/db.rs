@@ -74,6 +74,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "applicant_passwords",
         include_str!("../migrations/0013_applicant_passwords.sql"),
     ),
+    (14, "oidc_logins", include_str!("../migrations/0014_oidc_logins.sql")),
 ];
 
 #[derive(Clone)]

@@ -291,6 +291,40 @@ impl Store {
         Ok(())
     }
 
+    /// Keeps the state and nonce of a sign-in started at the identity service.
+    pub async fn begin_oidc_login(&self, state: &str, nonce: &str, next: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM oidc_logins WHERE created_at < $1")
+            .bind(minutes_from_now(-30))
+            .execute(&self.pool)
+            .await?;
+        sqlx::query("INSERT INTO oidc_logins (state, nonce, next_path, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(sha256_hex(state))
+            .bind(nonce)
+            .bind(next)
+            .bind(now_text())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Takes a started sign-in by its state, once, within 10 minutes: (nonce, next path).
+    pub async fn take_oidc_login(&self, state: &str) -> Result<Option<(String, String)>, StoreError> {
+        let _turn = self.write_turn().await;
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query("SELECT nonce, next_path FROM oidc_logins WHERE state = $1 AND created_at > $2")
+            .bind(sha256_hex(state))
+            .bind(minutes_from_now(-10))
+            .fetch_optional(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM oidc_logins WHERE state = $1")
+            .bind(sha256_hex(state))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        row.map(|r| Ok((text(&r, "nonce")?, text(&r, "next_path")?)))
+            .transpose()
+    }
+
     /// The live sessions of one identity (identifier and phone), newest first.
     pub async fn applicant_sessions(
         &self,

@@ -20,6 +20,21 @@ pub struct FileConfig {
     pub payment_secret: Option<String>,
     #[serde(default)]
     pub hotline: HotlineSection,
+    /// `[oidc]`: the province's unified identity service; each key also `TONGBAN_OIDC_<KEY>`, which wins.
+    #[serde(default)]
+    pub oidc: OidcSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcSection {
+    pub issuer: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    /// This deployment's callback as registered with the provider: https://<host>/my/oidc/callback
+    pub redirect_url: Option<String>,
+    /// The claim carrying the ID number; `id_number` by default.
+    pub id_claim: Option<String>,
 }
 
 /// `[hotline]` of tongban.toml; each key also `TONGBAN_HOTLINE_<KEY>` in the environment, which wins.
@@ -49,6 +64,51 @@ pub struct Config {
     pub session_hours: i64,
     pub hotline: tongban_app::hotline::HotlineSettings,
     pub payment_secret: Option<String>,
+    pub oidc: Option<tongban_app::reform::OidcSettings>,
+}
+
+/// `[oidc]` with `TONGBAN_OIDC_*` over it: all of issuer, client id, client secret and redirect URL, or none.
+fn oidc_settings(
+    file: &OidcSection,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<tongban_app::reform::OidcSettings>, ConfigError> {
+    let get = |key: &str, from_file: &Option<String>| {
+        env(&format!("TONGBAN_OIDC_{}", key.to_uppercase()))
+            .or_else(|| from_file.clone())
+            .filter(|v| !v.trim().is_empty())
+    };
+    let issuer = get("issuer", &file.issuer);
+    let client_id = get("client_id", &file.client_id);
+    let client_secret = get("client_secret", &file.client_secret);
+    let redirect_url = get("redirect_url", &file.redirect_url);
+    match (issuer, client_id, client_secret, redirect_url) {
+        (None, None, None, None) => Ok(None),
+        (Some(issuer), Some(client_id), Some(client_secret), Some(redirect_url)) => {
+            for (key, url) in [("oidc.issuer", &issuer), ("oidc.redirect_url", &redirect_url)] {
+                if !(url.starts_with("https://") || url.starts_with("http://")) {
+                    return Err(ConfigError::Invalid {
+                        key: if key == "oidc.issuer" {
+                            "oidc.issuer"
+                        } else {
+                            "oidc.redirect_url"
+                        },
+                        reason: format!("“{url}”应为http(s)地址"),
+                    });
+                }
+            }
+            Ok(Some(tongban_app::reform::OidcSettings {
+                issuer,
+                client_id,
+                client_secret,
+                redirect_url,
+                id_claim: get("id_claim", &file.id_claim).unwrap_or_else(|| "id_number".into()),
+            }))
+        }
+        _ => Err(ConfigError::Invalid {
+            key: "oidc",
+            reason: "统一身份认证须同时配置issuer、client_id、client_secret和redirect_url".into(),
+        }),
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -146,6 +206,7 @@ impl Config {
                 reason: "与缴费平台共享的密钥至少16个字符".into(),
             });
         }
+        let oidc = oidc_settings(&file.oidc, &|k| std::env::var(k).ok())?;
         Ok(Config {
             listen,
             database_url,
@@ -156,6 +217,7 @@ impl Config {
             session_hours,
             hotline,
             payment_secret,
+            oidc,
         })
     }
 
@@ -173,6 +235,7 @@ impl Config {
             data_dir: self.data_dir.clone(),
             hotline: self.hotline.clone(),
             payment_secret: self.payment_secret.clone(),
+            oidc: self.oidc.clone(),
             ..Default::default()
         }
     }
@@ -311,6 +374,28 @@ pub fn sqlite_url(data_dir: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn oidc_is_all_four_settings_or_none() {
+        let none = |_: &str| None;
+        assert!(oidc_settings(&OidcSection::default(), &none).unwrap().is_none());
+        let partial = OidcSection {
+            issuer: Some("https://id.example.gov.cn".into()),
+            ..Default::default()
+        };
+        assert!(matches!(
+            oidc_settings(&partial, &none),
+            Err(ConfigError::Invalid { key: "oidc", .. })
+        ));
+        let env = |k: &str| match k {
+            "TONGBAN_OIDC_CLIENT_ID" => Some("tongban".to_string()),
+            "TONGBAN_OIDC_CLIENT_SECRET" => Some("s".to_string()),
+            "TONGBAN_OIDC_REDIRECT_URL" => Some("https://zwfw.example.gov.cn/my/oidc/callback".to_string()),
+            _ => None,
+        };
+        let o = oidc_settings(&partial, &env).unwrap().unwrap();
+        assert_eq!((o.client_id.as_str(), o.id_claim.as_str()), ("tongban", "id_number"));
+    }
 
     #[test]
     fn a_region_outside_the_shipped_tree_must_be_named() {

@@ -245,6 +245,22 @@ pub async fn set_password(app: &App, a: &ApplicantSession, password: &str) -> Re
         .await?)
 }
 
+/// Opens a session for a person whose identity another service vouched for (the identity service's ID token).
+pub(super) async fn open_session_for(
+    app: &App,
+    region: &str,
+    id_number: &str,
+    name: &str,
+    phone: &str,
+) -> Result<(String, String), Error> {
+    let (person, phone) = parse_identity(id_number, phone)?;
+    let name = parse_name(name)?;
+    let who = identity(app, region, person, name, phone, None).await?;
+    let (token, csrf) = (random_token(), random_token());
+    app.store.open_applicant_session(region, &who, &token, &csrf).await?;
+    Ok((token, csrf))
+}
+
 fn not_authorised() -> Error {
     Error::new(
         crate::ErrorKind::Forbidden,

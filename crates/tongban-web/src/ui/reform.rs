@@ -32,6 +32,8 @@ pub fn router() -> Router<AppState> {
         .route("/my/login", post(my_login))
         .route("/my/logout", post(my_logout))
         .route("/my/password", post(my_password))
+        .route("/my/oidc/start", get(oidc_start))
+        .route("/my/oidc/callback", get(oidc_callback))
         .route("/my/rate/{number}", get(my_rate_page).post(my_rate_submit))
         .route("/staff/reform", get(staff_reform))
         .route("/staff/cases/{number}/supplements", post(supplement_submit))
@@ -226,6 +228,8 @@ struct MyPage {
     message: String,
     /// A success to confirm (a filing made).
     notice: String,
+    /// The province's identity service is configured: offer it.
+    oidc: bool,
     csrf: String,
     cases: Vec<MyCase>,
     licences: Vec<reform::LicenceView>,
@@ -237,7 +241,7 @@ pub(super) async fn applicant(state: &AppState, jar: &CookieJar) -> Option<tongb
 }
 
 /// The sign-in form, filled with what was typed so far.
-fn my_form(f: CodeForm, code_sent: bool, message: String) -> Response {
+fn my_form(state: &AppState, f: CodeForm, code_sent: bool, message: String) -> Response {
     render(&MyPage {
         layout: Layout::new("我的办件", None),
         who: None,
@@ -249,6 +253,7 @@ fn my_form(f: CodeForm, code_sent: bool, message: String) -> Response {
         code_sent,
         message,
         notice: String::new(),
+        oidc: state.config.oidc.is_some(),
         csrf: String::new(),
         cases: vec![],
         licences: vec![],
@@ -282,7 +287,7 @@ async fn my_page(State(state): State<AppState>, jar: CookieJar, Query(q): Query<
             next: q.next,
             ..CodeForm::default()
         };
-        return my_form(blank, false, String::new());
+        return my_form(&state, blank, false, String::new());
     };
     let lists = async {
         Ok::<_, Error>((
@@ -313,8 +318,13 @@ async fn my_page(State(state): State<AppState>, jar: CookieJar, Query(q): Query<
                 enterprise: String::new(),
                 next: String::new(),
                 code_sent: false,
-                message: String::new(),
+                message: if q.password == "weak" {
+                    "密码太弱：至少12个字符，不能全为数字或同一字符，也不能包含手机号码或身份证号码。".into()
+                } else {
+                    String::new()
+                },
                 notice,
+                oidc: false,
                 csrf: a.csrf_token.clone(),
                 cases,
                 licences,
@@ -345,8 +355,8 @@ struct CodeForm {
 async fn my_code(State(state): State<AppState>, Form(f): Form<CodeForm>) -> Response {
     let region = state.config.default_region.clone();
     match reform::send_sign_in_code(&state, &region, &f.identifier, &f.phone).await {
-        Ok(()) => my_form(f, true, "验证码已发送，10分钟内有效".into()),
-        Err(e) => my_form(f, false, e.message),
+        Ok(()) => my_form(&state, f, true, "验证码已发送，10分钟内有效".into()),
+        Err(e) => my_form(&state, f, false, e.message),
     }
 }
 
@@ -369,7 +379,48 @@ async fn my_login(State(state): State<AppState>, jar: CookieJar, Form(f): Form<C
             let to = local_path(&f.next).unwrap_or_else(|| "/my".into());
             (jar.add(cookie), Redirect::to(&to)).into_response()
         }
-        Err(e) => my_form(f, true, e.message),
+        Err(e) => my_form(&state, f, true, e.message),
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct OidcStart {
+    #[serde(default)]
+    next: String,
+}
+
+/// Sends the browser to the province's identity service.
+async fn oidc_start(State(state): State<AppState>, Query(q): Query<OidcStart>) -> Response {
+    let next = local_path(&q.next).unwrap_or_else(|| "/my".into());
+    match reform::oidc_start(&state, &next).await {
+        Ok(url) => Redirect::to(&url).into_response(),
+        Err(e) => error_page(e),
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct OidcCallback {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    state: String,
+}
+
+/// The identity service sends the browser back: the sign-in completes and the applicant's session begins.
+async fn oidc_callback(State(state): State<AppState>, jar: CookieJar, Query(q): Query<OidcCallback>) -> Response {
+    let region = state.config.default_region.clone();
+    match reform::oidc_finish(&state, &region, &q.code, &q.state).await {
+        Ok((token, _, next)) => {
+            let cookie = Cookie::build((APPLICANT_COOKIE, token))
+                .path("/")
+                .http_only(true)
+                .secure(state.web.secure_cookies)
+                .same_site(SameSite::Lax)
+                .build();
+            let to = local_path(&next).unwrap_or_else(|| "/my".into());
+            (jar.add(cookie), Redirect::to(&to)).into_response()
+        }
+        Err(e) => error_page(e),
     }
 }
 

@@ -10,6 +10,7 @@ mod disclosure;
 mod helpers;
 mod hotline;
 mod hotline_config;
+mod oidc;
 mod online;
 mod queue;
 mod reform;
