@@ -49,6 +49,8 @@ pub struct Settings {
     /// The secret shared with the payment platform: its notifications are signed with HMAC-SHA256 under it. None:
     /// notifications are refused.
     pub payment_secret: Option<String>,
+    /// Another path the payment platform posts its notifications to, besides /api/v1/payments/notify.
+    pub payment_notify_path: Option<String>,
     /// The province's unified identity service (OpenID Connect); None: SMS code and password sign-in only.
     pub oidc: Option<reform::OidcSettings>,
 }
@@ -67,6 +69,7 @@ impl Default for Settings {
             rectification_days: 5,
             hotline: Default::default(),
             payment_secret: None,
+            payment_notify_path: None,
             oidc: None,
         }
     }

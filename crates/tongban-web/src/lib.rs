@@ -48,7 +48,17 @@ pub fn app(state: AppState) -> Router {
     ui::set_region_name(&state.config.region_name);
     let (api_routes, openapi) = api::router();
     let openapi = std::sync::Arc::new(openapi);
-    Router::new()
+    // The payment platform may be set to notify another path than the documented one; it answers there too.
+    let payment_path = state
+        .config
+        .payment_notify_path
+        .clone()
+        .filter(|p| p.starts_with('/') && p != api::payments::NOTIFY_PATH);
+    let mut router = Router::new();
+    if let Some(path) = payment_path {
+        router = router.route(&path, axum::routing::post(api::payments::notify));
+    }
+    router
         .merge(api_routes)
         .route(
             "/api/openapi.json",

@@ -18,6 +18,8 @@ pub struct FileConfig {
     pub session_hours: Option<i64>,
     /// The secret shared with the payment platform (HMAC-SHA256 of its notifications); `TONGBAN_PAYMENT_SECRET` wins.
     pub payment_secret: Option<String>,
+    /// Another path the payment platform posts to; `TONGBAN_PAYMENT_NOTIFY_PATH` wins.
+    pub payment_notify_path: Option<String>,
     #[serde(default)]
     pub hotline: HotlineSection,
     /// `[oidc]`: the province's unified identity service; each key also `TONGBAN_OIDC_<KEY>`, which wins.
@@ -64,6 +66,7 @@ pub struct Config {
     pub session_hours: i64,
     pub hotline: tongban_app::hotline::HotlineSettings,
     pub payment_secret: Option<String>,
+    pub payment_notify_path: Option<String>,
     pub oidc: Option<tongban_app::reform::OidcSettings>,
 }
 
@@ -207,6 +210,21 @@ impl Config {
             });
         }
         let oidc = oidc_settings(&file.oidc, &|k| std::env::var(k).ok())?;
+        let payment_notify_path = std::env::var("TONGBAN_PAYMENT_NOTIFY_PATH")
+            .ok()
+            .or(file.payment_notify_path)
+            .filter(|p| !p.trim().is_empty());
+        if let Some(path) = &payment_notify_path {
+            let ok = path.starts_with('/')
+                && path.len() <= 200
+                && path.chars().all(|c| c.is_ascii_alphanumeric() || "/-_.".contains(c));
+            if !ok {
+                return Err(ConfigError::Invalid {
+                    key: "payment_notify_path",
+                    reason: format!("“{path}”应为以/开头的路径，只含字母、数字和/-_."),
+                });
+            }
+        }
         Ok(Config {
             listen,
             database_url,
@@ -217,6 +235,7 @@ impl Config {
             session_hours,
             hotline,
             payment_secret,
+            payment_notify_path,
             oidc,
         })
     }
@@ -235,6 +254,7 @@ impl Config {
             data_dir: self.data_dir.clone(),
             hotline: self.hotline.clone(),
             payment_secret: self.payment_secret.clone(),
+            payment_notify_path: self.payment_notify_path.clone(),
             oidc: self.oidc.clone(),
             ..Default::default()
         }

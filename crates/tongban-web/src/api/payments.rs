@@ -34,6 +34,9 @@ pub async fn case_payment(
     Ok(Json(p))
 }
 
+/// Where the payment platform's notifications are documented to arrive (`payment_notify_path` adds another).
+pub const NOTIFY_PATH: &str = "/api/v1/payments/notify";
+
 #[derive(Serialize, ToSchema)]
 pub struct NotifyAnswer {
     /// True when this notification paid the order; false when the same notification came before
@@ -45,7 +48,8 @@ pub struct NotifyAnswer {
 /// The payment platform's notification that an order was paid. The body is signed: `X-Signature` = hex of
 /// HMAC-SHA256 over the raw body with the secret shared with the platform (`TONGBAN_PAYMENT_SECRET`). Unsigned or
 /// wrongly signed: 401 and nothing changes; unknown order 404; another amount 422; the same notification twice
-/// pays once (200, `newly_paid` false).
+/// pays once (200, `newly_paid` false). A deployment may have it answer at another path as well
+/// (`payment_notify_path`).
 #[utoipa::path(post, path = "/api/v1/payments/notify", tag = "payments", request_body = PaymentNotice,
     params(("X-Signature" = String, Header, description = "hex HMAC-SHA256 of the body")),
     responses((status = 200, body = NotifyAnswer), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),

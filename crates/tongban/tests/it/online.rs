@@ -499,11 +499,15 @@ const PAYMENT_SECRET: &str = "test-secret-shared-with-the-payment-platform";
 
 /// The payment platform's notification, signed as the platform signs it (or not, or wrongly).
 async fn notify(app: &TestApp, body: &Value, secret: Option<&str>) -> (StatusCode, Value) {
+    notify_at(app, "/api/v1/payments/notify", body, secret).await
+}
+
+async fn notify_at(app: &TestApp, path: &str, body: &Value, secret: Option<&str>) -> (StatusCode, Value) {
     use hmac::{Hmac, Mac};
     let raw = serde_json::to_vec(body).unwrap();
     let mut req = app
         .client
-        .post(app.url("/api/v1/payments/notify"))
+        .post(app.url(path))
         .header("Content-Type", "application/json")
         .body(raw.clone());
     if let Some(secret) = secret {
@@ -718,11 +722,11 @@ async fn correction_fee_and_delivery(app: TestApp) {
         (StatusCode::OK, Some(true)),
         "{body}"
     );
-    let (status, body) = notify(&app, &paid, Some(PAYMENT_SECRET)).await;
+    let (status, body) = notify_at(&app, "/callbacks/fees", &paid, Some(PAYMENT_SECRET)).await;
     assert_eq!(
         (status, body["newly_paid"].as_bool()),
         (StatusCode::OK, Some(false)),
-        "the same notice pays once"
+        "the same notice pays once, at the configured path too"
     );
     let mut second = paid.clone();
     second["notice_id"] = json!("PAY-0002");
@@ -904,6 +908,7 @@ async fn correction_fee_and_delivery(app: TestApp) {
 async fn with_payment_secret(db: crate::helpers::Db) -> Option<TestApp> {
     let settings = tongban_app::Settings {
         payment_secret: Some(PAYMENT_SECRET.into()),
+        payment_notify_path: Some("/callbacks/fees".into()),
         ..Default::default()
     };
     TestApp::spawn_with(db, settings).await
