@@ -472,7 +472,8 @@ async fn click(c: &Client, css: &str) {
 
 /// 一网通办 on a 390 px phone: a citizen finds the item by an everyday question, signs in with the SMS code, fills
 /// the form the item defines, uploads a material, submits; the window sends a correction notice naming the field;
-/// she fixes it online; the case runs to posting with a waybill and she rates it — in large text part of the way.
+/// she fixes it online; the case runs to posting with a waybill and she rates it — in large text part of the way;
+/// her next application calls the e-licence the first one issued instead of an upload.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_citizen_applies_online_on_a_phone_in_chromium() {
     let Some(b) = browser().await else { return };
@@ -623,5 +624,34 @@ async fn a_citizen_applies_online_on_a_phone_in_chromium() {
     fits_the_phone(c, "rating").await;
     click(c, "form.narrow button[type='submit']").await;
     wait_for_text(c, "main", "感谢").await;
+
+    // Her next application calls the e-licence the first one issued instead of uploading it.
+    let admin = app.token("admin").await;
+    let (status, body) = app
+        .put_json(
+            "/api/v1/items/430603-QT-0001",
+            &serde_json::json!({"materials": ["申请表", "食品经营许可证"]}),
+            &admin,
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{body}");
+    c.goto(&app.url("/items/430603-QT-0001/apply")).await.expect("apply");
+    fill(c, "#f-address", "云溪区云溪大道1号").await;
+    fill(c, "#f-purpose", "变更经营项目").await;
+    click(c, "form.apply .buttons button[type='submit']:not([name='save'])").await;
+    wait_for_text(c, "p.notice", "申请已提交").await;
+    let filed = text(c, "p.notice").await;
+    let second: String = filed
+        .split("办件编号")
+        .nth(1)
+        .and_then(|s| s.split('。').next())
+        .expect("number")
+        .to_string();
+    c.goto(&app.url(&format!("/my/cases/{second}")))
+        .await
+        .expect("case page");
+    fits_the_phone(c, "my second case").await;
+    click(c, "form[action$='/reuse'] button").await;
+    wait_for_text(c, "table.grid", "已调用电子证照").await;
     b.client.clone().close().await.expect("close");
 }
