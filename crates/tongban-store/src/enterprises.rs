@@ -94,6 +94,22 @@ impl Store {
         .await?)
     }
 
+    /// An enterprise's legal representative now, if on record.
+    pub async fn enterprise_representative(
+        &self,
+        region: &str,
+        credit_code: &str,
+    ) -> Result<Option<EnterprisePerson>, StoreError> {
+        Ok(sqlx::query_as::<_, EnterprisePerson>(&format!(
+            "{PEOPLE_SELECT} WHERE region_code = $1 AND credit_code = $2 AND role = 'representative' \
+             AND removed_at IS NULL ORDER BY id DESC LIMIT 1"
+        ))
+        .bind(region)
+        .bind(credit_code)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
     /// The enterprises a person may act for now.
     pub async fn enterprises_of_person(
         &self,

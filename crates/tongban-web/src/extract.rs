@@ -112,3 +112,40 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for StaffForm<T> {
         Ok(StaffForm(session, form))
     }
 }
+
+/// A form posted by a signed-in applicant (the portal's cookie session), its CSRF token checked against the
+/// session's before anything is read: not signed in, the browser goes to /my to sign in; a missing or wrong token
+/// is refused (403) and nothing changes. `T` is read as `Form<T>` reads it.
+pub struct ApplicantForm<T>(pub tongban_store::ApplicantSession, pub T);
+
+impl<T: DeserializeOwned + Send> FromRequest<AppState> for ApplicantForm<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        use axum::response::IntoResponse;
+        let (mut parts, body) = req.into_parts();
+        let jar = axum_extra::extract::CookieJar::from_request_parts(&mut parts, state)
+            .await
+            .map_err(|e| e.into_response())?;
+        let Some(session) = crate::ui::signed_in_applicant(state, &jar).await else {
+            return Err(axum::response::Redirect::to("/my").into_response());
+        };
+        let req = Request::from_parts(parts, body);
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            crate::ui::error_page(Error::new(
+                crate::error::kind_of(e.status()),
+                "invalid_form",
+                format!("表单内容无法读取：{}", e.body_text()),
+            ))
+        })?;
+        let given = serde_urlencoded::from_bytes::<CsrfField>(&bytes)
+            .map(|f| f.csrf)
+            .unwrap_or_default();
+        if !tongban_app::auth::same_secret(&session.csrf_token, &given) {
+            return Err(crate::ui::csrf_refused());
+        }
+        let form = serde_urlencoded::from_bytes::<T>(&bytes)
+            .map_err(|e| crate::ui::error_page(Error::unprocessable("invalid_form", format!("表单内容无效：{e}"))))?;
+        Ok(ApplicantForm(session, form))
+    }
+}

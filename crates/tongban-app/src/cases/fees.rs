@@ -62,6 +62,11 @@ pub async fn check_paid(app: &App, case: &CaseRecord) -> Result<(), Error> {
     }
 }
 
+/// The payment order of a case the reader already holds (None: no fee, or not accepted yet).
+pub async fn payment_of_case(app: &App, case: &CaseRecord) -> Result<Option<Payment>, Error> {
+    Ok(app.store.payment_of_case(&case.region_code, &case.number).await?)
+}
+
 /// The payment order and receipt of a case: for staff who may read the case, or the applicant on their own.
 pub async fn payment_for_staff(app: &App, s: &Session, number: &str) -> Result<Payment, Error> {
     let case = super::load(app, s, number).await?;

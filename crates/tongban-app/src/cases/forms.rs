@@ -47,6 +47,27 @@ impl Known {
     }
 }
 
+/// What the platform knows of a signed-in applicant: their identity, the legal representative of the enterprise
+/// they act for, and the address they gave on their latest application.
+pub async fn known_of(app: &App, a: &ApplicantSession) -> Result<Known, Error> {
+    let mut known = Known::of(a);
+    if !a.acting_as.is_empty() {
+        if let Some(rep) = app
+            .store
+            .enterprise_representative(&a.region_code, &a.identifier)
+            .await?
+        {
+            known.legal_representative = rep.person_name;
+        }
+    }
+    known.address = crate::reform::cases_of(app, a)
+        .await?
+        .iter()
+        .find_map(|c| c.form.get("address").and_then(|v| v.as_str()).map(str::to_string))
+        .unwrap_or_default();
+    Ok(known)
+}
+
 /// The answers of a fresh form: every prefilled field the platform knows a value for.
 pub fn prefilled(form: &FormDefinition, known: &Known) -> Map<String, Value> {
     form.fields

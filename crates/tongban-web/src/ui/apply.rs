@@ -3,6 +3,7 @@
 
 use super::reform::applicant;
 use super::{csrf_refused, error_page, render, Layout};
+use crate::extract::ApplicantForm;
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Form, Path, State};
@@ -12,7 +13,7 @@ use axum::Router;
 use axum_extra::extract::CookieJar;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
-use tongban_app::cases::{self, FiledBy, Filing, Known, MyCaseDetail};
+use tongban_app::cases::{self, FiledBy, Filing, MyCaseDetail};
 use tongban_app::Error;
 use tongban_core::form::{Field, FieldKind, FormDefinition};
 use tongban_store::{ApplicantSession, Delivery};
@@ -244,7 +245,13 @@ async fn page(
         Err(e) => return error_page(e),
     };
     let form = item.guide.application_form();
-    let answers = answers.unwrap_or_else(|| cases::prefilled(&form, &Known::of(a)));
+    let answers = match answers {
+        Some(given) => given,
+        None => match cases::known_of(state, a).await {
+            Ok(known) => cases::prefilled(&form, &known),
+            Err(e) => return error_page(e),
+        },
+    };
     let sites = match tongban_app::catalog::sites(state, &a.region_code).await {
         Ok(list) => list.into_iter().map(|s| (s.code, s.name)).collect(),
         Err(e) => return error_page(e),
@@ -322,23 +329,16 @@ async fn apply_submit(
         Err(e) => return error_page(e),
     };
     let answers = answers_from(&form, &pairs);
-    let posted = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim().to_string())
-            .unwrap_or_default()
-    };
     let delivery = Delivery {
-        method: posted("delivery_method"),
-        site: posted("delivery_site"),
-        address: posted("delivery_address"),
+        method: posted(&pairs, "delivery_method"),
+        site: posted(&pairs, "delivery_site"),
+        address: posted(&pairs, "delivery_address"),
         ..Delivery::default()
     };
     // The same form posted twice (a double click, a reload) files one case.
     let request_hash = hex::encode(sha2::Sha256::digest(serde_json::to_vec(&answers).unwrap_or_default()));
-    let draft_id = posted("draft_id").parse::<i64>().ok();
-    if posted("save") == "draft" {
+    let draft_id = posted(&pairs, "draft_id").parse::<i64>().ok();
+    if posted(&pairs, "save") == "draft" {
         let saved = cases::save_draft(
             &state,
             &a,
@@ -585,23 +585,9 @@ async fn mine_upload(
 
 async fn mine_resubmit(
     State(state): State<AppState>,
-    jar: CookieJar,
     Path(number): Path<String>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    ApplicantForm(a, pairs): ApplicantForm<Vec<(String, String)>>,
 ) -> Response {
-    let Some(a) = applicant(&state, &jar).await else {
-        return Redirect::to("/my").into_response();
-    };
-    let posted = |k: &str| {
-        pairs
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
-    if !tongban_app::auth::same_secret(&a.csrf_token, &posted("csrf")) {
-        return csrf_refused();
-    }
     let case = match cases::my_case(&state, &a, &number).await {
         Ok(c) => c,
         Err(e) => return error_page(e),
@@ -612,7 +598,7 @@ async fn mine_resubmit(
         Err(e) => return error_page(e),
     };
     let answers = answers_from(&form, &pairs);
-    let version = posted("version").parse().unwrap_or(case.version);
+    let version = posted(&pairs, "version").parse().unwrap_or(case.version);
     let opts = cases::ActOptions {
         form: Some(Value::Object(answers.clone())),
         ..Default::default()
@@ -628,27 +614,13 @@ async fn mine_resubmit(
 
 async fn mine_delivery(
     State(state): State<AppState>,
-    jar: CookieJar,
     Path(number): Path<String>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    ApplicantForm(a, pairs): ApplicantForm<Vec<(String, String)>>,
 ) -> Response {
-    let Some(a) = applicant(&state, &jar).await else {
-        return Redirect::to("/my").into_response();
-    };
-    let posted = |k: &str| {
-        pairs
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.trim().to_string())
-            .unwrap_or_default()
-    };
-    if !tongban_app::auth::same_secret(&a.csrf_token, &posted("csrf")) {
-        return csrf_refused();
-    }
     let wanted = Delivery {
-        method: posted("delivery_method"),
-        site: posted("delivery_site"),
-        address: posted("delivery_address"),
+        method: posted(&pairs, "delivery_method"),
+        site: posted(&pairs, "delivery_site"),
+        address: posted(&pairs, "delivery_address"),
         ..Delivery::default()
     };
     match cases::change_delivery(&state, &a, &number, wanted).await {
@@ -660,34 +632,29 @@ async fn mine_delivery(
 /// 电子证照免提交 or 材料复用 from the case page.
 async fn mine_reuse(
     State(state): State<AppState>,
-    jar: CookieJar,
     Path(number): Path<String>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    ApplicantForm(a, pairs): ApplicantForm<Vec<(String, String)>>,
 ) -> Response {
-    let Some(a) = applicant(&state, &jar).await else {
-        return Redirect::to("/my").into_response();
-    };
-    let posted = |k: &str| {
-        pairs
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.trim().to_string())
-            .unwrap_or_default()
-    };
-    if !tongban_app::auth::same_secret(&a.csrf_token, &posted("csrf")) {
-        return csrf_refused();
-    }
-    let material = posted("material");
-    let result = if !posted("licence_id").is_empty() {
-        cases::reuse_licence(&state, &a, &number, &material, &posted("licence_id")).await
+    let material = posted(&pairs, "material");
+    let result = if !posted(&pairs, "licence_id").is_empty() {
+        cases::reuse_licence(&state, &a, &number, &material, &posted(&pairs, "licence_id")).await
     } else {
-        let confirmed = posted("confirm") == "1";
-        cases::reuse_material(&state, &a, &number, &material, &posted("from_case"), confirmed).await
+        let confirmed = posted(&pairs, "confirm") == "1";
+        cases::reuse_material(&state, &a, &number, &material, &posted(&pairs, "from_case"), confirmed).await
     };
     match result {
         Ok(_) => back_to(&number, Done::MaterialReused),
         Err(e) => mine(&state, &a, &number, None, HashMap::new(), e.message).await,
     }
+}
+
+/// One posted field, trimmed; empty when absent.
+fn posted(pairs: &[(String, String)], name: &str) -> String {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.trim().to_string())
+        .unwrap_or_default()
 }
 
 /// The failing fields of a 422 `invalid_form`, by field name, for the page to show beside each field.

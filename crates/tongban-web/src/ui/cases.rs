@@ -567,7 +567,7 @@ async fn case_page(
         let fix_materials = guide
             .map(|g| g.materials.into_iter().map(|m| m.name).collect())
             .unwrap_or_default();
-        let payment = state.store.payment_of_case(&c.region_code, &c.number).await?;
+        let payment = cases::payment_of_case(&state, &c).await?;
         let checklist = cases::checklist(&state, &c).await?;
         Ok::<_, Error>(CasePage {
             layout: Layout::new(format!("办件 {number}"), Some(&s)),

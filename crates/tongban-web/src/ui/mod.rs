@@ -36,6 +36,18 @@ fn region_name() -> String {
     REGION_NAME.get().cloned().unwrap_or_default()
 }
 
+/// The applicant signed in on the portal (its cookie), if any.
+pub async fn signed_in_applicant(
+    state: &AppState,
+    jar: &axum_extra::extract::CookieJar,
+) -> Option<tongban_store::ApplicantSession> {
+    let c = jar.get(reform::APPLICANT_COOKIE)?;
+    tongban_app::reform::applicant_session(state, c.value())
+        .await
+        .ok()
+        .flatten()
+}
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(home))

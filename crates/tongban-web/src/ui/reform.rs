@@ -3,7 +3,7 @@
 
 use super::{csrf_refused, error_page, render, render_result, Layout};
 use crate::auth::{MaybeWebUser, WebUser};
-use crate::extract::StaffForm;
+use crate::extract::{ApplicantForm, StaffForm};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Form, Path, Query, State};
@@ -236,8 +236,17 @@ struct MyPage {
 }
 
 pub(super) async fn applicant(state: &AppState, jar: &CookieJar) -> Option<tongban_store::ApplicantSession> {
-    let c = jar.get(APPLICANT_COOKIE)?;
-    reform::applicant_session(state, c.value()).await.ok().flatten()
+    super::signed_in_applicant(state, jar).await
+}
+
+/// The portal's session cookie of a signed-in applicant.
+fn applicant_cookie(state: &AppState, token: String) -> Cookie<'static> {
+    Cookie::build((APPLICANT_COOKIE, token))
+        .path("/")
+        .http_only(true)
+        .secure(state.web.secure_cookies)
+        .same_site(SameSite::Lax)
+        .build()
 }
 
 /// The sign-in form, filled with what was typed so far.
@@ -370,14 +379,8 @@ async fn my_login(State(state): State<AppState>, jar: CookieJar, Form(f): Form<C
     };
     match signed_in {
         Ok((token, _)) => {
-            let cookie = Cookie::build((APPLICANT_COOKIE, token))
-                .path("/")
-                .http_only(true)
-                .secure(state.web.secure_cookies)
-                .same_site(SameSite::Lax)
-                .build();
             let to = local_path(&f.next).unwrap_or_else(|| "/my".into());
-            (jar.add(cookie), Redirect::to(&to)).into_response()
+            (jar.add(applicant_cookie(&state, token)), Redirect::to(&to)).into_response()
         }
         Err(e) => my_form(&state, f, true, e.message),
     }
@@ -411,14 +414,8 @@ async fn oidc_callback(State(state): State<AppState>, jar: CookieJar, Query(q): 
     let region = state.config.default_region.clone();
     match reform::oidc_finish(&state, &region, &q.code, &q.state).await {
         Ok((token, _, next)) => {
-            let cookie = Cookie::build((APPLICANT_COOKIE, token))
-                .path("/")
-                .http_only(true)
-                .secure(state.web.secure_cookies)
-                .same_site(SameSite::Lax)
-                .build();
             let to = local_path(&next).unwrap_or_else(|| "/my".into());
-            (jar.add(cookie), Redirect::to(&to)).into_response()
+            (jar.add(applicant_cookie(&state, token)), Redirect::to(&to)).into_response()
         }
         Err(e) => error_page(e),
     }
@@ -426,19 +423,11 @@ async fn oidc_callback(State(state): State<AppState>, jar: CookieJar, Query(q): 
 
 #[derive(Deserialize)]
 struct PasswordForm {
-    #[serde(default)]
-    csrf: String,
     password: String,
 }
 
 /// The signed-in person registers a password for later sign-ins.
-async fn my_password(State(state): State<AppState>, jar: CookieJar, Form(f): Form<PasswordForm>) -> Response {
-    let Some(a) = applicant(&state, &jar).await else {
-        return Redirect::to("/my").into_response();
-    };
-    if !tongban_app::auth::same_secret(&a.csrf_token, &f.csrf) {
-        return csrf_refused();
-    }
+async fn my_password(State(state): State<AppState>, ApplicantForm(a, f): ApplicantForm<PasswordForm>) -> Response {
     match reform::set_password(&state, &a, &f.password).await {
         Ok(()) => Redirect::to("/my?password=1").into_response(),
         Err(e) if e.code == "weak_password" => Redirect::to("/my?password=weak").into_response(),
@@ -446,20 +435,12 @@ async fn my_password(State(state): State<AppState>, jar: CookieJar, Form(f): For
     }
 }
 
-#[derive(Deserialize)]
-struct LogoutForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 /// Signs the applicant out on this device: the session ends and the cookie goes.
-async fn my_logout(State(state): State<AppState>, jar: CookieJar, Form(f): Form<LogoutForm>) -> Response {
-    let Some(a) = applicant(&state, &jar).await else {
-        return Redirect::to("/my").into_response();
-    };
-    if !tongban_app::auth::same_secret(&a.csrf_token, &f.csrf) {
-        return csrf_refused();
-    }
+async fn my_logout(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    ApplicantForm(_, _): ApplicantForm<serde::de::IgnoredAny>,
+) -> Response {
     if let Some(c) = jar.get(APPLICANT_COOKIE) {
         if let Err(e) = reform::sign_out(&state, c.value()).await {
             return error_page(e);

@@ -426,6 +426,11 @@ both_backends!(
         assert_eq!(cases_count(&app).await, before + 1);
         let mine = citizen.get(app.url(&done)).send().await.unwrap().text().await.unwrap();
         assert!(mine.contains(&number) && mine.contains("申请已提交"), "{mine}");
+        let again = citizen.get(app.url(&next)).send().await.unwrap().text().await.unwrap();
+        assert!(
+            again.contains("云溪区云溪大道1号"),
+            "the address given last time is filled in"
+        );
 
         // The case's own page: where it stands, and materials uploaded from the browser.
         let page = citizen
@@ -842,6 +847,28 @@ async fn correction_fee_and_delivery(app: TestApp) {
         )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "not their case");
+    let (_, theirs) = app
+        .post_json(
+            "/api/v1/cases",
+            &json!({"item_code": next_item, "channel": "online", "form": complete_form()}),
+            Some(&stranger),
+        )
+        .await;
+    let (status, _) = app
+        .post_json(
+            &format!(
+                "/api/v1/my/cases/{}/materials/reuse",
+                theirs["number"].as_str().unwrap()
+            ),
+            &json!({"material": "食品经营许可证", "licence_id": licence_id}),
+            Some(&stranger),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "another person's licence serves nobody else"
+    );
     let (status, mine) = reuse(json!({"material": "食品经营许可证", "licence_id": licence_id})).await;
     assert_eq!(status, StatusCode::OK, "{mine}");
     let entry = mine["materials"]
