@@ -4,6 +4,22 @@
 //! leads is the use case's business (a revisit goes to review or to revisited by what the caller said); whether it
 //! may be taken now, and by whom, is decided here alone, so that the pages offer exactly what the use case accepts.
 
+/// What every kind of record's state machine answers, whether its table is data an administrator edits (the case
+/// workflow, `workflow::Template`) or fixed by the rules a record follows (`Lifecycle`): the actions a party may take
+/// where the record stands. Pages, the API and the use cases ask this alone, so they offer what the use case accepts.
+pub trait StateMachine {
+    /// Where a record stands: a state, or a case's position with its counts and suspension.
+    type At: ?Sized;
+    /// Who takes an action: a role, or a party to the record.
+    type Party: Copy;
+    /// An action as the table describes it.
+    type Action<'a>
+    where
+        Self: 'a;
+    /// The actions whoever `is` says the caller is may take now, in the table's order.
+    fn allowed<'a>(&'a self, at: &Self::At, is: &dyn Fn(Self::Party) -> bool) -> Vec<Self::Action<'a>>;
+}
+
 /// One action of a lifecycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Step<P: 'static> {
@@ -31,18 +47,23 @@ pub enum Refusal<P: 'static> {
     NotParty(P),
 }
 
-impl<P: Copy + PartialEq + 'static> Lifecycle<P> {
-    pub fn step(&self, action: &str) -> Option<&'static Step<P>> {
-        self.0.iter().find(|s| s.action == action)
-    }
+impl<P: Copy + PartialEq + 'static> StateMachine for Lifecycle<P> {
+    type At = str;
+    type Party = P;
+    type Action<'a> = &'static str;
 
-    /// The actions the record's state allows to whoever `is` says the caller is, in the table's order.
-    pub fn allowed(&self, state: &str, is: impl Fn(P) -> bool) -> Vec<&'static str> {
+    fn allowed(&self, state: &str, is: &dyn Fn(P) -> bool) -> Vec<&'static str> {
         self.0
             .iter()
             .filter(|s| s.from.contains(&state) && is(s.party))
             .map(|s| s.action)
             .collect()
+    }
+}
+
+impl<P: Copy + PartialEq + 'static> Lifecycle<P> {
+    pub fn step(&self, action: &str) -> Option<&'static Step<P>> {
+        self.0.iter().find(|s| s.action == action)
     }
 
     /// The step if the state allows it and the caller is its party; else why not.
@@ -50,7 +71,7 @@ impl<P: Copy + PartialEq + 'static> Lifecycle<P> {
         let step = self.step(action).ok_or(Refusal::Unknown)?;
         if !step.from.contains(&state) {
             return Err(Refusal::NotInState {
-                allowed: self.allowed(state, is),
+                allowed: self.allowed(state, &is),
             });
         }
         if !is(step.party) {
@@ -99,8 +120,8 @@ mod tests {
     #[test]
     fn allowed_and_check_agree() {
         let desk = |p: Who| p == Who::Desk;
-        assert_eq!(DOOR.allowed("closed", desk), vec!["open"]);
-        assert_eq!(DOOR.allowed("closed", |_| true), vec!["open", "lock"]);
+        assert_eq!(DOOR.allowed("closed", &desk), vec!["open"]);
+        assert_eq!(DOOR.allowed("closed", &|_| true), vec!["open", "lock"]);
         assert!(DOOR.check("open", "closed", desk).is_ok());
         assert_eq!(DOOR.check("fly", "closed", desk), Err(Refusal::Unknown));
         assert_eq!(
@@ -113,7 +134,7 @@ mod tests {
         // Whatever `allowed` offers, `check` accepts.
         for state in ["open", "closed"] {
             for who in [Who::Desk, Who::Office] {
-                for a in DOOR.allowed(state, |p| p == who) {
+                for a in DOOR.allowed(state, &|p| p == who) {
                     assert!(DOOR.check(a, state, |p| p == who).is_ok());
                 }
             }

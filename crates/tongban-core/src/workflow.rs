@@ -3,6 +3,7 @@
 //! `apply` is a pure transition: given a case's workflow position and an action by an actor, it returns the new
 //! position or says precisely why not.
 
+use crate::lifecycle::StateMachine;
 use crate::role::Role;
 use serde::{Deserialize, Serialize};
 
@@ -75,6 +76,23 @@ pub struct ActionDef {
     /// How often the action may be taken in one case (补正: the applicant corrects once).
     #[serde(default)]
     pub max_times: Option<u32>,
+}
+
+/// The case workflow answers as every state machine does; an action is open to a party when the template lists it
+/// among the action's actors, it has not reached its limit, and `resume` has a suspension to go back from.
+impl crate::lifecycle::StateMachine for Template {
+    type At = Position;
+    type Party = Actor;
+    type Action<'a> = &'a ActionDef;
+
+    fn allowed<'a>(&'a self, pos: &Position, is: &dyn Fn(Actor) -> bool) -> Vec<&'a ActionDef> {
+        self.actions
+            .iter()
+            .filter(|a| a.from.contains(&pos.state) && a.actors.iter().any(|x| is(*x)))
+            .filter(|a| a.max_times.is_none_or(|m| pos.times(&a.code) < m))
+            .filter(|a| !matches!(a.to, Target::Previous) || pos.suspended_from.is_some())
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -191,12 +209,7 @@ impl Template {
 
     /// Actions the actor may take now (DIGIT's "next actions"), in template order.
     pub fn allowed_actions(&self, pos: &Position, actor: Actor) -> Vec<&ActionDef> {
-        self.actions
-            .iter()
-            .filter(|a| a.from.contains(&pos.state) && a.actors.contains(&actor))
-            .filter(|a| a.max_times.is_none_or(|m| pos.times(&a.code) < m))
-            .filter(|a| !matches!(a.to, Target::Previous) || pos.suspended_from.is_some())
-            .collect()
+        self.allowed(pos, &|a| a == actor)
     }
 
     /// The pure transition. The caller persists the result together with the event, under the version check.

@@ -6,6 +6,7 @@ use crate::App;
 use crate::Error;
 use chrono::NaiveDate;
 use serde::Serialize;
+use tongban_core::lifecycle::StateMachine;
 use tongban_core::lifecycle::{Lifecycle, Refusal, Step};
 use tongban_store::{CatalogEntry, InfoFilter, InfoItem, NewInfoItem, Session};
 
@@ -194,7 +195,7 @@ fn is_item_party(s: &Session, department: &str, author: &str, party: ItemParty) 
 /// The steps this reader may take on the item now: the lifecycle's, less publishing one's own draft.
 pub fn item_actions(s: &Session, item: &ItemView) -> Vec<&'static str> {
     ITEM_LIFECYCLE
-        .allowed(&item.state, |p| is_item_party(s, &item.department, &item.author, p))
+        .allowed(&item.state, &|p| is_item_party(s, &item.department, &item.author, p))
         .into_iter()
         .filter(|a| *a != "publish" || item.author != s.staff.username)
         .collect()

@@ -6,6 +6,7 @@ use crate::App;
 use crate::{Error, ErrorKind};
 use chrono::NaiveDate;
 use serde::Serialize;
+use tongban_core::lifecycle::StateMachine;
 use tongban_core::lifecycle::{Lifecycle, Refusal, Step};
 use tongban_store::{DisclosureRequest, NewRequestEvent, Session};
 
@@ -92,7 +93,7 @@ fn is_party(s: &Session, r: &DisclosureRequest, party: RequestParty) -> bool {
 /// once-only steps already taken (one correction notice, one extension).
 pub fn request_actions(s: &Session, r: &DisclosureRequest) -> Vec<&'static str> {
     REQUEST_LIFECYCLE
-        .allowed(&r.state, |p| is_party(s, r, p))
+        .allowed(&r.state, &|p| is_party(s, r, p))
         .into_iter()
         .filter(|a| match *a {
             "request_correction" => r.correction_on.is_none(),

@@ -6,6 +6,7 @@ use crate::App;
 use crate::{Error, ErrorKind};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use tongban_core::lifecycle::StateMachine;
 use tongban_core::lifecycle::{Lifecycle, Refusal, Step};
 use tongban_store::{OrderEvent, Session, StoreError, WorkOrder};
 
@@ -92,7 +93,7 @@ const fn step(
 /// the extension steps that do not apply (one request pending at a time).
 pub fn allowed_actions(s: &Session, o: &WorkOrder) -> Vec<&'static str> {
     ORDER_LIFECYCLE
-        .allowed(&o.state, |who| crate::policy::acts_on_order_as(who, s, o))
+        .allowed(&o.state, &|who| crate::policy::acts_on_order_as(who, s, o))
         .into_iter()
         .filter(|a| extension_applies(a, o))
         .collect()
