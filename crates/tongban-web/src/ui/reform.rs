@@ -1,7 +1,7 @@
 //! Pages of the reform services: the public rating results, licence verification, rating by the link in a notice,
 //! the applicant's "my cases", and the staff overview of commitments, bundles, delegations and rectifications.
 
-use super::{csrf_refused, error_page, render, render_result, Layout};
+use super::{error_page, render, render_result, Layout};
 use crate::auth::{MaybeWebUser, WebUser};
 use crate::extract::{ApplicantForm, StaffForm};
 use crate::state::AppState;
@@ -190,8 +190,6 @@ struct RateForm {
     comment: String,
     #[serde(default)]
     t: String,
-    #[serde(default)]
-    csrf: String,
 }
 
 fn rated_message(result: Result<(tongban_store::Rating, Option<i64>), Error>) -> (String, bool) {
@@ -466,16 +464,9 @@ async fn my_rate_page(State(state): State<AppState>, jar: CookieJar, Path(number
 
 async fn my_rate_submit(
     State(state): State<AppState>,
-    jar: CookieJar,
     Path(number): Path<String>,
-    Form(f): Form<RateForm>,
+    ApplicantForm(a, f): ApplicantForm<RateForm>,
 ) -> Response {
-    let Some(a) = applicant(&state, &jar).await else {
-        return Redirect::to("/my").into_response();
-    };
-    if !tongban_app::auth::same_secret(&a.csrf_token, &f.csrf) {
-        return csrf_refused();
-    }
     let result = reform::rate_case(
         &state,
         &a.region_code,
