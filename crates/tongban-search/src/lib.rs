@@ -99,6 +99,8 @@ const OTHER_INTENT_DROP: f32 = 0.85;
 const DEFAULT_LIFT: f32 = 1.05;
 const DEFAULT_DROP: f32 = 0.9;
 /// How many of the best matches are reranked.
+/// The deepest place a search ranks; pages beyond it are empty (no catalog has so many items for one question).
+pub const MAX_DEPTH: usize = 10_000;
 const RERANK_DEPTH: usize = 60;
 
 impl SearchIndex {
@@ -217,7 +219,7 @@ impl SearchIndex {
         )
     }
 
-    /// Ranked items of `region` for a citizen's query; returns the number of matching items and one page of hits.
+    /// Ranked items of `region` for a citizen's query (at most the first `MAX_DEPTH` are ranked); returns the number of matching items and one page of hits.
     pub fn search(
         &self,
         region: &str,
@@ -230,7 +232,12 @@ impl SearchIndex {
             return Ok((0, vec![]));
         };
         let searcher = self.reader.searcher();
-        let depth = (offset + limit).max(RERANK_DEPTH);
+        // A page beyond the deepest the index ranks answers the count and no hits, instead of asking the index to
+        // rank (and allocate for) billions of places.
+        if offset >= MAX_DEPTH {
+            return Ok((searcher.search(&q, &Count)?, vec![]));
+        }
+        let depth = offset.saturating_add(limit).clamp(RERANK_DEPTH, MAX_DEPTH);
         let (top, total) = searcher.search(&q, &(TopDocs::with_limit(depth), Count))?;
         let mut hits = Vec::with_capacity(top.len());
         for (score, addr) in top {
@@ -452,6 +459,15 @@ mod tests {
             .into_iter()
             .map(|h| h.code)
             .collect()
+    }
+
+    #[test]
+    fn a_page_far_beyond_the_results_is_empty_not_a_huge_allocation() {
+        let idx = index();
+        let (total, hits) = idx.search("430603", "许可证", 20, 100_000_000_000 * 20).unwrap();
+        assert!(total >= 2 && hits.is_empty(), "{total} {hits:?}");
+        let (_, hits) = idx.search("430603", "许可证", 20, usize::MAX).unwrap();
+        assert!(hits.is_empty());
     }
 
     #[test]

@@ -64,11 +64,17 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
 }
 
 /// Page and page size with bounds, shared by every paged list.
+/// The last page number a list answers: beyond it nothing is listed anyway, and offsets stay far from overflowing.
+pub const MAX_PAGE: i64 = 100_000;
+
 pub fn paging(page: Option<i64>, per_page: Option<i64>) -> Result<(i64, i64), Error> {
     let page = page.unwrap_or(1);
     let per_page = per_page.unwrap_or(20);
-    if page < 1 {
-        return Err(Error::bad_request("invalid_page", "page应为从1开始的页码"));
+    if !(1..=MAX_PAGE).contains(&page) {
+        return Err(Error::bad_request(
+            "invalid_page",
+            format!("page应为从1开始、不超过{MAX_PAGE}的页码"),
+        ));
     }
     if !(1..=100).contains(&per_page) {
         return Err(Error::bad_request("invalid_per_page", "per_page应在1到100之间"));

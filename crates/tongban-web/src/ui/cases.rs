@@ -79,7 +79,7 @@ async fn inbox(State(state): State<AppState>, WebUser(s): WebUser, Query(q): Que
     if let Err(e) = policy::require(&s.staff, Capability::ReadCases) {
         return error_page(e);
     }
-    let page = q.page.unwrap_or(1).max(1);
+    let page = q.page.unwrap_or(1).clamp(1, crate::extract::MAX_PAGE);
     let result = async {
         let tpl = cases::template(&state, &s.staff.region_code, "default").await?;
         let today = tongban_app::time::today();

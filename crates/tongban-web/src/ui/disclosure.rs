@@ -79,7 +79,7 @@ async fn listing(
     Query(q): Query<ListingQuery>,
 ) -> Response {
     let region = region(&state);
-    let page = q.page.unwrap_or(1).max(1);
+    let page = q.page.unwrap_or(1).clamp(1, crate::extract::MAX_PAGE);
     let result = async {
         let lq = ListQuery {
             department: q.department.clone(),

@@ -305,7 +305,7 @@ async fn search_page(
     Query(p): Query<SearchQuery>,
 ) -> Response {
     let q: String = p.q.unwrap_or_default().trim().chars().take(200).collect();
-    let page = p.page.unwrap_or(1).max(1);
+    let page = p.page.unwrap_or(1).clamp(1, crate::extract::MAX_PAGE);
     let mut view = SearchPage {
         layout: Layout::new(
             if q.is_empty() {
@@ -425,7 +425,7 @@ async fn department_page(
     Query(p): Query<PageQuery>,
 ) -> Response {
     let region = state.config.default_region.clone();
-    let page = p.page.unwrap_or(1).max(1);
+    let page = p.page.unwrap_or(1).clamp(1, crate::extract::MAX_PAGE);
     let result = async {
         let department = tongban_app::catalog::department(&state, &region, &code)
             .await?

@@ -208,7 +208,7 @@ const CATALOG_PAGE_SIZE: i64 = 50;
 async fn catalog(State(state): State<AppState>, WebUser(session): WebUser, Query(p): Query<CatalogQuery>) -> Response {
     let me = &session.staff;
     let region = me.region_code.clone();
-    let page = p.page.unwrap_or(1).max(1);
+    let page = p.page.unwrap_or(1).clamp(1, crate::extract::MAX_PAGE);
     let result = async {
         let filter = tongban_app::catalog::item_filter(
             &state,
@@ -435,7 +435,7 @@ const QUALITY_PAGE_SIZE: i64 = 50;
 
 async fn quality(State(state): State<AppState>, WebUser(session): WebUser, Query(p): Query<QualityQuery>) -> Response {
     let me = &session.staff;
-    let page = p.page.unwrap_or(1).max(1);
+    let page = p.page.unwrap_or(1).clamp(1, crate::extract::MAX_PAGE);
     let result = async {
         let dept = tongban_app::catalog::quality_scope(me, p.department.as_deref())?;
         let rule = p.rule.clone().filter(|r| RULE_LABELS.iter().any(|(c, _)| c == r));

@@ -41,6 +41,22 @@ both_backends!(search_answers_colloquial_questions, |app: TestApp| async move {
         (status, error_code(&body)),
         (StatusCode::BAD_REQUEST, "invalid_per_page")
     );
+    // A page number far out of range is refused (API) or answered empty (page); the server stays up.
+    let (status, body) = app
+        .get_json(&format!("/api/v1/search?q={}&page=100000000000", urlencode("社保")))
+        .await;
+    assert_eq!((status, error_code(&body)), (StatusCode::BAD_REQUEST, "invalid_page"));
+    for path in [
+        "/search?q=%E7%A4%BE%E4%BF%9D&page=100000000000",
+        "/search?q=%E7%A4%BE%E4%BF%9D&page=9223372036854775807",
+    ] {
+        let r = app.get(path).await;
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+    }
+    let (status, _) = app.get_json("/api/v1/items?page=9223372036854775807").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = app.get_json("/api/v1/search?q=x&per_page=3").await;
+    assert_eq!(status, StatusCode::OK, "still serving");
     let (status, body) = app.get_json("/api/v1/search?q=x&colour=red").await;
     assert_eq!((status, error_code(&body)), (StatusCode::BAD_REQUEST, "invalid_query"));
 });
