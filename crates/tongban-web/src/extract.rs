@@ -93,28 +93,33 @@ struct CsrfField {
     csrf: String,
 }
 
+/// Reads a urlencoded form whose `csrf` field must match the session's token (compared in constant time) before the
+/// fields are read as `T`: the one check behind `StaffForm` and `ApplicantForm`.
+async fn csrf_checked_form<T: DeserializeOwned>(req: Request, state: &AppState, expected: &str) -> Result<T, Response> {
+    let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+        crate::ui::error_page(Error::new(
+            crate::error::kind_of(e.status()),
+            "invalid_form",
+            format!("表单内容无法读取：{}", e.body_text()),
+        ))
+    })?;
+    let given = serde_urlencoded::from_bytes::<CsrfField>(&bytes)
+        .map(|f| f.csrf)
+        .unwrap_or_default();
+    if !tongban_app::auth::same_secret(expected, &given) {
+        return Err(crate::ui::csrf_refused());
+    }
+    serde_urlencoded::from_bytes::<T>(&bytes)
+        .map_err(|e| crate::ui::error_page(Error::unprocessable("invalid_form", format!("表单内容无效：{e}"))))
+}
+
 impl<T: DeserializeOwned + Send> FromRequest<AppState> for StaffForm<T> {
     type Rejection = Response;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
         let (mut parts, body) = req.into_parts();
         let WebUser(session) = WebUser::from_request_parts(&mut parts, state).await?;
-        let req = Request::from_parts(parts, body);
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-            crate::ui::error_page(Error::new(
-                crate::error::kind_of(e.status()),
-                "invalid_form",
-                format!("表单内容无法读取：{}", e.body_text()),
-            ))
-        })?;
-        let given = serde_urlencoded::from_bytes::<CsrfField>(&bytes)
-            .map(|f| f.csrf)
-            .unwrap_or_default();
-        if !tongban_app::auth::same_secret(&session.csrf_token, &given) {
-            return Err(crate::ui::csrf_refused());
-        }
-        let form = serde_urlencoded::from_bytes::<T>(&bytes)
-            .map_err(|e| crate::ui::error_page(Error::unprocessable("invalid_form", format!("表单内容无效：{e}"))))?;
+        let form = csrf_checked_form(Request::from_parts(parts, body), state, &session.csrf_token).await?;
         Ok(StaffForm(session, form))
     }
 }
@@ -136,22 +141,7 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for ApplicantForm<T> {
         let Some(session) = crate::ui::signed_in_applicant(state, &jar).await else {
             return Err(axum::response::Redirect::to("/my").into_response());
         };
-        let req = Request::from_parts(parts, body);
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-            crate::ui::error_page(Error::new(
-                crate::error::kind_of(e.status()),
-                "invalid_form",
-                format!("表单内容无法读取：{}", e.body_text()),
-            ))
-        })?;
-        let given = serde_urlencoded::from_bytes::<CsrfField>(&bytes)
-            .map(|f| f.csrf)
-            .unwrap_or_default();
-        if !tongban_app::auth::same_secret(&session.csrf_token, &given) {
-            return Err(crate::ui::csrf_refused());
-        }
-        let form = serde_urlencoded::from_bytes::<T>(&bytes)
-            .map_err(|e| crate::ui::error_page(Error::unprocessable("invalid_form", format!("表单内容无效：{e}"))))?;
+        let form = csrf_checked_form(Request::from_parts(parts, body), state, &session.csrf_token).await?;
         Ok(ApplicantForm(session, form))
     }
 }
