@@ -36,6 +36,23 @@ pub async fn reindex(store: &Store, search: &SearchIndex, region: &str) -> Resul
     Ok(n)
 }
 
+/// Brings this server's search index up to date with the catalog when another server changed it (several servers
+/// share one database; each keeps its own index). `seen` is the fingerprint the index was last built from; the
+/// first pass only records it. Returns whether the index was rebuilt.
+pub async fn follow_catalog(app: &App, region: &str, seen: &mut Option<String>) -> Result<bool, Error> {
+    let now = app.store.catalog_fingerprint(region).await?;
+    if seen.as_deref() == Some(now.as_str()) {
+        return Ok(false);
+    }
+    let first = seen.is_none();
+    *seen = Some(now);
+    if first {
+        return Ok(false);
+    }
+    reindex(&app.store, &app.search, region).await?;
+    Ok(true)
+}
+
 /// Imports a catalog file (CSV or XLSX) into the region and brings the search index up to date.
 pub async fn import_catalog(
     store: &Store,

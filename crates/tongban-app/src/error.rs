@@ -39,6 +39,8 @@ pub struct Error {
     pub message: String,
     /// Extra machine-readable detail, e.g. the bad rows of an import.
     pub details: Option<serde_json::Value>,
+    /// Seconds after which a throttled caller may try again (`Retry-After`).
+    pub retry_after: Option<u64>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -50,6 +52,7 @@ impl Error {
             code,
             message: message.into(),
             details: None,
+            retry_after: None,
         }
     }
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Error {
@@ -80,6 +83,12 @@ impl Error {
             "database_unavailable",
             "数据库暂时无法连接，请稍后重试",
         )
+    }
+    /// Too many attempts: try again in `seconds`.
+    pub fn too_many(code: &'static str, message: impl Into<String>, seconds: u64) -> Error {
+        let mut e = Error::new(ErrorKind::TooMany, code, message);
+        e.retry_after = Some(seconds.max(1));
+        e
     }
     pub fn with_details(mut self, details: serde_json::Value) -> Error {
         self.details = Some(details);

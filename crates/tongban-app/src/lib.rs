@@ -3,16 +3,19 @@
 //! API, the pages, the seed, the demo and the benchmarks call the same functions, and every access decision is
 //! taken by `policy`.
 
+pub mod audit;
 pub mod auth;
 pub mod cases;
 pub mod catalog;
 pub mod disclosure;
 pub mod error;
 pub mod hotline;
+pub mod passwords;
 pub mod policy;
 pub mod queue;
 pub mod reform;
 pub mod staff;
+pub mod throttle;
 pub mod time;
 pub mod url;
 
@@ -33,9 +36,6 @@ pub struct Settings {
     /// of it, so that one deployment can serve another district by its settings alone.
     pub region_name: String,
     pub session_hours: i64,
-    /// Failed logins of one user name within `login_window_minutes` before further attempts are refused.
-    pub login_max_failures: i64,
-    pub login_window_minutes: i64,
     /// Where uploaded files are kept (under `files/`, by content hash).
     pub data_dir: std::path::PathBuf,
     /// Largest file accepted for a material.
@@ -61,8 +61,6 @@ impl Default for Settings {
             default_region: "430603".into(),
             region_name: "云溪区".into(),
             session_hours: 12,
-            login_max_failures: 5,
-            login_window_minutes: 15,
             data_dir: std::path::PathBuf::from("tongban-data"),
             max_upload_bytes: 10 * 1024 * 1024,
             tolerance_days: 10,
@@ -116,6 +114,39 @@ pub struct App {
     pub signing_key: Arc<ed25519_dalek::SigningKey>,
 }
 
+/// The deployment's signing key, refusing to start rather than make every licence already issued verify as forged:
+/// when the key file is missing while licences exist (a new key would be created), or when the key in the data
+/// directory did not sign the last licence (the directory of another deployment, or a key restored wrongly).
+async fn checked_signing_key(store: &Store, data_dir: &std::path::Path) -> Result<ed25519_dalek::SigningKey> {
+    let key_file = data_dir.join(reform::SIGNING_KEY_FILE);
+    let latest = store.latest_licence().await?;
+    if latest.is_some() && !key_file.exists() {
+        return Err(Error::new(
+            ErrorKind::Conflict,
+            "signing_key_missing",
+            format!(
+                "数据库中已有电子证照，但签名密钥{}不存在：若新建密钥，已签发的证照将全部核验为伪造。请从备份恢复数据目录\
+                 （tongban restore），或把原密钥文件放回该位置后再启动",
+                key_file.display()
+            ),
+        ));
+    }
+    let key = reform::signing_key(data_dir).map_err(Error::internal)?;
+    if let Some(l) = latest {
+        if !l.content.verify(&key.verifying_key(), &l.signature) {
+            return Err(Error::new(
+                ErrorKind::Conflict,
+                "signing_key_mismatch",
+                format!(
+                    "签名密钥{}不是签发本库电子证照的密钥（数据目录与数据库不配套）。请使用与该数据库一同备份的数据目录",
+                    key_file.display()
+                ),
+            ));
+        }
+    }
+    Ok(key)
+}
+
 impl App {
     /// An app over a migrated store: the search index of the default region built, the calendar with every notice
     /// loaded, the signing key read from (or created in) the data directory.
@@ -123,7 +154,7 @@ impl App {
         let search = SearchIndex::new()?;
         catalog::reindex(&store, &search, &settings.default_region).await?;
         let calendar = load_calendar(&store).await?;
-        let signing_key = reform::signing_key(&settings.data_dir).map_err(Error::internal)?;
+        let signing_key = checked_signing_key(&store, &settings.data_dir).await?;
         Ok(App {
             store,
             search,

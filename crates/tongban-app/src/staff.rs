@@ -1,8 +1,8 @@
-//! Staff accounts as administrators manage them.
+//! Staff accounts: administrators add, reset and disable them; everyone changes their own password.
 
 use crate::policy::{self, Capability};
-use crate::{App, Error};
-use tongban_store::{NewStaff, Session, Staff};
+use crate::{App, Error, ErrorKind};
+use tongban_store::{AccountChange, NewStaff, Session, Staff};
 
 /// The region's staff (administrators).
 pub async fn list(app: &App, s: &Session) -> Result<Vec<Staff>, Error> {
@@ -10,8 +10,77 @@ pub async fn list(app: &App, s: &Session) -> Result<Vec<Staff>, Error> {
     Ok(app.store.staff_in_region(&s.staff.region_code).await?)
 }
 
-/// Adds an account (administrators); audited by the store.
+/// Adds an account (administrators) whose first password follows the one password rule; audited by the store.
 pub async fn add(app: &App, s: &Session, new: &NewStaff<'_>) -> Result<Staff, Error> {
     policy::require(&s.staff, Capability::ManageStaff)?;
+    crate::passwords::check_new(new.password, &[new.username])?;
     Ok(app.store.add_staff(new, &s.staff.username).await?)
+}
+
+async fn hash(password: &str) -> Result<String, Error> {
+    let password = password.to_string();
+    tokio::task::spawn_blocking(move || tongban_store::hash_password(&password))
+        .await
+        .map_err(Error::internal)?
+        .map_err(Error::from)
+}
+
+/// The signed-in staff member changes their own password, giving the current one; their other sessions end, the
+/// one they are using (`token`) stays.
+pub async fn change_own_password(app: &App, s: &Session, token: &str, current: &str, new: &str) -> Result<(), Error> {
+    let (_, stored) = app
+        .store
+        .staff_by_username(&s.staff.username)
+        .await?
+        .ok_or_else(|| Error::unauthorized("账号不存在"))?;
+    if !crate::auth::check_password(current, stored).await? {
+        return Err(Error::new(
+            ErrorKind::Invalid,
+            "wrong_current_password",
+            "当前密码不正确",
+        ));
+    }
+    crate::passwords::check_new(new, &[&s.staff.username])?;
+    let hash = hash(new).await?;
+    let change = AccountChange::Password {
+        hash: &hash,
+        keep: Some(token),
+    };
+    Ok(app
+        .store
+        .change_staff_account(&s.staff.region_code, &s.staff.username, change, &s.staff.username)
+        .await?)
+}
+
+/// An administrator sets a new password for someone who forgot theirs; all that person's sessions end.
+pub async fn reset_password(app: &App, s: &Session, username: &str, new: &str) -> Result<(), Error> {
+    policy::require(&s.staff, Capability::ManageStaff)?;
+    crate::passwords::check_new(new, &[username])?;
+    let hash = hash(new).await?;
+    let change = AccountChange::Password {
+        hash: &hash,
+        keep: None,
+    };
+    Ok(app
+        .store
+        .change_staff_account(&s.staff.region_code, username, change, &s.staff.username)
+        .await?)
+}
+
+/// An administrator disables (sessions end at once, sign-in refused) or re-enables an account; not their own, so
+/// that a region cannot be left without an administrator by a slip.
+pub async fn set_active(app: &App, s: &Session, username: &str, active: bool) -> Result<(), Error> {
+    policy::require(&s.staff, Capability::ManageStaff)?;
+    if username == s.staff.username {
+        return Err(Error::conflict("own_account", "不能停用本人的账号"));
+    }
+    Ok(app
+        .store
+        .change_staff_account(
+            &s.staff.region_code,
+            username,
+            AccountChange::Active(active),
+            &s.staff.username,
+        )
+        .await?)
 }

@@ -49,13 +49,13 @@ pub struct Session {
     pub expires_at: String,
 }
 
-fn random_token() -> String {
+pub(crate) fn random_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     hex::encode(bytes)
 }
 
-fn token_hash(token: &str) -> String {
+pub(crate) fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
@@ -148,32 +148,52 @@ impl Store {
             .await?;
         Ok(())
     }
+}
 
-    pub async fn record_login_failure(&self, username: &str) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO login_failures (username, at) VALUES ($1, $2)")
-            .bind(username)
-            .bind(now_text())
+impl Store {
+    /// Counts one hit of `bucket` in the fixed window starting at `window_start` (seconds since the epoch) and
+    /// returns the window's hits so far. Every server on the database shares the count.
+    pub async fn throttle_hit(&self, bucket: &str, window_start: i64) -> Result<i64, StoreError> {
+        let _turn = self.write_turn().await;
+        let r = sqlx::query(
+            "INSERT INTO throttle (bucket, window_start, hits) VALUES ($1, $2, 1) \
+             ON CONFLICT (bucket, window_start) DO UPDATE SET hits = throttle.hits + 1 RETURNING hits",
+        )
+        .bind(bucket)
+        .bind(window_start)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(int(&r, "hits")?)
+    }
+
+    /// The hits of `bucket` in the window, without counting one.
+    pub async fn throttle_hits(&self, bucket: &str, window_start: i64) -> Result<i64, StoreError> {
+        let r =
+            sqlx::query("SELECT COALESCE(MAX(hits), 0) AS hits FROM throttle WHERE bucket = $1 AND window_start = $2")
+                .bind(bucket)
+                .bind(window_start)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(int(&r, "hits")?)
+    }
+
+    /// Forgets the counts of `bucket` (a successful sign-in clears its failures).
+    pub async fn throttle_clear(&self, bucket: &str) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
+        sqlx::query("DELETE FROM throttle WHERE bucket = $1")
+            .bind(bucket)
             .execute(&self.pool)
             .await?;
         Ok(())
     }
 
-    /// Failed logins of `username` since `since` (ISO 8601 UTC), for throttling.
-    pub async fn login_failures_since(&self, username: &str, since: &str) -> Result<i64, StoreError> {
-        let r = sqlx::query("SELECT COUNT(*) AS n FROM login_failures WHERE username = $1 AND at > $2")
-            .bind(username)
-            .bind(since)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(int(&r, "n")?)
-    }
-
-    /// A successful login clears the user's failures.
-    pub async fn clear_login_failures(&self, username: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM login_failures WHERE username = $1")
-            .bind(username)
+    /// Drops windows that ended before `before` (seconds since the epoch).
+    pub async fn throttle_prune(&self, before: i64) -> Result<u64, StoreError> {
+        let _turn = self.write_turn().await;
+        let done = sqlx::query("DELETE FROM throttle WHERE window_start < $1")
+            .bind(before)
             .execute(&self.pool)
             .await?;
-        Ok(())
+        Ok(done.rows_affected())
     }
 }

@@ -217,6 +217,9 @@ pub enum Filed {
 pub(crate) const CASE_SELECT: &str = "SELECT c.*, d.code AS department_code, d.name AS department_name FROM cases c \
      JOIN departments d ON d.id = c.department_id";
 
+/// In the notice of a filing, stands for the case number, which only the store knows when it writes the case.
+pub const CASE_NUMBER: &str = "{办件编号}";
+
 pub(crate) async fn append_event(
     tx: &mut Transaction<'static, Any>,
     region: &str,
@@ -266,6 +269,11 @@ pub(crate) async fn append_event(
     .bind(&hash)
     .execute(&mut **tx)
     .await?;
+    sqlx::query("UPDATE cases SET event_head = $1 WHERE id = $2")
+        .bind(&hash)
+        .bind(case_id)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
@@ -390,7 +398,11 @@ pub(crate) async fn insert_case(
     };
     append_event(tx, &new.region_code, case_id, &number, "", &start.state, &event).await?;
     if let Some(n) = notify {
-        queue(tx, &new.region_code, case_id, n).await?;
+        let told = Notification {
+            body: n.body.replace(CASE_NUMBER, &number),
+            ..n.clone()
+        };
+        queue(tx, &new.region_code, case_id, &told).await?;
     }
     // The record as written, without reading it back.
     Ok(CaseRecord {

@@ -528,15 +528,36 @@ impl Store {
         rows.iter().map(event_row).collect()
     }
 
-    /// Notifications not yet delivered whose next attempt is due.
-    pub async fn due_notifications(&self, now: &str, limit: i64) -> Result<Vec<(i64, Notification, i64)>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT id, channel, recipient, body, attempts FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= $1 \
-             ORDER BY id LIMIT {limit}"
+    /// Claims up to `limit` notifications whose next attempt is due and that no server holds, for `lease_until`:
+    /// several servers on one database each get different messages (PostgreSQL skips rows another is claiming;
+    /// SQLite has one writer). A server that dies holding a claim lets it lapse, and the message is tried again.
+    pub async fn claim_notifications(
+        &self,
+        now: &str,
+        lease_until: &str,
+        limit: i64,
+    ) -> Result<Vec<(i64, Notification, i64)>, StoreError> {
+        let claim = crate::auth::random_token();
+        let free = "delivered_at IS NULL AND next_attempt_at <= $2 AND (claimed_until IS NULL OR claimed_until <= $2)";
+        let skip_locked = match self.backend() {
+            crate::Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+            crate::Backend::Sqlite => "",
+        };
+        let _turn = self.write_turn().await;
+        sqlx::query(&format!(
+            "UPDATE outbox SET claim = $1, claimed_until = $3 WHERE {free} AND id IN \
+             (SELECT id FROM outbox WHERE {free} ORDER BY id LIMIT {limit}{skip_locked})"
         ))
+        .bind(&claim)
         .bind(now)
-        .fetch_all(&self.pool)
+        .bind(lease_until)
+        .execute(&self.pool)
         .await?;
+        let rows =
+            sqlx::query("SELECT id, channel, recipient, body, attempts FROM outbox WHERE claim = $1 ORDER BY id")
+                .bind(&claim)
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter()
             .map(|r| {
                 Ok((
@@ -564,21 +585,27 @@ impl Store {
     }
 
     pub async fn notification_delivered(&self, id: i64) -> Result<(), StoreError> {
-        sqlx::query("UPDATE outbox SET delivered_at = $1, attempts = attempts + 1 WHERE id = $2")
-            .bind(now_text())
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "UPDATE outbox SET delivered_at = $1, attempts = attempts + 1, claim = NULL, claimed_until = NULL \
+             WHERE id = $2",
+        )
+        .bind(now_text())
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
     pub async fn notification_failed(&self, id: i64, error: &str, next_attempt_at: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2 WHERE id = $3")
-            .bind(error)
-            .bind(next_attempt_at)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2, claim = NULL, \
+             claimed_until = NULL WHERE id = $3",
+        )
+        .bind(error)
+        .bind(next_attempt_at)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 

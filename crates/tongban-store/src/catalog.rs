@@ -547,3 +547,23 @@ impl<'r> sqlx::FromRow<'r, AnyRow> for ItemSummary {
         })
     }
 }
+
+impl Store {
+    /// A fingerprint of the region's published catalog that changes with every new item, guide version or status
+    /// change: another server compares it to decide when to rebuild its search index.
+    pub async fn catalog_fingerprint(&self, region: &str) -> Result<String, StoreError> {
+        let r = sqlx::query(
+            "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(current_version), 0) AS BIGINT) AS v, COALESCE(MAX(updated_at), '') AS at \
+             FROM items WHERE region_code = $1",
+        )
+        .bind(region)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(format!(
+            "{}/{}/{}",
+            crate::db::int(&r, "n")?,
+            crate::db::int(&r, "v")?,
+            crate::db::text(&r, "at")?
+        ))
+    }
+}

@@ -75,6 +75,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0013_applicant_passwords.sql"),
     ),
     (14, "oidc_logins", include_str!("../migrations/0014_oidc_logins.sql")),
+    (15, "hardening", include_str!("../migrations/0015_hardening.sql")),
 ];
 
 #[derive(Clone)]
@@ -191,6 +192,19 @@ impl Store {
             ran += 1;
         }
         Ok(ran)
+    }
+
+    /// Writes a consistent copy of a SQLite database to `path` while it is in use (`VACUUM INTO`: one read
+    /// transaction, so writers carry on and the copy is a single point in time).
+    pub async fn sqlite_copy_into(&self, path: &std::path::Path) -> Result<(), StoreError> {
+        if self.backend != Backend::Sqlite {
+            return Err(StoreError::Invalid("只有SQLite数据库可以这样复制".into()));
+        }
+        let target = path.to_string_lossy().replace('\'', "''");
+        sqlx::query(&format!("VACUUM INTO '{target}'"))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// Cheap liveness check of the database, for /healthz.

@@ -275,6 +275,14 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
+        // The cases just written are the region's only ones without a chain head yet.
+        sqlx::query(
+            "UPDATE cases SET event_head = COALESCE((SELECT e.hash FROM case_events e WHERE e.case_id = cases.id \
+             ORDER BY e.seq DESC LIMIT 1), '') WHERE region_code = $1 AND event_head = ''",
+        )
+        .bind(region)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(numbers)
     }

@@ -2,6 +2,7 @@
 //! One code path for both through sqlx's `Any` driver; SQL is written once in the common dialect with `$n`
 //! placeholders (SQLite binds `$n` by number too). Each use case runs in one transaction.
 
+mod audit;
 mod auth;
 mod case_steps;
 mod cases;
@@ -19,9 +20,11 @@ mod queue;
 mod reform;
 mod regions;
 
+pub use audit::{CaseHead, Checkpoint};
 pub use auth::{hash_password, verify_password, Session, SessionKind};
 pub use case_steps::{
     CaseRecord, CaseUpdate, Delivery, Filed, NewCase, NewCommitment, NewEvent, NewLicence, NewPayment, Notification,
+    CASE_NUMBER,
 };
 pub use cases::{CaseEvent, CaseFile, CaseFilter};
 pub use catalog::{ImportMode, ImportReport, ItemFilter, ItemHead, ItemRecord, ItemSummary, Page};
@@ -35,7 +38,7 @@ pub use enterprises::EnterprisePerson;
 pub use error::StoreError;
 pub use history::{PastCase, PastEvent};
 pub use hotline::{HotlineCategory, HotlineFile, HotlineWarning, Open311Key, OrderEvent, OrderFilter, WorkOrder};
-pub use org::{Department, NewStaff, Site, Staff, Window};
+pub use org::{AccountChange, Department, NewStaff, Site, Staff, Window};
 pub use payments::{PaidOutcome, Payment};
 pub use queue::{seconds_between, NewTicket, QueueCategory, Taken, Ticket, WindowOutcome, WindowRef};
 pub use reform::{

@@ -53,6 +53,8 @@ pub struct Staff {
     pub department_code: Option<String>,
     pub department_name: Option<String>,
     pub window_name: Option<String>,
+    /// The service site of the staff member's window (the hall, a town centre …), if they sit at one.
+    pub site_code: Option<String>,
     pub active: bool,
 }
 
@@ -69,6 +71,7 @@ impl<'r> sqlx::FromRow<'r, AnyRow> for Staff {
             department_code: opt_text(r, "department_code")?,
             department_name: opt_text(r, "department_name")?,
             window_name: opt_text(r, "window_name")?,
+            site_code: opt_text(r, "site_code")?,
             active: r.try_get::<Flag, _>("active")?.into(),
         })
     }
@@ -86,8 +89,9 @@ pub struct NewStaff<'a> {
 
 pub(crate) const STAFF_SELECT: &str =
     "SELECT s.id, s.region_code, s.username, s.display_name, s.role, s.department_id, \
-     d.code AS department_code, d.name AS department_name, w.name AS window_name, s.active, s.password_hash \
-     FROM staff s LEFT JOIN departments d ON d.id = s.department_id LEFT JOIN windows w ON w.id = s.window_id";
+     d.code AS department_code, d.name AS department_name, w.name AS window_name, ws.code AS site_code, s.active, \
+     s.password_hash FROM staff s LEFT JOIN departments d ON d.id = s.department_id \
+     LEFT JOIN windows w ON w.id = s.window_id LEFT JOIN sites ws ON ws.id = w.site_id";
 
 const DEPARTMENT_SELECT: &str = "SELECT d.id, d.region_code, d.code, d.name, d.phone, \
      (SELECT COUNT(*) FROM items i WHERE i.department_id = d.id AND i.status = 'published') AS item_count \
@@ -262,10 +266,8 @@ impl Store {
     }
 
     /// Creates a staff account with an Argon2id password hash. Department roles must name their department.
+    /// Adds an account; the password was checked against the password rule by the caller (tongban-app).
     pub async fn add_staff(&self, new: &NewStaff<'_>, actor: &str) -> Result<Staff, StoreError> {
-        if new.password.chars().count() < 8 {
-            return Err(StoreError::Invalid("密码至少8个字符".into()));
-        }
         let hash = crate::hash_password(new.password)?;
         self.add_staff_with_hash(new, &hash, actor).await
     }
@@ -393,5 +395,70 @@ pub(crate) async fn department_id(
     {
         Some(r) => Ok(int(&r, "id")?),
         None => Err(StoreError::NotFound(format!("部门“{code}”"))),
+    }
+}
+
+/// A change an administrator or the owner makes to a staff account.
+pub enum AccountChange<'a> {
+    /// A new password (its Argon2id hash); `keep` the token of the owner's current session, which stays signed in.
+    Password { hash: &'a str, keep: Option<&'a str> },
+    /// Enable or disable the account.
+    Active(bool),
+}
+
+impl Store {
+    /// Applies the change to the region's account, audited; every other session of the account ends (a new
+    /// password or a disabled account leaves no old session behind, on any server).
+    pub async fn change_staff_account(
+        &self,
+        region: &str,
+        username: &str,
+        change: AccountChange<'_>,
+        actor: &str,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let Some(row) = sqlx::query("SELECT id FROM staff WHERE region_code = $1 AND username = $2")
+            .bind(region)
+            .bind(username)
+            .fetch_optional(&mut *tx)
+            .await?
+        else {
+            return Err(StoreError::NotFound(format!("工作人员“{username}”")));
+        };
+        let id = int(&row, "id")?;
+        let (action, detail, keep) = match change {
+            AccountChange::Password { hash, keep } => {
+                sqlx::query("UPDATE staff SET password_hash = $1 WHERE id = $2")
+                    .bind(hash)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                let who = if actor == username {
+                    "本人修改"
+                } else {
+                    "管理员重置"
+                };
+                ("staff.password", who, keep.map(crate::auth::token_hash))
+            }
+            AccountChange::Active(active) => {
+                sqlx::query("UPDATE staff SET active = $1 WHERE id = $2")
+                    .bind(i64::from(active))
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                ("staff.active", if active { "启用" } else { "停用" }, None)
+            }
+        };
+        sqlx::query("DELETE FROM sessions WHERE staff_id = $1 AND token_hash <> $2")
+            .bind(id)
+            .bind(keep.clone().unwrap_or_default())
+            .execute(&mut *tx)
+            .await?;
+        audit(&mut tx, region, actor, action, username, detail).await?;
+        tx.commit().await?;
+        if let Ok(mut cache) = self.sessions.lock() {
+            cache.retain(|k, (_, s)| s.staff.username != username || keep.as_deref().is_some_and(|h| k.ends_with(h)));
+        }
+        Ok(())
     }
 }

@@ -1789,6 +1789,15 @@ impl Store {
         .await?)
     }
 
+    /// The last licence issued anywhere: the start checks the signing key against it.
+    pub async fn latest_licence(&self) -> Result<Option<StoredLicence>, StoreError> {
+        Ok(
+            sqlx::query_as::<_, StoredLicence>("SELECT * FROM licences ORDER BY id DESC LIMIT 1")
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
     pub async fn recent_licences(&self, region: &str, limit: i64) -> Result<Vec<StoredLicence>, StoreError> {
         Ok(sqlx::query_as::<_, StoredLicence>(
             "SELECT * FROM licences WHERE region_code = $1 ORDER BY id DESC LIMIT $2",

@@ -187,8 +187,116 @@ pub use tongban_app::url::encode as urlencode;
 
 /// Only same-site paths are followed after login, never another host.
 pub fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
-        _ => "/staff".to_string(),
+    local_path(next).unwrap_or_else(|| "/staff".to_string())
+}
+
+/// Sign-in forms are posted before any session exists, so their CSRF token is a double submit: a fresh random
+/// token in an HttpOnly, SameSite=Strict cookie scoped to the form's path (`/login` for staff, `/my` for the
+/// portal), which a foreign site can neither read nor send, and the same token in the form.
+pub fn issue_sign_in_csrf(
+    jar: axum_extra::extract::CookieJar,
+    path: &'static str,
+    secure: bool,
+) -> (axum_extra::extract::CookieJar, String) {
+    use rand::RngCore;
+    let mut b = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    let token = hex::encode(b);
+    let cookie = axum_extra::extract::cookie::Cookie::build((LOGIN_CSRF_COOKIE, token.clone()))
+        .path(path)
+        .http_only(true)
+        .secure(secure)
+        .same_site(axum_extra::extract::cookie::SameSite::Strict);
+    (jar.add(cookie), token)
+}
+
+/// Whether a sign-in form's token matches its cookie (constant time); a missing cookie never matches.
+pub fn sign_in_csrf_holds(jar: &axum_extra::extract::CookieJar, given: &str) -> bool {
+    let expected = jar
+        .get(LOGIN_CSRF_COOKIE)
+        .map(|c| c.value().to_string())
+        .unwrap_or_default();
+    !expected.is_empty() && tongban_app::auth::same_secret(&expected, given)
+}
+
+/// `next` if it is a path of this site: it starts with one `/`, and holds no backslash, space or control character
+/// (browsers drop tabs and newlines, so `/%09/evil.example` would become `//evil.example`, another site).
+pub fn local_path(next: Option<&str>) -> Option<String> {
+    let n = next?;
+    let ok = n.starts_with('/')
+        && !n.starts_with("//")
+        && n.len() <= 2000
+        && !n.chars().any(|c| c == '\\' || c.is_whitespace() || c.is_control());
+    ok.then(|| n.to_string())
+}
+
+/// The address a request came from: the peer, or — when the peer is a trusted proxy — the last address in
+/// `X-Forwarded-For` that is not one of the trusted proxies.
+pub fn client_address(
+    peer: Option<std::net::IpAddr>,
+    headers: &axum::http::HeaderMap,
+    trusted: &[std::net::IpAddr],
+) -> Option<std::net::IpAddr> {
+    let peer = peer?;
+    if !trusted.contains(&peer) {
+        return Some(peer);
+    }
+    let forwarded: Vec<std::net::IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse().ok())
+        .collect();
+    forwarded
+        .into_iter()
+        .rev()
+        .find(|a| !trusted.contains(a))
+        .or(Some(peer))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_stays_on_this_site() {
+        for bad in [
+            "//evil.example",
+            "/\t/evil.example",
+            "/\\evil.example",
+            "https://evil.example",
+            "/ /x",
+            "/a\nb",
+        ] {
+            assert_eq!(local_path(Some(bad)), None, "{bad:?}");
+        }
+        assert_eq!(
+            local_path(Some("/staff/cases?state=received")).as_deref(),
+            Some("/staff/cases?state=received")
+        );
+        assert_eq!(safe_next(Some("/\t/evil.example")), "/staff");
+    }
+
+    #[test]
+    fn a_forwarded_address_counts_only_from_a_trusted_proxy() {
+        let proxy: std::net::IpAddr = "10.0.0.1".parse().unwrap_or(std::net::Ipv4Addr::LOCALHOST.into());
+        let mut h = axum::http::HeaderMap::new();
+        h.insert(
+            "x-forwarded-for",
+            axum::http::HeaderValue::from_static("1.2.3.4, 5.6.7.8"),
+        );
+        let direct: std::net::IpAddr = "9.9.9.9".parse().unwrap_or(proxy);
+        assert_eq!(
+            client_address(Some(direct), &h, &[proxy]),
+            Some(direct),
+            "a client cannot pick its address"
+        );
+        assert_eq!(
+            client_address(Some(proxy), &h, &[proxy])
+                .map(|a| a.to_string())
+                .as_deref(),
+            Some("5.6.7.8")
+        );
     }
 }

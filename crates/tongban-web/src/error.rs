@@ -26,8 +26,9 @@ pub struct ErrorDetail {
     pub code: String,
     /// What went wrong, in Chinese, naming the problem.
     pub message: String,
+    /// What exactly is wrong, for programs: the fields of a form that fail (an array), the bad rows of an import
+    /// (an array) — any JSON value.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
     pub details: Option<serde_json::Value>,
 }
 
@@ -76,6 +77,7 @@ impl std::ops::Deref for HttpError {
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
         let status = self.status();
+        let retry_after = self.0.retry_after;
         let body = ErrorBody {
             error: ErrorDetail {
                 code: self.0.code.to_string(),
@@ -84,6 +86,7 @@ impl IntoResponse for HttpError {
             },
         };
         let mut response = (status, Json(body)).into_response();
+        with_retry_after(&mut response, retry_after);
         if status == StatusCode::PAYLOAD_TOO_LARGE {
             // The rest of the body was never read, so the connection cannot carry another request; saying so
             // keeps a keep-alive client from sending its next request down a socket the server is closing.
@@ -93,6 +96,15 @@ impl IntoResponse for HttpError {
             );
         }
         response
+    }
+}
+
+/// Tells a throttled client when to come back.
+pub fn with_retry_after(response: &mut Response, seconds: Option<u64>) {
+    if let Some(s) = seconds {
+        response
+            .headers_mut()
+            .insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(s));
     }
 }
 
@@ -121,3 +133,39 @@ impl From<SearchError> for HttpError {
 }
 
 pub type ApiResult<T> = Result<T, HttpError>;
+
+/// Every answer of the API in our error format: a rejection axum answered itself in plain text (a path value that
+/// is not a number, a multipart body without its boundary, a method the route does not take) is rewritten as
+/// `{"error": {"code", "message"}}` with the same status, so that no client meets a second format.
+pub async fn api_errors_as_json(response: Response) -> Response {
+    let status = response.status();
+    let plain = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v.starts_with("text/plain"));
+    if !(status.is_client_error() && plain) {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let code = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::UNPROCESSABLE_ENTITY => "invalid_fields",
+        StatusCode::NOT_FOUND => "not_found",
+        _ => "bad_request",
+    };
+    let mut answer = HttpError(Error::new(kind_of(status), code, format!("请求无法读取：{text}"))).into_response();
+    *answer.status_mut() = status;
+    for (name, value) in parts.headers.iter() {
+        if name != axum::http::header::CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
+            answer.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    answer
+}

@@ -145,3 +145,22 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for ApplicantForm<T> {
         Ok(ApplicantForm(session, form))
     }
 }
+
+/// The client's address for throttling: the peer, or behind a trusted proxy the address it forwarded. Never fails;
+/// a server run without connection info counts every request under one unspecified address (limited together,
+/// never unlimited).
+pub struct ClientAddress(pub tongban_app::throttle::ClientAddress);
+
+impl FromRequestParts<AppState> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip());
+        let address = crate::auth::client_address(peer, &parts.headers, &state.web.trusted_proxies)
+            .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+        Ok(ClientAddress(Some(address)))
+    }
+}

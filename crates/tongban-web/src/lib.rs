@@ -69,12 +69,17 @@ pub fn app(state: AppState) -> Router {
         .merge(ui::router())
         .merge(open311::router())
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), security_headers))
         .layer(middleware::from_fn(record_metrics))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(60),
         ))
-        .layer(TraceLayer::new_for_http())
+        // The span names the path only: query strings carry secrets (a rating link's `t=`, an identity service's
+        // `code=`), which must not reach the log.
+        .layer(TraceLayer::new_for_http().make_span_with(
+            |req: &Request| tracing::info_span!("request", method = %req.method(), path = %req.uri().path()),
+        ))
         .with_state(state)
 }
 
@@ -94,12 +99,66 @@ async fn healthz(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn metrics_text(State(state): State<AppState>) -> Response {
+/// Prometheus reads `/metrics` with the configured token; otherwise only an administrator's or supervisor's API
+/// session may (the route names and volumes say how the service is used, which is not for everybody).
+async fn metrics_text(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    let token = match auth::bearer_token(&headers) {
+        Ok(Some(t)) => t.to_string(),
+        Ok(None) => return HttpError::from(Error::unauthorized("读取运行指标须提供令牌")).into_response(),
+        Err(e) => return HttpError::from(e).into_response(),
+    };
+    let by_token = state
+        .web
+        .metrics_token
+        .as_deref()
+        .is_some_and(|expected| tongban_app::auth::same_secret(expected, &token));
+    let allowed = if by_token {
+        Ok(())
+    } else {
+        match tongban_app::auth::session(&state, &token, tongban_store::SessionKind::Api).await {
+            Ok(Some(s)) => tongban_app::policy::require(&s.staff, tongban_app::policy::Capability::ReadMetrics),
+            Ok(None) => Err(Error::unauthorized("令牌无效或已过期")),
+            Err(e) => Err(e),
+        }
+    };
+    if let Err(e) = allowed {
+        return HttpError::from(e).into_response();
+    }
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.metrics.render(),
     )
         .into_response()
+}
+
+/// The Content-Security-Policy of every answer: everything from this server only, no inline script or style, never
+/// framed by another site.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+    img-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
+/// Security headers on every answer, pages and API alike (OWASP ASVS V14.4). What is not an embedded asset (those
+/// set their own caching) is marked `no-store`, so no shared or browser cache keeps a page with personal data.
+async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    use axum::http::HeaderValue;
+    let mut response = next.run(req).await;
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if state.web.secure_cookies {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    response
 }
 
 async fn not_found(req: Request) -> Response {

@@ -1050,6 +1050,12 @@ impl RawDriver {
         .bind(RAW_HASH)
         .execute(&mut **tx)
         .await?;
+        // The case row records its chain's head, as the store does with every event.
+        sqlx::query("UPDATE cases SET event_head = $1 WHERE id = $2")
+            .bind(RAW_HASH)
+            .bind(case_id)
+            .execute(&mut **tx)
+            .await?;
         Ok(())
     }
 

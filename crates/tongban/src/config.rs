@@ -16,6 +16,13 @@ pub struct FileConfig {
     pub region_name: Option<String>,
     pub secure_cookies: Option<bool>,
     pub session_hours: Option<i64>,
+    /// Addresses of the reverse proxies whose `X-Forwarded-For` is believed; `TONGBAN_TRUSTED_PROXIES`
+    /// (comma-separated) wins.
+    pub trusted_proxies: Option<Vec<String>>,
+    /// The token Prometheus sends to read /metrics; `TONGBAN_METRICS_TOKEN` wins.
+    pub metrics_token: Option<String>,
+    /// The SMS gateway: each message is POSTed here as JSON; `TONGBAN_SMS_WEBHOOK` wins.
+    pub sms_webhook: Option<String>,
     /// The secret shared with the payment platform (HMAC-SHA256 of its notifications); `TONGBAN_PAYMENT_SECRET` wins.
     pub payment_secret: Option<String>,
     /// Another path the payment platform posts to; `TONGBAN_PAYMENT_NOTIFY_PATH` wins.
@@ -64,6 +71,9 @@ pub struct Config {
     pub region_name: String,
     pub secure_cookies: bool,
     pub session_hours: i64,
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    pub metrics_token: Option<String>,
+    pub sms_webhook: Option<String>,
     pub hotline: tongban_app::hotline::HotlineSettings,
     pub payment_secret: Option<String>,
     pub payment_notify_path: Option<String>,
@@ -225,6 +235,45 @@ impl Config {
                 });
             }
         }
+        let trusted_proxies = match std::env::var("TONGBAN_TRUSTED_PROXIES") {
+            Ok(v) => v
+                .split(',')
+                .map(|a| a.trim().to_string())
+                .filter(|a| !a.is_empty())
+                .collect(),
+            Err(_) => file.trusted_proxies.unwrap_or_default(),
+        };
+        let trusted_proxies = trusted_proxies
+            .iter()
+            .map(|a| {
+                a.parse().map_err(|_| ConfigError::Invalid {
+                    key: "trusted_proxies",
+                    reason: format!("“{a}”不是IP地址"),
+                })
+            })
+            .collect::<Result<Vec<std::net::IpAddr>, _>>()?;
+        let metrics_token = std::env::var("TONGBAN_METRICS_TOKEN")
+            .ok()
+            .or(file.metrics_token)
+            .filter(|s| !s.trim().is_empty());
+        if metrics_token.as_ref().is_some_and(|s| s.len() < 16) {
+            return Err(ConfigError::Invalid {
+                key: "metrics_token",
+                reason: "读取指标的令牌至少16个字符".into(),
+            });
+        }
+        let sms_webhook = std::env::var("TONGBAN_SMS_WEBHOOK")
+            .ok()
+            .or(file.sms_webhook)
+            .filter(|s| !s.trim().is_empty());
+        if let Some(url) = &sms_webhook {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return Err(ConfigError::Invalid {
+                    key: "sms_webhook",
+                    reason: format!("“{url}”应为http(s)地址"),
+                });
+            }
+        }
         Ok(Config {
             listen,
             database_url,
@@ -233,6 +282,9 @@ impl Config {
             region_name,
             secure_cookies: file.secure_cookies.unwrap_or(false),
             session_hours,
+            trusted_proxies,
+            metrics_token,
+            sms_webhook,
             hotline,
             payment_secret,
             payment_notify_path,
@@ -243,6 +295,8 @@ impl Config {
     pub fn web(&self) -> tongban_web::WebConfig {
         tongban_web::WebConfig {
             secure_cookies: self.secure_cookies,
+            trusted_proxies: self.trusted_proxies.clone(),
+            metrics_token: self.metrics_token.clone(),
         }
     }
 

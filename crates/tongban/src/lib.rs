@@ -1,6 +1,7 @@
 //! The tongban binary's library: configuration, reference and demo data, and the server start-up, kept apart from
 //! `main` so that the integration tests start exactly what the binary starts.
 
+pub mod backup;
 pub mod bench;
 pub mod config;
 pub mod replay;
@@ -37,18 +38,4 @@ pub async fn import_file(
     } else {
         catalog_import(store, search, region, bytes, mode, actor).await
     }
-}
-
-/// Recomputes every case's event chain; the problems found (events changed, removed or reordered).
-pub async fn audit_verify(store: &Store) -> Result<(usize, Vec<tongban_core::audit::ChainProblem>), StoreError> {
-    let events = store.all_case_events(None).await?;
-    let mut problems = Vec::new();
-    let mut start = 0;
-    for i in 1..=events.len() {
-        if i == events.len() || events[i].content.case_number != events[start].content.case_number {
-            problems.extend(tongban_core::audit::verify_chain(&events[start..i]));
-            start = i;
-        }
-    }
-    Ok((events.len(), problems))
 }

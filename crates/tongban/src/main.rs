@@ -83,6 +83,12 @@ enum Command {
         #[command(subcommand)]
         command: Open311Command,
     },
+    /// Write a consistent backup of the database and the data directory (signing key, checkpoint log, uploaded
+    /// files) into DIR, while the server keeps serving. PostgreSQL needs the server's pg_dump.
+    Backup { dir: PathBuf },
+    /// Restore a backup from DIR into an empty data directory and database (PostgreSQL: an empty database and
+    /// pg_restore). Every file is checked against the backup's manifest first.
+    Restore { dir: PathBuf },
     /// The hash-chained case history.
     Audit {
         #[command(subcommand)]
@@ -124,8 +130,12 @@ enum CalendarCommand {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Recompute every case's event chain; report events changed, removed or reordered. Exit status 1 if any.
+    /// Check every case's event chain, each case row against its chain, and every signed checkpoint (with the
+    /// checkpoint log in the data directory); report what was changed, removed, reordered or rewritten. Exit
+    /// status 1 if anything.
     Verify,
+    /// Sign a checkpoint over the events written since the last one (the server does this hourly).
+    Checkpoint,
 }
 
 #[derive(Subcommand)]
@@ -231,7 +241,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Serve => {
             let store = open_store(&config).await?;
             drop(store);
-            serve(&config).await?;
+            serve(&config, false).await?;
         }
         Command::Migrate => {
             let store = open_store_unmigrated(&config).await?;
@@ -244,7 +254,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             }
             demo(&config, days, scale).await?;
             if !no_serve {
-                serve(&config).await?;
+                serve(&config, true).await?;
             }
         }
         Command::Seed => {
@@ -360,17 +370,60 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 );
             }
         }
+        Command::Backup { dir } => {
+            let store = open_store(&config).await?;
+            let m = tongban::backup::backup(&store, &config.database_url, &config.data_dir, &dir).await?;
+            println!(
+                "已备份到{}（{}数据库，{}个文件，清单manifest.json）",
+                dir.display(),
+                m.backend,
+                m.files.len()
+            );
+        }
+        Command::Restore { dir } => {
+            let m = tongban::backup::restore(&dir, &config.database_url, &config.data_dir).await?;
+            println!(
+                "已从{}恢复{}的备份（{}个文件）到{}",
+                dir.display(),
+                m.created_at,
+                m.files.len(),
+                config.data_dir.display()
+            );
+        }
         Command::Audit {
             command: AuditCommand::Verify,
         } => {
-            let store = open_store(&config).await?;
-            let (checked, problems) = tongban::audit_verify(&store).await?;
-            for p in &problems {
+            let app = tongban::build_app(&config.database_url, config.settings()).await?;
+            let report = tongban_app::audit::verify(&app)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.message))?;
+            for p in &report.problems {
                 println!("{}\t第{}条\t{}\t{}", p.case_number, p.seq, p.kind, p.message);
             }
-            println!("核验了{checked}条办件事件，发现{}处问题", problems.len());
-            if !problems.is_empty() {
+            println!(
+                "核验了{}个办件的{}条事件和{}个签名检查点，发现{}处问题",
+                report.cases,
+                report.events,
+                report.checkpoints,
+                report.problems.len()
+            );
+            if !report.problems.is_empty() {
                 return Ok(std::process::ExitCode::FAILURE);
+            }
+        }
+        Command::Audit {
+            command: AuditCommand::Checkpoint,
+        } => {
+            let app = tongban::build_app(&config.database_url, config.settings()).await?;
+            match tongban_app::audit::checkpoint(&app, None)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.message))?
+            {
+                Some(c) => println!(
+                    "已签署检查点：截至第{}号事件，共{}条事件，摘要{}",
+                    c.last_event_id, c.events, c.digest
+                ),
+                None => println!("自上一个检查点以来没有新事件"),
             }
         }
         Command::Bench {
@@ -425,6 +478,9 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 Some(p) => (p, false),
                 None => (generate_password(), true),
             };
+            if let Err(e) = tongban_app::passwords::check_new(&password, &[&username]) {
+                bail!("{}", e.message);
+            }
             let display = name.unwrap_or_else(|| username.clone());
             let staff = store
                 .add_staff(
@@ -506,8 +562,8 @@ async fn demo(config: &Config, days: u32, scale: f64) -> anyhow::Result<()> {
         Ok(p) if !p.is_empty() => (p, false),
         _ => (generate_password(), true),
     };
-    if password.chars().count() < 8 {
-        bail!("TONGBAN_DEMO_PASSWORD至少8个字符");
+    if let Err(e) = tongban_app::passwords::check_new(&password, &[]) {
+        bail!("TONGBAN_DEMO_PASSWORD不可用：{}", e.message);
     }
     let hash = tongban_store::hash_password(&password)?;
     let users = tongban::seed::demo_users_with_hash(&store, &config.region, &hash).await?;
@@ -561,7 +617,9 @@ async fn demo(config: &Config, days: u32, scale: f64) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve(config: &Config) -> anyhow::Result<()> {
+/// Runs the server and its background workers; `demo` prints outgoing messages to the console unless an SMS
+/// gateway is configured.
+async fn serve(config: &Config, demo: bool) -> anyhow::Result<()> {
     if config.is_sqlite() {
         std::fs::create_dir_all(&config.data_dir)?;
     }
@@ -578,31 +636,64 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
     println!("  工作人员    http://{addr}/login");
     println!("  接口文档    http://{addr}/api/openapi.json");
     println!("  健康检查    http://{addr}/healthz   指标 http://{addr}/metrics");
+    let notifier = match &config.sms_webhook {
+        Some(url) => {
+            println!("  短信网关    {url}");
+            tongban_app::cases::Notifier::webhook(url).map_err(|e| anyhow::anyhow!(e.message))?
+        }
+        None if demo => {
+            println!("  短信        未配置短信网关，演示中的短信显示在本窗口（号码已遮盖）");
+            tongban_app::cases::Notifier::Console
+        }
+        None => tongban_app::cases::Notifier::Log,
+    };
     let worker_store = state.store.clone();
     tokio::spawn(async move {
         // The outbox worker: one pass every few seconds; a failed pass is logged and the next one retries.
         loop {
-            if let Err(e) = tongban_app::cases::deliver_notifications(
-                &worker_store,
-                &tongban_app::cases::LogSink,
-                chrono::Utc::now(),
-            )
-            .await
+            if let Err(e) =
+                tongban_app::cases::deliver_notifications(&worker_store, &notifier, chrono::Utc::now()).await
             {
                 tracing::warn!(error = %e.message, "notification pass failed");
             }
             tokio::time::sleep(std::time::Duration::from_secs(5)).await;
         }
     });
+    let follow_state = state.app.clone();
+    tokio::spawn(async move {
+        // Another server may change the catalog: its edits reach this server's search within seconds.
+        let region = follow_state.config.default_region.clone();
+        let mut seen = None;
+        loop {
+            match tongban_app::catalog::follow_catalog(&follow_state, &region, &mut seen).await {
+                Ok(true) => tracing::info!("catalog changed elsewhere: search index rebuilt"),
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e.message, "catalog follow pass failed"),
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+        }
+    });
     let sweep_state = state.app.clone();
     tokio::spawn(async move {
-        // 容缺 commitments fall due by the day; an hourly pass marks the broken ones soon after midnight.
+        // 容缺 commitments fall due by the day; an hourly pass marks the broken ones soon after midnight. The same
+        // pass signs an audit checkpoint up to the last event seen an hour ago (every transaction holding a lower
+        // id has ended by then).
+        let mut horizon: Option<i64> = None;
         loop {
+            if let Some(up_to) = horizon {
+                if let Err(e) = tongban_app::audit::checkpoint(&sweep_state, Some(up_to)).await {
+                    tracing::warn!(error = %e.message, "audit checkpoint failed");
+                }
+            }
+            horizon = sweep_state.store.max_event_id().await.ok();
             let region = sweep_state.config.default_region.clone();
             match tongban_app::reform::sweep_commitments(&sweep_state, &region, tongban_app::time::today()).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(commitments = n, "overdue tolerance commitments marked"),
                 Err(e) => tracing::warn!(error = %e.message, "commitment sweep failed"),
+            }
+            if let Err(e) = tongban_app::throttle::prune(&sweep_state).await {
+                tracing::warn!(error = %e.message, "throttle prune failed");
             }
             tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
         }

@@ -205,9 +205,7 @@ pub async fn demo_users(
     region: &str,
     password: &str,
 ) -> Result<Vec<(String, String, String)>, StoreError> {
-    if password.chars().count() < 8 {
-        return Err(StoreError::Invalid("演示密码至少8个字符".into()));
-    }
+    tongban_app::passwords::check_new(password, &[]).map_err(|e| StoreError::Invalid(e.message))?;
     let hash = tongban_store::hash_password(password)?;
     demo_users_with_hash(store, region, &hash).await
 }

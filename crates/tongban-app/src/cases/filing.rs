@@ -164,9 +164,10 @@ pub async fn file_at(
         channel: "sms".into(),
         recipient: f.applicant.phone.clone(),
         body: format!(
-            "{}您申请的“{}”已提交，请等待受理。",
+            "{}您申请的“{}”已提交，办件编号{}，请等待受理。",
             app.config.sms_signature(),
-            item.guide.name
+            item.guide.name,
+            tongban_store::CASE_NUMBER
         ),
     };
     match app.store.file_case(&new, &item, &tpl, Some(&notice)).await {

@@ -143,7 +143,10 @@ pub fn forget_template(app: &App, region: &str, code: &str) {
     }
 }
 
+/// The case as the staff member may read it (`policy::may_read_case`): a role that reads no cases is refused (403),
+/// another department's case does not exist for the reader (404).
 pub async fn load(app: &App, s: &Session, number: &str) -> Result<CaseRecord, Error> {
+    crate::policy::require(&s.staff, crate::policy::Capability::ReadCases)?;
     match app.store.case_by_number(&s.staff.region_code, number).await? {
         Some(c) if crate::policy::may_read_case(s, &c) => Ok(c),
         // Another department's case does not exist for this reader.

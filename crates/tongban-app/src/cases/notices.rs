@@ -83,49 +83,136 @@ pub async fn import_notice(
     Ok(moved)
 }
 
-/// Where notifications go. The default writes to the log (with the recipient masked); an SMS or e-mail gateway
-/// implements the same trait.
-pub trait NotificationSink: Send + Sync {
-    fn deliver(&self, n: &Notification) -> Result<(), String>;
+/// Where the outbox's messages go.
+#[derive(Clone)]
+pub enum Notifier {
+    /// Records that a message went — its channel, the recipient masked and its length — never its text, which may
+    /// hold a sign-in code or a rating link's token.
+    Log,
+    /// `tongban demo`: as `Log`, and prints each message to the console for the person trying the demo, the
+    /// recipient and any phone or ID number in the text masked; codes and links stay, the demo user needs them.
+    Console,
+    /// The SMS gateway (`TONGBAN_SMS_WEBHOOK`): each SMS is POSTed as JSON `{"id", "phone", "text"}` with an
+    /// `Idempotency-Key` header of the message's id; any 2xx answer means delivered. Messages to staff (a
+    /// department's workbench) are not SMS and are only logged.
+    Webhook { url: String, client: reqwest::Client },
 }
 
-pub struct LogSink;
+impl Notifier {
+    /// The webhook notifier; `url` must be http(s).
+    pub fn webhook(url: &str) -> Result<Notifier, Error> {
+        let client = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(Error::internal)?;
+        Ok(Notifier::Webhook {
+            url: url.to_string(),
+            client,
+        })
+    }
 
-impl NotificationSink for LogSink {
-    fn deliver(&self, n: &Notification) -> Result<(), String> {
+    /// Delivers one message (`id` its outbox row); an error says why, for the retry record.
+    pub async fn deliver(&self, id: i64, n: &Notification) -> Result<(), String> {
         let to = if n.channel == "sms" {
             crate::policy::mask::phone(&n.recipient)
         } else {
             n.recipient.clone()
         };
-        tracing::info!(channel = %n.channel, to = %to, body = %n.body, "notification delivered");
+        if let (Notifier::Webhook { url, client }, "sms") = (self, n.channel.as_str()) {
+            let key = format!("tongban-outbox-{id}");
+            let body = serde_json::json!({"id": key, "phone": n.recipient, "text": n.body});
+            let answer = client
+                .post(url)
+                .header("Idempotency-Key", &key)
+                .json(&body)
+                .send()
+                .await
+                .map_err(|e| format!("短信网关无法连接：{}", e.without_url()))?;
+            if !answer.status().is_success() {
+                return Err(format!("短信网关答复{}", answer.status()));
+            }
+        }
+        if matches!(self, Notifier::Console) {
+            println!("【短信 → {to}】{}", mask_numbers_in_text(&n.body));
+        }
+        tracing::info!(id, channel = %n.channel, to = %to, chars = n.body.chars().count(), "notification delivered");
         Ok(())
     }
 }
 
-/// One pass of the outbox worker: delivers what is due; a failure is retried later with a growing delay, so
-/// nothing is lost. Returns (delivered, failed).
+/// The text with every phone number (11 digits from 1) and ID number (17 digits and a check character) masked;
+/// shorter numbers — a six-digit code, a case number's parts — stay.
+pub fn mask_numbers_in_text(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_ascii_digit() {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < chars.len() && (chars[i].is_ascii_digit() || (i - start == 17 && matches!(chars[i], 'X' | 'x'))) {
+            i += 1;
+        }
+        let run: String = chars[start..i].iter().collect();
+        let masked = match run.len() {
+            18 => crate::policy::mask::identifier("person", &run),
+            11 if run.starts_with('1') => crate::policy::mask::phone(&run),
+            _ => run,
+        };
+        out.push_str(&masked);
+    }
+    out
+}
+
+/// How long a server holds the messages it claimed before another may take them (it died, or hangs).
+const CLAIM_LEASE_MINUTES: i64 = 5;
+
+/// One pass of the outbox worker: claims what is due (several servers on one database each claim different
+/// messages) and delivers it; a failure is retried later with a doubling delay, so nothing is lost. Returns
+/// (delivered, failed).
 pub async fn deliver_notifications(
     store: &tongban_store::Store,
-    sink: &dyn NotificationSink,
+    notifier: &Notifier,
     now: chrono::DateTime<Utc>,
 ) -> Result<(usize, usize), Error> {
-    let now_text = now.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let stamp = |t: chrono::DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let lease = now + chrono::Duration::minutes(CLAIM_LEASE_MINUTES);
     let mut ok = 0;
     let mut failed = 0;
-    for (id, n, attempts) in store.due_notifications(&now_text, 100).await? {
-        match sink.deliver(&n) {
+    for (id, n, attempts) in store.claim_notifications(&stamp(now), &stamp(lease), 100).await? {
+        match notifier.deliver(id, &n).await {
             Ok(()) => {
                 store.notification_delivered(id).await?;
                 ok += 1;
             }
             Err(e) => {
                 let delay = chrono::Duration::minutes(1i64 << attempts.clamp(0, 10));
-                let next = (now + delay).format("%Y-%m-%dT%H:%M:%SZ").to_string();
-                store.notification_failed(id, &e, &next).await?;
+                store.notification_failed(id, &e, &stamp(now + delay)).await?;
                 failed += 1;
             }
         }
     }
     Ok((ok, failed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_in_a_message_are_masked_but_codes_stay() {
+        let text = "430603199001011234的办件已受理，验证码123456，联系电话13812345678，证件43060319900101123X。";
+        let masked = mask_numbers_in_text(text);
+        assert!(masked.contains("验证码123456"), "{masked}");
+        assert!(
+            !masked.contains("199001011234") && !masked.contains("12345678，"),
+            "{masked}"
+        );
+        assert!(masked.contains("138****5678"), "{masked}");
+        assert!(!masked.contains("19900101123X"), "{masked}");
+    }
 }

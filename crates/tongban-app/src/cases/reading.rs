@@ -24,6 +24,7 @@ pub struct CaseQuery {
 
 /// The cases the staff member may read that match the query, newest first: department staff their department's.
 pub async fn list(app: &App, s: &Session, q: CaseQuery, page: i64, per_page: i64) -> Result<Page<CaseRecord>, Error> {
+    crate::policy::require(&s.staff, crate::policy::Capability::ReadCases)?;
     let today = crate::time::today();
     let warn_by = app.calendar().add_working_days(today, WARN_DAYS as u32).date;
     let filter = CaseFilter {
@@ -81,7 +82,15 @@ pub struct ProgressStep {
     pub state: String,
 }
 
-pub async fn progress(app: &App, number: &str, code: &str) -> Result<Progress, Error> {
+/// The public progress query; at most `throttle::PROGRESS_QUERIES_PER_ADDRESS` from one address, so that the
+/// four-character code cannot be tried through.
+pub async fn progress(
+    app: &App,
+    number: &str,
+    code: &str,
+    address: crate::throttle::ClientAddress,
+) -> Result<Progress, Error> {
+    crate::throttle::hit_address(app, crate::throttle::PROGRESS_QUERIES_PER_ADDRESS, address).await?;
     let region = app.config.default_region.clone();
     let not_found = || Error::not_found(format!("办件“{number}”（或查询码不符）"));
     let c = app

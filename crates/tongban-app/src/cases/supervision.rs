@@ -17,7 +17,7 @@ use tongban_store::CaseRecord;
 ///   time can be read against both (the report's "promised limits 60.2% shorter than legal" is
 ///   1 − avg_promised_days ÷ avg_legal_days over all items).
 #[derive(Debug, Clone, Default, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = SupervisionFigures))]
 pub struct Figures {
     pub key: String,
     pub name: String,

@@ -30,7 +30,7 @@ pub struct CatalogFigure {
 }
 
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = DisclosureFigures))]
 pub struct Figures {
     pub from: String,
     pub to: String,

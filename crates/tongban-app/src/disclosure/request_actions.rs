@@ -299,7 +299,15 @@ pub struct RequestProgress {
 
 /// A request by its number and the last four characters of the applicant's identifier or phone; a wrong code is
 /// the same "not found" as a wrong number, so that numbers cannot be probed.
-pub async fn progress(app: &App, region: &str, number: &str, code: &str) -> Result<RequestProgress, Error> {
+/// Throttled per address like the case progress query.
+pub async fn progress(
+    app: &App,
+    region: &str,
+    number: &str,
+    code: &str,
+    address: crate::throttle::ClientAddress,
+) -> Result<RequestProgress, Error> {
+    crate::throttle::hit_address(app, crate::throttle::PROGRESS_QUERIES_PER_ADDRESS, address).await?;
     let not_found = || Error::not_found(format!("申请“{}”（或查询码不符）", number.trim()));
     let r = app
         .store

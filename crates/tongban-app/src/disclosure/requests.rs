@@ -262,7 +262,11 @@ pub async fn file_request(
     by: Option<&Session>,
     today: NaiveDate,
     now: &str,
+    address: crate::throttle::ClientAddress,
 ) -> Result<RequestView, Error> {
+    if by.is_none() {
+        crate::throttle::hit_address(app, crate::throttle::ANONYMOUS_ORDERS_PER_ADDRESS, address).await?;
+    }
     let (filed_by, channel) = match by {
         Some(s) => {
             if !crate::policy::may_author_disclosure(s, &input.department) {

@@ -314,7 +314,13 @@ pub struct PublicRequest {
 }
 
 /// The portal's request, with the files the web form handed in (none from the JSON API).
-pub async fn submit_public(app: &App, r: PublicRequest, uploads: &[super::files::Upload]) -> Result<WorkOrder, Error> {
+/// At most `throttle::ANONYMOUS_ORDERS_PER_ADDRESS` from one address (counted once the request reads well).
+pub async fn submit_public(
+    app: &App,
+    r: PublicRequest,
+    uploads: &[super::files::Upload],
+    address: crate::throttle::ClientAddress,
+) -> Result<WorkOrder, Error> {
     if r.channel != "web" && r.channel != "mailbox" {
         return Err(Error::unprocessable(
             "invalid_channel",
@@ -325,6 +331,7 @@ pub async fn submit_public(app: &App, r: PublicRequest, uploads: &[super::files:
     if r.name.trim().is_empty() {
         return Err(Error::unprocessable("name_required", "请填写姓名"));
     }
+    crate::throttle::hit_address(app, crate::throttle::ANONYMOUS_ORDERS_PER_ADDRESS, address).await?;
     let input = Intake {
         channel: r.channel,
         category: r.category,

@@ -51,7 +51,7 @@ pub struct OrderView {
 }
 
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = OrderEventView))]
 pub struct EventView {
     pub at: String,
     pub actor: String,

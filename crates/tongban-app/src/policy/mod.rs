@@ -70,6 +70,10 @@ pub enum Capability {
     /// Read the daily reconciliation of fees (对账): the finance side of the centre, which the supervisor and the
     /// administrator stand for until a finance role exists.
     ReconcilePayments,
+    /// Read the helper pairs (帮代办): clerks their own, supervisors and administrators all.
+    ReadHelperPairs,
+    /// Read the service's run-time metrics (/metrics) with a session; Prometheus uses the configured token.
+    ReadMetrics,
 }
 
 impl Capability {
@@ -92,13 +96,15 @@ impl Capability {
             Capability::ReadHotlineBulletins => &[Supervisor, Admin, Operator, Reviewer, Head],
             Capability::FollowRectifications => &[Supervisor, Admin, Clerk],
             Capability::RevokeLicences => &[Head, Admin],
-            Capability::ReadCommitments => &[Clerk, Supervisor, Admin],
+            Capability::ReadCommitments | Capability::ReadHelperPairs => &[Clerk, Supervisor, Admin],
             Capability::HandleBundles => &[Clerk, Admin],
             Capability::ReadEnterprises => &[Clerk, Supervisor, Admin, Policy],
             Capability::EditDisclosureCatalog => &[Admin],
             Capability::RecordDisclosureAppeals | Capability::RecordDisclosureRequests => &[Discloser, Admin],
             Capability::ReadAllDisclosure => &[Discloser, Admin, Supervisor],
-            Capability::ReadQueueFigures | Capability::ReconcilePayments => &[Supervisor, Admin],
+            Capability::ReadQueueFigures | Capability::ReconcilePayments | Capability::ReadMetrics => {
+                &[Supervisor, Admin]
+            }
             Capability::CallAtWindow => &[Clerk],
             Capability::UseHotline => &[Operator, Supervisor, Reviewer, Head],
             Capability::UseDisclosureWorkbench => &[Discloser, Admin, Head, Reviewer, Supervisor],
@@ -138,6 +144,8 @@ impl Capability {
             Capability::CallAtWindow => "在窗口叫号",
             Capability::UseHotline => "办理12345工单",
             Capability::ReconcilePayments => "查看缴费对账",
+            Capability::ReadMetrics => "读取运行指标",
+            Capability::ReadHelperPairs => "查看帮代办结对",
         }
     }
 }
@@ -168,9 +176,12 @@ fn in_own_department(s: &Session, department_code: &str) -> bool {
 // ---------------------------------------------------------------------------------------------------------------
 // Cases.
 
-/// Whether the staff member may read (and so act on) a case: same region, and department staff their department's.
+/// Whether the staff member may read (and so act on) a case: a role that works on or watches cases, the same region,
+/// and department staff only their department's. Hotline, disclosure and policy officers read none.
 pub fn may_read_case(s: &Session, c: &CaseRecord) -> bool {
-    s.staff.region_code == c.region_code && (!own_department_only(s) || s.staff.department_id == Some(c.department_id))
+    allows(&s.staff, Capability::ReadCases)
+        && s.staff.region_code == c.region_code
+        && (!own_department_only(s) || s.staff.department_id == Some(c.department_id))
 }
 
 /// Where personal data is shown: one record opened by its reader, or a list (and an export) of many.
@@ -184,6 +195,16 @@ pub enum Shown {
 /// who may read it, supervisors excepted: they audit, they do not contact applicants); in lists and exports, nobody.
 pub fn reveals_case_applicant(reader: Option<&Session>, c: &CaseRecord, shown: Shown) -> bool {
     shown == Shown::Record && reader.is_some_and(|s| may_read_case(s, c) && s.staff.role != Role::Supervisor)
+}
+
+/// Whether the staff member's session stands for the rating tablet (评价器) of a window on this case: only a
+/// clerk at a window, only for a case filed at that window's site and not online, so that no other staff member
+/// — least of all the department that handled it — can rate a case in the applicant's place.
+pub fn may_rate_at_window(s: &Session, c: &CaseRecord) -> bool {
+    s.staff.role == Role::Clerk
+        && s.staff.region_code == c.region_code
+        && c.channel != "online"
+        && s.staff.site_code.as_deref() == Some(c.site_code.as_str())
 }
 
 /// Who sees the rectification of bad ratings: department staff their department's tasks, and those who follow

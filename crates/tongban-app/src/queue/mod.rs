@@ -110,7 +110,7 @@ pub fn state_label(s: &str) -> &'static str {
 }
 
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = QueueCategoryView))]
 pub struct CategoryView {
     pub code: String,
     pub name: String,

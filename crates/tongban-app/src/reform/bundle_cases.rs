@@ -128,8 +128,12 @@ pub async fn bundle_action(
 
 /// The region's latest bundle applications (at most 50), each with where it stands.
 pub async fn recent_bundle_cases(app: &App, s: &Session) -> Result<Vec<(BundleCase, BundleStatus)>, Error> {
+    policy::require(&s.staff, Capability::ReadCases)?;
     let mut rows = Vec::new();
     for (b, parts) in app.store.bundle_cases(&s.staff.region_code, 50).await? {
+        if !parts.iter().any(|c| policy::may_read_case(s, c)) {
+            continue;
+        }
         let st = bundle_status(app, &b, &parts).await?;
         rows.push((b, st));
     }

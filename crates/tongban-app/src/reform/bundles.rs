@@ -26,7 +26,7 @@ pub struct BundleGuide {
 }
 
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = BundleGuideItem))]
 pub struct BundleItem {
     pub code: String,
     pub name: String,
@@ -345,11 +345,25 @@ impl BundleRegion for BundleCase {
     }
 }
 
+/// A bundle application as the staff member may read it: as cases are read (`policy::may_read_case`) — department
+/// staff see the bundle only when a part is theirs, and only their parts; others of another department's
+/// bundle find nothing.
 pub async fn load_bundle(app: &App, s: &Session, number: &str) -> Result<(BundleCase, Vec<CaseRecord>), Error> {
-    app.store
+    crate::policy::require(&s.staff, crate::policy::Capability::ReadCases)?;
+    let not_found = || Error::not_found(format!("一件事办件“{number}”"));
+    let (b, parts) = app
+        .store
         .bundle_case(&s.staff.region_code, number)
         .await?
-        .ok_or_else(|| Error::not_found(format!("一件事办件“{number}”")))
+        .ok_or_else(not_found)?;
+    let readable: Vec<CaseRecord> = parts
+        .into_iter()
+        .filter(|c| crate::policy::may_read_case(s, c))
+        .collect();
+    if readable.is_empty() {
+        return Err(not_found());
+    }
+    Ok((b, readable))
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -48,8 +48,10 @@ pub async fn pair_helper(app: &App, s: &Session, req: &PairRequest) -> Result<He
         })
 }
 
-/// Pairings: a helper (a window clerk) sees their own enterprises; everybody else all of the region's.
+/// Pairings: a helper (a window clerk) sees their own enterprises; administrators and supervisors all of the
+/// region's; nobody else (the pairs name enterprises and their contacts).
 pub async fn helper_pairs(app: &App, s: &Session) -> Result<Vec<HelperPair>, Error> {
+    crate::policy::require(&s.staff, crate::policy::Capability::ReadHelperPairs)?;
     let mine = crate::policy::sees_own_helper_pairs_only(s).then_some(s.staff.username.as_str());
     Ok(app.store.helper_pairs(&s.staff.region_code, mine).await?)
 }

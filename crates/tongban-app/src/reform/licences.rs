@@ -14,10 +14,13 @@ use std::path::Path;
 use tongban_core::licence::{self, LicenceContent};
 use tongban_store::{CaseRecord, NewLicence, Session, StoredLicence};
 
+/// The signing key's file in the data directory.
+pub const SIGNING_KEY_FILE: &str = "licence-signing.key";
+
 /// The deployment's Ed25519 signing key, kept in `<data dir>/licence-signing.key` (32 raw bytes) and generated on
 /// first start. Losing it makes every issued licence unverifiable, so it is never regenerated over an existing file.
 pub fn signing_key(data_dir: &Path) -> std::io::Result<SigningKey> {
-    let path = data_dir.join("licence-signing.key");
+    let path = data_dir.join(SIGNING_KEY_FILE);
     match std::fs::read(&path) {
         Ok(bytes) => {
             let seed: [u8; 32] = bytes.as_slice().try_into().map_err(|_| {
@@ -251,12 +254,24 @@ pub fn verify_path(l: &StoredLicence) -> String {
 // ---------------------------------------------------------------------------------------------------------------
 // Staff reading and revoking a licence
 
-/// One licence, whole, for staff of its region; a licence of another region is not found.
+/// One licence, whole, for those who may read the case it was issued on (`policy::may_read_case`); for anyone else
+/// of the region, or of another region, it is not found. (Anyone may check it is genuine: `verify_licence`.)
 pub async fn read_licence(app: &App, s: &Session, licence_id: &str) -> Result<LicenceView, Error> {
-    match app.store.licence(licence_id).await? {
-        Some(l) if l.region_code == s.staff.region_code => Ok(licence_view(&l, true)),
-        _ => Err(Error::not_found(format!("证照“{licence_id}”"))),
-    }
+    let not_found = || Error::not_found(format!("证照“{licence_id}”"));
+    let l = app
+        .store
+        .licence(licence_id)
+        .await?
+        .filter(|l| l.region_code == s.staff.region_code)
+        .ok_or_else(not_found)?;
+    crate::cases::load(app, s, &l.content.case_number).await.map_err(|e| {
+        if e.kind == crate::ErrorKind::NotFound {
+            not_found()
+        } else {
+            e
+        }
+    })?;
+    Ok(licence_view(&l, true))
 }
 
 /// The QR code (SVG) of the verification address of the licence, empty when there is no such licence.

@@ -74,6 +74,13 @@ pub async fn rate_case(
             if s.staff.region_code != case.region_code {
                 return Err(Error::not_found(format!("办件“{number}”")));
             }
+            if !crate::policy::may_rate_at_window(s, &case) {
+                return Err(Error::new(
+                    ErrorKind::Forbidden,
+                    "not_the_window_tablet",
+                    "只有受理该办件的窗口（在窗口评价器上）或申请人本人可以评价",
+                ));
+            }
             ("tablet", format!("tablet:{}", s.staff.username))
         }
     };

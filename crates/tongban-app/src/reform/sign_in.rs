@@ -1,6 +1,7 @@
 //! The applicant's sign-in by SMS code, their session, and what the signed-in applicant sees of their own.
 
 use super::{licence_view, LicenceView};
+use crate::throttle::{self, ClientAddress};
 use crate::App;
 use crate::{Error, ErrorKind};
 use rand::RngCore;
@@ -8,8 +9,16 @@ use serde::Serialize;
 use tongban_store::{ApplicantSession, Notification};
 
 /// Sends a six-digit sign-in code to the phone; the identifier must be a valid ID number or credit code.
-pub async fn send_sign_in_code(app: &App, region: &str, identifier: &str, phone: &str) -> Result<(), Error> {
+/// At most `throttle::SIGN_IN_CODES_PER_ADDRESS` from one address, whatever the phones.
+pub async fn send_sign_in_code(
+    app: &App,
+    region: &str,
+    identifier: &str,
+    phone: &str,
+    address: ClientAddress,
+) -> Result<(), Error> {
     let (identifier, phone) = parse_identity(identifier, phone)?;
+    throttle::hit_address(app, throttle::SIGN_IN_CODES_PER_ADDRESS, address).await?;
     let code = format!("{:06}", rand::rngs::OsRng.next_u32() % 1_000_000);
     let sms = Notification {
         channel: "sms".into(),
@@ -57,26 +66,68 @@ fn parse_name(name: &str) -> Result<String, Error> {
     Ok(name.to_string())
 }
 
-/// Checks the code and opens a session; returns (token, csrf). The person (ID number, name, phone) signs in as
-/// themself, or — naming an enterprise's credit code — for the enterprise they represent or are authorised by
-/// (403 `not_authorised_for_enterprise` otherwise).
+/// How the person proves who they are.
+#[derive(Debug, Clone, Copy)]
+pub enum Proof<'a> {
+    /// The SMS code sent to the phone.
+    Code(&'a str),
+    /// The password the person registered.
+    Password(&'a str),
+}
+
+/// A sign-in as the portal and the API receive it.
+#[derive(Debug, Clone, Copy)]
+pub struct SignInRequest<'a> {
+    /// The person's ID number.
+    pub identifier: &'a str,
+    /// The person's name (with a code; with a password the registered name is used).
+    pub name: &'a str,
+    pub phone: &'a str,
+    pub proof: Proof<'a>,
+    /// An enterprise's credit code, to act for it as its legal representative or an agent it authorised.
+    pub enterprise: Option<&'a str>,
+}
+
+/// Signs the applicant in and opens a session; returns (token, csrf). The person signs in as themself, or — naming
+/// an enterprise's credit code — for the enterprise they represent or are authorised by (403
+/// `not_authorised_for_enterprise` otherwise). Codes and passwords are guessed alike, so both are throttled as
+/// `throttle::before_password` says: codes per phone, passwords per ID number.
 pub async fn sign_in(
     app: &App,
     region: &str,
-    identifier: &str,
-    name: &str,
-    phone: &str,
-    code: &str,
-    enterprise: Option<&str>,
+    r: SignInRequest<'_>,
+    address: ClientAddress,
 ) -> Result<(String, String), Error> {
-    let (person, phone) = parse_identity(identifier, phone)?;
-    let name = parse_name(name)?;
-    let who = identity(app, region, person, name, phone, enterprise).await?;
+    match r.proof {
+        Proof::Code(code) => sign_in_with_code(app, region, &r, code, address).await,
+        Proof::Password(password) => sign_in_with_password(app, region, &r, password, address).await,
+    }
+}
+
+async fn sign_in_with_code(
+    app: &App,
+    region: &str,
+    r: &SignInRequest<'_>,
+    code: &str,
+    address: ClientAddress,
+) -> Result<(String, String), Error> {
+    let enterprise = r.enterprise;
+    let (person, phone) = parse_identity(r.identifier, r.phone)?;
+    let name = parse_name(r.name)?;
+    // A code is guessed like a password: the same limits, on the phone it was sent to.
+    throttle::before_password(app, &phone, address).await?;
+    let who = identity(app, region, person, name, phone.clone(), enterprise).await?;
     let token = random_token();
     let csrf = random_token();
     match app.store.sign_in_applicant(region, &who, code, &token, &csrf).await? {
-        tongban_store::SignIn::Ok => Ok((token, csrf)),
-        tongban_store::SignIn::WrongCode => Err(Error::unauthorized("验证码不正确")),
+        tongban_store::SignIn::Ok => {
+            throttle::password_succeeded(app, &phone, address).await?;
+            Ok((token, csrf))
+        }
+        tongban_store::SignIn::WrongCode => {
+            throttle::password_failed(app, &phone, address).await?;
+            Err(Error::unauthorized("验证码不正确"))
+        }
         tongban_store::SignIn::NoCode => Err(Error::new(
             ErrorKind::Unauthenticated,
             "code_expired",
@@ -186,17 +237,18 @@ async fn identity(
     })
 }
 
-/// Signs in with the password the person registered (ID number, phone, password); the same answer for every
-/// mismatch, so that it tells nothing about which part was wrong.
-pub async fn sign_in_with_password(
+/// The same answer for every mismatch of ID number, phone and password, so that it tells nothing about which part
+/// was wrong.
+async fn sign_in_with_password(
     app: &App,
     region: &str,
-    identifier: &str,
-    phone: &str,
+    r: &SignInRequest<'_>,
     password: &str,
-    enterprise: Option<&str>,
+    address: ClientAddress,
 ) -> Result<(String, String), Error> {
-    let (person, phone) = parse_identity(identifier, phone)?;
+    let enterprise = r.enterprise;
+    let (person, phone) = parse_identity(r.identifier, r.phone)?;
+    throttle::before_password(app, &person, address).await?;
     let wrong = || {
         Error::new(
             ErrorKind::Unauthenticated,
@@ -204,18 +256,23 @@ pub async fn sign_in_with_password(
             "身份证号码、手机号码或密码不正确",
         )
     };
-    let (registered_phone, name, hash) = app.store.applicant_password(region, &person).await?.ok_or_else(wrong)?;
-    if !tongban_store::verify_password(password, &hash) || registered_phone != phone {
+    let registered = app.store.applicant_password(region, &person).await?;
+    let (registered_phone, name, hash) =
+        registered.unwrap_or_else(|| (String::new(), String::new(), crate::auth::DUMMY_HASH.to_string()));
+    let right = crate::auth::check_password(password, hash).await?;
+    if !right || registered_phone != phone {
+        throttle::password_failed(app, &person, address).await?;
         return Err(wrong());
     }
+    throttle::password_succeeded(app, &person, address).await?;
     let who = identity(app, region, person, name, phone, enterprise).await?;
     let (token, csrf) = (random_token(), random_token());
     app.store.open_applicant_session(region, &who, &token, &csrf).await?;
     Ok((token, csrf))
 }
 
-/// The signed-in person registers a password for later sign-ins: at least 12 characters, not one character or a
-/// run of digits repeated, and not the ID number or the phone.
+/// The signed-in person registers a password for later sign-ins, under the one password rule
+/// (`passwords::check_new`): not the ID number or the phone either.
 pub async fn set_password(app: &App, a: &ApplicantSession, password: &str) -> Result<(), Error> {
     if !a.acting_as.is_empty() {
         return Err(Error::new(
@@ -224,20 +281,7 @@ pub async fn set_password(app: &App, a: &ApplicantSession, password: &str) -> Re
             "请以个人身份登录（不选企业）后设置密码",
         ));
     }
-    let n = password.chars().count();
-    let weak = !(12..=128).contains(&n)
-        || password.chars().all(|c| password.starts_with(c))
-        || password.chars().all(|c| c.is_ascii_digit())
-        || password.contains(&a.phone)
-        || password
-            .to_uppercase()
-            .contains(&a.identifier[a.identifier.len().saturating_sub(8)..]);
-    if weak {
-        return Err(Error::unprocessable(
-            "weak_password",
-            "密码至少12个字符，不能全为数字或同一字符，也不能包含手机号码或身份证号码",
-        ));
-    }
+    crate::passwords::check_new(password, &[&a.phone, &a.identifier])?;
     let hash = tongban_store::hash_password(password)?;
     Ok(app
         .store

@@ -414,12 +414,13 @@ pub struct ProgressParams {
 
 /// Public progress query (no login): case number plus the last 4 characters of the applicant's ID or phone.
 #[utoipa::path(get, path = "/api/v1/progress", tag = "cases", params(ProgressParams),
-    responses((status = 200, body = cases::Progress), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = cases::Progress), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn progress(
     State(state): State<AppState>,
+    crate::extract::ClientAddress(address): crate::extract::ClientAddress,
     ApiQuery(p): ApiQuery<ProgressParams>,
 ) -> ApiResult<Json<cases::Progress>> {
-    Ok(Json(cases::progress(&state, &p.number, &p.code).await?))
+    Ok(Json(cases::progress(&state, &p.number, &p.code, address).await?))
 }
 
 #[derive(Deserialize, IntoParams)]

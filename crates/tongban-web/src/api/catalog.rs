@@ -297,7 +297,7 @@ async fn form_view(state: &AppState, region: &str, code: &str) -> ApiResult<Form
 /// The application form of an item as JSON Schema (draft 2020-12), for API clients to check a filing's `form`.
 #[utoipa::path(get, path = "/api/v1/items/{code}/form.schema.json", tag = "catalog",
     params(("code" = String, Path), RegionQuery),
-    responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Object, content_type = "application/schema+json"), (status = 404, body = ErrorBody)))]
 pub async fn get_form_schema(
     State(state): State<AppState>,
     Path(code): Path<String>,
@@ -438,6 +438,7 @@ pub struct BundleEntry {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = BundleListItem)]
 pub struct BundleItem {
     pub code: String,
     pub name: String,

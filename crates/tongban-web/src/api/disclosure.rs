@@ -328,9 +328,10 @@ pub async fn grounds() -> Json<Vec<GroundView>> {
 /// deadline is 20 working days from receipt.
 #[utoipa::path(post, path = "/api/v1/disclosure/requests", tag = "disclosure", request_body = RequestInput,
     responses((status = 201, body = RequestView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+        (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn file_request(
     State(state): State<AppState>,
+    crate::extract::ClientAddress(address): crate::extract::ClientAddress,
     OptionalApiUser(s): OptionalApiUser,
     ApiJson(input): ApiJson<RequestInput>,
 ) -> ApiResult<(StatusCode, Json<RequestView>)> {
@@ -338,7 +339,7 @@ pub async fn file_request(
         .as_ref()
         .map(|s| s.staff.region_code.clone())
         .unwrap_or_else(|| state.config.default_region.clone());
-    let v = d::file_request(&state, &region, input, s.as_ref(), today(), &now()).await?;
+    let v = d::file_request(&state, &region, input, s.as_ref(), today(), &now(), address).await?;
     Ok((StatusCode::CREATED, Json(v)))
 }
 
@@ -364,6 +365,7 @@ pub async fn get_request(
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = RequestEventView)]
 pub struct EventView {
     pub seq: i64,
     pub actor: String,
@@ -682,11 +684,13 @@ pub struct ProgressParams {
 
 /// The applicant's progress query (no login): state, deadline and reply of a request.
 #[utoipa::path(get, path = "/api/v1/disclosure/progress", tag = "disclosure", params(ProgressParams),
-    responses((status = 200, body = d::RequestProgress), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = d::RequestProgress), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
 pub async fn progress(
     State(state): State<AppState>,
+    crate::extract::ClientAddress(address): crate::extract::ClientAddress,
     ApiQuery(p): ApiQuery<ProgressParams>,
 ) -> ApiResult<Json<d::RequestProgress>> {
     let region = state.config.default_region.clone();
-    Ok(Json(d::progress(&state, &region, &p.number, &p.code).await?))
+    Ok(Json(d::progress(&state, &region, &p.number, &p.code, address).await?))
 }

@@ -19,6 +19,7 @@ use tongban_store::{HotlineCategory, HotlineFile, HotlineWarning, Open311Key};
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = HotlineCategoryView)]
 pub struct CategoryView {
     pub code: String,
     pub name: String,
@@ -102,12 +103,13 @@ pub struct Receipt {
 /// Submit a request or a mayor's-mailbox letter from the portal (no login). A mobile number is required so that
 /// the operator can revisit.
 #[utoipa::path(post, path = "/api/v1/hotline/requests", tag = "hotline", request_body = hotline::PublicRequest,
-    responses((status = 201, body = Receipt), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = Receipt), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn public_request(
     State(state): State<AppState>,
+    crate::extract::ClientAddress(address): crate::extract::ClientAddress,
     ApiJson(r): ApiJson<hotline::PublicRequest>,
 ) -> ApiResult<(StatusCode, Json<Receipt>)> {
-    let o = hotline::submit_public(&state, r, &[]).await?;
+    let o = hotline::submit_public(&state, r, &[], address).await?;
     Ok((
         StatusCode::CREATED,
         Json(Receipt {

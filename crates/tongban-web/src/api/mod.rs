@@ -64,10 +64,13 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(cases::upload_file))
         .routes(routes!(hotline::upload_files, hotline::list_files))
         .layer(DefaultBodyLimit::max(crate::IMPORT_BODY_LIMIT));
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let api = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(session::login))
         .routes(routes!(session::logout))
         .routes(routes!(session::me))
+        .routes(routes!(session::change_password))
+        .routes(routes!(session::reset_password))
+        .routes(routes!(session::set_active))
         .routes(routes!(catalog::search))
         .routes(routes!(catalog::list_items))
         .routes(routes!(catalog::get_item, catalog::put_item))
@@ -175,6 +178,75 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(hotline::add_key, hotline::list_keys))
         .routes(routes!(hotline::revoke_key))
         .layer(DefaultBodyLimit::max(crate::JSON_BODY_LIMIT))
-        .merge(import)
-        .split_for_parts()
+        .merge(import);
+    let (router, mut openapi) = api.split_for_parts();
+    document_common_errors(&mut openapi);
+    (
+        router.layer(axum::middleware::map_response(crate::error::api_errors_as_json)),
+        openapi,
+    )
+}
+
+/// The answers every operation of a kind can give, documented on each so that a client (and the generated-request
+/// test) finds every status in the document: 400 for a query or path that cannot be read, 401 and 403 where a token
+/// is taken, 404 where a path names a record, 413/415/422 where a body is read, 503 when the database cannot be
+/// reached, 500 for a fault of ours.
+fn document_common_errors(openapi: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let error = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            )
+            .build()
+    };
+    for item in openapi.paths.paths.values_mut() {
+        let ops = [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for op in ops.into_iter().flatten() {
+            let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+            let has_path_params = op.parameters.as_ref().is_some_and(|p| {
+                p.iter()
+                    .any(|p| matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Path))
+            });
+            let has_body = op.request_body.is_some();
+            let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+            let mut add = |code: &str, description: &str| {
+                op.responses
+                    .responses
+                    .entry(code.to_string())
+                    .or_insert_with(|| error(description).into());
+            };
+            if has_params || has_body {
+                add(
+                    "400",
+                    "请求无法读取（参数或JSON格式错误）：invalid_query、invalid_json、invalid_page等",
+                );
+            }
+            if secured {
+                add("401", "未登录或令牌无效：unauthorized、invalid_token");
+                add("403", "无权进行此操作：forbidden及具体原因的代码");
+            }
+            if has_path_params {
+                add("404", "记录不存在（或对调用者不可见）：not_found");
+                add("422", "路径中的编号或代码不符合规则：invalid_credit_code等");
+            }
+            if has_body {
+                add("413", "请求体过大：payload_too_large");
+                add("415", "请求体格式不对（应为application/json）：unsupported_media_type");
+                add("422", "字段不符合要求：invalid_fields及各业务规则的代码");
+            }
+            add("500", "服务器内部错误：internal");
+            add("503", "数据库暂时无法连接：database_unavailable");
+        }
+    }
 }

@@ -4,7 +4,7 @@
 use crate::api::cases::DeliveryIn;
 use crate::auth::{bearer_token, ApiApplicant, ApiUser};
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{ApiJson, ApiQuery};
+use crate::extract::{ApiJson, ApiQuery, ClientAddress};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -533,11 +533,22 @@ pub struct CodeRequest {
     pub phone: String,
 }
 
-/// Send a sign-in code by SMS to the phone (at most 5 an hour per phone).
+/// Send a sign-in code by SMS to the phone (at most 5 an hour per phone, 10 an hour per client address).
 #[utoipa::path(post, path = "/api/v1/applicant/code", tag = "applicant", request_body = CodeRequest,
     responses((status = 202), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
-pub async fn send_code(State(state): State<AppState>, ApiJson(req): ApiJson<CodeRequest>) -> ApiResult<StatusCode> {
-    reform::send_sign_in_code(&state, &state.config.default_region, &req.identifier, &req.phone).await?;
+pub async fn send_code(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    ApiJson(req): ApiJson<CodeRequest>,
+) -> ApiResult<StatusCode> {
+    reform::send_sign_in_code(
+        &state,
+        &state.config.default_region,
+        &req.identifier,
+        &req.phone,
+        address,
+    )
+    .await?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -569,17 +580,14 @@ pub struct ApplicantToken {
     responses((status = 200, body = ApplicantToken), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn applicant_login(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     ApiJson(req): ApiJson<ApplicantLogin>,
 ) -> ApiResult<Json<ApplicantToken>> {
     let region = &state.config.default_region;
     let enterprise = req.enterprise.as_deref();
-    let (token, _) = match (&req.password, &req.code) {
-        (Some(password), None) => {
-            reform::sign_in_with_password(&state, region, &req.identifier, &req.phone, password, enterprise).await?
-        }
-        (None, Some(code)) => {
-            reform::sign_in(&state, region, &req.identifier, &req.name, &req.phone, code, enterprise).await?
-        }
+    let proof = match (&req.password, &req.code) {
+        (Some(password), None) => reform::Proof::Password(password),
+        (None, Some(code)) => reform::Proof::Code(code),
         _ => {
             return Err(tongban_app::Error::unprocessable(
                 "code_or_password",
@@ -588,6 +596,14 @@ pub async fn applicant_login(
             .into())
         }
     };
+    let request = reform::SignInRequest {
+        identifier: &req.identifier,
+        name: &req.name,
+        phone: &req.phone,
+        proof,
+        enterprise,
+    };
+    let (token, _) = reform::sign_in(&state, region, request, address).await?;
     Ok(Json(ApplicantToken { token }))
 }
 

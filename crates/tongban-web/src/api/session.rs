@@ -1,9 +1,9 @@
 use crate::auth::ApiUser;
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ClientAddress};
 use crate::state::AppState;
-use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use tongban_app::auth::login as do_login;
@@ -59,9 +59,10 @@ impl From<&Session> for Me {
     responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
-    let (token, session) = do_login(&state, req.username.trim(), &req.password, SessionKind::Api).await?;
+    let (token, session) = do_login(&state, req.username.trim(), &req.password, SessionKind::Api, address).await?;
     Ok(Json(LoginResponse {
         token,
         expires_at: session.expires_at.clone(),
@@ -73,12 +74,8 @@ pub async fn login(
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
     responses((status = 204), (status = 401, body = ErrorBody)))]
 pub async fn logout(State(state): State<AppState>, _user: ApiUser, headers: HeaderMap) -> ApiResult<StatusCode> {
-    if let Some(token) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-    {
-        tongban_app::auth::end_session(&state, token.trim()).await?;
+    if let Some(token) = crate::auth::bearer_token(&headers)? {
+        tongban_app::auth::end_session(&state, token).await?;
     }
     Ok(StatusCode::NO_CONTENT)
 }
@@ -88,4 +85,70 @@ pub async fn logout(State(state): State<AppState>, _user: ApiUser, headers: Head
     responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
 pub async fn me(ApiUser(session): ApiUser) -> Json<Me> {
     Json(Me::from(&session))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePassword {
+    pub current_password: String,
+    /// 12–128 characters, not a common password, not containing the user name
+    pub new_password: String,
+}
+
+/// Change the caller's own password; the caller's other sessions end, this one stays.
+#[utoipa::path(post, path = "/api/v1/me/password", tag = "auth", security(("bearer" = [])), request_body = ChangePassword,
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn change_password(
+    State(state): State<AppState>,
+    ApiUser(session): ApiUser,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<ChangePassword>,
+) -> ApiResult<StatusCode> {
+    let token = crate::auth::bearer_token(&headers)?.unwrap_or_default();
+    tongban_app::staff::change_own_password(&state, &session, token, &req.current_password, &req.new_password).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetPassword {
+    /// The new password, under the same rule as any new password
+    pub password: String,
+}
+
+/// Set a new password for a staff member (administrators); all their sessions end.
+#[utoipa::path(post, path = "/api/v1/staff/{username}/password", tag = "auth", security(("bearer" = [])),
+    params(("username" = String, Path)), request_body = ResetPassword,
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn reset_password(
+    State(state): State<AppState>,
+    ApiUser(session): ApiUser,
+    Path(username): Path<String>,
+    ApiJson(req): ApiJson<ResetPassword>,
+) -> ApiResult<StatusCode> {
+    tongban_app::staff::reset_password(&state, &session, &username, &req.password).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountState {
+    /// false disables the account: its sessions end at once and it cannot sign in
+    pub active: bool,
+}
+
+/// Disable or re-enable a staff account (administrators; not their own).
+#[utoipa::path(put, path = "/api/v1/staff/{username}/active", tag = "auth", security(("bearer" = [])),
+    params(("username" = String, Path)), request_body = AccountState,
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn set_active(
+    State(state): State<AppState>,
+    ApiUser(session): ApiUser,
+    Path(username): Path<String>,
+    ApiJson(req): ApiJson<AccountState>,
+) -> ApiResult<StatusCode> {
+    tongban_app::staff::set_active(&state, &session, &username, req.active).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

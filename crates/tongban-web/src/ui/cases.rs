@@ -770,6 +770,7 @@ struct ProgressQuery {
 
 async fn progress_page(
     State(state): State<AppState>,
+    crate::extract::ClientAddress(address): crate::extract::ClientAddress,
     MaybeWebUser(session): MaybeWebUser,
     Query(q): Query<ProgressQuery>,
 ) -> Response {
@@ -782,13 +783,22 @@ async fn progress_page(
         error: String::new(),
         result: None,
     };
+    let mut refusal = None;
     if !number.is_empty() {
-        match cases::progress(&state, &number, &code).await {
+        match cases::progress(&state, &number, &code, address).await {
             Ok(p) => page.result = Some(p),
-            Err(e) => page.error = e.message,
+            Err(e) => {
+                page.error = e.message.clone();
+                refusal = Some(e);
+            }
         }
     }
-    render(&page)
+    let mut response = render(&page);
+    if let Some(e) = refusal.filter(|e| e.kind == tongban_app::ErrorKind::TooMany) {
+        *response.status_mut() = crate::error::status_of(e.kind);
+        crate::error::with_retry_after(&mut response, e.retry_after);
+    }
+    response
 }
 
 #[derive(Template)]

@@ -291,6 +291,7 @@ async fn apply_form(State(state): State<AppState>, MaybeWebUser(s): MaybeWebUser
 
 async fn apply_submit(
     State(state): State<AppState>,
+    crate::extract::ClientAddress(address): crate::extract::ClientAddress,
     MaybeWebUser(s): MaybeWebUser,
     Form(f): Form<ApplyForm>,
 ) -> Response {
@@ -303,6 +304,7 @@ async fn apply_submit(
         None,
         today(),
         &tongban_store::now_text(),
+        address,
     )
     .await
     {
@@ -356,6 +358,7 @@ async fn record_submit(State(state): State<AppState>, StaffForm(s, f): StaffForm
         Some(&s),
         today(),
         &tongban_store::now_text(),
+        None,
     )
     .await
     {
@@ -382,6 +385,7 @@ struct ProgressPage {
 
 async fn progress_page(
     State(state): State<AppState>,
+    crate::extract::ClientAddress(address): crate::extract::ClientAddress,
     MaybeWebUser(s): MaybeWebUser,
     Query(q): Query<ProgressQuery>,
 ) -> Response {
@@ -390,7 +394,7 @@ async fn progress_page(
     let (found, error, status) = if number.trim().is_empty() {
         (None, String::new(), StatusCode::OK)
     } else {
-        match d::progress(&state, &region(&state), &number, &code).await {
+        match d::progress(&state, &region(&state), &number, &code, address).await {
             Ok(p) => (Some(p), String::new(), StatusCode::OK),
             Err(e) => (None, e.message, crate::error::status_of(e.kind)),
         }

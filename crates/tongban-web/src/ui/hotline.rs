@@ -1019,7 +1019,11 @@ async fn public_form(State(state): State<AppState>) -> Response {
     public_view(&state, form, String::new(), None).await
 }
 
-async fn public_submit(State(state): State<AppState>, form: Result<FormWithFiles<PublicForm>, HttpError>) -> Response {
+async fn public_submit(
+    State(state): State<AppState>,
+    crate::extract::ClientAddress(address): crate::extract::ClientAddress,
+    form: Result<FormWithFiles<PublicForm>, HttpError>,
+) -> Response {
     let FormWithFiles {
         form: f,
         files: uploads,
@@ -1039,11 +1043,12 @@ async fn public_submit(State(state): State<AppState>, form: Result<FormWithFiles
         name: f.name.clone(),
         phone: f.phone.clone(),
     };
-    match hotline::submit_public(&state, req, &uploads).await {
+    match hotline::submit_public(&state, req, &uploads, address).await {
         Ok(o) => {
             let due = hotline::local_short(&o.due_at);
             public_view(&state, PublicForm::default(), String::new(), Some((o.number, due))).await
         }
+        Err(e) if e.kind == tongban_app::ErrorKind::TooMany => error_page(e),
         Err(e) => public_view(&state, f, e.message, None).await,
     }
 }

@@ -11,6 +11,7 @@ mod reform;
 mod staff;
 
 use crate::auth::{self, MaybeWebUser, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
+use crate::extract::ClientAddress;
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Form, Path, Query, State};
@@ -116,7 +117,7 @@ fn staff_nav(staff: &Staff) -> Vec<(&'static str, &'static str)> {
         (&[C::ReadCases], "/staff/cases", "办件"),
         (&[C::ReadSupervision], "/staff/supervision", "效能监察"),
         (&[C::FileCases], "/staff/bundles", "一件事"),
-        (&[], "/staff/reform", "改革服务"),
+        (&[C::ReadCases], "/staff/reform", "改革服务"),
         (&[C::UseDisclosureWorkbench], "/staff/disclosure", "政务公开"),
         (&[C::CallAtWindow], "/staff/queue", "窗口叫号"),
         (&[C::ReadQueueFigures], "/staff/queue/figures", "取号统计"),
@@ -204,7 +205,9 @@ pub fn error_page(e: Error) -> Response {
         message: e.message.clone(),
     };
     let body = page.render().unwrap_or_else(|_| e.message.clone());
-    (status, Html(body)).into_response()
+    let mut response = (status, Html(body)).into_response();
+    crate::error::with_retry_after(&mut response, e.retry_after);
+    response
 }
 
 pub fn not_found_page() -> Response {
@@ -462,20 +465,11 @@ struct NextQuery {
     next: Option<String>,
 }
 
-fn new_login_csrf() -> String {
-    use rand::RngCore;
-    let mut b = [0u8; 16];
-    rand::thread_rng().fill_bytes(&mut b);
-    hex::encode(b)
-}
-
-fn login_page(jar: CookieJar, next: String, username: String, error: String, status: StatusCode) -> Response {
-    // Double-submit token: the form's hidden field must equal this cookie, which a foreign site cannot read.
-    let token = new_login_csrf();
-    let cookie = Cookie::build((LOGIN_CSRF_COOKIE, token.clone()))
-        .path("/login")
-        .http_only(true)
-        .same_site(SameSite::Strict);
+fn login_page(state: &AppState, jar: CookieJar, next: String, username: String, e: Option<Error>) -> Response {
+    let (jar, token) = auth::issue_sign_in_csrf(jar, "/login", state.web.secure_cookies);
+    let status = e.as_ref().map_or(StatusCode::OK, |e| crate::error::status_of(e.kind));
+    let retry_after = e.as_ref().and_then(|e| e.retry_after);
+    let error = e.map(|e| e.message).unwrap_or_default();
     let page = LoginPage {
         layout: Layout::new("工作人员登录", None),
         login_csrf: token,
@@ -483,17 +477,13 @@ fn login_page(jar: CookieJar, next: String, username: String, error: String, sta
         username,
         error,
     };
-    (status, jar.add(cookie), render(&page)).into_response()
+    let mut response = (status, jar, render(&page)).into_response();
+    crate::error::with_retry_after(&mut response, retry_after);
+    response
 }
 
-async fn login_form(jar: CookieJar, Query(q): Query<NextQuery>) -> Response {
-    login_page(
-        jar,
-        auth::safe_next(q.next.as_deref()),
-        String::new(),
-        String::new(),
-        StatusCode::OK,
-    )
+async fn login_form(State(state): State<AppState>, jar: CookieJar, Query(q): Query<NextQuery>) -> Response {
+    login_page(&state, jar, auth::safe_next(q.next.as_deref()), String::new(), None)
 }
 
 #[derive(Deserialize)]
@@ -504,22 +494,18 @@ struct LoginForm {
     next: Option<String>,
 }
 
-async fn login_submit(State(state): State<AppState>, jar: CookieJar, Form(f): Form<LoginForm>) -> Response {
+async fn login_submit(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    jar: CookieJar,
+    Form(f): Form<LoginForm>,
+) -> Response {
     let next = auth::safe_next(f.next.as_deref());
-    let expected = jar
-        .get(LOGIN_CSRF_COOKIE)
-        .map(|c| c.value().to_string())
-        .unwrap_or_default();
-    if expected.is_empty() || !tongban_app::auth::same_secret(&expected, &f.csrf) {
-        return login_page(
-            jar,
-            next,
-            f.username,
-            "页面已过期，请重新登录".into(),
-            StatusCode::FORBIDDEN,
-        );
+    if !auth::sign_in_csrf_holds(&jar, &f.csrf) {
+        let expired = Error::new(ErrorKind::Forbidden, "csrf_failed", "页面已过期，请重新登录");
+        return login_page(&state, jar, next, f.username, Some(expired));
     }
-    match tongban_app::auth::login(&state, f.username.trim(), &f.password, SessionKind::Web).await {
+    match tongban_app::auth::login(&state, f.username.trim(), &f.password, SessionKind::Web, address).await {
         Ok((token, _)) => {
             let cookie = Cookie::build((SESSION_COOKIE, token))
                 .path("/")
@@ -532,7 +518,7 @@ async fn login_submit(State(state): State<AppState>, jar: CookieJar, Form(f): Fo
             )
                 .into_response()
         }
-        Err(e) => login_page(jar, next, f.username, e.message, crate::error::status_of(e.kind)),
+        Err(e) => login_page(&state, jar, next, f.username, Some(e)),
     }
 }
 

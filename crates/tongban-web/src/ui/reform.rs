@@ -3,10 +3,11 @@
 
 use super::{error_page, render, render_result, Layout};
 use crate::auth::{MaybeWebUser, WebUser};
-use crate::extract::{ApplicantForm, StaffForm};
+use crate::extract::{ApplicantForm, ClientAddress, StaffForm};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Form, Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -17,7 +18,7 @@ use tongban_app::policy::{self, Capability};
 use tongban_app::reform::{
     self, BundleCaseView, EnterpriseView, MyCase, RateSummary, Rater, ReformFigures, Verification,
 };
-use tongban_app::Error;
+use tongban_app::{Error, ErrorKind};
 use tongban_store::{BundleCase, Commitment, Rectification, ToleranceFigures};
 
 pub const APPLICANT_COOKIE: &str = "tongban_applicant";
@@ -248,8 +249,18 @@ fn applicant_cookie(state: &AppState, token: String) -> Cookie<'static> {
 }
 
 /// The sign-in form, filled with what was typed so far.
-fn my_form(state: &AppState, f: CodeForm, code_sent: bool, message: String) -> Response {
-    render(&MyPage {
+/// The sign-in page (signed out), with a fresh sign-in CSRF token; `e` the refusal of the last attempt, if any.
+fn my_form(
+    state: &AppState,
+    jar: CookieJar,
+    f: CodeForm,
+    code_sent: bool,
+    message: String,
+    e: Option<&Error>,
+) -> Response {
+    let (jar, csrf) = crate::auth::issue_sign_in_csrf(jar, "/my", state.web.secure_cookies);
+    let status = e.map_or(StatusCode::OK, |e| crate::error::status_of(e.kind));
+    let page = render(&MyPage {
         layout: Layout::new("我的办件", None),
         who: None,
         identifier: f.identifier,
@@ -261,19 +272,17 @@ fn my_form(state: &AppState, f: CodeForm, code_sent: bool, message: String) -> R
         message,
         notice: String::new(),
         oidc: state.config.oidc.is_some(),
-        csrf: String::new(),
+        csrf,
         cases: vec![],
         licences: vec![],
-    })
+    });
+    let mut response = (status, jar, page).into_response();
+    crate::error::with_retry_after(&mut response, e.and_then(|e| e.retry_after));
+    response
 }
 
-/// `next` when it is a path of this site — never another host (`//evil`, `/\evil`, control characters).
 fn local_path(next: &str) -> Option<String> {
-    let ok = next.starts_with('/')
-        && !next.starts_with("//")
-        && !next.contains('\\')
-        && !next.chars().any(|c| c.is_control() || c.is_whitespace());
-    ok.then(|| next.to_string())
+    crate::auth::local_path(Some(next))
 }
 
 #[derive(Deserialize, Default)]
@@ -294,7 +303,7 @@ async fn my_page(State(state): State<AppState>, jar: CookieJar, Query(q): Query<
             next: q.next,
             ..CodeForm::default()
         };
-        return my_form(&state, blank, false, String::new());
+        return my_form(&state, jar, blank, false, String::new(), None);
     };
     let lists = async {
         Ok::<_, Error>((
@@ -357,30 +366,63 @@ struct CodeForm {
     /// An enterprise's credit code, when the person signs in for it.
     #[serde(default)]
     enterprise: String,
+    /// The sign-in form's CSRF token (`auth::issue_sign_in_csrf`).
+    #[serde(default)]
+    csrf: String,
 }
 
-async fn my_code(State(state): State<AppState>, Form(f): Form<CodeForm>) -> Response {
+fn sign_in_page_expired() -> Error {
+    Error::new(ErrorKind::Forbidden, "csrf_failed", "页面已过期，请重新操作")
+}
+
+async fn my_code(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    jar: CookieJar,
+    Form(f): Form<CodeForm>,
+) -> Response {
+    if !crate::auth::sign_in_csrf_holds(&jar, &f.csrf) {
+        let e = sign_in_page_expired();
+        return my_form(&state, jar, f, false, e.message.clone(), Some(&e));
+    }
     let region = state.config.default_region.clone();
-    match reform::send_sign_in_code(&state, &region, &f.identifier, &f.phone).await {
-        Ok(()) => my_form(&state, f, true, "验证码已发送，10分钟内有效".into()),
-        Err(e) => my_form(&state, f, false, e.message),
+    match reform::send_sign_in_code(&state, &region, &f.identifier, &f.phone, address).await {
+        Ok(()) => my_form(&state, jar, f, true, "验证码已发送，10分钟内有效".into(), None),
+        Err(e) => my_form(&state, jar, f, false, e.message.clone(), Some(&e)),
     }
 }
 
-async fn my_login(State(state): State<AppState>, jar: CookieJar, Form(f): Form<CodeForm>) -> Response {
+async fn my_login(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    jar: CookieJar,
+    Form(f): Form<CodeForm>,
+) -> Response {
+    if !crate::auth::sign_in_csrf_holds(&jar, &f.csrf) {
+        let e = sign_in_page_expired();
+        return my_form(&state, jar, f, true, e.message.clone(), Some(&e));
+    }
     let region = state.config.default_region.clone();
     let enterprise = Some(f.enterprise.as_str()).filter(|e| !e.trim().is_empty());
-    let signed_in = if f.password.is_empty() {
-        reform::sign_in(&state, &region, &f.identifier, &f.name, &f.phone, &f.code, enterprise).await
+    let proof = if f.password.is_empty() {
+        reform::Proof::Code(&f.code)
     } else {
-        reform::sign_in_with_password(&state, &region, &f.identifier, &f.phone, &f.password, enterprise).await
+        reform::Proof::Password(&f.password)
     };
+    let request = reform::SignInRequest {
+        identifier: &f.identifier,
+        name: &f.name,
+        phone: &f.phone,
+        proof,
+        enterprise,
+    };
+    let signed_in = reform::sign_in(&state, &region, request, address).await;
     match signed_in {
         Ok((token, _)) => {
             let to = local_path(&f.next).unwrap_or_else(|| "/my".into());
             (jar.add(applicant_cookie(&state, token)), Redirect::to(&to)).into_response()
         }
-        Err(e) => my_form(&state, f, true, e.message),
+        Err(e) => my_form(&state, jar, f, true, e.message.clone(), Some(&e)),
     }
 }
 
@@ -879,7 +921,12 @@ async fn enterprise_page(
             }
         }
     };
-    let result = reform::helper_pairs(&state, &s).await.map(|pairs| EnterprisePage {
+    let pairs = if policy::allows(&s.staff, Capability::ReadHelperPairs) {
+        reform::helper_pairs(&state, &s).await
+    } else {
+        Ok(vec![])
+    };
+    let result = pairs.map(|pairs| EnterprisePage {
         layout: Layout::new("企业服务", Some(&s)),
         code,
         e,

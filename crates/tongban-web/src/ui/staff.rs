@@ -26,6 +26,9 @@ pub fn router() -> Router<AppState> {
         .route("/staff/catalog/{code}/edit", get(edit_form).post(edit_submit))
         .route("/staff/quality", get(quality))
         .route("/staff/users", get(users).post(add_user))
+        .route("/staff/users/{username}/password", axum::routing::post(reset_password))
+        .route("/staff/users/{username}/active", axum::routing::post(set_active))
+        .route("/staff/password", get(password_form).post(change_password))
 }
 
 pub struct Stat {
@@ -475,6 +478,8 @@ async fn quality(State(state): State<AppState>, WebUser(session): WebUser, Query
 #[template(path = "staff_users.html")]
 struct UsersPage {
     layout: Layout,
+    /// The administrator's own user name: their row offers no disabling.
+    me: String,
     staff: Vec<Staff>,
     departments: Vec<Department>,
     roles: Vec<(&'static str, &'static str)>,
@@ -487,6 +492,7 @@ async fn users_page(state: &AppState, session: &tongban_store::Session, error: S
     let result = async {
         Ok::<_, Error>(UsersPage {
             layout: Layout::new("人员管理", Some(session)),
+            me: me.username.clone(),
             staff: tongban_app::staff::list(state, session).await?,
             departments: tongban_app::catalog::departments(state, &me.region_code).await?,
             roles: Role::ALL.iter().map(|r| (r.as_str(), r.label())).collect(),
@@ -538,5 +544,98 @@ async fn add_user(State(state): State<AppState>, StaffForm(session, f): StaffFor
         }
         Err(e) if e.kind == tongban_app::ErrorKind::Forbidden => error_page(e),
         Err(e) => users_page(&state, &session, e.message, String::new()).await,
+    }
+}
+
+#[derive(Deserialize)]
+struct ResetForm {
+    password: String,
+}
+
+async fn reset_password(
+    State(state): State<AppState>,
+    Path(username): Path<String>,
+    StaffForm(session, f): StaffForm<ResetForm>,
+) -> Response {
+    match tongban_app::staff::reset_password(&state, &session, &username, &f.password).await {
+        Ok(()) => {
+            let notice = format!("已重置“{username}”的密码，其所有登录已失效；请把新密码当面告知本人");
+            users_page(&state, &session, String::new(), notice).await
+        }
+        Err(e) if e.kind == ErrorKind::Forbidden => error_page(e),
+        Err(e) => users_page(&state, &session, e.message, String::new()).await,
+    }
+}
+
+#[derive(Deserialize)]
+struct ActiveForm {
+    active: String,
+}
+
+async fn set_active(
+    State(state): State<AppState>,
+    Path(username): Path<String>,
+    StaffForm(session, f): StaffForm<ActiveForm>,
+) -> Response {
+    let active = f.active == "1";
+    match tongban_app::staff::set_active(&state, &session, &username, active).await {
+        Ok(()) => {
+            let notice = if active {
+                format!("已启用“{username}”")
+            } else {
+                format!("已停用“{username}”，其所有登录已失效")
+            };
+            users_page(&state, &session, String::new(), notice).await
+        }
+        Err(e) if e.kind == ErrorKind::Forbidden => error_page(e),
+        Err(e) => users_page(&state, &session, e.message, String::new()).await,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "staff_password.html")]
+struct PasswordPage {
+    layout: Layout,
+    error: String,
+    notice: String,
+}
+
+fn password_page(session: &tongban_store::Session, error: String, notice: String) -> Response {
+    let status = if error.is_empty() {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = PasswordPage {
+        layout: Layout::new("修改密码", Some(session)),
+        error,
+        notice,
+    };
+    (status, super::render(&page)).into_response()
+}
+
+async fn password_form(WebUser(session): WebUser) -> Response {
+    password_page(&session, String::new(), String::new())
+}
+
+#[derive(Deserialize)]
+struct ChangePasswordForm {
+    current_password: String,
+    new_password: String,
+}
+
+async fn change_password(
+    State(state): State<AppState>,
+    jar: axum_extra::extract::CookieJar,
+    StaffForm(session, f): StaffForm<ChangePasswordForm>,
+) -> Response {
+    let token = jar
+        .get(crate::auth::SESSION_COOKIE)
+        .map(|c| c.value().to_string())
+        .unwrap_or_default();
+    match tongban_app::staff::change_own_password(&state, &session, &token, &f.current_password, &f.new_password).await
+    {
+        Ok(()) => password_page(&session, String::new(), "密码已修改，其他设备上的登录已失效".into()),
+        Err(e) => password_page(&session, e.message, String::new()),
     }
 }

@@ -261,7 +261,7 @@ async fn demo_requests(
             received_on: None,
         };
         let at = format!("{}T01:30:00Z", received.format("%Y-%m-%d"));
-        let r = match d::file_request(state, region, input, None, received, &at).await {
+        let r = match d::file_request(state, region, input, None, received, &at, None).await {
             Ok(r) => r,
             Err(e) => {
                 tracing::warn!(error = %e.message, "demo disclosure request skipped");

@@ -430,7 +430,17 @@ both_backends!(health_and_metrics, |app: TestApp| async move {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["status"], "ok");
     app.get_json("/api/v1/search?q=%E7%A4%BE%E4%BF%9D").await;
-    let text = app.get("/metrics").await.text().await.unwrap();
+    // Prometheus figures are for supervision (or the scrape token), not for anyone who asks.
+    assert_eq!(app.get("/metrics").await.status(), StatusCode::UNAUTHORIZED);
+    let supervisor = app.token("supervisor").await;
+    let r = app
+        .client
+        .get(app.url("/metrics"))
+        .bearer_auth(&supervisor)
+        .send()
+        .await
+        .unwrap();
+    let text = r.text().await.unwrap();
     assert!(text.contains("tongban_http_requests_total"), "{text}");
     let (status, body) = app.get_json("/api/v1/nothing-here").await;
     assert_eq!((status, error_code(&body)), (StatusCode::NOT_FOUND, "not_found"));

@@ -637,6 +637,7 @@ both_backends!(
             Some(&s),
             day("2025-09-01"),
             "2025-09-01T01:00:00Z",
+            None,
         )
         .await
         .unwrap();
@@ -672,7 +673,7 @@ both_backends!(
             cal.add_working_days(day("2025-09-01"), 25).date.to_string()
         );
 
-        let c = d::file_request(st, "430603", input(), Some(&s), day("2025-09-01"), "t")
+        let c = d::file_request(st, "430603", input(), Some(&s), day("2025-09-01"), "t", None)
             .await
             .unwrap();
         // 8 working days after receipt is too late for a correction notice.
@@ -755,7 +756,7 @@ both_backends!(annual_report_matches_a_hand_computed_year, |app: TestApp| async 
                 channel: None,
                 received_on: None,
             };
-            d::file_request(st, "430603", input, Some(&s), day(received), "t")
+            d::file_request(st, "430603", input, Some(&s), day(received), "t", None)
                 .await
                 .unwrap()
                 .number

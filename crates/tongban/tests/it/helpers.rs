@@ -26,6 +26,8 @@ pub enum Db {
 pub struct TestDb {
     /// The data directory uploaded files go to.
     pub files: PathBuf,
+    /// The database's URL, for a second server on the same database.
+    pub url: String,
     pub app: tongban_app::App,
     cleanup: Cleanup,
 }
@@ -34,6 +36,8 @@ pub struct TestDb {
 pub struct TestApp {
     /// The data directory uploaded files go to.
     pub files: PathBuf,
+    /// The database's URL, for a second server on the same database.
+    pub url: String,
     pub base: String,
     pub client: Client,
     pub state: tongban_web::AppState,
@@ -103,7 +107,12 @@ impl TestDb {
             .await
             .expect("seed");
         seed_users(&app.store).await;
-        Some(TestDb { files, app, cleanup })
+        Some(TestDb {
+            files,
+            url,
+            app,
+            cleanup,
+        })
     }
 
     /// A live session of a demo user, as a token or cookie would give it.
@@ -139,18 +148,29 @@ impl TestApp {
     }
 
     pub async fn spawn_with(db: Db, settings: Settings) -> Option<TestApp> {
+        Self::spawn_with_web(db, settings, tongban_web::WebConfig::default()).await
+    }
+
+    /// As `spawn_with`, with the HTTP edge's settings (trusted proxies, the metrics token, secure cookies).
+    pub async fn spawn_with_web(db: Db, settings: Settings, web: tongban_web::WebConfig) -> Option<TestApp> {
         // Errors the server logs show in a failing test's output (captured otherwise).
         let _ = tracing_subscriber::fmt()
             .with_env_filter("error")
             .with_test_writer()
             .try_init();
         let db = TestDb::open(db, settings).await?;
-        let state = tongban_web::AppState::new(db.app.clone(), tongban_web::WebConfig::default());
+        let state = tongban_web::AppState::new(db.app.clone(), web);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let app = tongban_web::app(state.clone());
         tokio::spawn(async move {
-            axum::serve(listener, app).await.expect("serve");
+            // As the binary serves: with the peer's address, which throttling counts by.
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .await
+            .expect("serve");
         });
         let client = Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -158,6 +178,7 @@ impl TestApp {
             .expect("client");
         Some(TestApp {
             files: db.files.clone(),
+            url: db.url.clone(),
             base: format!("http://{addr}"),
             client,
             state,

@@ -3,15 +3,19 @@
 //! once on a fresh SQLite file and once on a fresh PostgreSQL database: `use_cases` calls the use cases directly
 //! (no HTTP), the others drive the real application over HTTP and in Chromium.
 
+mod access;
 mod api;
 mod browser;
 mod cases;
+mod contract;
 mod disclosure;
+mod hardening;
 mod helpers;
 mod hotline;
 mod hotline_config;
 mod oidc;
 mod online;
+mod operations;
 mod queue;
 mod reform;
 mod use_cases;

@@ -341,9 +341,18 @@ both_backends!(
         let to_login = r.headers()["location"].to_str().unwrap().to_string();
         assert!(to_login.starts_with("/my?next=/items/"), "{to_login}");
         let next = format!("/items/{ITEM}/apply");
+        let sign_in = citizen
+            .get(app.url(&to_login))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         let r = citizen
             .post(app.url("/my/code"))
             .form(&[
+                ("csrf", crate::web::hidden(&sign_in, "csrf").as_str()),
                 ("identifier", ID),
                 ("name", "张三"),
                 ("phone", PHONE),
@@ -352,11 +361,13 @@ both_backends!(
             .send()
             .await
             .unwrap();
-        assert!(r.text().await.unwrap().contains("验证码已发送"));
+        let sent = r.text().await.unwrap();
+        assert!(sent.contains("验证码已发送"));
         let code = texted_code(&app, PHONE).await;
         let r = citizen
             .post(app.url("/my/login"))
             .form(&[
+                ("csrf", crate::web::hidden(&sent, "csrf").as_str()),
                 ("identifier", ID),
                 ("name", "张三"),
                 ("phone", PHONE),
@@ -483,9 +494,11 @@ both_backends!(
             "signed out: the form asks to sign in again"
         );
         // `next` leads only to a path of this site.
+        let sign_in = citizen.get(app.url("/my")).send().await.unwrap().text().await.unwrap();
         let r = citizen
             .post(app.url("/my/login"))
             .form(&[
+                ("csrf", crate::web::hidden(&sign_in, "csrf").as_str()),
                 ("identifier", ID),
                 ("name", "张三"),
                 ("phone", PHONE),
@@ -1119,16 +1132,31 @@ both_backends!(
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
-        citizen
+        let sign_in = citizen.get(app.url("/my")).send().await.unwrap().text().await.unwrap();
+        let sent = citizen
             .post(app.url("/my/code"))
-            .form(&[("identifier", ID), ("name", "张三"), ("phone", PHONE)])
+            .form(&[
+                ("csrf", crate::web::hidden(&sign_in, "csrf").as_str()),
+                ("identifier", ID),
+                ("name", "张三"),
+                ("phone", PHONE),
+            ])
             .send()
+            .await
+            .unwrap()
+            .text()
             .await
             .unwrap();
         let code = texted_code(&app, PHONE).await;
         citizen
             .post(app.url("/my/login"))
-            .form(&[("identifier", ID), ("name", "张三"), ("phone", PHONE), ("code", &code)])
+            .form(&[
+                ("csrf", crate::web::hidden(&sent, "csrf").as_str()),
+                ("identifier", ID),
+                ("name", "张三"),
+                ("phone", PHONE),
+                ("code", &code),
+            ])
             .send()
             .await
             .unwrap();

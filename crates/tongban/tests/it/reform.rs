@@ -1072,9 +1072,14 @@ both_backends!(
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
+        let sign_in = citizen.get(app.url("/my")).send().await.unwrap().text().await.unwrap();
         let page = citizen
             .post(app.url("/my/code"))
-            .form(&[("identifier", ID), ("phone", PHONE)])
+            .form(&[
+                ("csrf", crate::web::hidden(&sign_in, "csrf").as_str()),
+                ("identifier", ID),
+                ("phone", PHONE),
+            ])
             .send()
             .await
             .unwrap()
@@ -1090,7 +1095,13 @@ both_backends!(
         let code: String = sms.chars().filter(|c| c.is_ascii_digit()).take(6).collect();
         let r = citizen
             .post(app.url("/my/login"))
-            .form(&[("identifier", ID), ("name", "张三"), ("phone", PHONE), ("code", &code)])
+            .form(&[
+                ("csrf", crate::web::hidden(&page, "csrf").as_str()),
+                ("identifier", ID),
+                ("name", "张三"),
+                ("phone", PHONE),
+                ("code", &code),
+            ])
             .send()
             .await
             .unwrap();

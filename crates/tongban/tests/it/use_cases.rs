@@ -33,14 +33,10 @@ fn filing() -> Filing {
 
 /// Every notice queued so far, oldest first.
 async fn queued_texts(db: &TestDb) -> Vec<String> {
-    db.app
-        .store
-        .due_notifications("9999-12-31T00:00:00Z", 1000)
+    sqlx::query_scalar::<_, String>("SELECT body FROM outbox WHERE delivered_at IS NULL ORDER BY id")
+        .fetch_all(db.app.store.pool())
         .await
         .unwrap()
-        .into_iter()
-        .map(|(_, n, _)| n.body)
-        .collect()
 }
 
 both_databases!(
@@ -242,7 +238,9 @@ both_databases!(
             channel: None,
             received_on: None,
         };
-        let r = d::file_request(app, REGION, input, None, today, &now).await.unwrap();
+        let r = d::file_request(app, REGION, input, None, today, &now, None)
+            .await
+            .unwrap();
         let request = d::load_request(app, &db.session("discloser").await, &r.number)
             .await
             .unwrap();
