@@ -3,22 +3,15 @@
 //! exports — and which of them see an applicant's ID number and phone whole. The document is the expectation: the
 //! test reads its table, so the two cannot disagree. `TONGBAN_PRINT_ACCESS=1` prints the table as the server answers.
 
-use crate::helpers::TestApp;
+use crate::helpers::{
+    TestApp, APPLICANT_ID as ID, APPLICANT_PHONE as PHONE, LICENCE_ITEM as ITEM, LICENCE_MATERIALS as MATERIALS,
+};
 use crate::web::sign_in;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
 const DOC: &str = include_str!("../../../../docs/access.md");
-const ID: &str = "11010519491231002X";
-const PHONE: &str = "13812345678";
-const ITEM: &str = "430603-XK-0537";
-const MATERIALS: [&str; 4] = [
-    "申请表",
-    "营业执照或统一社会信用代码证明",
-    "场所使用权证明",
-    "相关资质证明材料",
-];
 const NEWBORN: &str = "YJS-009";
 const ENTERPRISE: &str = "91430603MA4L16JF0D";
 
@@ -57,35 +50,7 @@ struct Records {
 
 async fn records(app: &TestApp) -> Records {
     let clerk = app.token("clerk").await;
-    let reviewer = app.token("reviewer").await;
-    let head = app.token("head").await;
-    let (status, case) = app
-        .post_json(
-            "/api/v1/cases",
-            &json!({"item_code": ITEM, "channel": "window", "materials": MATERIALS,
-                    "applicant": {"kind": "person", "name": "张三", "id_number": ID, "phone": PHONE}}),
-            Some(&clerk),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{case}");
-    let mut case = case;
-    for (who, action) in [
-        (&clerk, "accept"),
-        (&reviewer, "review"),
-        (&head, "approve"),
-        (&reviewer, "issue"),
-    ] {
-        let number = case["number"].as_str().unwrap().to_string();
-        let (status, next) = app
-            .post_json(
-                &format!("/api/v1/cases/{number}/actions"),
-                &json!({"action": action, "version": case["version"], "comment": "意见"}),
-                Some(who),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{action}: {next}");
-        case = next;
-    }
+    let case = app.issued_case().await;
     let (_, guide) = app.get_json(&format!("/api/v1/bundles/{NEWBORN}")).await;
     let materials: Vec<Value> = guide["materials"]
         .as_array()

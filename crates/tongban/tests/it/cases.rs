@@ -2,19 +2,9 @@
 //! the public progress query, the calendar and the audit chain.
 
 use crate::both_backends;
-use crate::helpers::{urlencode, TestApp};
+use crate::helpers::{urlencode, TestApp, APPLICANT_ID as ID, LICENCE_ITEM as ITEM, LICENCE_MATERIALS as MATERIALS};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-
-const ID: &str = "11010519491231002X";
-/// 食品经营许可证核发, handled by 区行政审批局 (the demo reviewer's and head's department).
-const ITEM: &str = "430603-XK-0537";
-const MATERIALS: [&str; 4] = [
-    "申请表",
-    "营业执照或统一社会信用代码证明",
-    "场所使用权证明",
-    "相关资质证明材料",
-];
 
 fn err(body: &Value) -> &str {
     body["error"]["code"].as_str().unwrap_or("")

@@ -2,20 +2,10 @@
 //! site and carries its CSRF token, the password rule and account management, throttling by address and account
 //! (429 with Retry-After, no lock-out of the owner), limits on the public endpoints, who reads metrics, who rates.
 
-use crate::helpers::{Db, TestApp, PASSWORD};
+use crate::helpers::{Db, TestApp, APPLICANT_ID as ID, APPLICANT_PHONE as PHONE, LICENCE_ITEM as ITEM, PASSWORD};
 use crate::web::{fetch, hidden, sign_in};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-
-const ID: &str = "11010519491231002X";
-const PHONE: &str = "13812345678";
-const ITEM: &str = "430603-XK-0537";
-const MATERIALS: [&str; 4] = [
-    "申请表",
-    "营业执照或统一社会信用代码证明",
-    "场所使用权证明",
-    "相关资质证明材料",
-];
 
 fn err(body: &Value) -> &str {
     body["error"]["code"].as_str().unwrap_or("")
@@ -63,38 +53,12 @@ async fn login_from(app: &TestApp, from: &str, username: &str, password: &str) -
         .unwrap()
 }
 
-async fn file_case(app: &TestApp, clerk: &str) -> Value {
-    let (status, case) = app
-        .post_json(
-            "/api/v1/cases",
-            &json!({"item_code": ITEM, "channel": "window", "materials": MATERIALS,
-                    "applicant": {"kind": "person", "name": "张三", "id_number": ID, "phone": PHONE}}),
-            Some(clerk),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{case}");
-    case
-}
-
-async fn step(app: &TestApp, token: &str, case: Value, action: &str) -> Value {
-    let number = case["number"].as_str().unwrap();
-    let (status, next) = app
-        .post_json(
-            &format!("/api/v1/cases/{number}/actions"),
-            &json!({"action": action, "version": case["version"], "comment": "意见"}),
-            Some(token),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{action}: {next}");
-    next
-}
-
 crate::both_backends!(
     every_kind_of_answer_carries_the_security_headers,
     |app: TestApp| async move {
         let (staff, _) = sign_in(&app, "clerk").await;
         let clerk = app.token("clerk").await;
-        let case = file_case(&app, &clerk).await;
+        let case = app.file_at_window(&clerk).await;
         let number = case["number"].as_str().unwrap();
         let answers = [
             ("portal", app.client.get(app.url("/")).send().await.unwrap()),
@@ -662,11 +626,11 @@ crate::both_backends!(
         let clerk = app.token("clerk").await;
         let reviewer = app.token("reviewer").await;
         let head = app.token("head").await;
-        let case = file_case(&app, &clerk).await;
-        let case = step(&app, &clerk, case, "accept").await;
-        let case = step(&app, &reviewer, case, "review").await;
-        let case = step(&app, &head, case, "approve").await;
-        let case = step(&app, &reviewer, case, "issue").await;
+        let case = app.file_at_window(&clerk).await;
+        let case = app.step(&clerk, case, "accept").await;
+        let case = app.step(&reviewer, case, "review").await;
+        let case = app.step(&head, case, "approve").await;
+        let case = app.step(&reviewer, case, "issue").await;
         let number = case["number"].as_str().unwrap();
         let path = format!("/api/v1/cases/{number}/rating");
         // The department that handled the case cannot rate it in the applicant's place, nor can other staff.
@@ -680,10 +644,10 @@ crate::both_backends!(
         let (status, body) = app.post_json(&path, &json!({"level": 2, "token": link}), None).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         // And a clerk at the window where a case was filed may rate on the tablet.
-        let other = file_case(&app, &clerk).await;
-        let other = step(&app, &clerk, other, "accept").await;
-        let other = step(&app, &reviewer, other, "review").await;
-        let other = step(&app, &head, other, "deny").await;
+        let other = app.file_at_window(&clerk).await;
+        let other = app.step(&clerk, other, "accept").await;
+        let other = app.step(&reviewer, other, "review").await;
+        let other = app.step(&head, other, "deny").await;
         let (status, body) = app
             .post_json(
                 &format!("/api/v1/cases/{}/rating", other["number"].as_str().unwrap()),

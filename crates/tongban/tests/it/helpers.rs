@@ -14,6 +14,18 @@ use tongban_app::Settings;
 
 pub const REGION: &str = "430603";
 pub const PASSWORD: &str = "test-password-1";
+/// The person most tests file for: a valid GB 11643 ID number and a mobile number.
+pub const APPLICANT_ID: &str = "11010519491231002X";
+pub const APPLICANT_PHONE: &str = "13812345678";
+/// 食品经营许可证核发, handled by 区行政审批局 (the demo reviewer's and head's department; it yields an e-licence), and
+/// the materials it requires.
+pub const LICENCE_ITEM: &str = "430603-XK-0537";
+pub const LICENCE_MATERIALS: [&str; 4] = [
+    "申请表",
+    "营业执照或统一社会信用代码证明",
+    "场所使用权证明",
+    "相关资质证明材料",
+];
 
 #[derive(Clone, Copy, Debug)]
 pub enum Db {
@@ -238,6 +250,46 @@ impl TestApp {
     /// Adds `reviewer-<dept>` and `head-<dept>` for every department, as `tongban demo` does.
     pub async fn department_staff(&self) {
         self._db.department_staff().await
+    }
+
+    /// Files the licence item at the hall's window for 张三, as the clerk whose token is given.
+    pub async fn file_at_window(&self, clerk: &str) -> Value {
+        let (status, case) = self
+            .post_json(
+                "/api/v1/cases",
+                &serde_json::json!({"item_code": LICENCE_ITEM, "channel": "window", "materials": LICENCE_MATERIALS,
+                    "applicant": {"kind": "person", "name": "张三", "id_number": APPLICANT_ID, "phone": APPLICANT_PHONE}}),
+                Some(clerk),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{case}");
+        case
+    }
+
+    /// One workflow step on the case as it stands (its version); the step must succeed.
+    pub async fn step(&self, token: &str, case: Value, action: &str) -> Value {
+        let number = case["number"].as_str().expect("a case number");
+        let (status, next) = self
+            .post_json(
+                &format!("/api/v1/cases/{number}/actions"),
+                &serde_json::json!({"action": action, "version": case["version"], "comment": "意见"}),
+                Some(token),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{action}: {next}");
+        next
+    }
+
+    /// The licence item filed, accepted, reviewed, approved and issued (with its e-licence).
+    pub async fn issued_case(&self) -> Value {
+        let clerk = self.token("clerk").await;
+        let reviewer = self.token("reviewer").await;
+        let head = self.token("head").await;
+        let case = self.file_at_window(&clerk).await;
+        let case = self.step(&clerk, case, "accept").await;
+        let case = self.step(&reviewer, case, "review").await;
+        let case = self.step(&head, case, "approve").await;
+        self.step(&reviewer, case, "issue").await
     }
 
     /// Logs a demo user in through the API and returns the bearer token.

@@ -3,15 +3,11 @@
 //! can be listed and ended; the apply page from the guide to "my cases".
 
 use crate::both_backends;
-use crate::helpers::{multipart, TestApp};
+use crate::helpers::{multipart, TestApp, APPLICANT_ID as ID, APPLICANT_PHONE as PHONE, LICENCE_ITEM as ITEM};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-const ID: &str = "11010519491231002X";
 const OTHER_ID: &str = "110101199003071233";
-const PHONE: &str = "13812345678";
-/// 食品经营许可证核发 (区行政审批局).
-const ITEM: &str = "430603-XK-0537";
 
 fn err(body: &Value) -> &str {
     body["error"]["code"].as_str().unwrap_or("")

@@ -2,58 +2,14 @@
 //! and restored with licences still valid, two servers on one database (each notification delivered once through a
 //! real HTTP gateway, sessions and catalog edits seen by both), and logs that hold no secrets.
 
-use crate::helpers::{Db, TestApp, REGION};
+use crate::helpers::{
+    Db, TestApp, APPLICANT_ID as ID, APPLICANT_PHONE as PHONE, LICENCE_ITEM as ITEM, LICENCE_MATERIALS as MATERIALS,
+    REGION,
+};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-
-const ID: &str = "11010519491231002X";
-const PHONE: &str = "13812345678";
-const ITEM: &str = "430603-XK-0537";
-const MATERIALS: [&str; 4] = [
-    "申请表",
-    "营业执照或统一社会信用代码证明",
-    "场所使用权证明",
-    "相关资质证明材料",
-];
-
-async fn file_case(app: &TestApp, clerk: &str) -> Value {
-    let (status, case) = app
-        .post_json(
-            "/api/v1/cases",
-            &json!({"item_code": ITEM, "channel": "window", "materials": MATERIALS,
-                    "applicant": {"kind": "person", "name": "张三", "id_number": ID, "phone": PHONE}}),
-            Some(clerk),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{case}");
-    case
-}
-
-async fn step(app: &TestApp, token: &str, case: Value, action: &str) -> Value {
-    let number = case["number"].as_str().unwrap();
-    let (status, next) = app
-        .post_json(
-            &format!("/api/v1/cases/{number}/actions"),
-            &json!({"action": action, "version": case["version"], "comment": "意见"}),
-            Some(token),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{action}: {next}");
-    next
-}
-
-async fn issued(app: &TestApp) -> Value {
-    let clerk = app.token("clerk").await;
-    let reviewer = app.token("reviewer").await;
-    let head = app.token("head").await;
-    let case = file_case(app, &clerk).await;
-    let case = step(app, &clerk, case, "accept").await;
-    let case = step(app, &reviewer, case, "review").await;
-    let case = step(app, &head, case, "approve").await;
-    step(app, &reviewer, case, "issue").await
-}
 
 fn kinds(report: &tongban_app::audit::AuditReport) -> Vec<(String, &'static str)> {
     let mut k: Vec<(String, &'static str)> = report
@@ -78,8 +34,8 @@ crate::both_backends!(the_audit_trail_tells_when_it_was_rewritten, |app: TestApp
     let clerk = app.token("clerk").await;
     let mut numbers = Vec::new();
     for _ in 0..5 {
-        let case = file_case(&app, &clerk).await;
-        let case = step(&app, &clerk, case, "accept").await;
+        let case = app.file_at_window(&clerk).await;
+        let case = app.step(&clerk, case, "accept").await;
         numbers.push(case["number"].as_str().unwrap().to_string());
     }
     let c = tongban_app::audit::checkpoint(&app.state, None)
@@ -227,7 +183,7 @@ async fn drop_database(db: Db, url: &str) {
 }
 
 async fn backup_under_load_restores_with_licences_valid(app: TestApp, db: Db) {
-    let licensed = issued(&app).await;
+    let licensed = app.issued_case().await;
     let licence_id = licensed["licence_id"].as_str().expect("a licence").to_string();
     tongban_app::audit::checkpoint(&app.state, None).await.unwrap();
     // Clerks keep filing while the backup is taken.
@@ -401,7 +357,7 @@ crate::both_backends!(
         let clerk = app.token("clerk").await;
         let mut numbers = Vec::new();
         for _ in 0..30 {
-            numbers.push(file_case(&app, &clerk).await["number"].as_str().unwrap().to_string());
+            numbers.push(app.file_at_window(&clerk).await["number"].as_str().unwrap().to_string());
         }
         let queued: i64 =
             sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM outbox WHERE channel = 'sms' AND delivered_at IS NULL")

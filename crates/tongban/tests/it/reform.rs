@@ -2,20 +2,12 @@
 //! acceptance, bundles, where items may be accepted (全域通办, 跨省通办, 赋权), helpers, applicants signing in.
 
 use crate::both_backends;
-use crate::helpers::{urlencode, TestApp};
+use crate::helpers::{
+    urlencode, TestApp, APPLICANT_ID as ID, APPLICANT_PHONE as PHONE, LICENCE_ITEM, LICENCE_MATERIALS,
+};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-const ID: &str = "11010519491231002X";
-const PHONE: &str = "13812345678";
-/// 食品经营许可证核发 (区行政审批局): yields a licence.
-const LICENCE_ITEM: &str = "430603-XK-0537";
-const LICENCE_MATERIALS: [&str; 4] = [
-    "申请表",
-    "营业执照或统一社会信用代码证明",
-    "场所使用权证明",
-    "相关资质证明材料",
-];
 /// 社会团体注销登记 (区行政审批局): 容缺 allowed, 相关证明材料 may be missing.
 const TOLERANCE_ITEM: &str = "430603-XK-0239";
 const NEWBORN: &str = "YJS-009";
@@ -56,18 +48,6 @@ async fn step(app: &TestApp, token: &str, case: Value, action: &str) -> Value {
     next
 }
 
-/// Files the licence item at the window and runs it to `issued`.
-async fn issued_case(app: &TestApp) -> Value {
-    let clerk = app.token("clerk").await;
-    let reviewer = app.token("reviewer").await;
-    let head = app.token("head").await;
-    let case = file(app, &clerk, LICENCE_ITEM, &LICENCE_MATERIALS).await;
-    let case = step(app, &clerk, case, "accept").await;
-    let case = step(app, &reviewer, case, "review").await;
-    let case = step(app, &head, case, "approve").await;
-    step(app, &reviewer, case, "issue").await
-}
-
 both_backends!(
     ratings_one_per_case_and_bad_ones_are_rectified,
     |app: TestApp| async move {
@@ -87,7 +67,7 @@ both_backends!(
             (StatusCode::UNPROCESSABLE_ENTITY, "case_not_finished")
         );
 
-        let case = issued_case(&app).await;
+        let case = app.issued_case().await;
         let number = case["number"].as_str().unwrap();
         let path = format!("/api/v1/cases/{number}/rating");
         let (status, body) = app.post_json(&path, &json!({"level": 7}), Some(&clerk)).await;
@@ -207,7 +187,7 @@ both_backends!(
     an_appeal_upheld_takes_a_malicious_rating_out,
     |app: TestApp| async move {
         let clerk = app.token("clerk").await;
-        let case = issued_case(&app).await;
+        let case = app.issued_case().await;
         let number = case["number"].as_str().unwrap();
         let (_, rated) = app
             .post_json(
@@ -255,7 +235,7 @@ both_backends!(
 both_backends!(
     approval_issues_a_signed_licence_that_verifies,
     |app: TestApp| async move {
-        let case = issued_case(&app).await;
+        let case = app.issued_case().await;
         let id = case["licence_id"]
             .as_str()
             .expect("the case shows its licence")
@@ -952,7 +932,7 @@ both_backends!(
         assert!(fetch(&clerk, &app, &to).await.contains("已履行"));
 
         // A bad rating, rectified through the pages by the department and the supervisor.
-        let case = issued_case(&app).await;
+        let case = app.issued_case().await;
         let token = app.token("clerk").await;
         let (_, rated) = app
             .post_json(

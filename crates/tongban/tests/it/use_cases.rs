@@ -2,14 +2,10 @@
 //! share — the workflow, the one error kind, the access policy and its masking, the texts a deployment sends.
 
 use crate::both_databases;
-use crate::helpers::{Db, TestDb, REGION};
+use crate::helpers::{Db, TestDb, APPLICANT_ID as ID, LICENCE_ITEM as ITEM, REGION};
 use tongban_app::cases::{self, parse_applicant, ActOptions, FiledBy, Filing};
 use tongban_app::policy::{self, Capability, Shown};
 use tongban_app::{ErrorKind, Settings};
-
-/// 食品经营许可证核发, handled by 区行政审批局 (the demo reviewer's and head's department).
-const ITEM: &str = "430603-XK-0537";
-const ID: &str = "11010519491231002X";
 
 fn filing() -> Filing {
     Filing {
