@@ -66,7 +66,7 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))
-        .merge(ui::router())
+        .merge(ui::router().layer(middleware::from_fn_with_state(state.clone(), ui::staff_error_layout)))
         .merge(open311::router())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), security_headers))

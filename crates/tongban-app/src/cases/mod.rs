@@ -136,6 +136,18 @@ pub async fn current_item(app: &App, region: &str, code: &str) -> Result<Option<
         .map(|g| g.under(&head)))
 }
 
+/// How people name the channel a case came in by.
+pub fn channel_label(channel: &str) -> &'static str {
+    match channel {
+        "online" => "网上申请",
+        "window" => "窗口",
+        "town" => "镇（街道）便民服务中心",
+        "village" => "村（社区）便民服务站",
+        "partner" => "跨省通办合作地区",
+        _ => "其他渠道",
+    }
+}
+
 /// Forgets a cached template after it was saved.
 pub fn forget_template(app: &App, region: &str, code: &str) {
     if let Ok(mut m) = app.templates.write() {

@@ -103,6 +103,13 @@ pub async fn supervision(
     department_id: Option<i64>,
 ) -> Result<Supervision, Error> {
     let cases = app.store.accepted_between(region, &ymd(from), &ymd(to)).await?;
+    let site_names: std::collections::HashMap<String, String> = app
+        .store
+        .sites(region)
+        .await?
+        .into_iter()
+        .map(|s| (s.code, s.name))
+        .collect();
     let cal = app.calendar();
     let today = today();
     let mut total = Figures {
@@ -134,12 +141,16 @@ pub async fn supervision(
         total.add(c, &cal, today);
         group(&mut by_department, &c.department_code, &c.department_name).add(c, &cal, today);
         group(&mut by_item, &c.item_code, &c.item_name).add(c, &cal, today);
-        let site = if c.site_code.is_empty() {
-            format!("{}（网上）", c.channel)
+        let (site, site_name) = if c.site_code.is_empty() {
+            (c.channel.clone(), super::channel_label(&c.channel).to_string())
         } else {
-            c.site_code.clone()
+            let name = site_names
+                .get(&c.site_code)
+                .cloned()
+                .unwrap_or_else(|| c.site_code.clone());
+            (c.site_code.clone(), name)
         };
-        group(&mut by_site, &site, &site).add(c, &cal, today);
+        group(&mut by_site, &site, &site_name).add(c, &cal, today);
     }
     let finish = |v: Vec<Figures>| {
         let mut v: Vec<Figures> = v.into_iter().map(Figures::finish).collect();

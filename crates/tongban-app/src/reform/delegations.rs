@@ -12,7 +12,8 @@ pub struct DelegationRequest {
     pub item_code: String,
     /// park, town or village
     pub target_kind: String,
-    /// The park's site code, or the town's (9-digit) or village's (12-digit) region code
+    /// The park's site code (empty: the district's park), or the town's (9-digit) or village's (12-digit) region code
+    #[serde(default)]
     pub target_code: String,
     /// district or city
     #[serde(default)]
@@ -37,19 +38,20 @@ pub async fn grant_delegation(app: &App, s: &Session, req: &DelegationRequest) -
     if req.document.trim().is_empty() {
         return Err(Error::unprocessable("missing_document", "须写明赋权依据的文件"));
     }
-    let target_name = match req.target_kind.as_str() {
+    let target_code = req.target_code.trim();
+    let (target_code, target_name) = match req.target_kind.as_str() {
         "park" => app
             .store
             .sites(region)
             .await?
             .into_iter()
-            .find(|x| x.code == req.target_code && x.kind == "park")
-            .map(|x| x.name),
+            .find(|x| x.kind == "park" && (target_code.is_empty() || x.code == target_code))
+            .map(|x| (x.code, x.name)),
         "town" | "village" => {
             let want = if req.target_kind == "town" { 9 } else { 12 };
-            match app.store.region(&req.target_code).await? {
-                Some(r) if req.target_code.len() == want && req.target_code.starts_with(region.as_str()) => {
-                    Some(r.name)
+            match app.store.region(target_code).await? {
+                Some(r) if target_code.len() == want && target_code.starts_with(region.as_str()) => {
+                    Some((target_code.to_string(), r.name))
                 }
                 _ => None,
             }
@@ -84,7 +86,7 @@ pub async fn grant_delegation(app: &App, s: &Session, req: &DelegationRequest) -
             &NewDelegation {
                 item_code: &item.code,
                 target_kind: &req.target_kind,
-                target_code: &req.target_code,
+                target_code: &target_code,
                 target_name: &target_name,
                 delegated_by: by,
                 from_date: &req.from_date,

@@ -40,15 +40,6 @@ pub fn town_government(code: &str) -> String {
     format!("town-{}", code.get(..9).unwrap_or(code))
 }
 
-fn channel_label(channel: &str) -> &'static str {
-    match channel {
-        "town" => "便民服务中心",
-        "village" => "便民服务站",
-        "partner" => "跨省通办合作地区",
-        _ => "窗口",
-    }
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // 容缺受理
 

@@ -463,6 +463,8 @@ pub struct MyCase {
     pub due_date: Option<String>,
     pub licence_id: Option<String>,
     pub rated: bool,
+    /// Finished (decided, delivered or closed), so that it can be rated.
+    pub finished: bool,
     pub created_at: String,
 }
 
@@ -482,11 +484,13 @@ pub async fn my_cases(app: &App, a: &ApplicantSession) -> Result<Vec<MyCase>, Er
             due_date: None,
             licence_id: None,
             rated: false,
+            finished: false,
             created_at: d.updated_at,
         })
         .collect();
     for c in cases_of(app, a).await? {
         let rated = app.store.rating_for_case(c.id).await?.is_some();
+        let finished = c.completed_on.is_some() || c.closed_at.is_some();
         out.push(MyCase {
             number: c.number,
             item_code: c.item_code,
@@ -502,6 +506,7 @@ pub async fn my_cases(app: &App, a: &ApplicantSession) -> Result<Vec<MyCase>, Er
             due_date: c.due_date,
             licence_id: c.licence_id,
             rated,
+            finished,
             created_at: c.created_at,
         });
     }

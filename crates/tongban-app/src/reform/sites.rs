@@ -74,7 +74,7 @@ pub async fn site_acceptance(
         if site.kind != kind {
             return Err(Error::unprocessable(
                 "site_channel_mismatch",
-                format!("“{}”不是{}的受理场所", site.name, channel_label(channel)),
+                format!("“{}”不是{}的受理场所", site.name, crate::cases::channel_label(channel)),
             ));
         }
     }

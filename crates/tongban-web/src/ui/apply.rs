@@ -2,7 +2,7 @@
 //! it as an online case. Errors are shown beside each field; nothing is filed until the whole form holds.
 
 use super::reform::applicant;
-use super::{csrf_refused, error_page, render, Layout};
+use super::{csrf_refused, error_page, filters, render, Layout};
 use crate::extract::ApplicantForm;
 use crate::state::AppState;
 use askama::Template;

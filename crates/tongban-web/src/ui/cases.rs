@@ -1,7 +1,7 @@
 //! Case pages: window acceptance (无差别受理), the inbox sorted by deadline with warning lights, the case page with
 //! history and the caller's allowed actions, printable notices, the supervision board and the public progress page.
 
-use super::{error_page, render, render_result, Layout, Pager};
+use super::{error_page, filters, render, render_result, Layout, Pager};
 use crate::auth::{MaybeWebUser, WebUser};
 use crate::extract::StaffForm;
 use crate::state::AppState;
@@ -434,6 +434,10 @@ struct CasePage {
     c: CaseRecord,
     state_label: String,
     channel_label: String,
+    /// The accepting site by its name (empty online).
+    site_name: String,
+    /// The site a result is collected at, by its name (empty when not collected at a site).
+    delivery_site_name: String,
     warning: String,
     remaining: String,
     actions: Vec<(String, String, bool)>,
@@ -486,14 +490,15 @@ struct CaseQuery {
     done: Option<String>,
 }
 
-fn channel_label(c: &str) -> &'static str {
-    match c {
-        "online" => "网上申请",
-        "window" => "窗口",
-        "town" => "镇（街道）便民服务中心",
-        "village" => "村（社区）便民服务站",
-        _ => "合作地区代收",
+/// A site as people name it; an empty code stays empty.
+async fn site_name(state: &AppState, region: &str, code: &str) -> Result<String, Error> {
+    if code.is_empty() {
+        return Ok(String::new());
     }
+    Ok(match tongban_app::reform::site(state, region, code).await? {
+        Some(site) => site.name.clone(),
+        None => code.to_string(),
+    })
 }
 
 async fn case_page(
@@ -572,7 +577,9 @@ async fn case_page(
         Ok::<_, Error>(CasePage {
             layout: Layout::new(format!("办件 {number}"), Some(&s)),
             state_label: label(&c.state),
-            channel_label: channel_label(&c.channel).to_string(),
+            channel_label: cases::channel_label(&c.channel).to_string(),
+            site_name: site_name(&state, &c.region_code, &c.site_code).await?,
+            delivery_site_name: site_name(&state, &c.region_code, &c.delivery.site).await?,
             remaining: remaining_text(&t),
             warning: t.warning,
             actions,

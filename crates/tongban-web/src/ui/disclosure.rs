@@ -427,6 +427,10 @@ struct Workbench {
     /// The recent items this reader may repeal, by the items' lifecycle.
     repealable: Vec<i64>,
     year: i32,
+    /// The annual report this reader may open: the district's, or a department's own (empty: none).
+    report_link: String,
+    /// Whether the reader records requests that came by letter, fax or in person.
+    may_record_requests: bool,
 }
 
 impl Workbench {
@@ -496,6 +500,22 @@ async fn workbench_view(state: &AppState, s: &Session, notice: String, error: Op
                 .collect(),
             recent,
             year: chrono::Datelike::year(&today()) - 1,
+            report_link: {
+                let year = chrono::Datelike::year(&today()) - 1;
+                let own = s
+                    .staff
+                    .department_code
+                    .as_deref()
+                    .filter(|_| s.staff.role.is_department_bound());
+                if policy::may_read_disclosure_reports(s, None) {
+                    format!("/staff/disclosure/report?year={year}")
+                } else if let Some(d) = own.filter(|d| policy::may_read_disclosure_reports(s, Some(d))) {
+                    format!("/staff/disclosure/report?year={year}&department={d}")
+                } else {
+                    String::new()
+                }
+            },
+            may_record_requests: policy::allows(&s.staff, Capability::RecordDisclosureRequests),
         })
     }
     .await;

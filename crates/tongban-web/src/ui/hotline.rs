@@ -4,7 +4,7 @@
 //!
 //! The public form carries no CSRF token: it needs no session and grants nothing the public API does not.
 
-use super::{error_page, render, url_escape, Layout};
+use super::{error_page, filters, render, url_escape, Layout};
 use crate::auth::WebUser;
 use crate::error::HttpError;
 use crate::extract::StaffForm;

@@ -175,6 +175,14 @@ pub fn csrf_refused() -> Response {
     error_page(Error::forbidden("表单已过期，请刷新页面后重试"))
 }
 
+/// Filters of our templates (askama looks for `filters` beside each template's struct).
+pub mod filters {
+    /// A stored instant (UTC) as people read it, in Beijing time: `2026-12-07 11:51`; other text unchanged.
+    pub fn local<T: std::fmt::Display>(s: T, _: &dyn askama::Values) -> askama::Result<String> {
+        Ok(tongban_app::time::beijing(&s.to_string()))
+    }
+}
+
 pub fn render<T: Template>(t: &T) -> Response {
     match t.render() {
         Ok(html) => Html(html).into_response(),
@@ -190,8 +198,15 @@ struct ErrorPage {
     message: String,
 }
 
-/// An error as a page, with the status of the error.
+/// An error as a page, with the status of the error. The error travels with the response, so that
+/// `staff_error_layout` can put the workbench around it for a signed-in staff member.
 pub fn error_page(e: Error) -> Response {
+    let mut response = error_page_for(&e, None);
+    response.extensions_mut().insert(e);
+    response
+}
+
+fn error_page_for(e: &Error, session: Option<&Session>) -> Response {
     let status = crate::error::status_of(e.kind);
     let heading = match e.kind {
         ErrorKind::NotFound => "找不到页面",
@@ -200,7 +215,7 @@ pub fn error_page(e: Error) -> Response {
         _ => "系统繁忙",
     };
     let page = ErrorPage {
-        layout: Layout::new(heading, None),
+        layout: Layout::new(heading, session),
         heading: heading.into(),
         message: e.message.clone(),
     };
@@ -208,6 +223,20 @@ pub fn error_page(e: Error) -> Response {
     let mut response = (status, Html(body)).into_response();
     crate::error::with_retry_after(&mut response, e.retry_after);
     response
+}
+
+/// Error pages answered to a signed-in staff member keep the workbench around them — the menu, who is signed in,
+/// sign-out — instead of looking signed out.
+pub async fn staff_error_layout(
+    MaybeWebUser(session): MaybeWebUser,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let response = next.run(req).await;
+    match (response.extensions().get::<Error>(), session) {
+        (Some(e), Some(s)) => error_page_for(e, Some(&s)),
+        _ => response,
+    }
 }
 
 pub fn not_found_page() -> Response {

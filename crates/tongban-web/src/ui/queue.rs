@@ -4,7 +4,7 @@
 //! The kiosk and appointment forms carry no CSRF token: they need no session and grant nothing that the public
 //! API does not (anyone may take a ticket), so a forged post can do no more than a visitor at the kiosk.
 
-use super::{error_page, render, render_result, url_escape, Layout};
+use super::{error_page, filters, render, render_result, url_escape, Layout};
 use crate::auth::WebUser;
 use crate::extract::StaffForm;
 use crate::state::AppState;

@@ -1,7 +1,7 @@
 //! Pages of the reform services: the public rating results, licence verification, rating by the link in a notice,
 //! the applicant's "my cases", and the staff overview of commitments, bundles, delegations and rectifications.
 
-use super::{error_page, render, render_result, Layout};
+use super::{error_page, filters, render, render_result, Layout};
 use crate::auth::{MaybeWebUser, WebUser};
 use crate::extract::{ApplicantForm, ClientAddress, StaffForm};
 use crate::state::AppState;
@@ -248,16 +248,13 @@ fn applicant_cookie(state: &AppState, token: String) -> Cookie<'static> {
         .build()
 }
 
-/// The sign-in form, filled with what was typed so far.
-/// The sign-in page (signed out), with a fresh sign-in CSRF token; `e` the refusal of the last attempt, if any.
-fn my_form(
-    state: &AppState,
-    jar: CookieJar,
-    f: CodeForm,
-    code_sent: bool,
-    message: String,
-    e: Option<&Error>,
-) -> Response {
+/// The sign-in page (signed out), filled with what was typed so far, with a fresh sign-in CSRF token; `outcome` what
+/// the last step said: a notice, or the refusal (its message shown and its status answered).
+fn my_form(state: &AppState, jar: CookieJar, f: CodeForm, code_sent: bool, outcome: Result<&str, &Error>) -> Response {
+    let (message, e) = match outcome {
+        Ok(notice) => (notice.to_string(), None),
+        Err(e) => (e.message.clone(), Some(e)),
+    };
     let (jar, csrf) = crate::auth::issue_sign_in_csrf(jar, "/my", state.web.secure_cookies);
     let status = e.map_or(StatusCode::OK, |e| crate::error::status_of(e.kind));
     let page = render(&MyPage {
@@ -303,7 +300,7 @@ async fn my_page(State(state): State<AppState>, jar: CookieJar, Query(q): Query<
             next: q.next,
             ..CodeForm::default()
         };
-        return my_form(&state, jar, blank, false, String::new(), None);
+        return my_form(&state, jar, blank, false, Ok(""));
     };
     let lists = async {
         Ok::<_, Error>((
@@ -382,13 +379,12 @@ async fn my_code(
     Form(f): Form<CodeForm>,
 ) -> Response {
     if !crate::auth::sign_in_csrf_holds(&jar, &f.csrf) {
-        let e = sign_in_page_expired();
-        return my_form(&state, jar, f, false, e.message.clone(), Some(&e));
+        return my_form(&state, jar, f, false, Err(&sign_in_page_expired()));
     }
     let region = state.config.default_region.clone();
     match reform::send_sign_in_code(&state, &region, &f.identifier, &f.phone, address).await {
-        Ok(()) => my_form(&state, jar, f, true, "验证码已发送，10分钟内有效".into(), None),
-        Err(e) => my_form(&state, jar, f, false, e.message.clone(), Some(&e)),
+        Ok(()) => my_form(&state, jar, f, true, Ok("验证码已发送，10分钟内有效")),
+        Err(e) => my_form(&state, jar, f, false, Err(&e)),
     }
 }
 
@@ -399,8 +395,7 @@ async fn my_login(
     Form(f): Form<CodeForm>,
 ) -> Response {
     if !crate::auth::sign_in_csrf_holds(&jar, &f.csrf) {
-        let e = sign_in_page_expired();
-        return my_form(&state, jar, f, true, e.message.clone(), Some(&e));
+        return my_form(&state, jar, f, true, Err(&sign_in_page_expired()));
     }
     let region = state.config.default_region.clone();
     let enterprise = Some(f.enterprise.as_str()).filter(|e| !e.trim().is_empty());
@@ -422,7 +417,7 @@ async fn my_login(
             let to = local_path(&f.next).unwrap_or_else(|| "/my".into());
             (jar.add(applicant_cookie(&state, token)), Redirect::to(&to)).into_response()
         }
-        Err(e) => my_form(&state, jar, f, true, e.message.clone(), Some(&e)),
+        Err(e) => my_form(&state, jar, f, true, Err(&e)),
     }
 }
 
@@ -494,13 +489,27 @@ async fn my_rate_page(State(state): State<AppState>, jar: CookieJar, Path(number
     let Some(a) = applicant(&state, &jar).await else {
         return Redirect::to("/my").into_response();
     };
+    // An unfinished case is said so before the form is filled in, not after.
+    let mine = match reform::my_cases(&state, &a).await {
+        Ok(cases) => cases.into_iter().find(|c| c.number == number),
+        Err(e) => return error_page(e),
+    };
+    let (message, closed) = match mine {
+        None => return error_page(Error::not_found(format!("办件“{number}”"))),
+        Some(c) if c.rated => ("该办件已评价，感谢您的反馈。".to_string(), true),
+        Some(c) if !c.finished => (
+            format!("办件“{number}”尚未办结（{}），办结后才能评价。", c.state_label),
+            true,
+        ),
+        Some(_) => (String::new(), false),
+    };
     rate_page(
         &number,
         format!("/my/rate/{number}"),
         String::new(),
         a.csrf_token,
-        String::new(),
-        false,
+        message,
+        closed,
     )
 }
 
@@ -570,6 +579,8 @@ async fn supplement_submit(
 struct BundlesPage {
     layout: Layout,
     admin: bool,
+    /// Whether the reader accepts bundle applications (the 受理申请 links).
+    may_file: bool,
     error: String,
     notice: String,
     bundles: Vec<(String, String, String)>,
@@ -611,6 +622,7 @@ async fn bundles_page(State(state): State<AppState>, WebUser(s): WebUser, Query(
         Ok(BundlesPage {
             layout: Layout::new("一件事一次办", Some(&s)),
             admin: policy::allows(&s.staff, Capability::ConfigureReform),
+            may_file: policy::allows(&s.staff, Capability::HandleBundles),
             error: q.error.unwrap_or_default(),
             notice: q.done.unwrap_or_default(),
             bundles,

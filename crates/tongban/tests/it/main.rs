@@ -8,6 +8,7 @@ mod api;
 mod browser;
 mod cases;
 mod contract;
+mod crawl;
 mod disclosure;
 mod hardening;
 mod helpers;
