@@ -17,6 +17,7 @@ pub mod reform;
 pub mod staff;
 pub mod throttle;
 pub mod time;
+pub mod todo;
 pub mod url;
 
 pub use error::{Error, ErrorKind, Result};
@@ -35,6 +36,8 @@ pub struct Settings {
     /// Its name as the public reads it in texts and on pages (e.g. 云溪区): the SMS signature 【云溪区政务服务】 is made
     /// of it, so that one deployment can serve another district by its settings alone.
     pub region_name: String,
+    /// Where the public reaches the deployment (no trailing slash): links in SMS and printed notices start with it.
+    pub public_url: String,
     pub session_hours: i64,
     /// Where uploaded files are kept (under `files/`, by content hash).
     pub data_dir: std::path::PathBuf,
@@ -60,6 +63,7 @@ impl Default for Settings {
         Settings {
             default_region: "430603".into(),
             region_name: "云溪区".into(),
+            public_url: "http://127.0.0.1:8080".into(),
             session_hours: 12,
             data_dir: std::path::PathBuf::from("tongban-data"),
             max_upload_bytes: 10 * 1024 * 1024,
@@ -88,6 +92,11 @@ impl Settings {
     /// The signature every SMS opens with: 【云溪区政务服务】.
     pub fn sms_signature(&self) -> String {
         format!("【{}政务服务】", self.region_name)
+    }
+
+    /// A path of the portal as a full address a citizen can open from an SMS or a printed notice.
+    pub fn link(&self, path: &str) -> String {
+        format!("{}{path}", self.public_url)
     }
 }
 

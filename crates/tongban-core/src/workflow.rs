@@ -207,6 +207,26 @@ impl Template {
         Ok(())
     }
 
+    /// Whose turn it is in a state: the first actor of the first action the template lists from it. The template's
+    /// order carries the meaning: the step that moves the case on comes first (受理 before 补正 and 不予受理, 出证
+    /// by the department before the window), what anyone may also do (撤回, 中止) after it. None: nothing leads out
+    /// of the state, the case is over.
+    pub fn next_step(&self, state: &str) -> Option<(&ActionDef, Actor)> {
+        self.actions
+            .iter()
+            .find(|a| a.from.iter().any(|f| f == state))
+            .and_then(|a| a.actors.first().map(|who| (a, *who)))
+    }
+
+    /// The states in which a case waits for the given staff role, in template order.
+    pub fn states_waiting_for(&self, role: Role) -> Vec<String> {
+        self.states
+            .iter()
+            .filter(|s| matches!(self.next_step(&s.code), Some((_, Actor::Staff(r))) if r == role))
+            .map(|s| s.code.clone())
+            .collect()
+    }
+
     /// Actions the actor may take now (DIGIT's "next actions"), in template order.
     pub fn allowed_actions(&self, pos: &Position, actor: Actor) -> Vec<&ActionDef> {
         self.allowed(pos, &|a| a == actor)
@@ -470,6 +490,26 @@ mod tests {
         )
         .unwrap();
         assert_eq!(p.state, "closed");
+    }
+
+    #[test]
+    fn each_open_state_of_the_default_template_waits_for_one_party() {
+        let t = default_template();
+        let whose = |s: &str| t.next_step(s).map(|(a, who)| (a.code.as_str(), who));
+        assert_eq!(whose("submitted"), Some(("accept", Staff(Role::Clerk))));
+        assert_eq!(whose("correction_requested"), Some(("resubmit", Applicant)));
+        assert_eq!(whose("under_review"), Some(("review", Staff(Role::Reviewer))));
+        assert_eq!(whose("pending_decision"), Some(("approve", Staff(Role::Head))));
+        assert_eq!(whose("approved"), Some(("issue", Staff(Role::Reviewer))));
+        assert_eq!(whose("issued"), Some(("deliver", Staff(Role::Clerk))));
+        assert_eq!(whose("closed"), None);
+        assert_eq!(t.states_waiting_for(Role::Clerk), vec!["submitted", "issued"]);
+        assert_eq!(
+            t.states_waiting_for(Role::Reviewer),
+            vec!["under_review", "suspended", "approved"]
+        );
+        assert_eq!(t.states_waiting_for(Role::Head), vec!["pending_decision"]);
+        assert!(t.states_waiting_for(Role::Supervisor).is_empty());
     }
 
     #[test]

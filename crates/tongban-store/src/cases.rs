@@ -57,7 +57,137 @@ pub struct CaseFilter {
     pub due_before: Option<String>,
     /// Due on or before this date (warned).
     pub due_by: Option<String>,
+    /// Due on this very date.
+    pub due_on: Option<String>,
     pub open_only: bool,
+    /// Only cases in one of these states of their workflow: (workflow code, states). Empty: no such limit.
+    pub waiting: Vec<(String, Vec<String>)>,
+    /// Only cases filed at this site; with `or_online`, also those filed online (no site).
+    pub site: Option<(String, bool)>,
+    /// A number (whole or its start), an applicant's name or identifier, or a part of the item's name.
+    pub search: Option<String>,
+}
+
+/// How many cases of a filter run late: counted by the database, for the to-do figures.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct UrgencyCounts {
+    pub total: i64,
+    /// Past the promised date.
+    pub overdue: i64,
+    /// Due today.
+    pub due_today: i64,
+    /// Due after today, within the warning period.
+    pub warned: i64,
+    /// Changed since the reader last looked.
+    pub new: i64,
+}
+
+/// A WHERE clause and its bound values, numbered `$1, $2 …` as both databases take them.
+struct Where {
+    clauses: Vec<String>,
+    args: Vec<String>,
+}
+
+impl Where {
+    /// Adds a clause; each `?` in it takes the next of `values` (as many as there are marks: the callers below
+    /// are the only ones, and say so by construction).
+    fn add(&mut self, clause: &str, values: &[&str]) {
+        debug_assert_eq!(clause.matches('?').count(), values.len(), "{clause}");
+        let mut values = values.iter();
+        let mut out = String::with_capacity(clause.len() + 8);
+        for ch in clause.chars() {
+            if ch == '?' {
+                self.args.push(values.next().copied().unwrap_or_default().to_string());
+                out.push_str(&format!("${}", self.args.len()));
+            } else {
+                out.push(ch);
+            }
+        }
+        self.clauses.push(out);
+    }
+}
+
+/// `%`, `_` and the escape itself taken literally in a LIKE pattern (with `ESCAPE '\'`).
+fn like_literal(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+impl CaseFilter {
+    /// The filter as SQL over `cases c JOIN departments d`.
+    fn to_where(&self, region: &str) -> Where {
+        let mut w = Where {
+            clauses: vec![],
+            args: vec![],
+        };
+        w.add("c.region_code = ?", &[region]);
+        if let Some(s) = &self.state {
+            w.add("c.state = ?", &[s]);
+        }
+        if let Some(d) = &self.department_code {
+            w.add("d.code = ?", &[d]);
+        }
+        if let Some(id) = self.department_id {
+            // An integer column: bound as text it would not compare on PostgreSQL; formatted, it cannot inject.
+            w.add(&format!("c.department_id = {id}"), &[]);
+        }
+        if let Some(i) = &self.item_code {
+            w.add("c.item_code = ?", &[i]);
+        }
+        if let Some(a) = &self.applicant {
+            w.add("(c.applicant_identifier = ? OR c.applicant_name = ?)", &[a, a]);
+        }
+        if let Some(d) = &self.due_before {
+            w.add("c.due_date < ?", &[d]);
+        }
+        if let Some(d) = &self.due_by {
+            w.add("c.due_date <= ?", &[d]);
+        }
+        if let Some(d) = &self.due_on {
+            w.add("c.due_date = ?", &[d]);
+        }
+        if self.open_only {
+            w.add("c.closed_at IS NULL", &[]);
+        }
+        if self.due_before.is_some() || self.due_by.is_some() || self.due_on.is_some() {
+            // A case whose result is out is no longer at risk of running late, whatever its due date.
+            w.add("c.completed_on IS NULL AND c.suspended_since IS NULL", &[]);
+        }
+        if !self.waiting.is_empty() {
+            let mut parts = vec![];
+            let mut values: Vec<&str> = vec![];
+            for (workflow, states) in &self.waiting {
+                if states.is_empty() {
+                    continue;
+                }
+                parts.push(format!(
+                    "(c.workflow_code = ? AND c.state IN ({}))",
+                    vec!["?"; states.len()].join(",")
+                ));
+                values.push(workflow);
+                values.extend(states.iter().map(String::as_str));
+            }
+            if parts.is_empty() {
+                w.add("1 = 0", &[]);
+            } else {
+                w.add(&format!("({})", parts.join(" OR ")), &values);
+            }
+        }
+        match &self.site {
+            Some((site, true)) => w.add("(c.site_code = ? OR c.site_code = '')", &[site]),
+            Some((site, false)) => w.add("c.site_code = ?", &[site]),
+            None => {}
+        }
+        if let Some(q) = self.search.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+            let start = format!("{}%", like_literal(&q.to_uppercase()));
+            let part = format!("%{}%", like_literal(q));
+            w.add(
+                "(c.number LIKE ? ESCAPE '\\' OR c.applicant_identifier = ? OR c.applicant_name = ? \
+                 OR c.item_name LIKE ? ESCAPE '\\')",
+                &[&start, &q.to_uppercase(), q, &part],
+            );
+        }
+        w
+    }
 }
 
 /// An event row (joined with its case's number) as the chain verifier and the history read it. By hand, not by
@@ -102,6 +232,15 @@ impl From<StoredEvent> for CaseEvent {
 
 impl Store {
     /// The region's workflow template of that code, or None when the region never saved one.
+    /// The codes of the workflow templates a region saved (the built-in default may be among them or not).
+    pub async fn workflow_codes(&self, region: &str) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query("SELECT code FROM workflow_templates WHERE region_code = $1 ORDER BY code")
+            .bind(region)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok(text(r, "code")?)).collect()
+    }
+
     pub async fn workflow_template(&self, region: &str, code: &str) -> Result<Option<Template>, StoreError> {
         let row = sqlx::query("SELECT definition FROM workflow_templates WHERE region_code = $1 AND code = $2")
             .bind(region)
@@ -456,47 +595,12 @@ impl Store {
         page: i64,
         per_page: i64,
     ) -> Result<crate::Page<CaseRecord>, StoreError> {
-        let mut clauses = vec!["c.region_code = $1".to_string()];
-        let mut args: Vec<String> = vec![region.to_string()];
-        let mut push = |clause: &str, value: String| {
-            args.push(value);
-            clauses.push(clause.replace('?', &format!("${}", args.len())));
-        };
-        if let Some(s) = &f.state {
-            push("c.state = ?", s.clone());
-        }
-        if let Some(d) = &f.department_code {
-            push("d.code = ?", d.clone());
-        }
-        if let Some(i) = &f.item_code {
-            push("c.item_code = ?", i.clone());
-        }
-        if let Some(a) = &f.applicant {
-            push("(c.applicant_identifier = ? OR c.applicant_name = ?)", a.clone());
-            // The same value binds both placeholders: `$n` is reused.
-        }
-        if let Some(d) = &f.due_before {
-            push("c.due_date < ?", d.clone());
-        }
-        if let Some(d) = &f.due_by {
-            push("c.due_date <= ?", d.clone());
-        }
-        let mut sql_where = clauses.join(" AND ");
-        if let Some(id) = f.department_id {
-            // An integer: formatting it cannot inject SQL.
-            sql_where.push_str(&format!(" AND c.department_id = {id}"));
-        }
-        if f.open_only {
-            sql_where.push_str(" AND c.closed_at IS NULL");
-        }
-        if f.due_before.is_some() || f.due_by.is_some() {
-            // A case whose result is out is no longer at risk of running late, whatever its due date.
-            sql_where.push_str(" AND c.completed_on IS NULL AND c.suspended_since IS NULL");
-        }
+        let w = f.to_where(region);
+        let sql_where = w.clauses.join(" AND ");
         let count_sql =
             format!("SELECT COUNT(*) AS n FROM cases c JOIN departments d ON d.id = c.department_id WHERE {sql_where}");
         let mut count = sqlx::query(&count_sql);
-        for a in &args {
+        for a in &w.args {
             count = count.bind(a.clone());
         }
         let total = int(&count.fetch_one(&self.pool).await?, "n")?;
@@ -506,7 +610,7 @@ impl Store {
             (page - 1) * per_page
         );
         let mut q = sqlx::query_as::<_, CaseRecord>(&sql);
-        for a in &args {
+        for a in &w.args {
             q = q.bind(a.clone());
         }
         Ok(crate::Page {
@@ -514,6 +618,46 @@ impl Store {
             page,
             per_page,
             data: q.fetch_all(&self.pool).await?,
+        })
+    }
+
+    /// How many of the filter's cases are late, due today or warned (due by `warn_by`), and changed after
+    /// `seen` (UTC text as `now_text` writes it): one scan, for a to-do page's figures.
+    pub async fn case_urgency(
+        &self,
+        region: &str,
+        f: &CaseFilter,
+        today: &str,
+        warn_by: &str,
+        seen: &str,
+    ) -> Result<UrgencyCounts, StoreError> {
+        let mut w = f.to_where(region);
+        let n = w.args.len();
+        w.args
+            .extend([today.to_string(), warn_by.to_string(), seen.to_string()]);
+        let (t, wb, sn) = (n + 1, n + 2, n + 3);
+        let running = "c.due_date IS NOT NULL AND c.completed_on IS NULL AND c.suspended_since IS NULL";
+        let sql = format!(
+            "SELECT COUNT(*) AS total, \
+             COALESCE(SUM(CASE WHEN {running} AND c.due_date < ${t} THEN 1 ELSE 0 END), 0) AS overdue, \
+             COALESCE(SUM(CASE WHEN {running} AND c.due_date = ${t} THEN 1 ELSE 0 END), 0) AS due_today, \
+             COALESCE(SUM(CASE WHEN {running} AND c.due_date > ${t} AND c.due_date <= ${wb} THEN 1 ELSE 0 END), 0) \
+               AS warned, \
+             COALESCE(SUM(CASE WHEN c.updated_at > ${sn} THEN 1 ELSE 0 END), 0) AS fresh \
+             FROM cases c JOIN departments d ON d.id = c.department_id WHERE {}",
+            w.clauses.join(" AND ")
+        );
+        let mut q = sqlx::query(&sql);
+        for a in &w.args {
+            q = q.bind(a.clone());
+        }
+        let r = q.fetch_one(&self.pool).await?;
+        Ok(UrgencyCounts {
+            total: int(&r, "total")?,
+            overdue: int(&r, "overdue")?,
+            due_today: int(&r, "due_today")?,
+            warned: int(&r, "warned")?,
+            new: int(&r, "fresh")?,
         })
     }
 

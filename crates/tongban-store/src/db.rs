@@ -76,6 +76,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (14, "oidc_logins", include_str!("../migrations/0014_oidc_logins.sql")),
     (15, "hardening", include_str!("../migrations/0015_hardening.sql")),
+    (16, "workbench", include_str!("../migrations/0016_workbench.sql")),
 ];
 
 #[derive(Clone)]

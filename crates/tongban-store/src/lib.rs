@@ -26,7 +26,7 @@ pub use case_steps::{
     CaseRecord, CaseUpdate, Delivery, Filed, NewCase, NewCommitment, NewEvent, NewLicence, NewPayment, Notification,
     CASE_NUMBER,
 };
-pub use cases::{CaseEvent, CaseFile, CaseFilter};
+pub use cases::{CaseEvent, CaseFile, CaseFilter, UrgencyCounts};
 pub use catalog::{ImportMode, ImportReport, ItemFilter, ItemHead, ItemRecord, ItemSummary, Page};
 pub use db::{Backend, Store};
 pub use disclosure::{

@@ -53,6 +53,7 @@ pub struct Staff {
     pub department_code: Option<String>,
     pub department_name: Option<String>,
     pub window_name: Option<String>,
+    pub window_code: Option<String>,
     /// The service site of the staff member's window (the hall, a town centre …), if they sit at one.
     pub site_code: Option<String>,
     pub active: bool,
@@ -71,6 +72,7 @@ impl<'r> sqlx::FromRow<'r, AnyRow> for Staff {
             department_code: opt_text(r, "department_code")?,
             department_name: opt_text(r, "department_name")?,
             window_name: opt_text(r, "window_name")?,
+            window_code: opt_text(r, "window_code")?,
             site_code: opt_text(r, "site_code")?,
             active: r.try_get::<Flag, _>("active")?.into(),
         })
@@ -89,7 +91,7 @@ pub struct NewStaff<'a> {
 
 pub(crate) const STAFF_SELECT: &str =
     "SELECT s.id, s.region_code, s.username, s.display_name, s.role, s.department_id, \
-     d.code AS department_code, d.name AS department_name, w.name AS window_name, ws.code AS site_code, s.active, \
+     d.code AS department_code, d.name AS department_name, w.name AS window_name, w.code AS window_code, ws.code AS site_code, s.active, \
      s.password_hash FROM staff s LEFT JOIN departments d ON d.id = s.department_id \
      LEFT JOIN windows w ON w.id = s.window_id LEFT JOIN sites ws ON ws.id = w.site_id";
 
@@ -299,15 +301,7 @@ impl Store {
             None => None,
         };
         let window_id = match new.window_code {
-            Some(w) => match sqlx::query("SELECT id FROM windows WHERE region_code = $1 AND code = $2")
-                .bind(new.region_code)
-                .bind(w)
-                .fetch_optional(&mut *tx)
-                .await?
-            {
-                Some(r) => Some(int(&r, "id")?),
-                None => return Err(StoreError::NotFound(format!("窗口“{w}”"))),
-            },
+            Some(w) => Some(window_id(&mut tx, new.region_code, w).await?),
             None => None,
         };
         if sqlx::query("SELECT 1 FROM staff WHERE username = $1")
@@ -360,6 +354,27 @@ impl Store {
         }
     }
 
+    /// When the staff member last opened their to-do list ('' for never): a read marker, not a change of record.
+    pub async fn todo_seen_at(&self, staff_id: i64) -> Result<String, StoreError> {
+        let r = sqlx::query("SELECT todo_seen_at FROM staff WHERE id = $1")
+            .bind(staff_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match r {
+            Some(r) => text(&r, "todo_seen_at")?,
+            None => String::new(),
+        })
+    }
+
+    pub async fn set_todo_seen_at(&self, staff_id: i64, at: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE staff SET todo_seen_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(staff_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     pub async fn staff_in_region(&self, region: &str) -> Result<Vec<Staff>, StoreError> {
         Ok(sqlx::query_as::<_, Staff>(&format!(
             "{STAFF_SELECT} WHERE s.region_code = $1 ORDER BY s.role, s.username"
@@ -404,6 +419,26 @@ pub enum AccountChange<'a> {
     Password { hash: &'a str, keep: Option<&'a str> },
     /// Enable or disable the account.
     Active(bool),
+    /// What the person is and where they work: name, role, department, window (codes). Their sessions end, so that
+    /// no server goes on acting with the old role.
+    Assignment {
+        display_name: &'a str,
+        role: Role,
+        department_code: Option<&'a str>,
+        window_code: Option<&'a str>,
+    },
+}
+
+async fn window_id(tx: &mut Transaction<'static, Any>, region: &str, code: &str) -> Result<i64, StoreError> {
+    match sqlx::query("SELECT id FROM windows WHERE region_code = $1 AND code = $2")
+        .bind(region)
+        .bind(code)
+        .fetch_optional(&mut **tx)
+        .await?
+    {
+        Some(r) => Ok(int(&r, "id")?),
+        None => Err(StoreError::NotFound(format!("窗口“{code}”"))),
+    }
 }
 
 impl Store {
@@ -438,7 +473,7 @@ impl Store {
                 } else {
                     "管理员重置"
                 };
-                ("staff.password", who, keep.map(crate::auth::token_hash))
+                ("staff.password", who.to_string(), keep.map(crate::auth::token_hash))
             }
             AccountChange::Active(active) => {
                 sqlx::query("UPDATE staff SET active = $1 WHERE id = $2")
@@ -446,7 +481,46 @@ impl Store {
                     .bind(id)
                     .execute(&mut *tx)
                     .await?;
-                ("staff.active", if active { "启用" } else { "停用" }, None)
+                ("staff.active", if active { "启用" } else { "停用" }.to_string(), None)
+            }
+            AccountChange::Assignment {
+                display_name,
+                role,
+                department_code,
+                window_code,
+            } => {
+                if role.is_department_bound() && department_code.is_none() {
+                    return Err(StoreError::Invalid(format!("角色“{}”必须指定所属部门", role.label())));
+                }
+                let display_name = display_name.trim();
+                if display_name.is_empty() || display_name.chars().count() > 50 {
+                    return Err(StoreError::Invalid("姓名不能为空，不超过50个字".into()));
+                }
+                let department = match department_code {
+                    Some(d) => Some(department_id(&mut tx, region, d).await?),
+                    None => None,
+                };
+                let window = match window_code {
+                    Some(w) => Some(window_id(&mut tx, region, w).await?),
+                    None => None,
+                };
+                sqlx::query(
+                    "UPDATE staff SET display_name = $1, role = $2, department_id = $3, window_id = $4 WHERE id = $5",
+                )
+                .bind(display_name)
+                .bind(role.as_str())
+                .bind(department)
+                .bind(window)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                let detail = format!(
+                    "{display_name}，{}，部门{}，窗口{}",
+                    role.label(),
+                    department_code.unwrap_or("无"),
+                    window_code.unwrap_or("无")
+                );
+                ("staff.edit", detail, None)
             }
         };
         sqlx::query("DELETE FROM sessions WHERE staff_id = $1 AND token_hash <> $2")
@@ -454,7 +528,7 @@ impl Store {
             .bind(keep.clone().unwrap_or_default())
             .execute(&mut *tx)
             .await?;
-        audit(&mut tx, region, actor, action, username, detail).await?;
+        audit(&mut tx, region, actor, action, username, &detail).await?;
         tx.commit().await?;
         if let Ok(mut cache) = self.sessions.lock() {
             cache.retain(|k, (_, s)| s.staff.username != username || keep.as_deref().is_some_and(|h| k.ends_with(h)));

@@ -1679,7 +1679,7 @@ impl Store {
     /// Ratings in [from, to) grouped by `department`, `window` or `item`.
     pub async fn rating_rates(&self, region: &str, by: &str, from: &str, to: &str) -> Result<Vec<RateRow>, StoreError> {
         let (key, name) = match by {
-            "window" => ("r.window_code", "MAX(r.window_code)"),
+            "window" => ("r.window_code", "MAX(COALESCE(w.name, r.window_code))"),
             "item" => ("r.item_code", "MAX(COALESCE(i.name, r.item_code))"),
             _ => ("d.code", "MAX(d.name)"),
         };
@@ -1689,6 +1689,7 @@ impl Store {
              SUM(CASE WHEN r.level >= 4 THEN 1 ELSE 0 END) AS bad, CAST(SUM(r.level) AS BIGINT) AS level_sum \
              FROM ratings r LEFT JOIN departments d ON d.id = r.department_id \
              LEFT JOIN cases c ON c.id = r.case_id LEFT JOIN items i ON i.id = c.item_id \
+             LEFT JOIN windows w ON w.region_code = r.region_code AND w.code = r.window_code \
              WHERE r.region_code = $1 AND r.excluded = 0 AND r.created_at >= $2 AND r.created_at < $3 \
              AND {key} IS NOT NULL AND {key} <> '' GROUP BY {key} ORDER BY ratings DESC, k"
         ))

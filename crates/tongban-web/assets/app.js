@@ -41,6 +41,40 @@ document.addEventListener("DOMContentLoaded", function () {
     f.addEventListener("change", update);
     update();
   });
+  // A table marked sortable sorts by a column when its heading is pressed (again: the other way). Numbers (counts,
+  // rates, days) sort as numbers, the rest as text in Chinese order; the server's order is the first one shown.
+  document.querySelectorAll("table.sortable").forEach(function (table) {
+    var body = table.tBodies[0];
+    if (!body || !table.tHead) { return; }
+    var heads = table.tHead.rows[0].cells;
+    function key(row, i) {
+      var cell = row.cells[i];
+      var t = cell ? cell.textContent.trim() : "";
+      var n = parseFloat(t.replace(/[%,，天件]/g, ""));
+      return { num: /^-?[\d.]/.test(t) && !isNaN(n) ? n : null, text: t };
+    }
+    Array.prototype.forEach.call(heads, function (th, i) {
+      var b = document.createElement("button");
+      b.type = "button";
+      b.className = "sort";
+      b.textContent = th.textContent;
+      th.textContent = "";
+      th.appendChild(b);
+      b.addEventListener("click", function () {
+        var up = th.getAttribute("aria-sort") !== "ascending";
+        Array.prototype.forEach.call(heads, function (h) { h.removeAttribute("aria-sort"); });
+        th.setAttribute("aria-sort", up ? "ascending" : "descending");
+        var rows = Array.prototype.slice.call(body.rows).filter(function (r) { return r.cells.length > 1; });
+        rows.sort(function (a, b) {
+          var x = key(a, i), y = key(b, i), c;
+          if (x.num !== null && y.num !== null) { c = x.num - y.num; }
+          else { c = x.text.localeCompare(y.text, "zh-CN"); }
+          return up ? c : -c;
+        });
+        rows.forEach(function (r) { body.appendChild(r); });
+      });
+    });
+  });
   // A form is sent once, even when the button is pressed twice. (Disabling the buttons instead would drop the
   // pressed button's name and value, which carry the decision, from what is sent.)
   document.querySelectorAll("form[method=post]").forEach(function (f) {

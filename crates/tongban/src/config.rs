@@ -23,6 +23,9 @@ pub struct FileConfig {
     pub metrics_token: Option<String>,
     /// The SMS gateway: each message is POSTed here as JSON; `TONGBAN_SMS_WEBHOOK` wins.
     pub sms_webhook: Option<String>,
+    /// The address the public reaches this deployment at (https://zwfw.example.gov.cn): links in SMS and on printed
+    /// notices are made absolute with it. `TONGBAN_PUBLIC_URL` wins; by default http://<listen address>.
+    pub public_url: Option<String>,
     /// The secret shared with the payment platform (HMAC-SHA256 of its notifications); `TONGBAN_PAYMENT_SECRET` wins.
     pub payment_secret: Option<String>,
     /// Another path the payment platform posts to; `TONGBAN_PAYMENT_NOTIFY_PATH` wins.
@@ -74,6 +77,7 @@ pub struct Config {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     pub metrics_token: Option<String>,
     pub sms_webhook: Option<String>,
+    pub public_url: String,
     pub hotline: tongban_app::hotline::HotlineSettings,
     pub payment_secret: Option<String>,
     pub payment_notify_path: Option<String>,
@@ -274,6 +278,18 @@ impl Config {
                 });
             }
         }
+        let public_url = std::env::var("TONGBAN_PUBLIC_URL")
+            .ok()
+            .or(file.public_url)
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or_else(|| format!("http://{listen}"));
+        if !(public_url.starts_with("https://") || public_url.starts_with("http://")) {
+            return Err(ConfigError::Invalid {
+                key: "public_url",
+                reason: format!("“{public_url}”应为http(s)地址"),
+            });
+        }
+        let public_url = public_url.trim_end_matches('/').to_string();
         Ok(Config {
             listen,
             database_url,
@@ -285,6 +301,7 @@ impl Config {
             trusted_proxies,
             metrics_token,
             sms_webhook,
+            public_url,
             hotline,
             payment_secret,
             payment_notify_path,
@@ -304,6 +321,7 @@ impl Config {
         tongban_app::Settings {
             default_region: self.region.clone(),
             region_name: self.region_name.clone(),
+            public_url: self.public_url.clone(),
             session_hours: self.session_hours,
             data_dir: self.data_dir.clone(),
             hotline: self.hotline.clone(),

@@ -305,9 +305,12 @@ async fn transition(
     }
     if update.completed_on.is_some() {
         body.push_str(&format!(
-            "欢迎评价：/rate/{}?t={}",
-            case.number,
-            crate::reform::rating_token(app, &case.number)
+            "欢迎评价：{}",
+            app.config.link(&format!(
+                "/rate/{}?t={}",
+                case.number,
+                crate::reform::rating_token(app, &case.number)
+            ))
         ));
     }
     let notice = Notification {

@@ -18,8 +18,12 @@ pub struct CaseQuery {
     pub overdue: bool,
     /// Only open cases within `WARN_DAYS` working days of it.
     pub warned: bool,
+    /// Only open cases due today.
+    pub due_today: bool,
     /// Only cases not yet closed.
     pub open_only: bool,
+    /// A case number (or its start), an applicant's name or identifier, or part of an item's name.
+    pub search: Option<String>,
 }
 
 /// The cases the staff member may read that match the query, newest first: department staff their department's.
@@ -39,9 +43,38 @@ pub async fn list(app: &App, s: &Session, q: CaseQuery, page: i64, per_page: i64
         applicant: q.applicant,
         due_before: q.overdue.then(|| crate::time::ymd(today)),
         due_by: q.warned.then(|| crate::time::ymd(warn_by)),
-        open_only: q.open_only || q.overdue || q.warned,
+        due_on: q.due_today.then(|| crate::time::ymd(today)),
+        open_only: q.open_only || q.overdue || q.warned || q.due_today,
+        search: q.search,
+        ..Default::default()
     };
     Ok(app.store.cases(&s.staff.region_code, &filter, page, per_page).await?)
+}
+
+/// The open cases the staff member may read (as `list` scopes them), by urgency: late, due today, warned.
+pub async fn open_case_urgency(app: &App, s: &Session) -> Result<tongban_store::UrgencyCounts, Error> {
+    crate::policy::require(&s.staff, crate::policy::Capability::ReadCases)?;
+    let today = crate::time::today();
+    let warn_by = app.calendar().add_working_days(today, WARN_DAYS as u32).date;
+    let filter = CaseFilter {
+        department_id: if crate::policy::own_department_only(s) {
+            s.staff.department_id
+        } else {
+            None
+        },
+        open_only: true,
+        ..Default::default()
+    };
+    Ok(app
+        .store
+        .case_urgency(
+            &s.staff.region_code,
+            &filter,
+            &crate::time::ymd(today),
+            &crate::time::ymd(warn_by),
+            "9999",
+        )
+        .await?)
 }
 
 /// A case's history for a reader of the case: append-only events, each chained to its predecessor by hash.

@@ -11,7 +11,9 @@ use tongban_store::CaseRecord;
 
 /// Figures of electronic supervision (电子监察) for one group of cases (a department, an item, or all).
 ///
-/// - `on_time_rate` = cases completed on or before their promised deadline ÷ cases completed;
+/// - `on_time_rate` = cases completed on or before their promised deadline ÷ (cases completed + open cases already
+///   past it): an open case that is late has missed its promise as surely as one completed late, and leaving it out
+///   would show 100% beside a board of red cards;
 /// - `avg_used_days` = mean of working days from acceptance to completion, less suspended working days;
 /// - `avg_promised_days` / `avg_legal_days` = mean promised / legal limit of the same completed cases, so that used
 ///   time can be read against both (the report's "promised limits 60.2% shorter than legal" is
@@ -74,8 +76,8 @@ impl Figures {
 
     fn finish(mut self) -> Figures {
         let avg = |sum: i64, n: i64| (n > 0).then(|| (sum as f64 / n as f64 * 10.0).round() / 10.0);
-        self.on_time_rate =
-            (self.completed > 0).then(|| (self.on_time as f64 / self.completed as f64 * 1000.0).round() / 10.0);
+        let decided = self.completed + self.overdue;
+        self.on_time_rate = (decided > 0).then(|| (self.on_time as f64 / decided as f64 * 1000.0).round() / 10.0);
         self.avg_used_days = avg(self.used_sum, self.completed);
         self.avg_promised_days = avg(self.promised_sum, self.completed);
         self.avg_legal_days = avg(self.legal_sum, self.completed);

@@ -242,3 +242,102 @@ pub async fn order_by_token(app: &App, region: &str, token: &str) -> Result<Opti
         _ => None,
     })
 }
+
+/// What the caller sees of their order without an account: where it is, who handles it, the deadline, the reply once
+/// given, and each step (by name and Beijing time) — never the caller's data or the staff's notes.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OrderProgress {
+    pub number: String,
+    pub title: String,
+    pub category_name: String,
+    /// The department handling it, once dispatched
+    pub department_name: String,
+    pub state: String,
+    pub state_label: String,
+    /// Beijing time, e.g. 2026-12-07 09:30
+    pub received_at: String,
+    pub due_at: String,
+    /// The department's reply, once given
+    pub reply: String,
+    pub replied_at: String,
+    pub closed_at: String,
+    /// An order merged into another: that order's number
+    pub merged_into: String,
+    pub steps: Vec<OrderProgressStep>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OrderProgressStep {
+    /// Beijing time
+    pub at: String,
+    pub step: String,
+}
+
+/// A caller follows their order by its number and the last four digits of the phone they gave, as an applicant
+/// follows a case; a wrong code is the same "not found" as a wrong number, and the query is throttled per address
+/// with the case progress query (one budget), so that codes cannot be tried through.
+pub async fn progress(
+    app: &App,
+    number: &str,
+    code: &str,
+    address: crate::throttle::ClientAddress,
+) -> Result<OrderProgress, Error> {
+    crate::throttle::hit_address(app, crate::throttle::PROGRESS_QUERIES_PER_ADDRESS, address).await?;
+    let region = app.config.default_region.clone();
+    let not_found = || Error::not_found(format!("工单“{}”（或查询码不符）", number.trim()));
+    let o = app
+        .store
+        .work_order(&region, number.trim())
+        .await?
+        .ok_or_else(not_found)?;
+    let code = code.trim();
+    let digits: Vec<char> = o.caller_phone.chars().filter(char::is_ascii_digit).collect();
+    let tail: String = digits[digits.len().saturating_sub(4)..].iter().collect();
+    if code.chars().count() != 4 || tail != code {
+        return Err(not_found());
+    }
+    let departments = app.store.departments(&region).await?;
+    let department_name = departments
+        .iter()
+        .find(|d| d.code == o.lead_department)
+        .map(|d| d.name.clone())
+        .unwrap_or_default();
+    let category_name = categories(app, &region)
+        .await?
+        .into_iter()
+        .find(|c| c.code == o.category_code)
+        .map(|c| c.name)
+        .unwrap_or_default();
+    let steps = app
+        .store
+        .work_order_events(o.id)
+        .await?
+        .into_iter()
+        .filter(|e| e.action != "attach")
+        .map(|e| OrderProgressStep {
+            at: local_short(&e.at),
+            step: match (e.action.as_str(), departments.iter().find(|d| d.code == e.department)) {
+                ("dispatch" | "accept_return", Some(d)) => format!("{}（{}）", event_label(&e.action), d.name),
+                _ => event_label(&e.action).to_string(),
+            },
+        })
+        .collect();
+    let replied = matches!(o.state.as_str(), "replied" | "revisited" | "review" | "closed");
+    Ok(OrderProgress {
+        state_label: state_label(&o.state).to_string(),
+        received_at: local_short(&o.received_at),
+        due_at: local_short(&o.due_at),
+        reply: if replied { o.reply.clone() } else { String::new() },
+        replied_at: o.replied_at.as_deref().map(local_short).unwrap_or_default(),
+        closed_at: o.closed_at.as_deref().map(local_short).unwrap_or_default(),
+        merged_into: o.merged_into.clone().unwrap_or_default(),
+        number: o.number,
+        title: o.title,
+        category_name,
+        department_name,
+        state: o.state,
+        steps,
+    })
+}

@@ -24,6 +24,15 @@ pub fn rating_token(app: &App, number: &str) -> String {
 
 pub const LEVELS: [&str; 5] = ["非常满意", "满意", "基本满意", "不满意", "非常不满意"];
 
+/// A rating's level by its name (1 非常满意 … 5 非常不满意).
+pub fn rating_level_label(level: &i64) -> &'static str {
+    usize::try_from(*level - 1)
+        .ok()
+        .and_then(|i| LEVELS.get(i))
+        .copied()
+        .unwrap_or("")
+}
+
 /// Who rates: the applicant signed in on the portal, the applicant by the link in the notice, or the applicant on
 /// the tablet at the window (the clerk's session).
 pub enum Rater<'a> {
@@ -383,6 +392,17 @@ pub async fn rating_summary(
             .into(),
         rows,
     })
+}
+
+/// A rectification task's state as people read it.
+pub fn rectification_state_label(state: &str) -> &'static str {
+    match state {
+        "open" => "待整改答复",
+        "replied" => "已答复待回访",
+        "appealed" => "申诉待审核",
+        "closed" => "已办结",
+        _ => "",
+    }
 }
 
 /// Rectification tasks of bad ratings: department staff see their department's; those who follow rectifications

@@ -274,6 +274,10 @@ pub struct CaseListParams {
     pub overdue: Option<bool>,
     /// Only open cases with at most the warning days left (or overdue)
     pub warned: Option<bool>,
+    /// Only open cases due today
+    pub due_today: Option<bool>,
+    /// A case number or its start, an applicant's name or ID number, or part of the item's name
+    pub q: Option<String>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
 }
@@ -302,7 +306,9 @@ pub async fn list(
         applicant: p.applicant,
         overdue: p.overdue == Some(true),
         warned: p.warned == Some(true),
+        due_today: p.due_today == Some(true),
         open_only: false,
+        search: p.q,
     };
     let result = cases::list(&state, &s, query, page, per_page).await?;
     let mut data = Vec::with_capacity(result.data.len());

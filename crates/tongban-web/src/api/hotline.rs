@@ -100,6 +100,28 @@ pub struct Receipt {
     pub due_at: String,
 }
 
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct OrderProgressParams {
+    /// The order's number, as the receipt or SMS gave it
+    pub number: String,
+    /// The last 4 digits of the phone the caller gave
+    pub code: String,
+}
+
+/// A caller follows their request (no login): the order's number and the last 4 digits of their phone. Throttled
+/// per address together with the case progress query.
+#[utoipa::path(get, path = "/api/v1/hotline/progress", tag = "hotline", params(OrderProgressParams),
+    responses((status = 200, body = hotline::OrderProgress), (status = 404, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
+pub async fn progress(
+    State(state): State<AppState>,
+    crate::extract::ClientAddress(address): crate::extract::ClientAddress,
+    ApiQuery(p): ApiQuery<OrderProgressParams>,
+) -> ApiResult<Json<hotline::OrderProgress>> {
+    Ok(Json(hotline::progress(&state, &p.number, &p.code, address).await?))
+}
+
 /// Submit a request or a mayor's-mailbox letter from the portal (no login). A mobile number is required so that
 /// the operator can revisit.
 #[utoipa::path(post, path = "/api/v1/hotline/requests", tag = "hotline", request_body = hotline::PublicRequest,

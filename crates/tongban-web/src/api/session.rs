@@ -1,6 +1,6 @@
 use crate::auth::ApiUser;
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{ApiJson, ClientAddress};
+use crate::extract::{ApiJson, ApiQuery, ClientAddress};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -8,7 +8,7 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use tongban_app::auth::login as do_login;
 use tongban_store::{Session, SessionKind};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -40,7 +40,12 @@ pub struct Me {
 
 impl From<&Session> for Me {
     fn from(s: &Session) -> Me {
-        let st = &s.staff;
+        Me::from(&s.staff)
+    }
+}
+
+impl From<&tongban_store::Staff> for Me {
+    fn from(st: &tongban_store::Staff) -> Me {
         Me {
             username: st.username.clone(),
             display_name: st.display_name.clone(),
@@ -85,6 +90,28 @@ pub async fn logout(State(state): State<AppState>, _user: ApiUser, headers: Head
     responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
 pub async fn me(ApiUser(session): ApiUser) -> Json<Me> {
     Json(Me::from(&session))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct TodoParams {
+    /// A number or its start, an applicant's or caller's name or ID number, or part of an item's name or a title
+    pub q: Option<String>,
+}
+
+/// What waits for the caller now — cases at their step (department staff: their department's; window clerks:
+/// their site's), 12345 orders, disclosure requests and rectifications — late first, then by deadline, with counts
+/// by urgency. Reading it here does not move the caller's "new" mark (the web page does).
+#[utoipa::path(get, path = "/api/v1/me/todo", tag = "auth", security(("bearer" = [])), params(TodoParams),
+    responses((status = 200, body = tongban_app::todo::Todo), (status = 401, body = ErrorBody)))]
+pub async fn todo(
+    State(state): State<AppState>,
+    ApiUser(session): ApiUser,
+    ApiQuery(p): ApiQuery<TodoParams>,
+) -> ApiResult<Json<tongban_app::todo::Todo>> {
+    Ok(Json(
+        tongban_app::todo::todo(&state, &session, p.q.as_deref(), false).await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -151,4 +178,20 @@ pub async fn set_active(
 ) -> ApiResult<StatusCode> {
     tongban_app::staff::set_active(&state, &session, &username, req.active).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Change a staff member's name, role, department or window (administrators; not one's own role). The person's
+/// sessions end, so that the new role holds at once on every server.
+#[utoipa::path(put, path = "/api/v1/staff/{username}", tag = "auth", security(("bearer" = [])),
+    params(("username" = String, Path)), request_body = tongban_app::staff::Assignment,
+    responses((status = 200, body = Me), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn assign(
+    State(state): State<AppState>,
+    ApiUser(session): ApiUser,
+    Path(username): Path<String>,
+    ApiJson(req): ApiJson<tongban_app::staff::Assignment>,
+) -> ApiResult<Json<Me>> {
+    let staff = tongban_app::staff::assign(&state, &session, &username, &req).await?;
+    Ok(Json(Me::from(&staff)))
 }

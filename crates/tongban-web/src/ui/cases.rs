@@ -61,7 +61,7 @@ struct Inbox {
     states: Vec<(String, String)>,
     f_state: String,
     f_due: String,
-    f_applicant: String,
+    f_q: String,
     total: i64,
     rows: Vec<CaseRow>,
     pager: Pager,
@@ -71,7 +71,12 @@ struct Inbox {
 struct InboxQuery {
     state: Option<String>,
     due: Option<String>,
-    applicant: Option<String>,
+    /// A number or its start, an applicant, part of an item's name.
+    q: Option<String>,
+    /// A department's code (a supervision row opens its cases).
+    department: Option<String>,
+    /// An item's code.
+    item: Option<String>,
     page: Option<i64>,
 }
 
@@ -85,13 +90,17 @@ async fn inbox(State(state): State<AppState>, WebUser(s): WebUser, Query(q): Que
         let today = tongban_app::time::today();
         let f_state = q.state.clone().unwrap_or_default();
         let f_due = q.due.clone().unwrap_or_default();
-        let f_applicant = q.applicant.clone().unwrap_or_default();
+        let f_q = q.q.clone().unwrap_or_default();
         let query = cases::CaseQuery {
-            state: Some(f_state.clone()).filter(|v| !v.is_empty()),
-            applicant: Some(f_applicant.trim().to_string()).filter(|v| !v.is_empty()),
+            state: Some(f_state.clone()).filter(|v| !v.is_empty() && v != "all"),
+            search: Some(f_q.trim().to_string()).filter(|v| !v.is_empty()),
             overdue: f_due == "overdue",
             warned: f_due == "warned",
+            due_today: f_due == "today",
+            // Finished cases only when asked for: a state, or all of them.
             open_only: f_state.is_empty(),
+            department_code: q.department.clone().filter(|v| !v.is_empty()),
+            item_code: q.item.clone().filter(|v| !v.is_empty()),
             ..Default::default()
         };
         let list = cases::list(&state, &s, query, page, 50).await?;
@@ -128,13 +137,17 @@ async fn inbox(State(state): State<AppState>, WebUser(s): WebUser, Query(q): Que
                 50,
                 list.total,
                 format!(
-                    "/staff/cases?state={f_state}&due={f_due}&applicant={}&",
-                    super::url_escape(&f_applicant)
+                    "/staff/cases?state={}&due={}&q={}&department={}&item={}&",
+                    super::url_escape(&f_state),
+                    super::url_escape(&f_due),
+                    super::url_escape(&f_q),
+                    super::url_escape(q.department.as_deref().unwrap_or("")),
+                    super::url_escape(q.item.as_deref().unwrap_or(""))
                 ),
             ),
             f_state,
             f_due,
-            f_applicant,
+            f_q,
             total: list.total,
             rows,
         })
@@ -455,6 +468,28 @@ struct CasePage {
     payment: Option<tongban_store::Payment>,
     /// Each material of the guide and how it came (uploaded, an e-licence called, reused from an earlier case).
     checklist: Vec<cases::ChecklistEntry>,
+    /// The notices this case has a decision for: (kind, name).
+    notices: Vec<(&'static str, &'static str)>,
+}
+
+/// The printable notices of a case: each only once the decision it records was taken (a notice page for a decision
+/// not taken refuses, so a link to it would be a dead end).
+fn printable_notices(events: &[CaseEvent], tolerance: bool) -> Vec<(&'static str, &'static str)> {
+    let taken = |action: &str| events.iter().any(|e| e.action == action);
+    let mut out = vec![];
+    if taken("accept") {
+        out.push(("acceptance", "受理通知书"));
+        if tolerance {
+            out.push(("commitment", "容缺受理承诺书"));
+        }
+    }
+    if taken("request_correction") {
+        out.push(("correction", "一次性告知书"));
+    }
+    if taken("refuse") {
+        out.push(("refusal", "不予受理通知书"));
+    }
+    out
 }
 
 impl CasePage {
@@ -517,6 +552,8 @@ async fn case_page(
             commitment,
             credit,
         } = cases::dossier(&state, &c).await?;
+        let notices = printable_notices(&events, commitment.is_some());
+        let names = tongban_app::staff::display_names(&state, &c.region_code).await?;
         for e in events.iter_mut() {
             e.action = tpl
                 .action(&e.action)
@@ -527,6 +564,12 @@ async fn case_page(
                     other => other.to_string(),
                 });
             e.to_state = label(&e.to_state);
+            if e.role == "applicant" {
+                e.actor = c.applicant_name.clone();
+            } else if let Some(name) = names.get(&e.actor) {
+                e.actor = name.clone();
+            }
+            e.role = tongban_app::staff::actor_role_label(&e.role).to_string();
         }
         let actions = tpl
             .allowed_actions(&c.position, Actor::Staff(s.staff.role))
@@ -540,6 +583,11 @@ async fn case_page(
             (Some("refusal"), _) => "已不予受理。请打印不予受理通知书交申请人。".to_string(),
             (_, Some(d)) => format!("已{d}。"),
             _ => String::new(),
+        };
+        let notice = if notice.is_empty() {
+            notice
+        } else {
+            format!("{notice}{}", tongban_app::todo::next_step_sentence(&state, &c).await?)
         };
         if !policy::reveals_case_applicant(Some(&s), &c, policy::Shown::Record) {
             c.applicant_identifier = policy::mask::identifier(&c.applicant_kind, &c.applicant_identifier);
@@ -594,6 +642,7 @@ async fn case_page(
             delivery_label: cases::delivery_label(&c.delivery.method),
             payment,
             checklist,
+            notices,
             c,
         })
     }
@@ -626,8 +675,8 @@ async fn act_submit(
         ..Default::default()
     };
     match cases::act(&state, &s, &number, &f.action, f.version, &f.comment, &opts).await {
-        Ok(_) => {
-            let label = cases::template(&state, &s.staff.region_code, "default")
+        Ok(c) => {
+            let label = cases::template(&state, &c.region_code, &c.workflow_code)
                 .await
                 .ok()
                 .and_then(|t| t.action(&f.action).map(|a| a.label.clone()))
@@ -714,7 +763,7 @@ async fn notice_page(
             },
             today: tongban_app::time::today().format("%Y年%m月%d日").to_string(),
             phone: dept.map(|d| d.phone).unwrap_or_default(),
-            progress_url: "/progress".into(),
+            progress_url: state.config.link("/progress"),
             c,
         })
     }
@@ -727,7 +776,8 @@ async fn notice_page(
 struct SupervisionPage {
     layout: Layout,
     s: cases::Supervision,
-    tables: Vec<(String, Vec<cases::Figures>)>,
+    /// (heading, the case list's parameter a row's key opens, rows); no parameter: rows open nothing.
+    tables: Vec<(String, &'static str, Vec<cases::Figures>)>,
 }
 
 #[derive(Deserialize, Default)]
@@ -745,9 +795,13 @@ async fn supervision_page(
         let (from, to, dept) = cases::supervision_scope(&s, q.from.as_deref(), q.to.as_deref())?;
         let sup = cases::supervision(&state, &s.staff.region_code, from, to, dept).await?;
         let tables = vec![
-            ("部门".to_string(), sup.by_department.clone()),
-            ("受理场所".to_string(), sup.by_site.clone()),
-            ("事项".to_string(), sup.by_item.iter().take(30).cloned().collect()),
+            ("部门".to_string(), "department", sup.by_department.clone()),
+            ("受理场所".to_string(), "", sup.by_site.clone()),
+            (
+                "事项".to_string(),
+                "item",
+                sup.by_item.iter().take(30).cloned().collect(),
+            ),
         ];
         Ok::<_, Error>(SupervisionPage {
             layout: Layout::new("效能监察", Some(&s)),
@@ -783,29 +837,15 @@ async fn progress_page(
 ) -> Response {
     let number = q.number.unwrap_or_default().trim().to_string();
     let code = q.code.unwrap_or_default().trim().to_string();
-    let mut page = ProgressPage {
+    let (result, refusal) = super::run_query(&number, cases::progress(&state, &number, &code, address)).await;
+    let page = ProgressPage {
         layout: Layout::new("办件进度查询", session.as_ref()),
-        number: number.clone(),
-        code: code.clone(),
-        error: String::new(),
-        result: None,
+        error: refusal.as_ref().map(|e| e.message.clone()).unwrap_or_default(),
+        number,
+        code,
+        result,
     };
-    let mut refusal = None;
-    if !number.is_empty() {
-        match cases::progress(&state, &number, &code, address).await {
-            Ok(p) => page.result = Some(p),
-            Err(e) => {
-                page.error = e.message.clone();
-                refusal = Some(e);
-            }
-        }
-    }
-    let mut response = render(&page);
-    if let Some(e) = refusal.filter(|e| e.kind == tongban_app::ErrorKind::TooMany) {
-        *response.status_mut() = crate::error::status_of(e.kind);
-        crate::error::with_retry_after(&mut response, e.retry_after);
-    }
-    response
+    super::query_page(&page, refusal)
 }
 
 #[derive(Template)]

@@ -30,6 +30,7 @@ pub fn router() -> Router<AppState> {
     let files = || DefaultBodyLimit::max(crate::IMPORT_BODY_LIMIT);
     Router::new()
         .route("/hotline", get(public_form).post(public_submit).layer(files()))
+        .route("/hotline/progress", get(progress_page))
         .route("/staff/hotline", get(worklist_page))
         .route("/staff/hotline/new", get(new_form).post(new_submit).layer(files()))
         .route("/staff/hotline/orders/{number}", get(order_page).post(order_submit))
@@ -1051,4 +1052,39 @@ async fn public_submit(
         Err(e) if e.kind == tongban_app::ErrorKind::TooMany => error_page(e),
         Err(e) => public_view(&state, f, e.message, None).await,
     }
+}
+
+#[derive(Template)]
+#[template(path = "hotline_progress.html")]
+struct ProgressPage {
+    layout: Layout,
+    number: String,
+    code: String,
+    error: String,
+    result: Option<hotline::OrderProgress>,
+}
+
+#[derive(Deserialize, Default)]
+struct ProgressQuery {
+    number: Option<String>,
+    code: Option<String>,
+}
+
+/// 留言查询: a caller follows their order by its number and the last four digits of their phone.
+async fn progress_page(
+    State(state): State<AppState>,
+    crate::extract::ClientAddress(address): crate::extract::ClientAddress,
+    Query(q): Query<ProgressQuery>,
+) -> Response {
+    let number = q.number.unwrap_or_default().trim().to_string();
+    let code = q.code.unwrap_or_default().trim().to_string();
+    let (result, refusal) = super::run_query(&number, hotline::progress(&state, &number, &code, address)).await;
+    let page = ProgressPage {
+        layout: Layout::new("留言办理进度查询", None),
+        error: refusal.as_ref().map(|e| e.message.clone()).unwrap_or_default(),
+        number,
+        code,
+        result,
+    };
+    super::query_page(&page, refusal)
 }

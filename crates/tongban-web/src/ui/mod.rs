@@ -9,6 +9,7 @@ mod hotline;
 mod queue;
 mod reform;
 mod staff;
+mod todo;
 
 use crate::auth::{self, MaybeWebUser, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
 use crate::extract::ClientAddress;
@@ -66,6 +67,7 @@ pub fn router() -> Router<AppState> {
             get(|| asset("text/javascript; charset=utf-8", include_str!("../../assets/app.js"))),
         )
         .merge(staff::router())
+        .merge(todo::router())
         .merge(cases::router())
         .merge(apply::router())
         .merge(reform::router())
@@ -136,6 +138,9 @@ fn staff_nav(staff: &Staff) -> Vec<(&'static str, &'static str)> {
         })
         .map(|(_, href, label)| (*href, *label))
         .collect();
+    if todo::takes_work(staff) {
+        nav.insert(1, ("/staff/todo", "待我办理"));
+    }
     if allows(staff, C::ConfigureWorkflows) {
         nav.push(("/staff/workflows/default", "流程模板"));
     }
@@ -188,6 +193,31 @@ pub fn render<T: Template>(t: &T) -> Response {
         Ok(html) => Html(html).into_response(),
         Err(e) => error_page(Error::internal(e)),
     }
+}
+
+/// Runs a public query once a number was given: its result, or the refusal whose message the page shows.
+pub async fn run_query<R>(
+    number: &str,
+    query: impl std::future::Future<Output = Result<R, Error>>,
+) -> (Option<R>, Option<Error>) {
+    if number.is_empty() {
+        return (None, None);
+    }
+    match query.await {
+        Ok(r) => (Some(r), None),
+        Err(e) => (None, Some(e)),
+    }
+}
+
+/// A public query page (a case or an order by number and code) after its query: the page shows the refusal's
+/// message; a throttled query also answers 429 with `Retry-After`, so that a script trying codes sees the refusal.
+pub fn query_page<T: Template>(page: &T, refusal: Option<Error>) -> Response {
+    let mut response = render(page);
+    if let Some(e) = refusal.filter(|e| e.kind == tongban_app::ErrorKind::TooMany) {
+        *response.status_mut() = crate::error::status_of(e.kind);
+        crate::error::with_retry_after(&mut response, e.retry_after);
+    }
+    response
 }
 
 #[derive(Template)]

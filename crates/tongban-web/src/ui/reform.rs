@@ -787,14 +787,23 @@ async fn rectifications_page(
     WebUser(s): WebUser,
     Query(q): Query<NoticeQuery>,
 ) -> Response {
-    let result = reform::rectifications(&state, &s)
-        .await
-        .map(|tasks| RectificationsPage {
+    let result = async {
+        let mut tasks = reform::rectifications(&state, &s).await?;
+        // People read the window by its name.
+        let windows = state.store.windows(&s.staff.region_code).await?;
+        for t in tasks.iter_mut() {
+            if let Some(w) = windows.iter().find(|w| w.code == t.rating.window_code) {
+                t.rating.window_code = w.name.clone();
+            }
+        }
+        Ok::<_, tongban_app::Error>(RectificationsPage {
             layout: Layout::new("差评整改", Some(&s)),
             tasks,
             error: q.error.unwrap_or_default(),
             notice: q.done.unwrap_or_default(),
-        });
+        })
+    }
+    .await;
     render_result(result)
 }
 

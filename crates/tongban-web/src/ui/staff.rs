@@ -1,6 +1,7 @@
 //! The staff workbench: a home page for each role, catalog browsing and editing, the guide-quality report and
 //! staff management.
 
+use super::todo::Figure;
 use super::{error_page, render_result, Layout, Pager};
 use crate::auth::WebUser;
 use crate::extract::StaffForm;
@@ -26,15 +27,10 @@ pub fn router() -> Router<AppState> {
         .route("/staff/catalog/{code}/edit", get(edit_form).post(edit_submit))
         .route("/staff/quality", get(quality))
         .route("/staff/users", get(users).post(add_user))
+        .route("/staff/users/{username}", axum::routing::post(edit_user))
         .route("/staff/users/{username}/password", axum::routing::post(reset_password))
         .route("/staff/users/{username}/active", axum::routing::post(set_active))
         .route("/staff/password", get(password_form).post(change_password))
-}
-
-pub struct Stat {
-    pub label: String,
-    pub value: String,
-    pub href: String,
 }
 
 pub struct Link {
@@ -49,7 +45,12 @@ struct Home {
     layout: Layout,
     q: String,
     me: Staff,
-    stats: Vec<Stat>,
+    /// What waits for this person (none for a role no work waits for).
+    todo: Option<Vec<Figure>>,
+    /// The first of the to-do entries, late first.
+    entries: Vec<tongban_app::todo::Entry>,
+    /// Their department's (or the region's) open cases by urgency, and other counts of their work.
+    figures: Vec<Figure>,
     links: Vec<Link>,
     findings_title: String,
     findings: Vec<QualityFinding>,
@@ -119,25 +120,25 @@ async fn home(State(state): State<AppState>, WebUser(session): WebUser) -> Respo
     let me = session.staff.clone();
     let region = me.region_code.clone();
     let result = async {
-        let mut stats = vec![Stat {
-            label: "在办事项".into(),
-            value: tongban_app::catalog::count_items(&state, &region).await?.to_string(),
-            href: "/staff/catalog".into(),
-        }];
+        let (todo, entries) = if super::todo::takes_work(&me) {
+            let t = tongban_app::todo::todo(&state, &session, None, false).await?;
+            let figures = super::todo::figures(&t);
+            (Some(figures), t.entries.into_iter().take(10).collect())
+        } else {
+            (None, vec![])
+        };
+        let mut figures = super::todo::scope_figures(&state, &session).await?;
         let mut findings = vec![];
         let mut findings_title = String::new();
         if policy::allows(&me, Capability::CheckGuides) {
             let dept = tongban_app::catalog::quality_scope(&me, None)?;
             let report = tongban_app::catalog::quality_report(&state.store, &region, dept.as_deref(), None).await?;
-            stats.push(Stat {
-                label: if dept.is_some() {
-                    "本部门问题指南".into()
-                } else {
-                    "问题指南".into()
-                },
-                value: report.failing.to_string(),
-                href: "/staff/quality".into(),
-            });
+            let label = if dept.is_some() {
+                "本部门待整改指南"
+            } else {
+                "待整改指南"
+            };
+            figures.push(Figure::new(label, report.failing, "/staff/quality").toned("yellow", report.failing as i64));
             findings_title = if dept.is_some() {
                 "本部门待整改的办事指南".into()
             } else {
@@ -146,31 +147,33 @@ async fn home(State(state): State<AppState>, WebUser(session): WebUser) -> Respo
             findings = report.findings.into_iter().take(8).collect();
         }
         if policy::allows(&me, Capability::ManageStaff) {
-            stats.push(Stat {
-                label: "工作人员".into(),
-                value: tongban_app::staff::list(&state, &session).await?.len().to_string(),
-                href: "/staff/users".into(),
-            });
-            stats.push(Stat {
-                label: "服务场所".into(),
-                value: tongban_app::catalog::sites(&state, &region).await?.len().to_string(),
-                href: "/".into(),
-            });
+            figures.push(Figure::new(
+                "工作人员",
+                tongban_app::staff::list(&state, &session).await?.len(),
+                "/staff/users",
+            ));
+            figures.push(Figure::new(
+                "目录事项",
+                tongban_app::catalog::count_items(&state, &region).await?,
+                "/staff/catalog",
+            ));
         }
         if let Some(code) = &me.department_code {
             if let Some(d) = tongban_app::catalog::department(&state, &region, code).await? {
-                stats.push(Stat {
-                    label: "本部门事项".into(),
-                    value: d.item_count.to_string(),
-                    href: format!("/staff/catalog?department={code}"),
-                });
+                figures.push(Figure::new(
+                    "本部门事项",
+                    d.item_count,
+                    format!("/staff/catalog?department={code}"),
+                ));
             }
         }
         Ok::<_, Error>(Home {
             layout: Layout::new("工作台", Some(&session)),
             q: String::new(),
             links: links_for(me.role),
-            stats,
+            todo,
+            entries,
+            figures,
             findings_title,
             findings,
             me,
@@ -481,47 +484,163 @@ struct UsersPage {
     /// The administrator's own user name: their row offers no disabling.
     me: String,
     staff: Vec<Staff>,
+    /// Accounts in the region before the search narrowed them.
+    total: usize,
     departments: Vec<Department>,
+    /// Each window with its site's name in `site_code` (several sites have a 综合受理窗口1号).
+    windows: Vec<tongban_store::Window>,
     roles: Vec<(&'static str, &'static str)>,
+    q: String,
+    f_role: String,
+    /// The add form as last typed (kept when it was refused; never the password).
+    form: UserForm,
     error: String,
     notice: String,
 }
 
-async fn users_page(state: &AppState, session: &tongban_store::Session, error: String, notice: String) -> Response {
+/// The account form's fields (add and edit), as typed.
+#[derive(Deserialize, Default, Clone)]
+struct UserForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    department: String,
+    #[serde(default)]
+    window: String,
+    #[serde(default)]
+    password: String,
+}
+
+#[derive(Deserialize, Default)]
+struct UsersQuery {
+    q: Option<String>,
+    role: Option<String>,
+}
+
+async fn users_page(
+    state: &AppState,
+    session: &tongban_store::Session,
+    query: UsersQuery,
+    form: UserForm,
+    error: String,
+    notice: String,
+) -> Response {
     let me = &session.staff;
     let result = async {
+        let all = tongban_app::staff::list(state, session).await?;
+        let total = all.len();
+        let q = query.q.unwrap_or_default().trim().to_string();
+        let f_role = query.role.unwrap_or_default();
+        let staff = all
+            .into_iter()
+            .filter(|s| f_role.is_empty() || s.role.as_str() == f_role)
+            .filter(|s| {
+                q.is_empty()
+                    || s.username.contains(&q)
+                    || s.display_name.contains(&q)
+                    || s.department_name.as_deref().is_some_and(|d| d.contains(&q))
+                    || s.window_name.as_deref().is_some_and(|w| w.contains(&q))
+            })
+            .collect();
+        let sites = tongban_app::catalog::sites(state, &me.region_code).await?;
+        let mut windows = state.store.windows(&me.region_code).await?;
+        for w in windows.iter_mut() {
+            if let Some(site) = sites.iter().find(|x| x.code == w.site_code) {
+                w.site_code = site.name.clone();
+            }
+        }
         Ok::<_, Error>(UsersPage {
             layout: Layout::new("人员管理", Some(session)),
             me: me.username.clone(),
-            staff: tongban_app::staff::list(state, session).await?,
+            staff,
+            total,
             departments: tongban_app::catalog::departments(state, &me.region_code).await?,
+            windows,
             roles: Role::ALL.iter().map(|r| (r.as_str(), r.label())).collect(),
-            error,
+            q,
+            f_role,
+            form: UserForm {
+                password: String::new(),
+                ..form
+            },
+            error: error.clone(),
             notice,
         })
     }
     .await;
-    render_result(result)
+    match result {
+        // A refused form answers 422, with what was typed still in it.
+        Ok(page) if !error.is_empty() => {
+            (axum::http::StatusCode::UNPROCESSABLE_ENTITY, super::render(&page)).into_response()
+        }
+        other => render_result(other),
+    }
 }
 
-async fn users(State(state): State<AppState>, WebUser(session): WebUser) -> Response {
-    users_page(&state, &session, String::new(), String::new()).await
+async fn users(State(state): State<AppState>, WebUser(session): WebUser, Query(q): Query<UsersQuery>) -> Response {
+    users_page(&state, &session, q, UserForm::default(), String::new(), String::new()).await
 }
 
-#[derive(Deserialize)]
-struct AddUserForm {
-    username: String,
-    display_name: String,
-    role: String,
-    department: String,
-    password: String,
+/// The users page after a change to an existing account: the notice on success, the refusal above the list (a
+/// forbidden change is the error page).
+async fn after_account_change(
+    state: &AppState,
+    session: &tongban_store::Session,
+    outcome: Result<String, Error>,
+) -> Response {
+    let (error, notice) = match outcome {
+        Ok(notice) => (String::new(), notice),
+        Err(e) if e.kind == ErrorKind::Forbidden => return error_page(e),
+        Err(e) => (e.message, String::new()),
+    };
+    users_page(
+        state,
+        session,
+        UsersQuery::default(),
+        UserForm::default(),
+        error,
+        notice,
+    )
+    .await
 }
 
-async fn add_user(State(state): State<AppState>, StaffForm(session, f): StaffForm<AddUserForm>) -> Response {
+/// An administrator changes an account's name, role, department or window.
+async fn edit_user(
+    State(state): State<AppState>,
+    Path(username): Path<String>,
+    StaffForm(session, f): StaffForm<UserForm>,
+) -> Response {
+    let a = tongban_app::staff::Assignment {
+        display_name: f.display_name,
+        role: f.role,
+        department: f.department,
+        window: f.window,
+    };
+    let outcome = tongban_app::staff::assign(&state, &session, &username, &a)
+        .await
+        .map(|s| {
+            format!(
+                "已更新“{}”：{}；其原有登录已失效，须重新登录",
+                s.display_name,
+                s.role.label()
+            )
+        })
+        .map_err(|e| Error {
+            message: format!("“{username}”未更新：{}", e.message),
+            ..e
+        });
+    after_account_change(&state, &session, outcome).await
+}
+
+async fn add_user(State(state): State<AppState>, StaffForm(session, f): StaffForm<UserForm>) -> Response {
     let me = &session.staff;
     let role = match Role::parse(&f.role) {
         Ok(r) => r,
-        Err(e) => return users_page(&state, &session, e.to_string(), String::new()).await,
+        Err(e) => return users_page(&state, &session, UsersQuery::default(), f, e.to_string(), String::new()).await,
     };
     let new = NewStaff {
         region_code: &me.region_code,
@@ -529,21 +648,25 @@ async fn add_user(State(state): State<AppState>, StaffForm(session, f): StaffFor
         display_name: f.display_name.trim(),
         role,
         department_code: Some(f.department.as_str()).filter(|d| !d.is_empty()),
-        window_code: None,
+        window_code: Some(f.window.as_str()).filter(|w| !w.is_empty()),
         password: &f.password,
     };
-    match tongban_app::staff::add(&state, &session, &new).await {
+    let outcome = tongban_app::staff::add(&state, &session, &new).await;
+    match outcome {
         Ok(s) => {
+            let notice = format!("已新增“{}”（{}）", s.display_name, s.role.label());
             users_page(
                 &state,
                 &session,
+                UsersQuery::default(),
+                UserForm::default(),
                 String::new(),
-                format!("已新增“{}”（{}）", s.display_name, s.role.label()),
+                notice,
             )
             .await
         }
         Err(e) if e.kind == tongban_app::ErrorKind::Forbidden => error_page(e),
-        Err(e) => users_page(&state, &session, e.message, String::new()).await,
+        Err(e) => users_page(&state, &session, UsersQuery::default(), f, e.message, String::new()).await,
     }
 }
 
@@ -557,14 +680,10 @@ async fn reset_password(
     Path(username): Path<String>,
     StaffForm(session, f): StaffForm<ResetForm>,
 ) -> Response {
-    match tongban_app::staff::reset_password(&state, &session, &username, &f.password).await {
-        Ok(()) => {
-            let notice = format!("已重置“{username}”的密码，其所有登录已失效；请把新密码当面告知本人");
-            users_page(&state, &session, String::new(), notice).await
-        }
-        Err(e) if e.kind == ErrorKind::Forbidden => error_page(e),
-        Err(e) => users_page(&state, &session, e.message, String::new()).await,
-    }
+    let outcome = tongban_app::staff::reset_password(&state, &session, &username, &f.password)
+        .await
+        .map(|()| format!("已重置“{username}”的密码，其所有登录已失效；请把新密码当面告知本人"));
+    after_account_change(&state, &session, outcome).await
 }
 
 #[derive(Deserialize)]
@@ -578,18 +697,16 @@ async fn set_active(
     StaffForm(session, f): StaffForm<ActiveForm>,
 ) -> Response {
     let active = f.active == "1";
-    match tongban_app::staff::set_active(&state, &session, &username, active).await {
-        Ok(()) => {
-            let notice = if active {
+    let outcome = tongban_app::staff::set_active(&state, &session, &username, active)
+        .await
+        .map(|()| {
+            if active {
                 format!("已启用“{username}”")
             } else {
                 format!("已停用“{username}”，其所有登录已失效")
-            };
-            users_page(&state, &session, String::new(), notice).await
-        }
-        Err(e) if e.kind == ErrorKind::Forbidden => error_page(e),
-        Err(e) => users_page(&state, &session, e.message, String::new()).await,
-    }
+            }
+        });
+    after_account_change(&state, &session, outcome).await
 }
 
 #[derive(Template)]

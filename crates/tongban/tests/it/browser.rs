@@ -655,3 +655,45 @@ async fn a_citizen_applies_online_on_a_phone_in_chromium() {
     wait_for_text(c, "table.grid", "已调用电子证照").await;
     b.client.clone().close().await.expect("close");
 }
+
+/// 待我办理 in a real browser: a case filed at the window goes clerk → reviewer → head → reviewer → clerk, each
+/// person starting from their home page and following only the to-do link to the case; the page after each step
+/// names who is next, and that person finds it on their own home page; at a phone's width the to-do list fits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_case_through_every_role_from_the_home_pages_in_chromium() {
+    let Some(b) = browser().await else { return };
+    let app = TestApp::spawn(Db::Sqlite).await.expect("app");
+    let c = &b.client;
+    let clerk = app.token("clerk").await;
+    let case = app.file_at_window(&clerk).await;
+    let number = case["number"].as_str().expect("number").to_string();
+    let link = format!("table.todo a.step[href='/staff/cases/{number}']");
+    let steps = [
+        ("clerk", "受理", "accept", "区行政审批局审查人员"),
+        ("reviewer", "审查并提出意见", "review", "区行政审批局负责人"),
+        ("head", "准予许可", "approve", "区行政审批局审查人员"),
+        ("reviewer", "出证", "issue", "综合窗口"),
+        ("clerk", "送达", "deliver", "办理结束"),
+    ];
+    for (user, step, action, next) in steps {
+        sign_in(c, &app, user).await;
+        // The home page lists it with the step to take; nothing else is followed.
+        assert_eq!(text(c, &link).await, step, "{user}'s home page");
+        fits_the_phone(c, &format!("{user}'s home page")).await;
+        click(c, &link).await;
+        if let Ok(comment) = c.wait().for_element(Locator::Id("comment")).await {
+            comment.send_keys("同意").await.expect("type");
+        }
+        click(c, &format!("button[value={action}]")).await;
+        let notice = text(c, "p.notice").await;
+        assert!(notice.contains(next), "after {action}: {notice}");
+        sign_out(c).await;
+    }
+    // Over: on nobody's home page any more.
+    sign_in(c, &app, "clerk").await;
+    assert!(
+        c.find(Locator::Css(&link)).await.is_err(),
+        "a closed case waits for nobody"
+    );
+    b.client.clone().close().await.expect("close");
+}

@@ -1147,3 +1147,88 @@ both_backends!(hotline_pages_render, |app: TestApp| async move {
     .await;
     assert_eq!(s, StatusCode::OK, "{body}");
 });
+
+both_backends!(
+    a_caller_follows_their_request_by_number_and_phone,
+    |app: TestApp| async move {
+        let op = app.token("operator").await;
+        let (s, receipt) = app
+            .post_json(
+                "/api/v1/hotline/requests",
+                &json!({"channel": "web", "category": "ludeng", "title": "路灯不亮", "content": "东门路灯不亮三天了",
+                "address": "八字门社区东门", "area_code": "430603001002", "name": "张三", "phone": "13812345678"}),
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{receipt}");
+        let n = receipt["number"].as_str().unwrap().to_string();
+        let query = |code: &'static str| {
+            let n = n.clone();
+            let app = &app;
+            async move {
+                app.get_json(&format!("/api/v1/hotline/progress?number={n}&code={code}"))
+                    .await
+            }
+        };
+        // A wrong code is the same "not found" as a wrong number.
+        for code in ["1234", "567", "13812345678"] {
+            let (s, b) = query(code).await;
+            assert_eq!(s, StatusCode::NOT_FOUND, "{code}: {b}");
+        }
+        let (s, b) = app
+            .get_json("/api/v1/hotline/progress?number=RX00000000&code=5678")
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{b}");
+        let (s, p) = query("5678").await;
+        assert_eq!(s, StatusCode::OK, "{p}");
+        assert_eq!(p["state_label"], "待派单");
+        assert_eq!(p["department_name"], "");
+        assert!(
+            !p.to_string().contains("13812345678") && !p.to_string().contains("张三"),
+            "{p}"
+        );
+
+        // Dispatched, signed and answered: the caller reads who handled it and the reply, in Beijing time.
+        app.department_staff().await;
+        let dept = app.token("reviewer-zhzfj").await;
+        let mut version = 1;
+        for (token, mut body) in [
+            (&op, json!({"action": "dispatch", "department": "zhzfj"})),
+            (&dept, json!({"action": "sign"})),
+            (&dept, json!({"action": "reply", "reply": "已更换灯具，恢复照明"})),
+        ] {
+            body["version"] = json!(version);
+            let (s, b) = app
+                .post_json(&format!("/api/v1/hotline/orders/{n}/actions"), &body, Some(token))
+                .await;
+            assert_eq!(s, StatusCode::OK, "{b}");
+            version = b["version"].as_i64().unwrap();
+        }
+        let (_, p) = query("5678").await;
+        assert_eq!(p["state_label"], "待回访");
+        assert_eq!(p["reply"], "已更换灯具，恢复照明");
+        assert_eq!(p["department_name"], "区综合执法局");
+        assert!(p["steps"].as_array().unwrap().len() >= 4, "{p}");
+        assert!(
+            !p["replied_at"].as_str().unwrap().contains('T'),
+            "local time, not ISO UTC: {p}"
+        );
+
+        // The same on the page the receipt links to.
+        let form = app.get("/hotline").await.text().await.unwrap();
+        assert!(
+            form.contains("href=\"/hotline/progress\""),
+            "the form says where to follow a request"
+        );
+        let page = app
+            .get(&format!("/hotline/progress?number={n}&code=5678"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("已更换灯具，恢复照明") && page.contains("待回访"),
+            "{page}"
+        );
+    }
+);

@@ -19,5 +19,6 @@ mod online;
 mod operations;
 mod queue;
 mod reform;
+mod todo;
 mod use_cases;
 pub(crate) mod web;
