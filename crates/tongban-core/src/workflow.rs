@@ -181,14 +181,36 @@ impl Template {
         if self.state(&self.initial).is_none() {
             return bad(format!("初始状态“{}”未定义", self.initial));
         }
+        // Codes are stored on cases and events and typed in the API: lower-case letters, digits and "_".
+        let code_ok = |c: &str| {
+            !c.is_empty()
+                && c.len() <= 40
+                && c.chars()
+                    .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_')
+        };
         for (i, s) in self.states.iter().enumerate() {
+            if !code_ok(&s.code) {
+                return bad(format!("状态编码“{}”只能由小写字母、数字和下划线组成", s.code));
+            }
+            if s.label.trim().is_empty() {
+                return bad(format!("状态“{}”缺少名称", s.code));
+            }
             if self.states[..i].iter().any(|o| o.code == s.code) {
                 return bad(format!("状态“{}”重复", s.code));
             }
         }
         for (i, a) in self.actions.iter().enumerate() {
+            if !code_ok(&a.code) {
+                return bad(format!("操作编码“{}”只能由小写字母、数字和下划线组成", a.code));
+            }
+            if a.label.trim().is_empty() {
+                return bad(format!("操作“{}”缺少名称", a.code));
+            }
             if self.actions[..i].iter().any(|o| o.code == a.code) {
                 return bad(format!("操作“{}”重复", a.code));
+            }
+            if a.from.is_empty() {
+                return bad(format!("操作“{}”没有起始状态", a.code));
             }
             if a.actors.is_empty() {
                 return bad(format!("操作“{}”没有可执行的角色", a.code));

@@ -10,6 +10,7 @@ mod queue;
 mod reform;
 mod staff;
 mod todo;
+mod workflow;
 
 use crate::auth::{self, MaybeWebUser, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
 use crate::extract::ClientAddress;
@@ -68,6 +69,7 @@ pub fn router() -> Router<AppState> {
         )
         .merge(staff::router())
         .merge(todo::router())
+        .merge(workflow::router())
         .merge(cases::router())
         .merge(apply::router())
         .merge(reform::router())

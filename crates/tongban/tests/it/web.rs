@@ -385,34 +385,116 @@ both_backends!(
     }
 );
 
+/// The workflow editor's form fields for a template (as the API gives it), the way the page names them.
+fn workflow_form(t: &serde_json::Value, csrf: &str) -> Vec<(String, String)> {
+    let mut f = vec![
+        ("csrf".to_string(), csrf.to_string()),
+        ("name".into(), t["name"].as_str().unwrap().into()),
+        ("initial".into(), t["initial"].as_str().unwrap().into()),
+    ];
+    let states = t["states"].as_array().unwrap();
+    f.push(("states".into(), states.len().to_string()));
+    for (i, st) in states.iter().enumerate() {
+        f.push((format!("s{i}_code"), st["code"].as_str().unwrap().into()));
+        f.push((format!("s{i}_label"), st["label"].as_str().unwrap().into()));
+        f.push((format!("s{i}_clock"), st["clock"].as_str().unwrap().into()));
+        f.push((
+            format!("s{i}_budget"),
+            st["budget_days"].as_u64().map(|d| d.to_string()).unwrap_or_default(),
+        ));
+    }
+    let actions = t["actions"].as_array().unwrap();
+    f.push(("actions".into(), actions.len().to_string()));
+    for (j, a) in actions.iter().enumerate() {
+        f.push((format!("a{j}_code"), a["code"].as_str().unwrap().into()));
+        f.push((format!("a{j}_label"), a["label"].as_str().unwrap().into()));
+        for from in a["from"].as_array().unwrap() {
+            f.push((format!("a{j}_from"), from.as_str().unwrap().into()));
+        }
+        let to = a["to"]["state"].as_str().unwrap_or("previous");
+        f.push((format!("a{j}_to"), to.into()));
+        for actor in a["actors"].as_array().unwrap() {
+            // "applicant", or {"staff": "<role>"}
+            let value = actor.as_str().or_else(|| actor["staff"].as_str()).unwrap();
+            f.push((format!("a{j}_actor"), value.into()));
+        }
+        if a["comment_required"].as_bool() == Some(true) {
+            f.push((format!("a{j}_comment"), "1".into()));
+        }
+        f.push((
+            format!("a{j}_max"),
+            a["max_times"].as_u64().map(|d| d.to_string()).unwrap_or_default(),
+        ));
+    }
+    f
+}
+
 both_backends!(
     administrator_edits_the_workflow_on_its_page,
     |app: TestApp| async move {
         let (admin, _) = sign_in(&app, "admin").await;
         let page = fetch(&admin, &app, "/staff/workflows/default").await;
-        assert!(page.contains("一次性告知补正") && page.contains("部门负责人") && page.contains("<textarea"));
+        assert!(page.contains("一次性告知补正") && page.contains("部门负责人"));
+        assert!(page.contains("<svg class=\"flow\"") && page.contains(">待受理</text>"));
+        assert!(!page.contains("<textarea"), "a form, not JSON");
         let csrf = hidden(&page, "csrf");
-        let r = admin
-            .post(app.url("/staff/workflows/default"))
-            .form(&[("csrf", csrf.as_str()), ("definition", "{not json")])
-            .send()
-            .await
-            .unwrap();
-        assert!(r.text().await.unwrap().contains("不是有效的JSON"));
         let token = app.token("admin").await;
-        let (_, mut t) = app.get_auth("/api/v1/workflows/default", &token).await;
-        t["states"][3]["label"] = serde_json::json!("审查中（专窗）");
-        let r = admin
-            .post(app.url("/staff/workflows/default"))
-            .form(&[("csrf", csrf.as_str()), ("definition", t.to_string().as_str())])
-            .send()
-            .await
-            .unwrap();
+        let (_, t) = app.get_auth("/api/v1/workflows/default", &token).await;
+        let post = |fields: Vec<(String, String)>| {
+            let admin = admin.clone();
+            let url = app.url("/staff/workflows/default");
+            async move { admin.post(url).form(&fields).send().await.unwrap() }
+        };
+
+        // The form as it stands saves unchanged: it describes the template whole.
+        let r = post(workflow_form(&t, &csrf)).await;
+        assert_eq!(r.status(), StatusCode::OK);
         assert!(r.text().await.unwrap().contains("已保存"));
+        let (_, same) = app.get_auth("/api/v1/workflows/default", &token).await;
+        assert_eq!(same, t, "saving the form unchanged changes nothing");
+
+        // Refused, naming the problem, keeping what was typed: an action to nowhere, a state without a name, a code
+        // that is not one.
+        for (field, value, says) in [
+            ("a0_to", "", "目标状态"),
+            ("s1_label", "", "缺少名称"),
+            ("s1_code", "待补正", "只能由小写字母"),
+        ] {
+            let mut fields = workflow_form(&t, &csrf);
+            fields.iter_mut().find(|(k, _)| k == field).unwrap().1 = value.to_string();
+            fields.iter_mut().find(|(k, _)| k == "name").unwrap().1 = "改过的名称".into();
+            let r = post(fields).await;
+            assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{field}");
+            let body = r.text().await.unwrap();
+            assert!(body.contains(says), "{field}: {says}");
+            assert!(
+                body.contains("value=\"改过的名称\""),
+                "{field}: the draft is shown as typed"
+            );
+        }
+        let (_, unchanged) = app.get_auth("/api/v1/workflows/default", &token).await;
+        assert_eq!(unchanged, t, "refusals save nothing");
+
+        // A renamed state and a new one, added in the blank row.
+        let mut fields = workflow_form(&t, &csrf);
+        fields.iter_mut().find(|(k, _)| k == "s3_label").unwrap().1 = "审查中（专窗）".into();
+        let n = t["states"].as_array().unwrap().len();
+        fields.iter_mut().find(|(k, _)| k == "states").unwrap().1 = (n + 1).to_string();
+        fields.extend([
+            (format!("s{n}_code"), "hearing".to_string()),
+            (format!("s{n}_label"), "听证".to_string()),
+            (format!("s{n}_clock"), "stopped".to_string()),
+        ]);
+        let r = post(fields).await;
+        assert!(r.text().await.unwrap().contains("已保存"));
+        let (_, saved) = app.get_auth("/api/v1/workflows/default", &token).await;
+        assert_eq!(saved["states"][3]["label"], "审查中（专窗）");
+        assert_eq!(saved["states"][n]["code"], "hearing");
+
         let (reviewer, _) = sign_in(&app, "reviewer").await;
         let page = fetch(&reviewer, &app, "/staff/workflows/default").await;
         assert!(
-            page.contains("审查中（专窗）") && !page.contains("<textarea"),
+            page.contains("审查中（专窗）") && page.contains("<fieldset disabled>") && !page.contains("校验并保存"),
             "others read the template but cannot edit it"
         );
     }
