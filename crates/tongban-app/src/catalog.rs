@@ -86,8 +86,75 @@ pub async fn publish_guide(app: &App, region: &str, guide: &Guide, actor: &str) 
     Ok(version)
 }
 
+/// One material of a guide as an editor gives it: only the name is needed.
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MaterialIn {
+    pub name: String,
+    /// Must be handed in (default true); false: only when it applies to the applicant
+    #[serde(default = "yes")]
+    pub required: bool,
+    /// May be missing at acceptance under 容缺受理, handed in afterwards (default false)
+    #[serde(default)]
+    pub may_be_missing: bool,
+    /// Originals to show or hand in (default 1)
+    #[serde(default = "one")]
+    pub originals: u32,
+    /// Copies to hand in (default 0)
+    #[serde(default)]
+    pub copies: u32,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl MaterialIn {
+    pub fn of(m: &Material) -> MaterialIn {
+        MaterialIn {
+            name: m.name.clone(),
+            required: m.required,
+            may_be_missing: m.may_be_missing,
+            originals: m.originals,
+            copies: m.copies,
+        }
+    }
+}
+
+/// Checks the materials as an editor gave them and makes them the guide's: names given and distinct, at least one
+/// original or copy of each, at most 20 of either.
+fn materials_of(list: Vec<MaterialIn>) -> Result<Vec<Material>, Error> {
+    let bad = |m: String| Err(Error::unprocessable("invalid_material", m));
+    let mut out: Vec<Material> = vec![];
+    for m in list {
+        let name = m.name.trim().to_string();
+        if name.is_empty() {
+            return bad("材料名称不能为空".into());
+        }
+        if out.iter().any(|o| o.name == name) {
+            return bad(format!("材料“{name}”重复"));
+        }
+        if m.originals + m.copies == 0 || m.originals > 20 || m.copies > 20 {
+            return bad(format!("材料“{name}”的原件、复印件份数应合计至少1份，各不超过20份"));
+        }
+        out.push(Material {
+            name,
+            required: m.required,
+            may_be_missing: m.may_be_missing,
+            originals: m.originals,
+            copies: m.copies,
+        });
+    }
+    Ok(out)
+}
+
 /// Changes to a guide; fields left out keep their current value.
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize, Default)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct GuideChange {
@@ -108,8 +175,8 @@ pub struct GuideChange {
     pub all_region: Option<bool>,
     pub cross_province: Option<bool>,
     pub tolerance: Option<bool>,
-    /// Material names; a trailing * marks one that may be missing under 容缺受理
-    pub materials: Option<Vec<String>>,
+    /// The materials, in order (the whole list: it replaces the current one)
+    pub materials: Option<Vec<MaterialIn>>,
     pub consult_phone: Option<String>,
     pub supervise_phone: Option<String>,
     pub address: Option<String>,
@@ -126,8 +193,20 @@ pub struct GuideChange {
 }
 
 impl GuideChange {
-    /// Applies the change to a copy of the guide; an unknown level is named.
-    pub fn apply(self, mut g: Guide) -> Result<Guide, Error> {
+    /// Applies the change to a copy of the guide and checks the result: a guide that breaks a rule is refused,
+    /// naming the first fault.
+    pub fn apply(self, g: Guide) -> Result<Guide, Error> {
+        let g = self.lay_over(g)?;
+        let faults = validate(&g);
+        if let Some((field, reason)) = faults.first() {
+            return Err(Error::unprocessable("invalid_guide", format!("“{field}”：{reason}")));
+        }
+        Ok(g)
+    }
+
+    /// The guide with the change laid over it, unchecked but for what cannot be represented (an unknown level, a
+    /// material without a name, a form that is not one): what an editor typed, to show again after a refusal.
+    pub fn lay_over(self, mut g: Guide) -> Result<Guide, Error> {
         macro_rules! set {
             ($($f:ident),*) => {$( if let Some(v) = self.$f { g.$f = v; } )*};
         }
@@ -163,27 +242,7 @@ impl GuideChange {
                 .collect::<Result<_, _>>()?;
         }
         if let Some(materials) = self.materials {
-            g.materials = materials
-                .iter()
-                .map(|m| m.trim())
-                .filter(|m| !m.is_empty())
-                .map(|m| match m.strip_suffix('*') {
-                    Some(n) => Material {
-                        name: n.trim().into(),
-                        required: true,
-                        may_be_missing: true,
-                        originals: 1,
-                        copies: 0,
-                    },
-                    None => Material {
-                        name: m.into(),
-                        required: true,
-                        may_be_missing: false,
-                        originals: 1,
-                        copies: 0,
-                    },
-                })
-                .collect();
+            g.materials = materials_of(materials)?;
         }
         match (self.form, self.default_form) {
             (Some(_), true) => {
@@ -199,10 +258,6 @@ impl GuideChange {
             }
             (None, true) => g.form = None,
             (None, false) => {}
-        }
-        let faults = validate(&g);
-        if let Some((field, reason)) = faults.first() {
-            return Err(Error::unprocessable("invalid_guide", format!("“{field}”：{reason}")));
         }
         Ok(g)
     }

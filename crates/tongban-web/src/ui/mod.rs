@@ -197,6 +197,14 @@ pub fn render<T: Template>(t: &T) -> Response {
     }
 }
 
+/// A form page: shown again after a refusal (`refused`) it answers 422, with what was typed still in it.
+pub fn form_result<T: Template>(result: Result<T, Error>, refused: bool) -> Response {
+    match result {
+        Ok(page) if refused => (axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response(),
+        other => render_result(other),
+    }
+}
+
 /// Runs a public query once a number was given: its result, or the refusal whose message the page shows.
 pub async fn run_query<R>(
     number: &str,

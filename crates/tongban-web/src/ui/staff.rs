@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
-use tongban_app::catalog::GuideChange;
+use tongban_app::catalog::{GuideChange, MaterialIn};
 use tongban_app::catalog::{QualityFinding, QualityReport, RULE_LABELS};
 use tongban_app::policy::{self, Capability};
 use tongban_app::{Error, ErrorKind};
@@ -262,7 +262,8 @@ struct EditPage {
     g: Guide,
     version: i64,
     departments: Vec<Department>,
-    materials: String,
+    /// The materials, and blank rows to add new ones.
+    materials: Vec<MaterialIn>,
     keywords: String,
     fee_yuan: String,
     /// The application form as its JSON definition, and whether it is the default one.
@@ -294,15 +295,15 @@ async fn edit_page(
             materials: g
                 .materials
                 .iter()
-                .map(|m| {
-                    if m.may_be_missing {
-                        format!("{}*", m.name)
-                    } else {
-                        m.name.clone()
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join("\n"),
+                .map(MaterialIn::of)
+                .chain((0..BLANK_MATERIALS).map(|_| MaterialIn {
+                    name: String::new(),
+                    required: true,
+                    may_be_missing: false,
+                    originals: 1,
+                    copies: 0,
+                }))
+                .collect(),
             keywords: g.keywords.join(";"),
             fee_yuan: if g.fee_fen == 0 {
                 "0".into()
@@ -311,12 +312,12 @@ async fn edit_page(
             },
             form_json: serde_json::to_string_pretty(&g.application_form()).unwrap_or_default(),
             default_form: g.form.is_none(),
-            error,
+            error: error.clone(),
             g,
         })
     }
     .await;
-    render_result(result)
+    super::form_result(result, !error.is_empty())
 }
 
 async fn edit_form(State(state): State<AppState>, WebUser(session): WebUser, Path(code): Path<String>) -> Response {
@@ -333,7 +334,6 @@ struct EditForm {
     online_depth: String,
     visit_reason: String,
     legal_basis: String,
-    materials: String,
     fee_yuan: String,
     fee_basis: String,
     consult_phone: String,
@@ -346,7 +346,14 @@ struct EditForm {
     /// The checkbox 使用默认申请表.
     #[serde(default)]
     default_form: Option<String>,
+    /// The materials' rows: `materials` (how many), `m<i>_name`, `m<i>_required`, `m<i>_missing`, `m<i>_originals`,
+    /// `m<i>_copies`.
+    #[serde(flatten)]
+    rows: std::collections::HashMap<String, String>,
 }
+
+/// Blank rows the guide form offers for new materials.
+const BLANK_MATERIALS: usize = 3;
 
 fn whole(field: &str, v: &str) -> Result<u32, Error> {
     v.trim()
@@ -355,6 +362,25 @@ fn whole(field: &str, v: &str) -> Result<u32, Error> {
 }
 
 impl EditForm {
+    /// The material rows with a name, in order (a blank row is no material).
+    fn materials(&self) -> Result<Vec<MaterialIn>, Error> {
+        let field = |k: String| self.rows.get(&k).map(|v| v.trim().to_string()).unwrap_or_default();
+        let count = field("materials".into()).parse::<usize>().unwrap_or(0).min(200);
+        (0..count)
+            .filter(|i| !field(format!("m{i}_name")).is_empty())
+            .map(|i| {
+                let name = field(format!("m{i}_name"));
+                Ok(MaterialIn {
+                    required: field(format!("m{i}_required")) == "1",
+                    may_be_missing: field(format!("m{i}_missing")) == "1",
+                    originals: whole(&format!("“{name}”的原件份数"), &field(format!("m{i}_originals")))?,
+                    copies: whole(&format!("“{name}”的复印件份数"), &field(format!("m{i}_copies")))?,
+                    name,
+                })
+            })
+            .collect()
+    }
+
     fn change(&self) -> Result<GuideChange, Error> {
         let form = match (self.default_form.is_some(), self.form_json.trim()) {
             (true, _) | (false, "") => None,
@@ -377,7 +403,7 @@ impl EditForm {
             online_depth: Some(whole("网办深度", &self.online_depth)?.min(255) as u8),
             visit_reason: Some(self.visit_reason.trim().into()),
             legal_basis: Some(self.legal_basis.trim().into()),
-            materials: Some(self.materials.lines().map(str::to_string).collect()),
+            materials: Some(self.materials()?),
             fee_fen: Some(fee_fen),
             fee_basis: Some(self.fee_basis.trim().into()),
             consult_phone: Some(self.consult_phone.trim().into()),
@@ -404,14 +430,21 @@ async fn edit_submit(
     Path(code): Path<String>,
     StaffForm(session, f): StaffForm<EditForm>,
 ) -> Response {
-    let edited = match f.change() {
-        Ok(change) => tongban_app::catalog::edit_guide(&state, &session.staff, &code, change).await,
-        Err(e) => Err(e),
+    let change = match f.change() {
+        Ok(change) => change,
+        Err(e) => return edit_page(&state, &session, &code, None, e.message).await,
     };
-    match edited {
+    match tongban_app::catalog::edit_guide(&state, &session.staff, &code, change.clone()).await {
         Ok(_) => Redirect::to(&format!("/items/{code}")).into_response(),
         Err(e) if matches!(e.kind, ErrorKind::Forbidden | ErrorKind::NotFound) => error_page(e),
-        Err(e) => edit_page(&state, &session, &code, None, e.message).await,
+        Err(e) => {
+            // Shown again as typed, where the change can be laid over the current guide.
+            let draft = match tongban_app::catalog::item(&state, &session.staff.region_code, &code, None).await {
+                Ok(Some(item)) => change.lay_over(item.guide).ok(),
+                _ => None,
+            };
+            edit_page(&state, &session, &code, draft, e.message).await
+        }
     }
 }
 
@@ -572,13 +605,7 @@ async fn users_page(
         })
     }
     .await;
-    match result {
-        // A refused form answers 422, with what was typed still in it.
-        Ok(page) if !error.is_empty() => {
-            (axum::http::StatusCode::UNPROCESSABLE_ENTITY, super::render(&page)).into_response()
-        }
-        other => render_result(other),
-    }
+    super::form_result(result, !error.is_empty())
 }
 
 async fn users(State(state): State<AppState>, WebUser(session): WebUser, Query(q): Query<UsersQuery>) -> Response {

@@ -3,13 +3,13 @@
 //! graph; others read the same page with the form locked.
 
 use super::cases::ChecklistForm;
-use super::{render_result, Layout};
+use super::Layout;
 use crate::auth::WebUser;
 use crate::extract::StaffForm;
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use tongban_app::cases;
@@ -255,12 +255,7 @@ async fn view(
         })
     }
     .await;
-    match result {
-        Ok(page) if !error.is_empty() => {
-            (axum::http::StatusCode::UNPROCESSABLE_ENTITY, super::render(&page)).into_response()
-        }
-        other => render_result(other),
-    }
+    super::form_result(result, !error.is_empty())
 }
 
 async fn workflow_page(State(state): State<AppState>, WebUser(s): WebUser, Path(code): Path<String>) -> Response {

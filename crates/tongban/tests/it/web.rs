@@ -156,7 +156,20 @@ both_backends!(admin_edits_a_guide_through_the_form, |app: TestApp| async move {
             ("online_depth", "4".to_string()),
             ("visit_reason", String::new()),
             ("legal_basis", "《中华人民共和国食品安全法》".to_string()),
-            ("materials", "食品经营许可申请书\n营业执照*".to_string()),
+            ("materials", "3".to_string()),
+            ("m0_name", "食品经营许可申请书".to_string()),
+            ("m0_required", "1".to_string()),
+            ("m0_originals", "1".to_string()),
+            ("m0_copies", "0".to_string()),
+            ("m1_name", "营业执照".to_string()),
+            ("m1_required", "1".to_string()),
+            ("m1_missing", "1".to_string()),
+            ("m1_originals", "0".to_string()),
+            ("m1_copies", "2".to_string()),
+            // A blank row adds nothing.
+            ("m2_name", String::new()),
+            ("m2_originals", "1".to_string()),
+            ("m2_copies", "0".to_string()),
             ("fee_yuan", "0".to_string()),
             ("fee_basis", String::new()),
             ("consult_phone", "0730-8302221".to_string()),
@@ -172,8 +185,30 @@ both_backends!(admin_edits_a_guide_through_the_form, |app: TestApp| async move {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::OK, "a refused edit shows the form again");
-    assert!(r.text().await.unwrap().contains("超过法定时限"));
+    assert_eq!(
+        r.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a refused edit shows the form again"
+    );
+    let page = r.text().await.unwrap();
+    assert!(page.contains("超过法定时限"));
+    assert!(
+        page.contains("value=\"30\"") && page.contains("name=\"m1_name\" value=\"营业执照\""),
+        "as typed"
+    );
+    // Two materials of one name, or one of no copies at all: refused by name.
+    for (field, value, says) in [("m0_name", "营业执照", "重复"), ("m1_copies", "0", "至少1份")] {
+        let mut bad = fields("2", csrf.clone());
+        bad.iter_mut().find(|(k, _)| *k == field).unwrap().1 = value.to_string();
+        let r = client
+            .post(app.url("/staff/catalog/430603-XK-0537/edit"))
+            .form(&bad)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{field}");
+        assert!(r.text().await.unwrap().contains(says), "{field}: {says}");
+    }
     let r = client
         .post(app.url("/staff/catalog/430603-XK-0537/edit"))
         .form(&fields("2", "bad".into()))
@@ -190,6 +225,12 @@ both_backends!(admin_edits_a_guide_through_the_form, |app: TestApp| async move {
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let guide = app.get("/items/430603-XK-0537").await.text().await.unwrap();
     assert!(guide.contains("2个工作日") && guide.contains("可容缺后补") && guide.contains("第2版"));
+    let (_, item) = app.get_json("/api/v1/items/430603-XK-0537").await;
+    let materials = item["guide"]["materials"].as_array().unwrap();
+    assert_eq!(materials.len(), 2, "{materials:?}");
+    assert_eq!(materials[1]["copies"], 2);
+    assert_eq!(materials[1]["originals"], 0);
+    assert_eq!(materials[1]["may_be_missing"], true);
 
     // The application form is edited on the same page, as its JSON definition.
     let form = fetch(&client, &app, "/staff/catalog/430603-XK-0537/edit").await;
