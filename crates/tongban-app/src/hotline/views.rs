@@ -341,3 +341,17 @@ pub async fn progress(
         steps,
     })
 }
+
+/// The department an order of a category goes to by default: the category's own, else its group's. None when the
+/// tree names none, or when it is the department that has just returned the order.
+pub fn suggested_department(categories: &[HotlineCategory], o: &WorkOrder) -> Option<String> {
+    let mut code = o.category_code.as_str();
+    for _ in 0..8 {
+        let c = categories.iter().find(|c| c.code == code)?;
+        if !c.department_code.is_empty() {
+            return Some(c.department_code.clone()).filter(|d| !(o.state == "returned" && *d == o.lead_department));
+        }
+        code = &c.parent_code;
+    }
+    None
+}

@@ -344,6 +344,8 @@ struct OrderPage {
     events: Vec<EventRow>,
     allowed: Vec<String>,
     departments: Vec<Department>,
+    /// The department the order's category goes to, preselected for dispatch.
+    suggested: String,
     satisfaction: Vec<&'static str>,
     channel: String,
     kind: String,
@@ -389,6 +391,7 @@ async fn order_view(state: &AppState, s: &Session, number: &str, msg: String, er
         .await
         .unwrap_or_default();
     let view = hotline::view(&o, Some(s), &cats, Utc::now());
+    let suggested = hotline::suggested_department(&cats, &o).unwrap_or_default();
     let may_attach = policy::may_attach_to_order(s, &o) && !matches!(o.state.as_str(), "closed" | "merged");
     render(&OrderPage {
         layout: Layout::new(format!("工单{}", o.number), Some(s)),
@@ -411,6 +414,7 @@ async fn order_view(state: &AppState, s: &Session, number: &str, msg: String, er
         departments: tongban_app::catalog::departments(state, &s.staff.region_code)
             .await
             .unwrap_or_default(),
+        suggested,
         satisfaction: SATISFACTION.to_vec(),
         error,
         msg,
@@ -489,8 +493,6 @@ struct ActForm {
     #[serde(default)]
     department: String,
     #[serde(default)]
-    co_departments: String,
-    #[serde(default)]
     reason: String,
     #[serde(default)]
     days: String,
@@ -504,6 +506,9 @@ struct ActForm {
     note: String,
     #[serde(default)]
     into: String,
+    /// The co-handling departments' boxes, `co-<code>`.
+    #[serde(flatten)]
+    rest: std::collections::HashMap<String, String>,
 }
 
 fn some(s: &str) -> Option<String> {
@@ -520,9 +525,9 @@ async fn order_submit(
         version: f.version,
         department: some(&f.department),
         co_departments: f
-            .co_departments
-            .split([',', '，', ' '])
-            .filter(|c| !c.is_empty())
+            .rest
+            .keys()
+            .filter_map(|k| k.strip_prefix("co-"))
             .map(String::from)
             .collect(),
         reason: some(&f.reason),

@@ -1189,6 +1189,15 @@ both_backends!(
         );
 
         // Dispatched, signed and answered: the caller reads who handled it and the reply, in Beijing time.
+        // The operator's order page proposes the department of the request's category (路灯照明 → 区综合执法局) and
+        // names co-handling departments, not codes.
+        let (op_page, _) = crate::web::sign_in(&app, "operator").await;
+        let page = crate::web::fetch(&op_page, &app, &format!("/staff/hotline/orders/{n}")).await;
+        assert!(
+            page.contains("<option value=\"zhzfj\" selected>区综合执法局（按诉求分类）</option>"),
+            "{page}"
+        );
+        assert!(!page.contains("协办部门代码"));
         app.department_staff().await;
         let dept = app.token("reviewer-zhzfj").await;
         let mut version = 1;
