@@ -903,4 +903,25 @@ mod tests {
         assert_eq!(b.errors, vec![]);
         assert_eq!(b.rows.len(), 9);
     }
+
+    /// The catalog was built on another province's item list; a Hunan district's guides name no place and no
+    /// provincial decree of another province (a clerk would read "成都等８市" as someone else's rule).
+    #[test]
+    fn shipped_catalog_names_no_other_province() {
+        const ELSEWHERE: [&str; 36] = [
+            "北京", "天津", "河北", "山西", "内蒙古", "辽宁", "吉林", "黑龙江", "上海", "江苏", "浙江", "安徽", "福建",
+            "江西", "山东", "河南", "湖北", "广东", "广西", "海南", "重庆", "四川", "贵州", "云南", "西藏", "陕西",
+            "甘肃", "青海", "宁夏", "新疆", "成都", "绵阳", "南充", "广安", "天府", "省政府令第349号",
+        ];
+        let p = parse_catalog(include_bytes!("../../../data/catalog.csv"));
+        let offending: Vec<String> = p
+            .rows
+            .iter()
+            .map(|r| &r.value)
+            .flat_map(|g| [g.name.as_str(), g.conditions.as_str(), g.address.as_str(), g.legal_basis.as_str()])
+            .filter(|text| ELSEWHERE.iter().any(|place| text.contains(place)))
+            .map(String::from)
+            .collect();
+        assert_eq!(offending, Vec::<String>::new());
+    }
 }
