@@ -4,7 +4,9 @@ use crate::policy::{self, Capability};
 use crate::App;
 use crate::Error;
 use serde::{Deserialize, Serialize};
-use tongban_core::catalog::{check_guide, parse_catalog, validate, Guide, Level, Material, QualityIssue};
+use tongban_core::catalog::{
+    check_catalog, check_guide, parse_catalog, validate, Guide, Level, Material, QualityIssue,
+};
 use tongban_core::form::FormDefinition;
 use tongban_search::{ItemDoc, SearchIndex};
 use tongban_store::Staff;
@@ -317,7 +319,7 @@ pub struct RuleCount {
     pub count: usize,
 }
 
-pub const RULE_LABELS: [(&str, &str); 7] = [
+pub const RULE_LABELS: [(&str, &str); 9] = [
     ("missing_basis", "缺少设定依据"),
     ("missing_phone", "缺少咨询电话"),
     ("missing_materials", "缺少申请材料"),
@@ -325,6 +327,8 @@ pub const RULE_LABELS: [(&str, &str); 7] = [
     ("visits_without_reason", "到现场次数未说明理由"),
     ("depth4_with_visits", "全程网办却要求到现场"),
     ("fee_without_basis", "收费未列明依据"),
+    ("same_name_limits_differ", "同名事项时限不一致"),
+    ("shared_material", "材料笼统、各部门通用"),
 ];
 
 /// Checks the current guides of a region (optionally one department's) against the quality rules.
@@ -335,6 +339,8 @@ pub async fn quality_report(
     rule: Option<&str>,
 ) -> Result<QualityReport, StoreError> {
     let guides = store.current_guides(region).await?;
+    // Across the whole region, whichever department is asked about: a namesake may be another department's.
+    let mut across = check_catalog(guides.iter().map(|(_, g)| g));
     let mut checked = 0;
     let mut findings = Vec::new();
     let mut counts = vec![0usize; RULE_LABELS.len()];
@@ -345,6 +351,7 @@ pub async fn quality_report(
         checked += 1;
         let issues: Vec<QualityIssue> = check_guide(&g)
             .into_iter()
+            .chain(across.remove(&g.code).unwrap_or_default())
             .filter(|i| rule.is_none_or(|r| r == i.rule))
             .collect();
         for i in &issues {

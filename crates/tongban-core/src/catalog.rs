@@ -3,7 +3,7 @@
 
 use crate::form::FormDefinition;
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::Cursor;
 
 /// Item types of GB/T 39046-2020.
@@ -231,6 +231,70 @@ pub fn check_guide(g: &Guide) -> Vec<QualityIssue> {
     }
     if g.fee_fen > 0 && g.fee_basis.trim().is_empty() {
         add("fee_without_basis", format!("收费{}，未列明收费依据", g.fee_label()));
+    }
+    out
+}
+
+/// Materials any item may ask for: the application itself, who the applicant is, a power of attorney.
+const UNIVERSAL_MATERIALS: [&str; 6] = ["申请表", "申请书", "身份证", "身份证明", "营业执照", "委托"];
+
+/// How many departments' items may name one material before it reads as a placeholder rather than what this item
+/// needs: a site-use certificate or a design scheme is asked by a few kinds of item, not by a third of the bureaus.
+pub const SHARED_MATERIAL_DEPARTMENTS: usize = 8;
+
+/// The rules only the whole catalog can tell, by item code: items of one name whose time limits differ (the public
+/// reads two promises for one service), and materials named by the items of many unrelated departments (a guide that
+/// lists "相关证明材料" tells the applicant nothing).
+pub fn check_catalog<'a>(guides: impl IntoIterator<Item = &'a Guide>) -> HashMap<String, Vec<QualityIssue>> {
+    let guides: Vec<&Guide> = guides.into_iter().collect();
+    let mut out: HashMap<String, Vec<QualityIssue>> = HashMap::new();
+    let mut by_name: HashMap<&str, Vec<&Guide>> = HashMap::new();
+    let mut departments_of: HashMap<&str, HashSet<&str>> = HashMap::new();
+    for g in &guides {
+        by_name.entry(g.name.as_str()).or_default().push(g);
+        for m in &g.materials {
+            departments_of
+                .entry(m.name.as_str())
+                .or_default()
+                .insert(g.department.as_str());
+        }
+    }
+    for same in by_name.values().filter(|v| v.len() > 1) {
+        for g in same {
+            let differing: Vec<String> = same
+                .iter()
+                .filter(|o| o.code != g.code)
+                .filter(|o| (o.legal_limit_days, o.promised_limit_days) != (g.legal_limit_days, g.promised_limit_days))
+                .map(|o| {
+                    format!(
+                        "{}（法定{}、承诺{}个工作日）",
+                        o.code, o.legal_limit_days, o.promised_limit_days
+                    )
+                })
+                .collect();
+            if !differing.is_empty() {
+                out.entry(g.code.clone()).or_default().push(QualityIssue {
+                    rule: "same_name_limits_differ",
+                    message: format!(
+                        "同名事项时限不一致：本事项法定{}、承诺{}个工作日，另见{}",
+                        g.legal_limit_days,
+                        g.promised_limit_days,
+                        differing.join("、")
+                    ),
+                });
+            }
+        }
+    }
+    for g in &guides {
+        for m in &g.materials {
+            let n = departments_of.get(m.name.as_str()).map_or(0, HashSet::len);
+            if n >= SHARED_MATERIAL_DEPARTMENTS && !UNIVERSAL_MATERIALS.iter().any(|u| m.name.contains(u)) {
+                out.entry(g.code.clone()).or_default().push(QualityIssue {
+                    rule: "shared_material",
+                    message: format!("材料“{}”在{n}个部门的事项中通用，应写明本事项具体需要什么", m.name),
+                });
+            }
+        }
     }
     out
 }
@@ -904,21 +968,110 @@ mod tests {
         assert_eq!(b.rows.len(), 9);
     }
 
+    #[test]
+    fn the_whole_catalog_tells_differing_namesakes_and_placeholder_materials() {
+        let p = parse_catalog(include_bytes!("../../../data/catalog.csv"));
+        let guides: Vec<Guide> = p.rows.into_iter().map(|r| r.value).collect();
+        let issues = check_catalog(&guides);
+        let flagged = |rule: &str| {
+            let mut codes: Vec<&str> = issues
+                .iter()
+                .filter(|(_, list)| list.iter().any(|i| i.rule == rule))
+                .map(|(c, _)| c.as_str())
+                .collect();
+            codes.sort();
+            codes
+        };
+        // 建筑工程施工许可证核发 and 个体工商户设立登记 are each listed twice with different promises.
+        assert_eq!(
+            flagged("same_name_limits_differ"),
+            ["430603-XK-0173", "430603-XK-0345", "430603-XK-0545", "430603-XK-0547"]
+        );
+        let placeholder = issues["430603-XK-0173"]
+            .iter()
+            .find(|i| i.rule == "same_name_limits_differ")
+            .unwrap();
+        assert!(
+            placeholder.message.contains("430603-XK-0547（法定20、承诺5个工作日）"),
+            "{}",
+            placeholder.message
+        );
+        // "相关证明材料" is asked by 34 departments' items; the application form and the ID by all, rightly.
+        let shared = flagged("shared_material");
+        assert!(shared.len() > 600, "{}", shared.len());
+        let messages: Vec<&str> = issues.values().flatten().map(|i| i.message.as_str()).collect();
+        assert!(messages.iter().any(|m| m.contains("“相关证明材料”在34个部门")));
+        assert!(!messages
+            .iter()
+            .any(|m| m.contains("“申请表”") || m.contains("居民身份证")));
+        // One department's own specific material is no placeholder.
+        let mut one = guides[0].clone();
+        one.code = "X-1".into();
+        one.materials = vec![Material {
+            name: "食品经营设施设备布局图".into(),
+            required: true,
+            may_be_missing: false,
+            originals: 1,
+            copies: 0,
+        }];
+        assert!(check_catalog(&[one]).is_empty());
+    }
+
     /// The catalog was built on another province's item list; a Hunan district's guides name no place and no
     /// provincial decree of another province (a clerk would read "成都等８市" as someone else's rule).
     #[test]
     fn shipped_catalog_names_no_other_province() {
         const ELSEWHERE: [&str; 36] = [
-            "北京", "天津", "河北", "山西", "内蒙古", "辽宁", "吉林", "黑龙江", "上海", "江苏", "浙江", "安徽", "福建",
-            "江西", "山东", "河南", "湖北", "广东", "广西", "海南", "重庆", "四川", "贵州", "云南", "西藏", "陕西",
-            "甘肃", "青海", "宁夏", "新疆", "成都", "绵阳", "南充", "广安", "天府", "省政府令第349号",
+            "北京",
+            "天津",
+            "河北",
+            "山西",
+            "内蒙古",
+            "辽宁",
+            "吉林",
+            "黑龙江",
+            "上海",
+            "江苏",
+            "浙江",
+            "安徽",
+            "福建",
+            "江西",
+            "山东",
+            "河南",
+            "湖北",
+            "广东",
+            "广西",
+            "海南",
+            "重庆",
+            "四川",
+            "贵州",
+            "云南",
+            "西藏",
+            "陕西",
+            "甘肃",
+            "青海",
+            "宁夏",
+            "新疆",
+            "成都",
+            "绵阳",
+            "南充",
+            "广安",
+            "天府",
+            "省政府令第349号",
         ];
         let p = parse_catalog(include_bytes!("../../../data/catalog.csv"));
         let offending: Vec<String> = p
             .rows
             .iter()
             .map(|r| &r.value)
-            .flat_map(|g| [g.name.as_str(), g.conditions.as_str(), g.address.as_str(), g.legal_basis.as_str()])
+            .flat_map(|g| {
+                [
+                    g.name.as_str(),
+                    g.conditions.as_str(),
+                    g.address.as_str(),
+                    g.legal_basis.as_str(),
+                ]
+            })
             .filter(|text| ELSEWHERE.iter().any(|place| text.contains(place)))
             .map(String::from)
             .collect();

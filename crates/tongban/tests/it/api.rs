@@ -318,12 +318,43 @@ both_backends!(quality_report_is_scoped_by_role, |app: TestApp| async move {
     let (status, body) = app.get_auth("/api/v1/catalog/quality?rule=nope", &admin).await;
     assert_eq!((status, error_code(&body)), (StatusCode::BAD_REQUEST, "invalid_rule"));
 
-    // Fixing a guide takes it off the list.
-    let code = all["findings"][0]["code"].as_str().unwrap().to_string();
+    // The rules only the whole catalog tells, counted for the region.
+    let count = |rule: &str| {
+        all["by_rule"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["rule"] == rule)
+            .unwrap()["count"]
+            .as_i64()
+            .unwrap()
+    };
+    assert_eq!(count("same_name_limits_differ"), 4);
+    assert!(count("shared_material") > 600);
+
+    // Fixing a guide takes it off the list: the reason for the visit given, its materials named for what they are.
+    let fixable = ["visits_without_reason", "shared_material"];
+    let code = all["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| {
+            f["issues"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|i| fixable.contains(&i["rule"].as_str().unwrap()))
+        })
+        .unwrap()["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let (status, _) = app
         .put_json(
             &format!("/api/v1/items/{code}"),
-            &json!({"visit_reason": "需现场核验原件", "visits": 1, "online_depth": 3}),
+            &json!({"visit_reason": "需现场核验原件", "visits": 1, "online_depth": 3,
+                "materials": [{"name": "申请表"}, {"name": "申请人居民身份证", "copies": 1},
+                    {"name": "本事项现场核验记录表", "required": false}]}),
             &admin,
         )
         .await;
