@@ -64,6 +64,15 @@ pub fn router() -> Router<AppState> {
             get(|| asset("text/css; charset=utf-8", include_str!("../../assets/app.css"))),
         )
         .route(
+            "/assets/favicon.svg",
+            get(|| asset("image/svg+xml", include_str!("../../assets/favicon.svg"))),
+        )
+        // Browsers ask for /favicon.ico whatever the page says: the same seal.
+        .route(
+            "/favicon.ico",
+            get(|| async { axum::response::Redirect::permanent("/assets/favicon.svg") }),
+        )
+        .route(
             "/assets/app.js",
             get(|| asset("text/javascript; charset=utf-8", include_str!("../../assets/app.js"))),
         )

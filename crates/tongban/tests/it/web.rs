@@ -56,6 +56,14 @@ both_backends!(portal_pages_show_the_catalog, |app: TestApp| async move {
     );
     assert!(home.contains("入学一件事"));
     assert!(home.contains("<label for=\"q\""), "search field has a label");
+    // The seal as the tab's icon, also where browsers look for it unasked.
+    assert!(home.contains("<link rel=\"icon\" href=\"/assets/favicon.svg\""));
+    let icon = app.get("/favicon.ico").await;
+    assert_eq!(icon.status(), StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(icon.headers()["location"], "/assets/favicon.svg");
+    let svg = app.get("/assets/favicon.svg").await;
+    assert_eq!(svg.headers()["content-type"], "image/svg+xml");
+    assert!(svg.text().await.unwrap().starts_with("<svg"));
     let results = app
         .get("/search?q=%E5%AD%A9%E5%AD%90%E4%B8%8A%E5%B0%8F%E5%AD%A6%E6%80%8E%E4%B9%88%E6%8A%A5%E5%90%8D")
         .await
