@@ -64,7 +64,18 @@ pub async fn import_catalog(
     mode: ImportMode,
     actor: &str,
 ) -> Result<ImportReport, StoreError> {
-    let parsed = parse_catalog(bytes);
+    import_guides(store, search, region, parse_catalog(bytes), mode, actor).await
+}
+
+/// `import_catalog` for a catalog already parsed (and, for the shipped one, overlaid with its own guide content).
+pub async fn import_guides(
+    store: &Store,
+    search: &SearchIndex,
+    region: &str,
+    parsed: tongban_core::catalog::ImportParse<Guide>,
+    mode: ImportMode,
+    actor: &str,
+) -> Result<ImportReport, StoreError> {
     let report = store.import_catalog(region, parsed, mode, actor).await?;
     if report.created + report.new_versions > 0 {
         reindex(store, search, region)
@@ -128,8 +139,8 @@ impl MaterialIn {
     }
 }
 
-/// Checks the materials as an editor gave them and makes them the guide's: names given and distinct, at least one
-/// original or copy of each, at most 20 of either.
+/// Checks the materials as an editor gave them and makes them the guide's: names given and distinct, at most 20
+/// originals or copies (none of either: an electronic material).
 fn materials_of(list: Vec<MaterialIn>) -> Result<Vec<Material>, Error> {
     let bad = |m: String| Err(Error::unprocessable("invalid_material", m));
     let mut out: Vec<Material> = vec![];
@@ -141,8 +152,9 @@ fn materials_of(list: Vec<MaterialIn>) -> Result<Vec<Material>, Error> {
         if out.iter().any(|o| o.name == name) {
             return bad(format!("材料“{name}”重复"));
         }
-        if m.originals + m.copies == 0 || m.originals > 20 || m.copies > 20 {
-            return bad(format!("材料“{name}”的原件、复印件份数应合计至少1份，各不超过20份"));
+        // No paper at all is an electronic material (submitted online or called from a licence).
+        if m.originals > 20 || m.copies > 20 {
+            return bad(format!("材料“{name}”的原件、复印件份数各不超过20份"));
         }
         out.push(Material {
             name,
@@ -184,6 +196,8 @@ pub struct GuideChange {
     pub address: Option<String>,
     pub hours: Option<String>,
     pub conditions: Option<String>,
+    /// 办理流程, in order
+    pub steps: Option<Vec<String>>,
     pub result_name: Option<String>,
     pub keywords: Option<Vec<String>>,
     /// The application form; absent keeps the current one (see `PUT /api/v1/items/{code}/form` to reset it)
@@ -235,6 +249,14 @@ impl GuideChange {
             result_name,
             keywords
         );
+        if let Some(steps) = self.steps {
+            g.steps = steps
+                .iter()
+                .map(|s| s.trim())
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect();
+        }
         if let Some(levels) = self.levels {
             g.levels = levels
                 .iter()

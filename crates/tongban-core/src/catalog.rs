@@ -102,6 +102,9 @@ pub struct Guide {
     pub address: String,
     pub hours: String,
     pub conditions: String,
+    /// 办理流程: the steps from application to result, in order.
+    #[serde(default)]
+    pub steps: Vec<String>,
     pub result_name: String,
     pub implementation_code: String,
     pub keywords: Vec<String>,
@@ -451,7 +454,7 @@ const CATALOG_REQUIRED: [&str; 12] = [
     "materials",
     "consult_phone",
 ];
-const CATALOG_OPTIONAL: [&str; 17] = [
+const CATALOG_OPTIONAL: [&str; 18] = [
     "item_type",
     "service_object",
     "fee_yuan",
@@ -466,6 +469,7 @@ const CATALOG_OPTIONAL: [&str; 17] = [
     "supervise_phone",
     "hours",
     "conditions",
+    "steps",
     "result_name",
     "result_licence",
     "form",
@@ -596,18 +600,53 @@ fn split_list(s: &str) -> impl Iterator<Item = &str> {
     s.split([';', '；']).map(str::trim).filter(|s| !s.is_empty())
 }
 
-fn parse_material(name: &str) -> Material {
-    let (name, may_be_missing) = match name.strip_suffix('*') {
+/// One material of the import format: `name` (a required original), `name*` (may be missing under 容缺受理), or
+/// whole as `name#required#may_be_missing#originals#copies` (Y/N, Y/N, counts), e.g. `出生医学证明#Y#N#1#1`.
+fn parse_material(text: &str) -> Result<Material, String> {
+    let parts: Vec<&str> = text.split('#').map(str::trim).collect();
+    if let [name, required, missing, originals, copies] = parts[..] {
+        let flag = |v: &str| match v {
+            "Y" | "y" => Ok(true),
+            "N" | "n" => Ok(false),
+            other => Err(format!("材料“{name}”的标记“{other}”应为Y或N")),
+        };
+        let count = |v: &str| {
+            v.parse::<u32>()
+                .ok()
+                .filter(|n| *n <= 20)
+                .ok_or_else(|| format!("材料“{name}”的份数“{v}”应为0至20"))
+        };
+        return Ok(Material {
+            name: name.to_string(),
+            required: flag(required)?,
+            may_be_missing: flag(missing)?,
+            originals: count(originals)?,
+            copies: count(copies)?,
+        });
+    }
+    if parts.len() > 1 {
+        return Err(format!("材料“{text}”应写作 名称#是否必需#可否容缺#原件份数#复印件份数"));
+    }
+    let (name, may_be_missing) = match text.strip_suffix('*') {
         Some(n) => (n.trim(), true),
-        None => (name, false),
+        None => (text, false),
     };
-    Material {
+    Ok(Material {
         name: name.to_string(),
         required: true,
         may_be_missing,
         originals: 1,
         copies: 0,
-    }
+    })
+}
+
+/// The steps column: `申请|受理|审查|决定|送达`.
+fn parse_steps(text: &str) -> Vec<String> {
+    text.split('|')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect()
 }
 
 /// Parses a catalog file (CSV or XLSX, columns of data/catalog.csv). Every bad row is reported with line, column and
@@ -739,12 +778,22 @@ pub fn parse_catalog(bytes: &[u8]) -> ImportParse<Guide> {
             all_region: c.flag("all_region"),
             cross_province: c.flag("cross_province"),
             tolerance: c.flag("tolerance"),
-            materials: split_list(c.text("materials")).map(parse_material).collect(),
+            materials: {
+                let mut list = vec![];
+                for m in split_list(c.text("materials")) {
+                    match parse_material(m) {
+                        Ok(m) => list.push(m),
+                        Err(e) => c.fail("materials", e),
+                    }
+                }
+                list
+            },
             consult_phone: c.text("consult_phone").into(),
             supervise_phone: c.text("supervise_phone").into(),
             address: c.text("address").into(),
             hours: c.text("hours").into(),
             conditions: c.text("conditions").into(),
+            steps: parse_steps(c.text("steps")),
             result_name: c.text("result_name").into(),
             implementation_code: c.text("implementation_code").into(),
             keywords: split_list(c.text("keywords")).map(str::to_string).collect(),
@@ -761,6 +810,181 @@ pub fn parse_catalog(bytes: &[u8]) -> ImportParse<Guide> {
         }
     }
     out
+}
+
+/// One item's own guide content, written from public guidance (data/guides/common-items.csv), laid over the catalog's
+/// columns of the same item: what an applicant needs to act (conditions, steps, the item's own materials, fee,
+/// limits, basis), and how busy the item is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GuideOverlay {
+    pub code: String,
+    /// Must equal the catalog's name: the overlay is for that item and no other.
+    pub name: String,
+    /// The item's relative share of a district's yearly applications, 1–100.
+    pub volume: u32,
+    pub conditions: String,
+    pub steps: Vec<String>,
+    pub materials: Vec<Material>,
+    pub fee_fen: Option<i64>,
+    pub fee_basis: String,
+    pub legal_limit_days: Option<u32>,
+    pub promised_limit_days: Option<u32>,
+    pub legal_basis: String,
+    pub source: String,
+}
+
+const OVERLAY_OPTIONAL: [&str; 10] = [
+    "conditions",
+    "steps",
+    "materials",
+    "fee_yuan",
+    "fee_basis",
+    "legal_limit_days",
+    "promised_limit_days",
+    "legal_basis",
+    "source",
+    "volume",
+];
+
+/// Parses a guide overlay (columns of data/guides/common-items.csv); an empty cell keeps the catalog's value.
+pub fn parse_guide_overlay(bytes: &[u8]) -> ImportParse<GuideOverlay> {
+    let table = match read_table(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            return ImportParse {
+                rows: vec![],
+                errors: vec![e],
+            }
+        }
+    };
+    let cols = match Columns::new(&table.headers, &["code", "name"], &OVERLAY_OPTIONAL) {
+        Ok(c) => c,
+        Err(errors) => return ImportParse { rows: vec![], errors },
+    };
+    let mut out = ImportParse {
+        rows: vec![],
+        errors: vec![],
+    };
+    for (line, row) in &table.rows {
+        let mut c = RowCheck {
+            line: *line,
+            row,
+            cols: &cols,
+            errors: vec![],
+        };
+        let code = c.required("code");
+        let name = c.required("name");
+        let optional_days = |c: &mut RowCheck, col: &str| (!c.text(col).is_empty()).then(|| c.whole(col, 3650));
+        let legal_limit_days = optional_days(&mut c, "legal_limit_days");
+        let promised_limit_days = optional_days(&mut c, "promised_limit_days");
+        let volume = if c.text("volume").is_empty() {
+            1
+        } else {
+            c.whole("volume", 100).max(1)
+        };
+        let fee_fen = match c.text("fee_yuan") {
+            "" => None,
+            v => match parse_yuan(v) {
+                Some(f) => Some(f),
+                None => {
+                    let v = v.to_string();
+                    c.fail("fee_yuan", format!("“{v}”不是金额（元，至多两位小数）"));
+                    None
+                }
+            },
+        };
+        let mut materials = vec![];
+        for m in split_list(c.text("materials")) {
+            match parse_material(m) {
+                Ok(m) => materials.push(m),
+                Err(e) => c.fail("materials", e),
+            }
+        }
+        let overlay = GuideOverlay {
+            conditions: c.text("conditions").into(),
+            steps: parse_steps(c.text("steps")),
+            fee_basis: c.text("fee_basis").into(),
+            legal_basis: c.text("legal_basis").into(),
+            source: c.text("source").into(),
+            code,
+            name,
+            volume,
+            materials,
+            fee_fen,
+            legal_limit_days,
+            promised_limit_days,
+        };
+        if c.errors.is_empty() {
+            out.rows.push(Parsed {
+                line: *line,
+                value: overlay,
+            });
+        } else {
+            out.errors.append(&mut c.errors);
+        }
+    }
+    out
+}
+
+impl GuideOverlay {
+    /// Lays the overlay's non-empty cells over the item's guide.
+    pub fn apply(&self, g: &mut Guide) {
+        let text = |mine: &str, theirs: &mut String| {
+            if !mine.trim().is_empty() {
+                *theirs = mine.trim().to_string();
+            }
+        };
+        text(&self.conditions, &mut g.conditions);
+        text(&self.fee_basis, &mut g.fee_basis);
+        text(&self.legal_basis, &mut g.legal_basis);
+        if !self.steps.is_empty() {
+            g.steps = self.steps.clone();
+        }
+        if !self.materials.is_empty() {
+            g.materials = self.materials.clone();
+        }
+        if let Some(f) = self.fee_fen {
+            g.fee_fen = f;
+        }
+        if let Some(d) = self.legal_limit_days {
+            g.legal_limit_days = d;
+        }
+        if let Some(d) = self.promised_limit_days {
+            g.promised_limit_days = d;
+        }
+    }
+}
+
+/// Lays an overlay over a parsed catalog: each row over the item of its code, whose name it must carry; the result
+/// is checked as any guide is. A row for an unknown item, or of another name, or leaving a guide invalid is an error
+/// of the overlay's line.
+pub fn overlay_catalog(catalog: &mut ImportParse<Guide>, overlay: &ImportParse<GuideOverlay>) -> Vec<RowError> {
+    let mut errors = overlay.errors.clone();
+    for o in &overlay.rows {
+        let fail = |column: &str, reason: String| RowError {
+            line: o.line,
+            column: column.into(),
+            reason,
+        };
+        let Some(g) = catalog.rows.iter_mut().find(|g| g.value.code == o.value.code) else {
+            errors.push(fail("code", format!("目录中没有事项“{}”", o.value.code)));
+            continue;
+        };
+        if g.value.name != o.value.name {
+            errors.push(fail(
+                "name",
+                format!("事项“{}”在目录中名为“{}”", o.value.code, g.value.name),
+            ));
+            continue;
+        }
+        let mut laid = g.value.clone();
+        o.value.apply(&mut laid);
+        match validate(&laid).first() {
+            Some((field, reason)) => errors.push(fail(field, reason.clone())),
+            None => g.value = laid,
+        }
+    }
+    errors
 }
 
 /// A 一件事一次办 bundle: several items applied for at once.
@@ -1015,6 +1239,77 @@ mod tests {
             copies: 0,
         }];
         assert!(check_catalog(&[one]).is_empty());
+    }
+
+    #[test]
+    fn materials_are_written_short_or_whole() {
+        let m = parse_material("出生医学证明#Y#N#1#1").unwrap();
+        assert_eq!(
+            (m.name.as_str(), m.required, m.may_be_missing, m.originals, m.copies),
+            ("出生医学证明", true, false, 1, 1)
+        );
+        let m = parse_material("结婚证#N#Y#0#1").unwrap();
+        assert!(!m.required && m.may_be_missing && m.originals == 0);
+        assert!(parse_material("营业执照*").unwrap().may_be_missing);
+        assert!(parse_material("户口簿#Y#N#1").unwrap_err().contains("名称#是否必需"));
+        assert!(parse_material("户口簿#是#N#1#0").unwrap_err().contains("应为Y或N"));
+        assert!(parse_material("户口簿#Y#N#1#99").unwrap_err().contains("0至20"));
+    }
+
+    #[test]
+    fn an_overlay_lays_its_cells_over_the_named_item_only() {
+        let mut catalog = parse_catalog(include_bytes!("../../../data/catalog.csv"));
+        let code = catalog.rows[0].value.code.clone();
+        let name = catalog.rows[0].value.name.clone();
+        let header = "code,name,volume,conditions,steps,materials,fee_yuan,fee_basis,legal_limit_days,promised_limit_days,legal_basis,source";
+        let file = format!(
+            "{header}\n{code},{name},80,年满18周岁,申请|受理|决定,申请表#Y#N#1#0;房屋产权证明#Y#N#1#1,,,,3,,https://example.gov.cn/guide\n\
+             X-404,没有的事项,5,,,,,,,,,\n{code},{name}（错名）,5,,,,,,,,,\n"
+        );
+        let overlay = parse_guide_overlay(file.as_bytes());
+        assert_eq!(overlay.errors, vec![]);
+        let errors = overlay_catalog(&mut catalog, &overlay);
+        let columns: Vec<&str> = errors.iter().map(|e| e.column.as_str()).collect();
+        assert_eq!(columns, ["code", "name"], "{errors:?}");
+        let g = &catalog.rows[0].value;
+        assert_eq!(g.conditions, "年满18周岁");
+        assert_eq!(g.steps, ["申请", "受理", "决定"]);
+        assert_eq!(g.materials.len(), 2);
+        assert_eq!(g.materials[1].copies, 1);
+        assert_eq!(g.promised_limit_days, 3);
+        // A promise beyond the legal limit is refused like any guide's, and the item keeps its own.
+        let legal = g.legal_limit_days;
+        let bad = format!("{header}\n{code},{name},1,,,,,,,{},,\n", legal + 1);
+        let errors = overlay_catalog(&mut catalog, &parse_guide_overlay(bad.as_bytes()));
+        assert_eq!(errors.len(), 1);
+        assert_eq!(catalog.rows[0].value.promised_limit_days, 3);
+    }
+
+    /// The busiest items' own content (data/guides/common-items.csv) lies over the catalog cleanly: every row names an
+    /// item of the catalog by its name, leaves a valid guide, and gives specific materials.
+    #[test]
+    fn shipped_guide_content_fits_the_catalog() {
+        let mut catalog = parse_catalog(include_bytes!("../../../data/catalog.csv"));
+        let overlay = parse_guide_overlay(include_bytes!("../../../data/guides/common-items.csv"));
+        assert_eq!(overlay.errors, vec![]);
+        assert_eq!(overlay_catalog(&mut catalog, &overlay), vec![]);
+        for o in &overlay.rows {
+            assert!(!o.value.source.is_empty(), "{}: the source is named", o.value.code);
+            for m in &o.value.materials {
+                assert!(!m.name.contains("相关证明材料"), "{}: {}", o.value.code, m.name);
+            }
+        }
+        let guides: Vec<Guide> = catalog.rows.into_iter().map(|r| r.value).collect();
+        let issues = check_catalog(&guides);
+        for o in &overlay.rows {
+            let rules: Vec<&str> = issues
+                .get(&o.value.code)
+                .into_iter()
+                .flatten()
+                .map(|i| i.rule)
+                .collect();
+            assert!(!rules.contains(&"same_name_limits_differ"), "{}", o.value.code);
+        }
     }
 
     /// The catalog was built on another province's item list; a Hunan district's guides name no place and no

@@ -16,6 +16,34 @@ pub const REGIONS_CSV: &str = include_str!("../../../data/regions.csv");
 pub const DEPARTMENTS_CSV: &str = include_str!("../../../data/departments.csv");
 pub const CATALOG_CSV: &[u8] = include_bytes!("../../../data/catalog.csv");
 pub const BUNDLES_CSV: &[u8] = include_bytes!("../../../data/bundles.csv");
+/// The busiest items' own guide content, from public guidance (data/guides/README.md), laid over the catalog.
+pub const COMMON_ITEMS_CSV: &[u8] = include_bytes!("../../../data/guides/common-items.csv");
+
+/// The catalog as data/catalog.csv gives it, without the guide content laid over it.
+pub fn catalog_fixture() -> tongban_core::catalog::ImportParse<tongban_core::catalog::Guide> {
+    tongban_core::catalog::parse_catalog(CATALOG_CSV)
+}
+
+/// The shipped catalog with the busiest items' own guide content laid over it.
+pub fn shipped_catalog() -> Result<tongban_core::catalog::ImportParse<tongban_core::catalog::Guide>, StoreError> {
+    let mut catalog = catalog_fixture();
+    let overlay = tongban_core::catalog::parse_guide_overlay(COMMON_ITEMS_CSV);
+    let errors = tongban_core::catalog::overlay_catalog(&mut catalog, &overlay);
+    match errors.first() {
+        Some(e) => Err(StoreError::Invalid(format!("data/guides/common-items.csv：{e}"))),
+        None => Ok(catalog),
+    }
+}
+
+/// How busy each item is, by code: the overlay's volume (1–100) for the busiest items, 1 for the rest. The demo's
+/// cases are drawn in these proportions.
+pub fn item_volumes() -> std::collections::HashMap<String, u32> {
+    tongban_core::catalog::parse_guide_overlay(COMMON_ITEMS_CSV)
+        .rows
+        .into_iter()
+        .map(|r| (r.value.code, r.value.volume))
+        .collect()
+}
 
 /// The comprehensive window of the district hall, where the demo `clerk` works.
 pub const HALL_SITE: &str = "hall";
@@ -35,6 +63,17 @@ pub struct SeedReport {
 /// Loads the region tree, the district's departments, sites and windows, the catalog and the bundles. Idempotent:
 /// loading twice changes nothing the second time.
 pub async fn load_reference(store: &Store, search: &SearchIndex, region: &str) -> Result<SeedReport, StoreError> {
+    load_reference_with(store, search, region, shipped_catalog()?).await
+}
+
+/// `load_reference` with a given catalog: the test suite loads the catalog's own columns (`catalog_fixture`), so
+/// that its cases do not move when the shipped guide content is rewritten; one test loads the shipped one.
+pub async fn load_reference_with(
+    store: &Store,
+    search: &SearchIndex,
+    region: &str,
+    catalog: tongban_core::catalog::ImportParse<tongban_core::catalog::Guide>,
+) -> Result<SeedReport, StoreError> {
     let mut report = SeedReport::default();
     let regions = parse_regions_csv(REGIONS_CSV).map_err(|e| StoreError::Invalid(format!("data/regions.csv {e}")))?;
     report.regions = store.upsert_regions(&regions).await?;
@@ -109,7 +148,7 @@ pub async fn load_reference(store: &Store, search: &SearchIndex, region: &str) -
     hotline::load_reference(store, region).await?;
 
     report.catalog =
-        crate::catalog_import(store, search, region, CATALOG_CSV, ImportMode::AllOrNothing, "seed").await?;
+        tongban_app::catalog::import_guides(store, search, region, catalog, ImportMode::AllOrNothing, "seed").await?;
     report.bundles = store
         .import_bundles(region, parse_bundles(BUNDLES_CSV), ImportMode::AllOrNothing, "seed")
         .await?;
@@ -287,6 +326,32 @@ const TOWN_VILLAGE_SHARE: f64 = 36_348.0 / 360_969.0;
 /// A small deterministic generator: demo data is the same on every start, without a dependency.
 struct Rng(u64);
 
+/// Draws indices in proportion to their weights (cumulative sums, binary search).
+struct Weighted(Vec<u64>);
+
+impl Weighted {
+    fn new(weights: impl IntoIterator<Item = u32>) -> Weighted {
+        let mut sum = 0u64;
+        Weighted(
+            weights
+                .into_iter()
+                .map(|w| {
+                    sum += u64::from(w);
+                    sum
+                })
+                .collect(),
+        )
+    }
+    fn draw(&self, rng: &mut Rng) -> usize {
+        let total = self.0.last().copied().unwrap_or(0);
+        if total == 0 {
+            return 0;
+        }
+        let x = rng.next() % total;
+        self.0.partition_point(|&c| c <= x)
+    }
+}
+
 impl Rng {
     fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
@@ -386,6 +451,8 @@ pub async fn demo_activity(state: &tongban_app::App, region: &str, days: u32, sc
         deciders.insert(d.code.clone(), (session(r).await?, session(h).await?));
     }
     let guides = store.current_guides(region).await?;
+    let volumes = item_volumes();
+    let pick = Weighted::new(guides.iter().map(|(_, g)| volumes.get(&g.code).copied().unwrap_or(1)));
     let all_sites = store.sites(region).await?;
     let of_kind = |kind: &str| -> Vec<String> {
         all_sites
@@ -413,7 +480,7 @@ pub async fn demo_activity(state: &tongban_app::App, region: &str, days: u32, sc
     for i in 0..working_days.len() {
         let age = (working_days.len() - 1 - i) as i64;
         for n in 0..per_day {
-            let (dept, g) = &guides[rng.below(guides.len())];
+            let (dept, g) = &guides[pick.draw(&mut rng)];
             let (name, id, phone) = person(&mut rng);
             let Ok(applicant) = parse_applicant("person", &name, Some(&id), None, &phone) else {
                 continue;
@@ -497,7 +564,7 @@ pub async fn demo_activity(state: &tongban_app::App, region: &str, days: u32, sc
                 let at = format!(
                     "{}T{:02}:{:02}:00Z",
                     day.format("%Y-%m-%d"),
-                    1 + (plan.minute / 60) % 8,
+                    1 + (plan.minute % 480) / 60,
                     plan.minute % 60
                 );
                 // History: an online applicant signed in as themselves, which the replay takes as given.
@@ -525,6 +592,7 @@ pub async fn demo_activity(state: &tongban_app::App, region: &str, days: u32, sc
                 let Some((reviewer, head)) = deciders.get(&plan.department) else {
                     continue;
                 };
+                let mut last = (day, plan.minute % 480);
                 for (k, action) in plan.steps.into_iter().enumerate() {
                     let (who, comment) = match action {
                         "review" => (reviewer, "材料齐全，符合法定条件，建议准予许可"),
@@ -537,11 +605,18 @@ pub async fn demo_activity(state: &tongban_app::App, region: &str, days: u32, sc
                     };
                     // Steps spread over the promised time, never past the case's age: 即办件 are done the same day.
                     let step_day = working_days[(plan.day + k * plan.span / 5).min(working_days.len() - 1)];
+                    // Office hours (09:00–17:00 Beijing, 01:00–09:00 UTC), and never before the step before it.
+                    let minute = if step_day == last.0 {
+                        (last.1 + 15).min(479)
+                    } else {
+                        (plan.minute + 37 * k) % 480
+                    };
+                    last = (step_day, minute);
                     let stamp = format!(
                         "{}T{:02}:{:02}:00Z",
                         step_day.format("%Y-%m-%d"),
-                        (2 + k + plan.minute / 60) % 9,
-                        (plan.minute + 7 * k) % 60
+                        1 + minute / 60,
+                        minute % 60
                     );
                     match act_at(
                         state,

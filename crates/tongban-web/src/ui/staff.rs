@@ -334,6 +334,11 @@ struct EditForm {
     online_depth: String,
     visit_reason: String,
     legal_basis: String,
+    #[serde(default)]
+    conditions: String,
+    /// One step a line.
+    #[serde(default)]
+    steps: String,
     fee_yuan: String,
     fee_basis: String,
     consult_phone: String,
@@ -403,6 +408,8 @@ impl EditForm {
             online_depth: Some(whole("网办深度", &self.online_depth)?.min(255) as u8),
             visit_reason: Some(self.visit_reason.trim().into()),
             legal_basis: Some(self.legal_basis.trim().into()),
+            conditions: Some(self.conditions.trim().into()),
+            steps: Some(self.steps.lines().map(String::from).collect()),
             materials: Some(self.materials()?),
             fee_fen: Some(fee_fen),
             fee_basis: Some(self.fee_basis.trim().into()),

@@ -681,6 +681,7 @@ async fn a_case_through_every_role_from_the_home_pages_in_chromium() {
         assert_eq!(text(c, &link).await, step, "{user}'s home page");
         fits_the_phone(c, &format!("{user}'s home page")).await;
         click(c, &link).await;
+        fits_the_phone(c, &format!("the case page for {user}")).await;
         if let Ok(comment) = c.wait().for_element(Locator::Id("comment")).await {
             comment.send_keys("同意").await.expect("type");
         }
@@ -695,5 +696,14 @@ async fn a_case_through_every_role_from_the_home_pages_in_chromium() {
         c.find(Locator::Css(&link)).await.is_err(),
         "a closed case waits for nobody"
     );
+    // The lists fit the phone too (a wide table scrolls inside its frame, the page does not).
+    for path in [
+        "/staff/todo",
+        "/staff/cases?state=all",
+        "/staff/cases/new?item=430603-XK-0537",
+    ] {
+        c.goto(&app.url(path)).await.expect(path);
+        fits_the_phone(c, path).await;
+    }
     b.client.clone().close().await.expect("close");
 }

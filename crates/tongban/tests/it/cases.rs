@@ -547,6 +547,18 @@ both_backends!(
             .iter()
             .all(|c| c["department_code"] == "rsj"));
         assert_eq!(tongban_app::audit::verify(&app.state).await.unwrap().problems, vec![]);
+        // Each history reads forward in time, in office hours (09:00–17:00 Beijing is 01:00–09:00 UTC).
+        let events = store.all_case_events(Some(crate::helpers::REGION)).await.unwrap();
+        for pair in events.windows(2) {
+            let (a, b) = (&pair[0].content, &pair[1].content);
+            if a.case_number == b.case_number {
+                assert!(a.at <= b.at, "{}: {} after {}", a.case_number, b.at, a.at);
+            }
+        }
+        for e in &events {
+            let hour: u32 = e.content.at[11..13].parse().unwrap();
+            assert!((1..9).contains(&hour), "{}: {}", e.content.case_number, e.content.at);
+        }
         let pending = store
             .claim_notifications("9999-12-31T00:00:00Z", "9999-12-31T00:05:00Z", 10)
             .await

@@ -84,7 +84,22 @@ fn password_hash() -> &'static str {
 
 impl TestDb {
     /// None when the backend is not available here and not required.
-    pub async fn open(db: Db, mut settings: Settings) -> Option<TestDb> {
+    pub async fn open(db: Db, settings: Settings) -> Option<TestDb> {
+        Self::open_with(db, settings, tongban::seed::catalog_fixture()).await
+    }
+
+    /// `open` with the catalog as `tongban demo` and `tongban seed` load it: the busiest items' guide content laid
+    /// over data/catalog.csv.
+    pub async fn open_shipped(db: Db) -> Option<TestDb> {
+        let catalog = tongban::seed::shipped_catalog().expect("shipped catalog");
+        Self::open_with(db, Settings::default(), catalog).await
+    }
+
+    async fn open_with(
+        db: Db,
+        mut settings: Settings,
+        catalog: tongban_core::catalog::ImportParse<tongban_core::catalog::Guide>,
+    ) -> Option<TestDb> {
         let files = std::env::temp_dir().join(unique("tongban_files"));
         settings.data_dir = files.clone();
         let (url, cleanup) = match db {
@@ -115,7 +130,7 @@ impl TestDb {
             }
         };
         let app = tongban::build_app(&url, settings).await.expect("app");
-        tongban::seed::load_reference(&app.store, &app.search, REGION)
+        tongban::seed::load_reference_with(&app.store, &app.search, REGION, catalog)
             .await
             .expect("seed");
         seed_users(&app.store).await;
@@ -171,6 +186,16 @@ impl TestApp {
             .with_test_writer()
             .try_init();
         let db = TestDb::open(db, settings).await?;
+        Some(Self::serve(db, web).await)
+    }
+
+    /// A server on the catalog as `tongban demo` loads it (with the busiest items' own guide content).
+    pub async fn spawn_shipped(db: Db) -> Option<TestApp> {
+        let db = TestDb::open_shipped(db).await?;
+        Some(Self::serve(db, tongban_web::WebConfig::default()).await)
+    }
+
+    async fn serve(db: TestDb, web: tongban_web::WebConfig) -> TestApp {
         let state = tongban_web::AppState::new(db.app.clone(), web);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
@@ -188,14 +213,14 @@ impl TestApp {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("client");
-        Some(TestApp {
+        TestApp {
             files: db.files.clone(),
             url: db.url.clone(),
             base: format!("http://{addr}"),
             client,
             state,
             _db: db,
-        })
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
