@@ -486,3 +486,27 @@ pub async fn next_step_sentence(app: &App, c: &tongban_store::CaseRecord) -> Res
         }
     })
 }
+
+/// Whose turn a 12345 order is after a step, as a sentence for the page that confirms it: the step it waits for and
+/// who takes it (the lead department by name), or that it is over.
+pub fn order_next_step_sentence(o: &tongban_store::WorkOrder, department_name: &str) -> String {
+    use crate::policy::OrderActor;
+    let waiting = ORDER_STEPS
+        .iter()
+        .filter_map(|a| crate::hotline::ORDER_LIFECYCLE.step(a))
+        .find(|st| {
+            st.from.contains(&o.state.as_str())
+                && (!matches!(st.action, "approve_extension") || o.extension_requested > 0)
+        });
+    match waiting {
+        None => format!("工单现为“{}”，办理结束。", crate::hotline::state_label(&o.state)),
+        Some(st) => {
+            let who = match st.party {
+                OrderActor::Dispatcher => "12345热线话务员".to_string(),
+                OrderActor::LeadDepartment => department_name.to_string(),
+                OrderActor::Leader => "效能监察人员".to_string(),
+            };
+            format!("下一步：{}，由{who}办理，已进入其“待我办理”。", st.label)
+        }
+    }
+}

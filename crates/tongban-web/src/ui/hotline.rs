@@ -391,6 +391,10 @@ async fn order_view(state: &AppState, s: &Session, number: &str, msg: String, er
         .await
         .unwrap_or_default();
     let view = hotline::view(&o, Some(s), &cats, Utc::now());
+    // Who acted, by name (staff) rather than by login.
+    let names = tongban_app::staff::display_names(state, &s.staff.region_code)
+        .await
+        .unwrap_or_default();
     let suggested = hotline::suggested_department(&cats, &o).unwrap_or_default();
     let may_attach = policy::may_attach_to_order(s, &o) && !matches!(o.state.as_str(), "closed" | "merged");
     render(&OrderPage {
@@ -405,7 +409,7 @@ async fn order_view(state: &AppState, s: &Session, number: &str, msg: String, er
             .into_iter()
             .map(|e| EventRow {
                 at: hotline::local_short(&e.at),
-                actor: e.actor,
+                actor: names.get(&e.actor).cloned().unwrap_or(e.actor),
                 action: hotline::event_label(&e.action).into(),
                 to_state: hotline::state_label(&e.to_state).into(),
                 note: e.note,
@@ -544,10 +548,16 @@ async fn order_submit(
     };
     match hotline::act(&state, &s, &number, req, Utc::now()).await {
         Ok(o) => {
+            let department = tongban_app::catalog::department(&state, &s.staff.region_code, &o.lead_department)
+                .await
+                .ok()
+                .flatten()
+                .map(|d| d.name)
+                .unwrap_or_default();
             let msg = format!(
-                "已{}，工单现为“{}”",
+                "已{}。{}",
                 hotline::event_label(&f.action),
-                hotline::state_label(&o.state)
+                tongban_app::todo::order_next_step_sentence(&o, &department)
             );
             Redirect::to(&format!("/staff/hotline/orders/{number}?msg={}", url_escape(&msg))).into_response()
         }

@@ -1151,7 +1151,6 @@ both_backends!(hotline_pages_render, |app: TestApp| async move {
 both_backends!(
     a_caller_follows_their_request_by_number_and_phone,
     |app: TestApp| async move {
-        let op = app.token("operator").await;
         let (s, receipt) = app
             .post_json(
                 "/api/v1/hotline/requests",
@@ -1198,11 +1197,30 @@ both_backends!(
             "{page}"
         );
         assert!(!page.contains("协办部门代码"));
+        // Dispatched on that page: the next page says who is next; the history names the operator.
+        let csrf = crate::web::hidden(&page, "csrf");
+        let r = op_page
+            .post(app.url(&format!("/staff/hotline/orders/{n}")))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("action", "dispatch"),
+                ("version", "1"),
+                ("department", "zhzfj"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let next = r.headers()["location"].to_str().unwrap().to_string();
+        let page = crate::web::fetch(&op_page, &app, &next).await;
+        assert!(page.contains("已派单。下一步：签收，由区综合执法局办理"), "{page}");
+        assert!(
+            page.contains("<td>演示12345热线话务员</td>"),
+            "the history names the operator"
+        );
         app.department_staff().await;
         let dept = app.token("reviewer-zhzfj").await;
-        let mut version = 1;
+        let mut version = 2;
         for (token, mut body) in [
-            (&op, json!({"action": "dispatch", "department": "zhzfj"})),
             (&dept, json!({"action": "sign"})),
             (&dept, json!({"action": "reply", "reply": "已更换灯具，恢复照明"})),
         ] {
