@@ -630,7 +630,7 @@ async fn a_citizen_applies_online_on_a_phone_in_chromium() {
     let (status, body) = app
         .put_json(
             "/api/v1/items/430603-QT-0001",
-            &serde_json::json!({"materials": ["申请表", "食品经营许可证"]}),
+            &serde_json::json!({"materials": [{"name": "申请表"}, {"name": "食品经营许可证"}]}),
             &admin,
         )
         .await;

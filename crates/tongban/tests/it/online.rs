@@ -801,7 +801,7 @@ async fn correction_fee_and_delivery(app: TestApp) {
     let (status, body) = app
         .put_json(
             &format!("/api/v1/items/{next_item}"),
-            &json!({"materials": ["申请表", "食品经营许可证", "场所使用权证明"]}),
+            &json!({"materials": [{"name": "申请表"}, {"name": "食品经营许可证"}, {"name": "场所使用权证明"}]}),
             &admin,
         )
         .await;
