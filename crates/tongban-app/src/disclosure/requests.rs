@@ -91,6 +91,19 @@ pub struct RequestView {
     pub timing: Timing,
 }
 
+/// Whose turn a disclosure request is after a step, as the page that confirms the step says it.
+pub fn next_step_sentence(r: &RequestView) -> String {
+    match r.state.as_str() {
+        "received" => format!(
+            "下一步：答复，由{}政务公开承办人员于{}前办理，已进入其“待我办理”。",
+            r.department_name, r.due_date
+        ),
+        "correction" => "下一步：等待申请人补正；收到补正后登记，答复期限自补正之日起重新计算。".to_string(),
+        "consulting" => "下一步：等待第三方意见（征求意见期间不计入答复期限），收到后结束征求意见并答复。".to_string(),
+        _ => format!("申请现为“{}”，办理结束。", r.state_label),
+    }
+}
+
 pub fn request_view(app: &App, r: DisclosureRequest, whole: bool, today: NaiveDate) -> RequestView {
     let timing = timing(app, &r, today);
     let kind_label = if r.applicant_kind == "person" {

@@ -405,6 +405,17 @@ pub fn rectification_state_label(state: &str) -> &'static str {
     }
 }
 
+/// Whose turn a rectification task is after a step, as the page that confirms the step says it.
+pub fn rectification_next_step(t: &tongban_store::Rectification) -> String {
+    let department = t.rating.department_name.clone().unwrap_or_else(|| "被评价部门".into());
+    match t.state.as_str() {
+        "open" => format!("下一步：{department}于{}前整改答复，已进入其“待我办理”。", t.due_date),
+        "replied" => "下一步：效能监察人员回访评价人，已进入其“待我办理”。".to_string(),
+        "appealed" => "下一步：效能监察人员审核申诉，已进入其“待我办理”。".to_string(),
+        _ => "整改任务已办结。".to_string(),
+    }
+}
+
 /// Rectification tasks of bad ratings: department staff see their department's; those who follow rectifications
 /// (supervisors, administrators, clerks) all of the region's; anyone else is refused.
 pub async fn rectifications(app: &App, s: &Session) -> Result<Vec<Rectification>, Error> {

@@ -724,7 +724,14 @@ async fn request_submit(
         Ok(r) => Redirect::to(&format!(
             "/staff/disclosure/requests/{}?msg={}",
             r.number,
-            url_escape(&format!("已办理，当前状态：{}", r.state_label))
+            url_escape(&format!(
+                "已{}。{}",
+                tongban_app::disclosure::REQUEST_LIFECYCLE
+                    .step(&f.action)
+                    .map(|st| st.label)
+                    .unwrap_or("办理"),
+                tongban_app::disclosure::next_step_sentence(&r)
+            ))
         ))
         .into_response(),
         Err(e) if e.kind == ErrorKind::Forbidden => error_page(e),

@@ -827,10 +827,13 @@ async fn rectification_submit(
         "appeal_rejected" => ("decide_appeal", None, Some(false)),
         other => (other, None, None),
     };
-    let result = reform::rectification_step(&state, &s, id, step, &f.text, verdict, upheld)
-        .await
-        .map(|_| "已办理");
-    back("/staff/rectifications", result)
+    match reform::rectification_step(&state, &s, id, step, &f.text, verdict, upheld).await {
+        Ok(t) => {
+            let done = format!("已办理。{}", reform::rectification_next_step(&t));
+            back("/staff/rectifications", Ok(&done))
+        }
+        Err(e) => back("/staff/rectifications", Err(e)),
+    }
 }
 
 #[derive(Template)]

@@ -1164,6 +1164,22 @@ both_backends!(
         assert!(to.starts_with("/staff/disclosure/requests/GK"), "{to}");
         let page = client.get(app.url(&to)).send().await.unwrap().text().await.unwrap();
         assert!(page.contains("传真") && page.contains(&ymd(back(1))), "{page}");
+        // A correction notice on its page: the next page says the request now waits for the applicant.
+        let csrf = crate::web::hidden(&page, "csrf");
+        let r = client
+            .post(app.url(&to))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("action", "request_correction"),
+                ("note", "请写明所需批复的文号或批准日期"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let next = r.headers()["location"].to_str().unwrap().to_string();
+        let page = client.get(app.url(&next)).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("已补正告知。下一步：等待申请人补正"), "{page}");
         assert_eq!(count(&app, "SELECT COUNT(*) FROM disclosure_requests").await, 2);
 
         // Not a page for window clerks.

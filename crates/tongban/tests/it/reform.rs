@@ -954,7 +954,22 @@ both_backends!(
         )
         .await;
         assert!(to.contains("done="), "{to}");
+        let page = fetch(&reviewer, &app, &to).await;
+        assert!(
+            page.contains("已办理。下一步：效能监察人员回访评价人"),
+            "the next party named"
+        );
         let (supervisor, _) = sign_in(&app, "supervisor").await;
+        // The revisit waits on the supervisor's to-do list, as a rectification at its step.
+        let (_, todo) = app.get_auth("/api/v1/me/todo", &app.token("supervisor").await).await;
+        assert!(
+            todo["entries"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["kind"] == "rectification" && e["step"] == "回访评价人"),
+            "{todo}"
+        );
         let page = fetch(&supervisor, &app, "/staff/rectifications").await;
         let scsrf = hidden(&page, "csrf");
         let to = post_form(
