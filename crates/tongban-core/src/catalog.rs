@@ -578,6 +578,48 @@ impl<'a> RowCheck<'a> {
     }
 }
 
+/// Reads an import table (CSV or XLSX) with the given columns and makes each row a value with `row`, which names
+/// every fault of the row on its `RowCheck`; a row with faults is reported, not kept.
+fn parse_rows<T>(
+    bytes: &[u8],
+    required: &[&str],
+    optional: &[&str],
+    mut row: impl FnMut(&mut RowCheck) -> T,
+) -> ImportParse<T> {
+    let table = match read_table(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            return ImportParse {
+                rows: vec![],
+                errors: vec![e],
+            }
+        }
+    };
+    let cols = match Columns::new(&table.headers, required, optional) {
+        Ok(c) => c,
+        Err(errors) => return ImportParse { rows: vec![], errors },
+    };
+    let mut out = ImportParse {
+        rows: vec![],
+        errors: vec![],
+    };
+    for (line, cells) in &table.rows {
+        let mut c = RowCheck {
+            line: *line,
+            row: cells,
+            cols: &cols,
+            errors: vec![],
+        };
+        let value = row(&mut c);
+        if c.errors.is_empty() {
+            out.rows.push(Parsed { line: *line, value });
+        } else {
+            out.errors.append(&mut c.errors);
+        }
+    }
+    out
+}
+
 /// Parses yuan with up to two decimals into fen.
 pub fn parse_yuan(s: &str) -> Option<i64> {
     let s = s.trim();
@@ -652,31 +694,8 @@ fn parse_steps(text: &str) -> Vec<String> {
 /// Parses a catalog file (CSV or XLSX, columns of data/catalog.csv). Every bad row is reported with line, column and
 /// reason; item codes must be unique within the file.
 pub fn parse_catalog(bytes: &[u8]) -> ImportParse<Guide> {
-    let table = match read_table(bytes) {
-        Ok(t) => t,
-        Err(e) => {
-            return ImportParse {
-                rows: vec![],
-                errors: vec![e],
-            }
-        }
-    };
-    let cols = match Columns::new(&table.headers, &CATALOG_REQUIRED, &CATALOG_OPTIONAL) {
-        Ok(c) => c,
-        Err(errors) => return ImportParse { rows: vec![], errors },
-    };
     let mut seen = HashSet::new();
-    let mut out = ImportParse {
-        rows: vec![],
-        errors: vec![],
-    };
-    for (line, row) in &table.rows {
-        let mut c = RowCheck {
-            line: *line,
-            row,
-            cols: &cols,
-            errors: vec![],
-        };
+    parse_rows(bytes, &CATALOG_REQUIRED, &CATALOG_OPTIONAL, |c| {
         let code = c.required("code");
         if !code.is_empty() && !seen.insert(code.clone()) {
             c.fail("code", format!("事项编码“{code}”在文件中重复"));
@@ -800,16 +819,8 @@ pub fn parse_catalog(bytes: &[u8]) -> ImportParse<Guide> {
             result_licence: default_licence(&name_for_licence, c.text("result_licence")),
             code,
         };
-        if c.errors.is_empty() {
-            out.rows.push(Parsed {
-                line: *line,
-                value: guide,
-            });
-        } else {
-            out.errors.append(&mut c.errors);
-        }
-    }
-    out
+        guide
+    })
 }
 
 /// One item's own guide content, written from public guidance (data/guides/common-items.csv), laid over the catalog's
@@ -848,35 +859,12 @@ const OVERLAY_OPTIONAL: [&str; 10] = [
 
 /// Parses a guide overlay (columns of data/guides/common-items.csv); an empty cell keeps the catalog's value.
 pub fn parse_guide_overlay(bytes: &[u8]) -> ImportParse<GuideOverlay> {
-    let table = match read_table(bytes) {
-        Ok(t) => t,
-        Err(e) => {
-            return ImportParse {
-                rows: vec![],
-                errors: vec![e],
-            }
-        }
-    };
-    let cols = match Columns::new(&table.headers, &["code", "name"], &OVERLAY_OPTIONAL) {
-        Ok(c) => c,
-        Err(errors) => return ImportParse { rows: vec![], errors },
-    };
-    let mut out = ImportParse {
-        rows: vec![],
-        errors: vec![],
-    };
-    for (line, row) in &table.rows {
-        let mut c = RowCheck {
-            line: *line,
-            row,
-            cols: &cols,
-            errors: vec![],
-        };
+    parse_rows(bytes, &["code", "name"], &OVERLAY_OPTIONAL, |c| {
         let code = c.required("code");
         let name = c.required("name");
         let optional_days = |c: &mut RowCheck, col: &str| (!c.text(col).is_empty()).then(|| c.whole(col, 3650));
-        let legal_limit_days = optional_days(&mut c, "legal_limit_days");
-        let promised_limit_days = optional_days(&mut c, "promised_limit_days");
+        let legal_limit_days = optional_days(c, "legal_limit_days");
+        let promised_limit_days = optional_days(c, "promised_limit_days");
         let volume = if c.text("volume").is_empty() {
             1
         } else {
@@ -914,16 +902,8 @@ pub fn parse_guide_overlay(bytes: &[u8]) -> ImportParse<GuideOverlay> {
             legal_limit_days,
             promised_limit_days,
         };
-        if c.errors.is_empty() {
-            out.rows.push(Parsed {
-                line: *line,
-                value: overlay,
-            });
-        } else {
-            out.errors.append(&mut c.errors);
-        }
-    }
-    out
+        overlay
+    })
 }
 
 impl GuideOverlay {
@@ -997,31 +977,8 @@ pub struct Bundle {
 
 /// Parses `code,name,item_codes` (item codes `;`-separated), CSV or XLSX.
 pub fn parse_bundles(bytes: &[u8]) -> ImportParse<Bundle> {
-    let table = match read_table(bytes) {
-        Ok(t) => t,
-        Err(e) => {
-            return ImportParse {
-                rows: vec![],
-                errors: vec![e],
-            }
-        }
-    };
-    let cols = match Columns::new(&table.headers, &["code", "name", "item_codes"], &[]) {
-        Ok(c) => c,
-        Err(errors) => return ImportParse { rows: vec![], errors },
-    };
-    let mut out = ImportParse {
-        rows: vec![],
-        errors: vec![],
-    };
     let mut seen = HashSet::new();
-    for (line, row) in &table.rows {
-        let mut c = RowCheck {
-            line: *line,
-            row,
-            cols: &cols,
-            errors: vec![],
-        };
+    parse_rows(bytes, &["code", "name", "item_codes"], &[], |c| {
         let code = c.required("code");
         if !code.is_empty() && !seen.insert(code.clone()) {
             c.fail("code", format!("主题编码“{code}”在文件中重复"));
@@ -1031,16 +988,8 @@ pub fn parse_bundles(bytes: &[u8]) -> ImportParse<Bundle> {
         if item_codes.is_empty() {
             c.fail("item_codes", "至少包含一个事项");
         }
-        if c.errors.is_empty() {
-            out.rows.push(Parsed {
-                line: *line,
-                value: Bundle { code, name, item_codes },
-            });
-        } else {
-            out.errors.append(&mut c.errors);
-        }
-    }
-    out
+        Bundle { code, name, item_codes }
+    })
 }
 
 #[cfg(test)]
