@@ -24,6 +24,8 @@ pub struct CaseQuery {
     pub open_only: bool,
     /// A case number (or its start), an applicant's name or identifier, or part of an item's name.
     pub search: Option<String>,
+    /// The accepting site's code, or `online` for cases filed online.
+    pub site: Option<String>,
 }
 
 /// The cases the staff member may read that match the query, newest first: department staff their department's.
@@ -46,6 +48,8 @@ pub async fn list(app: &App, s: &Session, q: CaseQuery, page: i64, per_page: i64
         due_on: q.due_today.then(|| crate::time::ymd(today)),
         open_only: q.open_only || q.overdue || q.warned || q.due_today,
         search: q.search,
+        // Online filings have no site.
+        site: q.site.map(|s| (if s == "online" { String::new() } else { s }, false)),
         ..Default::default()
     };
     Ok(app.store.cases(&s.staff.region_code, &filter, page, per_page).await?)

@@ -278,6 +278,8 @@ pub struct CaseListParams {
     pub due_today: Option<bool>,
     /// A case number or its start, an applicant's name or ID number, or part of the item's name
     pub q: Option<String>,
+    /// The accepting site's code, or `online`
+    pub site: Option<String>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
 }
@@ -309,6 +311,7 @@ pub async fn list(
         due_today: p.due_today == Some(true),
         open_only: false,
         search: p.q,
+        site: p.site,
     };
     let result = cases::list(&state, &s, query, page, per_page).await?;
     let mut data = Vec::with_capacity(result.data.len());

@@ -61,6 +61,8 @@ struct Inbox {
     f_state: String,
     f_due: String,
     f_q: String,
+    /// What the list was narrowed to from a figure, kept by the filter form: department, item, site.
+    narrowed: Vec<(&'static str, String)>,
     total: i64,
     rows: Vec<CaseRow>,
     pager: Pager,
@@ -76,6 +78,8 @@ struct InboxQuery {
     department: Option<String>,
     /// An item's code.
     item: Option<String>,
+    /// An accepting site's code, or `online`.
+    site: Option<String>,
     page: Option<i64>,
 }
 
@@ -100,6 +104,7 @@ async fn inbox(State(state): State<AppState>, WebUser(s): WebUser, Query(q): Que
             open_only: f_state.is_empty(),
             department_code: q.department.clone().filter(|v| !v.is_empty()),
             item_code: q.item.clone().filter(|v| !v.is_empty()),
+            site: q.site.clone().filter(|v| !v.is_empty()),
             ..Default::default()
         };
         let list = cases::list(&state, &s, query, page, 50).await?;
@@ -123,7 +128,23 @@ async fn inbox(State(state): State<AppState>, WebUser(s): WebUser, Query(q): Que
                 }
             })
             .collect();
+        let region = &s.staff.region_code;
+        // A list opened from a figure says what it was narrowed to, by name.
+        let narrowed = match (q.department.as_deref(), q.item.as_deref(), q.site.as_deref()) {
+            (Some(d), _, _) if !d.is_empty() => tongban_app::catalog::department(&state, region, d)
+                .await?
+                .map(|d| d.name)
+                .unwrap_or_else(|| d.to_string()),
+            (_, Some(i), _) if !i.is_empty() => cases::current_item(&state, region, i)
+                .await?
+                .map(|i| i.guide.name)
+                .unwrap_or_else(|| i.to_string()),
+            (_, _, Some("online")) => cases::channel_label("online").to_string(),
+            (_, _, Some(site)) if !site.is_empty() => site_name(&state, region, site).await?,
+            _ => String::new(),
+        };
         let heading = match &s.staff.department_name {
+            _ if !narrowed.is_empty() => format!("办件：{narrowed}"),
             Some(d) if s.staff.role.is_department_bound() => format!("{d}的办件"),
             _ => "办件".to_string(),
         };
@@ -136,14 +157,19 @@ async fn inbox(State(state): State<AppState>, WebUser(s): WebUser, Query(q): Que
                 50,
                 list.total,
                 format!(
-                    "/staff/cases?state={}&due={}&q={}&department={}&item={}&",
+                    "/staff/cases?state={}&due={}&q={}&department={}&item={}&site={}&",
                     super::url_escape(&f_state),
                     super::url_escape(&f_due),
                     super::url_escape(&f_q),
                     super::url_escape(q.department.as_deref().unwrap_or("")),
-                    super::url_escape(q.item.as_deref().unwrap_or(""))
+                    super::url_escape(q.item.as_deref().unwrap_or("")),
+                    super::url_escape(q.site.as_deref().unwrap_or(""))
                 ),
             ),
+            narrowed: [("department", &q.department), ("item", &q.item), ("site", &q.site)]
+                .into_iter()
+                .filter_map(|(k, v)| v.clone().filter(|v| !v.is_empty()).map(|v| (k, v)))
+                .collect(),
             f_state,
             f_due,
             f_q,
@@ -775,7 +801,7 @@ async fn notice_page(
 struct SupervisionPage {
     layout: Layout,
     s: cases::Supervision,
-    /// (heading, the case list's parameter a row's key opens, rows); no parameter: rows open nothing.
+    /// (heading, the case list's parameter a row's key opens, rows).
     tables: Vec<(String, &'static str, Vec<cases::Figures>)>,
 }
 
@@ -795,7 +821,7 @@ async fn supervision_page(
         let sup = cases::supervision(&state, &s.staff.region_code, from, to, dept).await?;
         let tables = vec![
             ("部门".to_string(), "department", sup.by_department.clone()),
-            ("受理场所".to_string(), "", sup.by_site.clone()),
+            ("受理场所".to_string(), "site", sup.by_site.clone()),
             (
                 "事项".to_string(),
                 "item",
