@@ -782,5 +782,7 @@ pub async fn demo_reform(state: &tongban_app::App, region: &str) -> anyhow::Resu
         .await
         .map_err(|e| anyhow::anyhow!(e.message))?;
     out.bundles += 1;
+    // As with the seeded cases: the invented applicants of the bundle and the ratings are not messaged.
+    store.settle_notifications(region).await?;
     Ok(out)
 }

@@ -567,6 +567,20 @@ both_backends!(
             pending.is_empty(),
             "seeded history sends no messages to invented applicants"
         );
+        // Nor do the reform seed's bundle and ratings.
+        let reform = tongban::seed::demo_reform(&app.state, crate::helpers::REGION)
+            .await
+            .unwrap();
+        assert!(reform.bundles > 0 && reform.delegations > 0, "the reform seed ran");
+        let pending = store
+            .claim_notifications("9999-12-31T00:00:00Z", "9999-12-31T00:05:00Z", 10)
+            .await
+            .unwrap();
+        assert!(
+            pending.is_empty(),
+            "{} messages queued by the reform seed",
+            pending.len()
+        );
     }
 );
 

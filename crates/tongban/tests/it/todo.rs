@@ -320,35 +320,44 @@ both_backends!(
     }
 );
 
-both_backends!(each_supervision_row_opens_the_cases_behind_it, |app: TestApp| async move {
-    let clerk = app.token("clerk").await;
-    let mut numbers = vec![];
-    for _ in 0..2 {
-        let c = app.file_at_window(&clerk).await;
-        let c = app.step(&clerk, c, "accept").await;
-        numbers.push(c["number"].as_str().unwrap().to_string());
+both_backends!(
+    each_supervision_row_opens_the_cases_behind_it,
+    |app: TestApp| async move {
+        let clerk = app.token("clerk").await;
+        let mut numbers = vec![];
+        for _ in 0..2 {
+            let c = app.file_at_window(&clerk).await;
+            let c = app.step(&clerk, c, "accept").await;
+            numbers.push(c["number"].as_str().unwrap().to_string());
+        }
+        let (client, _) = crate::web::sign_in(&app, "supervisor").await;
+        let board = crate::web::fetch(&client, &app, "/staff/supervision").await;
+        for (link, heading) in [
+            ("/staff/cases?department=xzspj&amp;state=all", "办件：区行政审批局"),
+            (
+                "/staff/cases?item=430603-XK-0537&amp;state=all",
+                "办件：食品经营许可证核发",
+            ),
+        ] {
+            assert!(board.contains(&format!("href=\"{link}\"")), "{link} on the board");
+            let list = crate::web::fetch(&client, &app, &link.replace("&amp;", "&")).await;
+            assert!(list.contains(heading), "{heading}");
+            assert!(
+                numbers.iter().all(|n| list.contains(n.as_str())),
+                "{link} lists the cases"
+            );
+        }
+        // The accepting site's row opens that site's cases; online filings have their own row and list.
+        let site_link = board
+            .split("href=\"/staff/cases?site=")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("a site row with a link")
+            .replace("&amp;", "&");
+        let list = crate::web::fetch(&client, &app, &format!("/staff/cases?site={site_link}")).await;
+        assert!(numbers.iter().all(|n| list.contains(n.as_str())), "{list}");
+        let supervisor = app.token("supervisor").await;
+        let (_, online) = app.get_auth("/api/v1/cases?site=online", &supervisor).await;
+        assert_eq!(online["total"], 0, "none of them was filed online");
     }
-    let (client, _) = crate::web::sign_in(&app, "supervisor").await;
-    let board = crate::web::fetch(&client, &app, "/staff/supervision").await;
-    for (link, heading) in [
-        ("/staff/cases?department=xzspj&amp;state=all", "办件：区行政审批局"),
-        ("/staff/cases?item=430603-XK-0537&amp;state=all", "办件：食品经营许可证核发"),
-    ] {
-        assert!(board.contains(&format!("href=\"{link}\"")), "{link} on the board");
-        let list = crate::web::fetch(&client, &app, &link.replace("&amp;", "&")).await;
-        assert!(list.contains(heading), "{heading}");
-        assert!(numbers.iter().all(|n| list.contains(n.as_str())), "{link} lists the cases");
-    }
-    // The accepting site's row opens that site's cases; online filings have their own row and list.
-    let site_link = board
-        .split("href=\"/staff/cases?site=")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("a site row with a link")
-        .replace("&amp;", "&");
-    let list = crate::web::fetch(&client, &app, &format!("/staff/cases?site={site_link}")).await;
-    assert!(numbers.iter().all(|n| list.contains(n.as_str())), "{list}");
-    let supervisor = app.token("supervisor").await;
-    let (_, online) = app.get_auth("/api/v1/cases?site=online", &supervisor).await;
-    assert_eq!(online["total"], 0, "none of them was filed online");
-});
+);
