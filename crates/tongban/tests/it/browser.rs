@@ -431,7 +431,10 @@ async fn fits_the_phone(c: &Client, what: &str) {
         .await
         .expect("widths");
     let (page, window) = (widths[0].as_i64().unwrap_or(0), widths[1].as_i64().unwrap_or(0));
-    assert!(window <= 400, "the window is phone-sized: {window}");
+    assert!(
+        window <= 400,
+        "{what}: the window is phone-sized, not {window} px (a page wider than the phone widens it)"
+    );
     assert!(
         page <= window,
         "{what}: the page is {page} px wide in a {window} px window"
@@ -701,6 +704,20 @@ async fn a_case_through_every_role_from_the_home_pages_in_chromium() {
         "/staff/todo",
         "/staff/cases?state=all",
         "/staff/cases/new?item=430603-XK-0537",
+    ] {
+        c.goto(&app.url(path)).await.expect(path);
+        fits_the_phone(c, path).await;
+    }
+    // And the administrator's and supervisor's tools.
+    sign_out(c).await;
+    sign_in(c, &app, "admin").await;
+    for path in [
+        "/staff",
+        "/staff/users",
+        "/staff/workflows/default",
+        "/staff/supervision",
+        "/staff/quality",
+        "/staff/catalog/430603-XK-0537/edit",
     ] {
         c.goto(&app.url(path)).await.expect(path);
         fits_the_phone(c, path).await;
