@@ -153,7 +153,7 @@ pub async fn todo(app: &App, s: &Session, search: Option<&str>, mark_seen: bool)
                     &filter,
                     &crate::time::ymd(today),
                     &crate::time::ymd(warn_by),
-                    &seen,
+                    Some(&seen),
                 )
                 .await?,
         );
@@ -259,12 +259,9 @@ pub async fn case_filter(app: &App, s: &Session, search: Option<&str>) -> Result
     }
     let site = match (&s.staff.site_code, s.staff.role) {
         (Some(code), Role::Clerk) => {
-            let hall = app
-                .store
-                .sites(region)
+            let hall = crate::reform::site(app, region, code)
                 .await?
-                .iter()
-                .any(|x| &x.code == code && x.kind == "hall");
+                .is_some_and(|x| x.kind == "hall");
             Some((code.clone(), hall))
         }
         _ => None,

@@ -621,21 +621,30 @@ impl Store {
         })
     }
 
-    /// How many of the filter's cases are late, due today or warned (due by `warn_by`), and changed after
-    /// `seen` (UTC text as `now_text` writes it): one scan, for a to-do page's figures.
+    /// How many of the filter's cases are late, due today or warned (due by `warn_by`), and, given the reader's
+    /// last look (`seen`, UTC text as `now_text` writes it), changed after it: one scan, for a page's figures.
     pub async fn case_urgency(
         &self,
         region: &str,
         f: &CaseFilter,
         today: &str,
         warn_by: &str,
-        seen: &str,
+        seen: Option<&str>,
     ) -> Result<UrgencyCounts, StoreError> {
         let mut w = f.to_where(region);
         let n = w.args.len();
-        w.args
-            .extend([today.to_string(), warn_by.to_string(), seen.to_string()]);
-        let (t, wb, sn) = (n + 1, n + 2, n + 3);
+        w.args.extend([today.to_string(), warn_by.to_string()]);
+        let (t, wb) = (n + 1, n + 2);
+        let fresh = match seen {
+            Some(seen) => {
+                w.args.push(seen.to_string());
+                format!(
+                    "COALESCE(SUM(CASE WHEN c.updated_at > ${} THEN 1 ELSE 0 END), 0)",
+                    n + 3
+                )
+            }
+            None => "0".to_string(),
+        };
         let running = "c.due_date IS NOT NULL AND c.completed_on IS NULL AND c.suspended_since IS NULL";
         let sql = format!(
             "SELECT COUNT(*) AS total, \
@@ -643,7 +652,7 @@ impl Store {
              COALESCE(SUM(CASE WHEN {running} AND c.due_date = ${t} THEN 1 ELSE 0 END), 0) AS due_today, \
              COALESCE(SUM(CASE WHEN {running} AND c.due_date > ${t} AND c.due_date <= ${wb} THEN 1 ELSE 0 END), 0) \
                AS warned, \
-             COALESCE(SUM(CASE WHEN c.updated_at > ${sn} THEN 1 ELSE 0 END), 0) AS fresh \
+             {fresh} AS fresh \
              FROM cases c JOIN departments d ON d.id = c.department_id WHERE {}",
             w.clauses.join(" AND ")
         );

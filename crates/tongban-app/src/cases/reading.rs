@@ -76,7 +76,7 @@ pub async fn open_case_urgency(app: &App, s: &Session) -> Result<tongban_store::
             &filter,
             &crate::time::ymd(today),
             &crate::time::ymd(warn_by),
-            "9999",
+            None,
         )
         .await?)
 }
